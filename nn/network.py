@@ -1,0 +1,602 @@
+"""The multilayer perceptron: configuration, training loop, prediction, save and load."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import math
+import os
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from nn import activations, losses, optimizers
+from nn.errors import DivergenceError
+from nn.layers import Dense
+
+INITS = ("uniform", "xavier", "he")
+DTYPES = ("float64", "float32")
+CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype")
+FORMAT = "nn-lab-model/1"
+# Training metrics are measured after each epoch on at most this many training rows.
+TRAIN_EVAL_MAX = 5000
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch of training did."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    learning_rate: float
+    seconds: float
+
+    def as_dict(self) -> dict:
+        """The record as a plain dict (JSON-serializable)."""
+        return asdict(self)
+
+
+def count_params(sizes: list[int]) -> int:
+    """Weights plus biases of a network with these layer sizes."""
+    return sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
+
+
+def normalize_config(config: dict) -> dict:
+    """Check a network config and fill in defaults; ``ValueError`` names what is wrong."""
+    if not isinstance(config, dict):
+        raise ValueError("the network config must be a dict")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config keys: {', '.join(map(str, unknown))}")
+    if "layers" not in config:
+        raise ValueError("the config needs 'layers', e.g. [4, 5, 10, 3]")
+    layers = config["layers"]
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or len(layers) < 2:
+        raise ValueError("'layers' must list at least two sizes: inputs and outputs")
+    sizes = []
+    for i, n in enumerate(layers):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"layer {i} must have a whole number of nodes >= 1, got {n!r}")
+        sizes.append(int(n))
+    n_hidden = len(sizes) - 2
+    act = config.get("activation", "sigmoid")
+    acts = [act] * n_hidden if isinstance(act, str) else list(act)
+    if len(acts) != n_hidden:
+        raise ValueError(
+            f"'activation' lists {len(acts)} activations but the network has "
+            f"{n_hidden} hidden layers"
+        )
+    for a in acts:
+        activations.get(a)
+    out = config.get("output_activation", "sigmoid")
+    activations.get(out, output=True)
+    loss = config.get("loss", "squared_error")
+    if loss not in losses.LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses.LOSSES)}")
+    if loss == "cross_entropy" and out == "linear":
+        raise ValueError("cross_entropy needs a sigmoid or softmax output, not linear")
+    if out == "softmax" and sizes[-1] < 2:
+        raise ValueError("a softmax output needs at least 2 output nodes")
+    init = config.get("init", "uniform")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"'seed' must be a whole number >= 0, got {seed!r}")
+    dtype = config.get("dtype", "float64")
+    if dtype in (np.float64, np.float32):
+        dtype = np.dtype(dtype).name
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    return {
+        "layers": sizes,
+        "activation": act if isinstance(act, str) else acts,
+        "output_activation": out,
+        "loss": loss,
+        "init": init,
+        "seed": int(seed),
+        "dtype": dtype,
+    }
+
+
+class Network:
+    """A fully connected feed-forward classifier, trained by backpropagation.
+
+    All weights and biases live in one flat buffer (``W`` and ``b`` of each layer are views into
+    it), so an optimizer step is a handful of NumPy calls however many layers there are.
+    """
+
+    def __init__(self, config: dict) -> None:
+        self.config = normalize_config(config)
+        sizes = self.config["layers"]
+        self.dtype = np.dtype(self.config["dtype"])
+        n_total = count_params(sizes)
+        self._params = np.zeros(n_total, dtype=self.dtype)
+        self._grads = np.zeros(n_total, dtype=self.dtype)
+        self.layers: list[Dense] = []
+        offset = 0
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            views = []
+            for shape in ((n_in, n_out), (n_out,)):
+                size = math.prod(shape)
+                views.append(
+                    (
+                        self._params[offset : offset + size].reshape(shape),
+                        self._grads[offset : offset + size].reshape(shape),
+                    )
+                )
+                offset += size
+            (W, gW), (b, gb) = views
+            self.layers.append(Dense(W, b, gW, gb, input_grad=i > 0))
+        acts = self.config["activation"]
+        hidden = [acts] * (len(sizes) - 2) if isinstance(acts, str) else acts
+        self.activations = [activations.get(a) for a in hidden]
+        self.activations.append(activations.get(self.config["output_activation"], output=True))
+        self.history: list[EpochRecord] = []
+        self.stopped_early = False
+        self._optimizer: optimizers.Optimizer | None = None
+        self._rng: np.random.Generator | None = None
+        self._early: dict | None = None
+        self._initialize(np.random.default_rng(self.config["seed"]))
+
+    @classmethod
+    def from_config(cls, config: dict) -> Network:
+        """Build a freshly initialised network from a config dict (see ``normalize_config``)."""
+        return cls(config)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Network(layers={c['layers']}, activation={c['activation']!r}, "
+            f"output_activation={c['output_activation']!r}, loss={c['loss']!r}, "
+            f"epochs_trained={self.epochs_trained})"
+        )
+
+    def _initialize(self, rng: np.random.Generator) -> None:
+        """Draw W then b for each layer in order (the order the recipe script repeats)."""
+        init = self.config["init"]
+        for layer in self.layers:
+            n_in, n_out = layer.W.shape
+            if init == "uniform":
+                layer.W[...] = rng.uniform(-1.0, 1.0, size=(n_in, n_out))
+                layer.b[...] = rng.uniform(-1.0, 1.0, size=n_out)
+            elif init == "xavier":
+                limit = np.sqrt(6.0 / (n_in + n_out))
+                layer.W[...] = rng.uniform(-limit, limit, size=(n_in, n_out))
+                layer.b[...] = 0.0
+            else:
+                layer.W[...] = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+                layer.b[...] = 0.0
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input features."""
+        return self.config["layers"][0]
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output nodes."""
+        return self.config["layers"][-1]
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: the outputs, or 2 for a single sigmoid output."""
+        return max(self.n_outputs, 2)
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable numbers (weights and biases)."""
+        return int(self._params.size)
+
+    @property
+    def epochs_trained(self) -> int:
+        """Epochs trained so far, over all calls."""
+        return len(self.history)
+
+    @property
+    def optimizer(self) -> optimizers.Optimizer | None:
+        """The optimizer of the current run (None before training); its state survives pauses."""
+        return self._optimizer
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``[W1, b1, W2, b2, ...]`` with W (n_in, n_out) and b (n_out,)."""
+        return [a.copy() for layer in self.layers for a in (layer.W, layer.b)]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Replace all weights and biases; ``ValueError`` naming the layer on a mismatch."""
+        weights = list(weights)
+        if len(weights) != 2 * len(self.layers):
+            raise ValueError(
+                f"expected {2 * len(self.layers)} arrays (W and b for {len(self.layers)} layers), "
+                f"got {len(weights)}"
+            )
+        for i, layer in enumerate(self.layers):
+            for name, target, new in (
+                ("W", layer.W, weights[2 * i]),
+                ("b", layer.b, weights[2 * i + 1]),
+            ):
+                new = np.asarray(new)
+                if new.shape != target.shape:
+                    raise ValueError(
+                        f"layer {i + 1} {name} must have shape {target.shape}, got {new.shape}"
+                    )
+                if not np.issubdtype(new.dtype, np.number) or not np.all(np.isfinite(new)):
+                    raise ValueError(f"layer {i + 1} {name} must hold finite numbers")
+        for i, layer in enumerate(self.layers):
+            layer.W[...] = weights[2 * i]
+            layer.b[...] = weights[2 * i + 1]
+
+    # ---- checks at the public edge ----
+
+    def _check_X(self, X, what: str = "X") -> np.ndarray:
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what} must be numeric: {exc}") from None
+        if X.ndim == 1 and self.n_inputs > 1 and X.size == self.n_inputs:
+            X = X.reshape(1, -1)
+        if X.ndim != 2:
+            raise ValueError(f"{what} must be a 2-D array (samples, features), got {X.ndim}-D")
+        if X.shape[0] == 0:
+            raise ValueError(f"{what} is empty: it has no samples")
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"{what} has {X.shape[1]} features but the network expects {self.n_inputs}"
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{what} contains NaN or infinite values")
+        return np.ascontiguousarray(X)
+
+    def _check_y(self, y, n: int, what: str = "y") -> np.ndarray:
+        """Return one-hot targets (n, n_outputs) in the network's dtype."""
+        y = np.asarray(y)
+        if y.shape[:1] != (n,):
+            got = y.shape[0] if y.ndim else "a scalar"
+            raise ValueError(f"{what} has {got} labels but there are {n} samples")
+        if y.ndim == 2 and y.shape[1] == self.n_outputs and self.n_outputs > 1:
+            if not np.all(np.isfinite(y.astype(float))):
+                raise ValueError(f"{what} contains NaN or infinite values")
+            return np.ascontiguousarray(y, dtype=self.dtype)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                f"{what} must be integer labels (n,) or one-hot (n, {self.n_outputs}), "
+                f"got shape {y.shape}"
+            )
+        if y.dtype.kind == "f":
+            if not np.all(np.isfinite(y)):
+                raise ValueError(f"{what} contains NaN or infinite values")
+            if not np.all(y == np.round(y)):
+                raise ValueError(f"{what} must hold whole-number class labels")
+        elif y.dtype.kind not in "iub":
+            raise ValueError(f"{what} must hold integer class labels, got {y.dtype}")
+        labels = y.astype(np.int64)
+        if labels.min() < 0 or labels.max() >= self.n_classes:
+            raise ValueError(
+                f"{what} has labels outside 0..{self.n_classes - 1} "
+                f"(the network has {self.n_outputs} output nodes)"
+            )
+        if self.n_outputs == 1:
+            return labels.astype(self.dtype).reshape(-1, 1)
+        Y = np.zeros((n, self.n_outputs), dtype=self.dtype)
+        Y[np.arange(n), labels] = 1.0
+        return Y
+
+    # ---- the math ----
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        a = X
+        for layer, act in zip(self.layers, self.activations, strict=True):
+            a = act.forward(layer.forward(a))
+        return a
+
+    def _backward(self, P: np.ndarray, Y: np.ndarray) -> None:
+        """Fill the flat gradient buffer from the last forward pass."""
+        cfg = self.config
+        grad = losses.output_delta(cfg["loss"], self.activations[-1], P, Y)
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            if i != last:
+                grad = self.activations[i].backward(grad)
+            grad = self.layers[i].backward(grad)
+
+    def _add_l2(self, l2: float) -> None:
+        for layer in self.layers:
+            layer.gW += l2 * layer.W
+
+    def _penalty(self, l2: float) -> float:
+        if not l2:
+            return 0.0
+        return 0.5 * l2 * sum(float(np.sum(layer.W * layer.W)) for layer in self.layers)
+
+    def loss_and_gradients(self, X, y, l2: float = 0.0) -> tuple[float, list[np.ndarray]]:
+        """Mean loss (plus ``l2 / 2 * sum W**2``) on a batch and its gradients, without updating.
+
+        Gradients come back as copies in the layout of ``get_weights``.
+        """
+        X = self._check_X(X)
+        Y = self._check_y(y, len(X))
+        P = self._forward(X)
+        loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
+        self._backward(P, Y)
+        if l2:
+            self._add_l2(l2)
+        grads = [g.copy() for layer in self.layers for g in (layer.gW, layer.gb)]
+        return loss + self._penalty(l2), grads
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        P = self._forward(X)
+        return P
+
+    def _labels(self, P: np.ndarray) -> np.ndarray:
+        if self.n_outputs == 1:
+            return (P[:, 0] > 0.5).astype(np.int64)
+        return P.argmax(axis=1)
+
+    def _metrics(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        P = self._forward(X)
+        loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
+        truth = Y[:, 0] > 0.5 if self.n_outputs == 1 else Y.argmax(axis=1)
+        return loss, float(np.mean(self._labels(P) == truth))
+
+    # ---- prediction ----
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Output activations (n, n_outputs): class probabilities for softmax, scores otherwise."""
+        return self._proba(self._check_X(X)).copy()
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class indices (n,)."""
+        return self._labels(self._proba(self._check_X(X)))
+
+    def evaluate(self, X, y) -> dict[str, float]:
+        """Mean loss and accuracy on labelled data."""
+        X = self._check_X(X)
+        loss, acc = self._metrics(X, self._check_y(y, len(X)))
+        return {"loss": loss, "accuracy": acc}
+
+    # ---- training ----
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Change the learning rate of a run in progress; it applies from the next batch."""
+        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        if self._optimizer is not None:
+            self._optimizer.learning_rate = float(learning_rate)
+
+    def reset_training(self) -> None:
+        """Forget optimizer state, the shuffling stream and early-stopping state (not weights)."""
+        self._optimizer = None
+        self._rng = None
+        self._early = None
+        self.stopped_early = False
+
+    def fit(self, X, y, epochs: int = 100, **settings) -> list[EpochRecord]:
+        """Train for ``epochs`` more epochs (see ``train_epochs``) and return the whole history."""
+        for _ in self.train_epochs(X, y, epochs=epochs, **settings):
+            pass
+        return self.history
+
+    def train_epochs(
+        self,
+        X,
+        y,
+        epochs: int = 100,
+        learning_rate: float = 0.15,
+        batch_size: int = 1,
+        optimizer: str = "sgd",
+        shuffle: bool = False,
+        validation_data: tuple | None = None,
+        l2: float = 0.0,
+        seed: int = 0,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        early_stopping: bool = False,
+        patience: int = 10,
+        restore_best: bool = True,
+    ) -> Iterator[EpochRecord]:
+        """Return a generator that trains one epoch per ``next`` and yields its ``EpochRecord``.
+
+        Resumable: a later call (or a new generator) continues from where the last one stopped,
+        optimizer state, shuffling stream and early-stopping state included, as long as the
+        optimizer name stays the same. ``seed`` seeds the shuffling stream when it is created.
+        Inputs are checked here, before the first epoch runs.
+        """
+        X = self._check_X(X)
+        Y = self._check_y(y, len(X))
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            Xv, yv = validation_data
+            if np.asarray(Xv).size:
+                Xv = self._check_X(Xv, "X_val")
+                val = (Xv, self._check_y(yv, len(Xv), "y_val"))
+        if early_stopping and val is None:
+            raise ValueError("early stopping needs validation data")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        for name, value in (("learning_rate", learning_rate), ("l2", l2)):
+            if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        if l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {l2!r}")
+        if (
+            isinstance(patience, bool)
+            or not isinstance(patience, (int, np.integer))
+            or patience < 1
+        ):
+            raise ValueError(f"patience must be a whole number >= 1, got {patience!r}")
+        settings = {
+            "momentum": momentum,
+            "nesterov": bool(nesterov),
+            "beta1": beta1,
+            "beta2": beta2,
+            "eps": eps,
+        }
+        opt = self._optimizer
+        if opt is None or opt.name != optimizer:
+            opt = optimizers.make(optimizer, float(learning_rate), **settings)
+        else:
+            keep = {k: v for k, v in settings.items() if k in opt.hyperparameters()}
+            opt.update(learning_rate=float(learning_rate), **keep)
+        self._optimizer = opt
+        if self._rng is None:
+            self._rng = np.random.default_rng(seed)
+        if early_stopping and self._early is None:
+            self._early = {"best": np.inf, "weights": self._params.copy(), "wait": 0}
+        self.stopped_early = False
+        return self._epochs(
+            X,
+            Y,
+            val,
+            int(epochs),
+            int(batch_size),
+            bool(shuffle),
+            float(l2),
+            bool(early_stopping),
+            int(patience),
+            bool(restore_best),
+        )
+
+    def _train_eval_rows(self, n: int) -> np.ndarray | None:
+        if n <= TRAIN_EVAL_MAX:
+            return None
+        return np.sort(np.random.default_rng(n).choice(n, TRAIN_EVAL_MAX, replace=False))
+
+    def _epochs(
+        self, X, Y, val, epochs, batch_size, shuffle, l2, early_stopping, patience, restore_best
+    ) -> Iterator[EpochRecord]:
+        n = len(X)
+        rows = self._train_eval_rows(n)
+        X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
+        params, grads, opt = [self._params], [self._grads], self._optimizer
+        early = self._early if early_stopping else None
+        for _ in range(epochs):
+            start = time.perf_counter()
+            last_good = self._params.copy()
+            if shuffle:
+                order = self._rng.permutation(n)
+                Xs, Ys = X[order], Y[order]
+            else:
+                Xs, Ys = X, Y
+            for i in range(0, n, batch_size):
+                Xb, Yb = Xs[i : i + batch_size], Ys[i : i + batch_size]
+                P = self._forward(Xb)
+                self._backward(P, Yb)
+                if l2:
+                    self._add_l2(l2)
+                opt.step(params, grads)
+            train_loss, train_acc = self._metrics(X_eval, Y_eval)
+            val_loss = val_acc = None
+            if val is not None:
+                val_loss, val_acc = self._metrics(*val)
+            epoch = len(self.history) + 1
+            record = EpochRecord(
+                epoch=epoch,
+                train_loss=train_loss,
+                train_accuracy=train_acc,
+                val_loss=val_loss,
+                val_accuracy=val_acc,
+                learning_rate=opt.learning_rate,
+                seconds=time.perf_counter() - start,
+            )
+            finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
+            if not finite or not np.all(np.isfinite(self._params)):
+                self._params[...] = last_good
+                raise DivergenceError(
+                    epoch,
+                    f"The last finite weights (after epoch {epoch - 1}) were restored. Try a lower "
+                    f"learning rate (now {opt.learning_rate:g}), standardized inputs, or a "
+                    "sigmoid/softmax output.",
+                )
+            self.history.append(record)
+            if early is not None:
+                if val_loss < early["best"]:
+                    early.update(best=val_loss, wait=0)
+                    early["weights"][...] = self._params
+                else:
+                    early["wait"] += 1
+                if early["wait"] >= patience:
+                    self.stopped_early = True
+                    if restore_best:
+                        self._params[...] = early["weights"]
+                    yield record
+                    return
+            yield record
+        if early is not None and restore_best and early["best"] < np.inf:
+            self._params[...] = early["weights"]
+
+    # ---- persistence ----
+
+    def save(self, file) -> None:
+        """Write weights, config and history to one ``.npz`` (no pickled objects)."""
+        arrays = {f"w{i}": w for i, w in enumerate(self.get_weights())}
+        meta = {
+            "format": FORMAT,
+            "config": self.config,
+            "history": [r.as_dict() for r in self.history],
+        }
+        arrays["meta"] = np.array(json.dumps(meta))
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "wb") as fh:
+                np.savez(fh, **arrays)
+        else:
+            np.savez(file, **arrays)
+
+    @classmethod
+    def load(cls, file) -> Network:
+        """Read a network written by ``save``; ``ValueError`` for anything else; never unpickles."""
+        try:
+            if isinstance(file, (bytes, bytearray)):
+                file = io.BytesIO(file)
+            with np.load(file, allow_pickle=False) as data:
+                if not hasattr(data, "files"):
+                    raise ValueError("not an .npz archive")
+                arrays = {k: data[k] for k in data.files}
+        except ValueError as exc:
+            raise ValueError(f"not a model file saved by this app ({exc})") from None
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as exc:
+            raise ValueError(f"not a readable model file ({type(exc).__name__}: {exc})") from None
+        meta_arr = arrays.pop("meta", None)
+        if meta_arr is None or meta_arr.dtype.kind != "U" or meta_arr.shape != ():
+            raise ValueError("not a model file saved by this app (no metadata)")
+        try:
+            meta = json.loads(str(meta_arr))
+        except json.JSONDecodeError:
+            raise ValueError("the model file's metadata is not valid JSON") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"not a model file saved by this app (format is not {FORMAT})")
+        config = normalize_config(meta.get("config"))
+        if count_params(config["layers"]) != sum(a.size for a in arrays.values()):
+            raise ValueError("the model file's weights do not match its layer sizes")
+        net = cls(config)
+        n = 2 * len(net.layers)
+        if set(arrays) != {f"w{i}" for i in range(n)}:
+            raise ValueError(f"the model file should hold {n} weight arrays for its config")
+        net.set_weights([arrays[f"w{i}"] for i in range(n)])
+        history = meta.get("history", [])
+        try:
+            net.history = [EpochRecord(**r) for r in history]
+        except TypeError:
+            raise ValueError("the model file's training history is malformed") from None
+        return net

@@ -1,0 +1,135 @@
+"""Optimizers that know arrays, not networks: ``step(params, grads)`` updates params in place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class; state is created lazily on the first step."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = learning_rate
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update each array of ``params`` in place from the matching array of ``grads``."""
+        raise NotImplementedError
+
+    def hyperparameters(self) -> dict:
+        """The settings a user chose (learning rate and friends)."""
+        return {"learning_rate": self.learning_rate}
+
+    def update(self, **settings) -> None:
+        """Change hyperparameters without dropping state (used between training chunks)."""
+        for key, val in settings.items():
+            setattr(self, key, val)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Plain gradient descent: p <- p - lr * g."""
+
+    name = "sgd"
+
+    def step(self, params, grads) -> None:
+        lr = self.learning_rate
+        for p, g in zip(params, grads, strict=True):
+            g *= lr
+            p -= g
+
+
+class Momentum(Optimizer):
+    """Momentum: v <- mu * v - lr * g; p <- p + v (Nesterov: p <- p + mu * v - lr * g)."""
+
+    name = "momentum"
+
+    def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False) -> None:
+        super().__init__(learning_rate)
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocity: list[np.ndarray] | None = None
+
+    def hyperparameters(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+        }
+
+    def step(self, params, grads) -> None:
+        if self.velocity is None:
+            self.velocity = [np.zeros_like(p) for p in params]
+        lr, mu = self.learning_rate, self.momentum
+        for p, g, v in zip(params, grads, self.velocity, strict=True):
+            g *= lr
+            v *= mu
+            v -= g
+            if self.nesterov:
+                p += mu * v - g
+            else:
+                p += v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction folded into the step size, as scikit-learn does."""
+
+    name = "adam"
+
+    def __init__(
+        self, learning_rate: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
+        super().__init__(learning_rate)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m: list[np.ndarray] | None = None
+        self.v: list[np.ndarray] | None = None
+
+    def hyperparameters(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+        }
+
+    def step(self, params, grads) -> None:
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            g *= g
+            g *= 1.0 - b2
+            v += g
+            # g is scratch space from here on: the step is lr_t * m / (sqrt(v) + eps)
+            np.sqrt(v, out=g)
+            g += self.eps
+            np.divide(m, g, out=g)
+            g *= lr_t
+            p -= g
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make(name: str, learning_rate: float, **settings) -> Optimizer:
+    """Build an optimizer by name with only the settings it understands."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if name == "momentum":
+        keys = ("momentum", "nesterov")
+    elif name == "adam":
+        keys = ("beta1", "beta2", "eps")
+    else:
+        keys = ()
+    return OPTIMIZERS[name](learning_rate, **{k: settings[k] for k in keys if k in settings})
