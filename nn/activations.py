@@ -16,8 +16,8 @@ class Activation:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        """Return the activation of ``z``; may overwrite ``z`` (the engine never reuses it)."""
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Return the activation of ``z``, written into ``out`` (or over ``z`` when None)."""
         raise NotImplementedError
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -30,17 +30,19 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z, out=None):
+        out = z if out is None else out
         np.multiply(z, 0.5, out=z)
         np.tanh(z, out=z)
-        np.add(z, 1.0, out=z)
-        np.multiply(z, 0.5, out=z)
-        self.a = z
-        return z
+        np.multiply(z, 0.5, out=out)
+        np.add(out, 0.5, out=out)
+        self.a = out
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         a = self.a
-        return grad * a * (1.0 - a)
+        grad *= a
+        return np.multiply(grad, 1.0 - a, out=grad)
 
 
 class Tanh(Activation):
@@ -48,8 +50,8 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        self.a = np.tanh(z, out=z)
+    def forward(self, z, out=None):
+        self.a = np.tanh(z, out=z if out is None else out)
         return self.a
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -62,8 +64,8 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        self.a = np.maximum(z, 0.0, out=z)
+    def forward(self, z, out=None):
+        self.a = np.maximum(z, 0.0, out=z if out is None else out)
         return self.a
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -82,9 +84,11 @@ class LeakyReLU(Activation):
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        self.a = np.where(z > 0.0, z, self.alpha * z)
-        return self.a
+    def forward(self, z, out=None):
+        out = z if out is None else out
+        np.copyto(out, np.where(z > 0.0, z, self.alpha * z))
+        self.a = out
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad * np.where(self.a > 0.0, 1.0, self.alpha).astype(grad.dtype, copy=False)
@@ -95,7 +99,10 @@ class Linear(Activation):
 
     name = "linear"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z, out=None):
+        if out is not None:
+            out[...] = z
+            z = out
         self.a = z
         return z
 
@@ -108,7 +115,10 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z, out=None):
+        if out is not None:
+            out[...] = z
+            z = out
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)

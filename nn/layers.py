@@ -1,4 +1,9 @@
-"""The dense layer ``X @ W + b``: ``forward`` keeps its input, ``backward`` fills its gradients."""
+"""The dense layer: the article's "bias as an extra input", so ``[X, 1] @ Wb`` is one product.
+
+``Wb`` (n_in + 1, n_out) stacks the weights ``W`` (n_in, n_out) on top of the bias row ``b``
+(n_out,); ``W`` and ``b`` are views into it, so one matrix product computes ``X @ W + b``
+forward and one computes both gradients backward.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,36 @@ import numpy as np
 
 
 class Dense:
-    """A fully connected layer whose ``W`` (n_in, n_out) and ``b`` (n_out,) are views into the
-    network's flat parameter buffer, and whose gradients are views into its flat gradient buffer."""
+    """A fully connected layer whose parameters and gradients are views into the network's flat
+    parameter and gradient buffers."""
 
-    def __init__(
-        self, W: np.ndarray, b: np.ndarray, gW: np.ndarray, gb: np.ndarray, input_grad: bool = True
-    ) -> None:
-        self.W, self.b, self.gW, self.gb = W, b, gW, gb
+    def __init__(self, Wb: np.ndarray, gWb: np.ndarray, input_grad: bool = True) -> None:
+        self.Wb, self.gWb = Wb, gWb
+        self.W, self.b = Wb[:-1], Wb[-1]
+        self.gW, self.gb = gWb[:-1], gWb[-1]
         self.input_grad = input_grad
-        self.X: np.ndarray | None = None
+        self.X1: np.ndarray | None = None
 
     def __repr__(self) -> str:
         n_in, n_out = self.W.shape
         return f"Dense({n_in}, {n_out})"
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """Return ``X @ W + b`` (n_samples, n_out)."""
-        self.X = X
-        z = X @ self.W
-        z += self.b
-        return z
+    def forward(self, X1: np.ndarray) -> np.ndarray:
+        """Return ``X @ W + b`` (n_samples, n_out) from ``X1 = [X, 1]`` (n_samples, n_in + 1)."""
+        self.X1 = X1
+        return X1 @ self.Wb
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         """Store dL/dW and dL/db from ``grad`` = dL/dz; return dL/dX (None for the first layer)."""
-        np.matmul(self.X.T, grad, out=self.gW)
-        np.sum(grad, axis=0, out=self.gb)
+        np.matmul(self.X1.T, grad, out=self.gWb)
         if self.input_grad:
             return grad @ self.W.T
         return None
+
+
+def with_ones(X: np.ndarray) -> np.ndarray:
+    """``[X, 1]``: X with a trailing column of ones (the bias input)."""
+    X1 = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
+    X1[:, :-1] = X
+    X1[:, -1] = 1.0
+    return X1

@@ -16,7 +16,7 @@ import numpy as np
 
 from nn import activations, losses, optimizers
 from nn.errors import DivergenceError
-from nn.layers import Dense
+from nn.layers import Dense, with_ones
 
 INITS = ("uniform", "xavier", "he")
 DTYPES = ("float64", "float32")
@@ -123,22 +123,17 @@ class Network:
         self.layers: list[Dense] = []
         offset = 0
         for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-            views = []
-            for shape in ((n_in, n_out), (n_out,)):
-                size = math.prod(shape)
-                views.append(
-                    (
-                        self._params[offset : offset + size].reshape(shape),
-                        self._grads[offset : offset + size].reshape(shape),
-                    )
-                )
-                offset += size
-            (W, gW), (b, gb) = views
-            self.layers.append(Dense(W, b, gW, gb, input_grad=i > 0))
+            size = (n_in + 1) * n_out
+            Wb = self._params[offset : offset + size].reshape(n_in + 1, n_out)
+            gWb = self._grads[offset : offset + size].reshape(n_in + 1, n_out)
+            self.layers.append(Dense(Wb, gWb, input_grad=i > 0))
+            offset += size
         acts = self.config["activation"]
         hidden = [acts] * (len(sizes) - 2) if isinstance(acts, str) else acts
         self.activations = [activations.get(a) for a in hidden]
         self.activations.append(activations.get(self.config["output_activation"], output=True))
+        self._pairs = list(zip(self.layers, self.activations, strict=True))
+        self._buffers: dict[int, list] = {}
         self.history: list[EpochRecord] = []
         self.stopped_early = False
         self._optimizer: optimizers.Optimizer | None = None
@@ -292,10 +287,31 @@ class Network:
 
     # ---- the math ----
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        a = X
-        for layer, act in zip(self.layers, self.activations, strict=True):
-            a = act.forward(layer.forward(a))
+    def _hidden_buffers(self, n: int) -> list:
+        """Per hidden layer, an (n, width + 1) buffer whose last column is the bias input 1,
+        with a view of the rest for the activation to write into; None for the output layer."""
+        bufs = self._buffers.get(n)
+        if bufs is None:
+            if len(self._buffers) >= 4:
+                self._buffers.clear()
+            bufs = []
+            for width in self.config["layers"][1:-1]:
+                full = np.ones((n, width + 1), dtype=self.dtype)
+                bufs.append((full, full[:, :-1]))
+            bufs.append(None)
+            self._buffers[n] = bufs
+        return bufs
+
+    def _forward(self, X1: np.ndarray) -> np.ndarray:
+        """Output activations from ``X1`` = ``[X, 1]``; every layer keeps what backward needs."""
+        a = X1
+        for (layer, act), buf in zip(self._pairs, self._hidden_buffers(len(X1)), strict=False):
+            z = layer.forward(a)
+            if buf is None:
+                a = act.forward(z)
+            else:
+                act.forward(z, out=buf[1])
+                a = buf[0]
         return a
 
     def _backward(self, P: np.ndarray, Y: np.ndarray) -> None:
@@ -324,7 +340,7 @@ class Network:
         """
         X = self._check_X(X)
         Y = self._check_y(y, len(X))
-        P = self._forward(X)
+        P = self._forward(with_ones(X))
         loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
         self._backward(P, Y)
         if l2:
@@ -333,16 +349,15 @@ class Network:
         return loss + self._penalty(l2), grads
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
-        P = self._forward(X)
-        return P
+        return self._forward(with_ones(X))
 
     def _labels(self, P: np.ndarray) -> np.ndarray:
         if self.n_outputs == 1:
             return (P[:, 0] > 0.5).astype(np.int64)
         return P.argmax(axis=1)
 
-    def _metrics(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
-        P = self._forward(X)
+    def _metrics(self, X1: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+        P = self._forward(X1)
         loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
         truth = Y[:, 0] > 0.5 if self.n_outputs == 1 else Y.argmax(axis=1)
         return loss, float(np.mean(self._labels(P) == truth))
@@ -360,7 +375,7 @@ class Network:
     def evaluate(self, X, y) -> dict[str, float]:
         """Mean loss and accuracy on labelled data."""
         X = self._check_X(X)
-        loss, acc = self._metrics(X, self._check_y(y, len(X)))
+        loss, acc = self._metrics(with_ones(X), self._check_y(y, len(X)))
         return {"loss": loss, "accuracy": acc}
 
     # ---- training ----
@@ -422,7 +437,7 @@ class Network:
             Xv, yv = validation_data
             if np.asarray(Xv).size:
                 Xv = self._check_X(Xv, "X_val")
-                val = (Xv, self._check_y(yv, len(Xv), "y_val"))
+                val = (with_ones(Xv), self._check_y(yv, len(Xv), "y_val"))
         if early_stopping and val is None:
             raise ValueError("early stopping needs validation data")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -466,7 +481,7 @@ class Network:
             self._early = {"best": np.inf, "weights": self._params.copy(), "wait": 0}
         self.stopped_early = False
         return self._epochs(
-            X,
+            with_ones(X),
             Y,
             val,
             int(epochs),
