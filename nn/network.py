@@ -23,7 +23,7 @@ DTYPES = ("float64", "float32")
 CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype")
 FORMAT = "nn-lab-model/1"
 # Training metrics are measured after each epoch on at most this many training rows.
-TRAIN_EVAL_MAX = 5000
+TRAIN_EVAL_MAX = 2048
 
 
 @dataclass
