@@ -76,7 +76,12 @@ class Momentum(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with bias correction folded into the step size, as scikit-learn does."""
+    """Adam (Kingma & Ba) with bias correction folded into the step size, as scikit-learn does.
+
+    The moments are kept unnormalised, ``m' = m / (1 - beta1)`` and ``v' = v / (1 - beta2)``, so
+    each update is a few in-place passes with no temporary arrays; the step is the textbook one,
+    ``lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)``.
+    """
 
     name = "adam"
 
@@ -97,6 +102,12 @@ class Adam(Optimizer):
             "eps": self.eps,
         }
 
+    def moments(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The first and second moment estimates m and v in their textbook scale."""
+        if self.m is None:
+            return [], []
+        return [(1.0 - self.beta1) * m for m in self.m], [(1.0 - self.beta2) * v for v in self.v]
+
     def step(self, params, grads) -> None:
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
@@ -104,19 +115,24 @@ class Adam(Optimizer):
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        root = np.sqrt(1.0 - b2)
+        scale = lr_t * (1.0 - b1) / root
+        eps = self.eps / root
         for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            g *= g
-            g *= 1.0 - b2
-            v += g
-            # g is scratch space from here on: the step is lr_t * m / (sqrt(v) + eps)
-            np.sqrt(v, out=g)
-            g += self.eps
-            np.divide(m, g, out=g)
-            g *= lr_t
-            p -= g
+            self._update(p, g, m, v, scale, eps)
+
+    def _update(self, p, g, m, v, scale: float, eps: float) -> None:
+        m *= self.beta1
+        m += g
+        v *= self.beta2
+        g *= g
+        v += g
+        # g is scratch space from here on: the step is scale * m' / (sqrt(v') + eps')
+        np.sqrt(v, out=g)
+        g += eps
+        np.divide(m, g, out=g)
+        g *= scale
+        p -= g
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
