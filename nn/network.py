@@ -235,6 +235,8 @@ class Network:
             X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{what} must be numeric: {exc}") from None
+        if X.size == 0:
+            raise ValueError(f"{what} is empty: it has no samples")
         if X.ndim == 1 and self.n_inputs > 1 and X.size == self.n_inputs:
             X = X.reshape(1, -1)
         if X.ndim != 2:
@@ -381,8 +383,16 @@ class Network:
     # ---- training ----
 
     def set_learning_rate(self, learning_rate: float) -> None:
-        """Change the learning rate of a run in progress; it applies from the next batch."""
-        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        """Change the learning rate of a run in progress; it applies from the next batch.
+
+        Before any training there is no run: the rate given to ``fit``/``train_epochs`` counts.
+        """
+        if (
+            isinstance(learning_rate, bool)
+            or not isinstance(learning_rate, (int, float, np.floating))
+            or not math.isfinite(learning_rate)
+            or learning_rate <= 0
+        ):
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         if self._optimizer is not None:
             self._optimizer.learning_rate = float(learning_rate)
@@ -461,6 +471,11 @@ class Network:
             or patience < 1
         ):
             raise ValueError(f"patience must be a whole number >= 1, got {patience!r}")
+        for name, value in (("momentum", momentum), ("beta1", beta1), ("beta2", beta2)):
+            if not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+        if not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
+            raise ValueError(f"eps must be a small positive number, got {eps!r}")
         settings = {
             "momentum": momentum,
             "nesterov": bool(nesterov),
@@ -479,6 +494,13 @@ class Network:
             self._rng = np.random.default_rng(seed)
         if early_stopping and self._early is None:
             self._early = {"best": np.inf, "weights": self._params.copy(), "wait": 0}
+        if self._early is not None:
+            if self._early.pop("last", None) is not None and not self.stopped_early:
+                # The previous call ended without stopping and showed the best weights;
+                # resuming continues the run from where it really was.
+                self._params[...] = self._early.pop("resume")
+            if self.stopped_early:
+                self._early["wait"] = 0
         self.stopped_early = False
         return self._epochs(
             with_ones(X),
@@ -538,6 +560,8 @@ class Network:
             finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
             if not finite or not np.all(np.isfinite(self._params)):
                 self._params[...] = last_good
+                # Its moments are poisoned too: the next call starts the optimizer afresh.
+                self._optimizer = None
                 raise DivergenceError(
                     epoch,
                     f"The last finite weights (after epoch {epoch - 1}) were restored. Try a lower "
@@ -559,6 +583,8 @@ class Network:
                     return
             yield record
         if early is not None and restore_best and early["best"] < np.inf:
+            early["resume"] = self._params.copy()
+            early["last"] = True
             self._params[...] = early["weights"]
 
     # ---- persistence ----
@@ -588,6 +614,8 @@ class Network:
                 if not hasattr(data, "files"):
                     raise ValueError("not an .npz archive")
                 arrays = {k: data[k] for k in data.files}
+            if not all(isinstance(a, np.ndarray) for a in arrays.values()):
+                raise ValueError("it holds members that are not arrays")
         except ValueError as exc:
             raise ValueError(f"not a model file saved by this app ({exc})") from None
         except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as exc:

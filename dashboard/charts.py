@@ -1,0 +1,308 @@
+"""Plotly figure builders: pure functions from plain data to a ``go.Figure`` (no Streamlit).
+
+Names that come from data (feature and class names of an uploaded CSV) are HTML-escaped before
+they go into a figure, because plotly renders a subset of HTML in titles, labels and hovers.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+CLASS_COLORS = qualitative.Plotly + qualitative.Dark24
+TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+ACTIVATION_COLORS = {
+    "input": "#9aa5b1",
+    "sigmoid": "#4c78a8",
+    "tanh": "#72b7b2",
+    "relu": "#f58518",
+    "leaky_relu": "#e45756",
+    "linear": "#b279a2",
+    "softmax": "#54a24b",
+}
+MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+def safe(text) -> str:
+    """Text from data, escaped so plotly shows it literally."""
+    return html.escape(str(text), quote=True)
+
+
+def class_color(i: int) -> str:
+    """The colour of class ``i``, the same in every chart."""
+    return CLASS_COLORS[i % len(CLASS_COLORS)]
+
+
+def downsample(n: int, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` of ``n`` points, evenly spread, first and last kept."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, training and validation.
+
+    ``history`` is a list of ``nn.EpochRecord``. The x axes span the whole run so the curves
+    visibly grow while training; long runs are thinned to ``max_points`` points per curve.
+    """
+    rows = [history[i] for i in downsample(len(history), max_points)]
+    epochs = [r.epoch for r in rows]
+    has_val = any(r.val_loss is not None for r in rows)
+    fig = go.Figure()
+    curves = [
+        ("train_loss", "training loss", TRAIN_COLOR, "x", "y", True),
+        ("val_loss", "validation loss", VAL_COLOR, "x", "y", has_val),
+        ("train_accuracy", "training accuracy", TRAIN_COLOR, "x2", "y2", True),
+        ("val_accuracy", "validation accuracy", VAL_COLOR, "x2", "y2", has_val),
+    ]
+    for attr, name, color, xaxis, yaxis, show in curves:
+        if not show:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=[getattr(r, attr) for r in rows],
+                name=name,
+                mode="lines",
+                line={"color": color, "dash": "solid" if "train" in attr else "dash"},
+                xaxis=xaxis,
+                yaxis=yaxis,
+                legendgroup=name.split()[0],
+                hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + "</extra>",
+            )
+        )
+    x_range = [0, max(target_epochs, len(history), 1) + 0.5]
+    fig.update_layout(
+        height=340,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        uirevision="history",
+        legend={"orientation": "h", "y": -0.18},
+        xaxis={"domain": [0, 0.46], "range": x_range, "title": "epoch"},
+        yaxis={"title": "loss", "rangemode": "tozero"},
+        xaxis2={"domain": [0.54, 1], "range": x_range, "title": "epoch", "anchor": "y2"},
+        yaxis2={"title": "accuracy", "range": [0, 1.02], "anchor": "x2"},
+        annotations=[
+            _title(0.23, "Loss"),
+            _title(0.77, "Accuracy"),
+        ],
+    )
+    return fig
+
+
+def _title(x: float, text: str) -> dict:
+    return {
+        "text": f"<b>{text}</b>",
+        "x": x,
+        "y": 1.08,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+    }
+
+
+def network_figure(
+    sizes: list[int],
+    hidden_activations: list[str],
+    output_activation: str,
+    feature_names: list[str] | None = None,
+    class_names: list[str] | None = None,
+    max_drawn: int = 12,
+) -> go.Figure:
+    """A diagram of a fully connected network: one column of nodes per layer, every edge drawn.
+
+    Layers wider than ``max_drawn`` show their first nodes and a "+N more" note.
+    """
+    kinds = ["input", *hidden_activations, output_activation]
+    xs_nodes, ys_nodes, colors, hovers = [], [], [], []
+    edge_x, edge_y = [], []
+    notes = []
+    previous: list[float] = []
+    for layer, (size, kind) in enumerate(zip(sizes, kinds, strict=True)):
+        drawn = min(size, max_drawn)
+        ys = list(np.linspace(1, -1, drawn) * min(1.0, drawn / max_drawn)) if drawn > 1 else [0.0]
+        for y_prev in previous:
+            for y in ys:
+                edge_x += [layer - 1, layer, None]
+                edge_y += [y_prev, y, None]
+        names = _node_names(layer, len(sizes), size, feature_names, class_names)
+        for i, y in enumerate(ys):
+            xs_nodes.append(layer)
+            ys_nodes.append(y)
+            colors.append(ACTIVATION_COLORS.get(kind, "#888"))
+            hovers.append(names[i])
+        if size > drawn:
+            notes.append((layer, f"+{size - drawn} more"))
+        previous = ys
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=edge_x,
+            y=edge_y,
+            mode="lines",
+            line={"color": "rgba(120,120,120,0.35)", "width": 1},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs_nodes,
+            y=ys_nodes,
+            mode="markers",
+            marker={"size": 16, "color": colors, "line": {"color": "white", "width": 1}},
+            hovertext=hovers,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    captions = []
+    for layer, (size, kind) in enumerate(zip(sizes, kinds, strict=True)):
+        role = "input" if layer == 0 else "output" if layer == len(sizes) - 1 else "hidden"
+        label = f"{role}<br>{size} nodes" if kind == "input" else f"{role}<br>{size} · {kind}"
+        captions.append(
+            {"x": layer, "y": -1.28, "text": label, "showarrow": False, "font": {"size": 12}}
+        )
+    for layer, text in notes:
+        captions.append(
+            {"x": layer, "y": 1.16, "text": text, "showarrow": False, "font": {"size": 11}}
+        )
+    fig.update_layout(
+        height=380,
+        margin=MARGIN,
+        annotations=captions,
+        xaxis={"visible": False, "range": [-0.5, len(sizes) - 0.5]},
+        yaxis={"visible": False, "range": [-1.45, 1.3]},
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def _node_names(layer, n_layers, size, feature_names, class_names) -> list[str]:
+    if layer == 0 and feature_names is not None and len(feature_names) == size:
+        return [f"input: {safe(n)}" for n in feature_names]
+    if layer == n_layers - 1 and class_names is not None and len(class_names) == size:
+        return [f"output: {safe(n)}" for n in class_names]
+    return [f"layer {layer}, node {i + 1}" for i in range(size)]
+
+
+def class_balance_figure(counts, class_names: list[str]) -> go.Figure:
+    """Number of rows per class as bars."""
+    fig = go.Figure(
+        go.Bar(
+            x=[safe(n) for n in class_names],
+            y=list(counts),
+            marker={"color": [class_color(i) for i in range(len(class_names))]},
+            hovertemplate="%{x}: %{y} rows<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300, margin=MARGIN, title="Rows per class", xaxis={"type": "category"}
+    )
+    return fig
+
+
+def scatter_matrix_figure(X, y, feature_names: list[str], class_names: list[str]) -> go.Figure:
+    """Every pair of the given features against each other, coloured by class."""
+    X, y = np.asarray(X), np.asarray(y)
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        mask = y == k
+        if not mask.any():
+            continue
+        fig.add_trace(
+            go.Splom(
+                dimensions=[
+                    {"label": safe(f), "values": X[mask, j]} for j, f in enumerate(feature_names)
+                ],
+                name=safe(name),
+                marker={"color": class_color(k), "size": 5, "opacity": 0.7},
+                diagonal={"visible": False},
+                showupperhalf=False,
+            )
+        )
+    side = 170 * max(len(feature_names), 2)
+    fig.update_layout(height=min(side, 720), margin=MARGIN, dragmode="select")
+    return fig
+
+
+def feature_distribution_figure(x, y, feature_name: str, class_names: list[str]) -> go.Figure:
+    """Histogram of one feature, one overlaid colour per class."""
+    x, y = np.asarray(x), np.asarray(y)
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        values = x[y == k]
+        if not len(values):
+            continue
+        fig.add_trace(
+            go.Histogram(
+                x=values,
+                name=safe(name),
+                marker={"color": class_color(k)},
+                opacity=0.6,
+                nbinsx=30,
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        height=320,
+        margin=MARGIN,
+        title=f"Distribution of {safe(feature_name)} by class",
+        xaxis={"title": safe(feature_name)},
+        yaxis={"title": "rows"},
+    )
+    return fig
+
+
+def confusion_matrix_figure(cm, class_names: list[str]) -> go.Figure:
+    """Heatmap of a confusion matrix: rows are true classes, columns predicted ones."""
+    cm = np.asarray(cm)
+    names = [safe(n) for n in class_names]
+    fig = go.Figure(
+        go.Heatmap(
+            z=cm,
+            x=names,
+            y=names,
+            colorscale="Blues",
+            text=cm,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            showscale=False,
+        )
+    )
+    fig.update_layout(
+        height=120 + 40 * len(names),
+        margin=MARGIN,
+        title="Confusion matrix",
+        xaxis={"title": "predicted class", "type": "category"},
+        yaxis={"title": "true class", "type": "category", "autorange": "reversed"},
+    )
+    return fig
+
+
+def probability_figure(probs, class_names: list[str], title: str) -> go.Figure:
+    """Horizontal bars, one per class (probabilities or raw output scores)."""
+    probs = np.asarray(probs, dtype=float)
+    best = int(np.argmax(probs))
+    fig = go.Figure(
+        go.Bar(
+            x=probs,
+            y=[safe(n) for n in class_names],
+            orientation="h",
+            marker={"color": [class_color(i) for i in range(len(probs))]},
+            marker_line={"width": [3 if i == best else 0 for i in range(len(probs))]},
+            text=[f"{p:.3f}" for p in probs],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=100 + 32 * len(probs),
+        margin=MARGIN,
+        title=title,
+        yaxis={"type": "category", "autorange": "reversed"},
+    )
+    return fig

@@ -1,0 +1,115 @@
+"""Hosted-demo limits in one place, enforced on the server (widget bounds are only a browser hint).
+
+Every value a page gets from a widget, an upload or a URL goes through one of the checks below,
+which clamp or refuse it and return a message in plain words for the page to show.
+"""
+
+from __future__ import annotations
+
+import math
+
+MAX_UPLOAD_MB = 5  # keep equal to server.maxUploadSize in .streamlit/config.toml
+MAX_ROWS = 5_000
+MAX_COLUMNS = 100  # feature columns
+MAX_CLASSES = 20
+MAX_SYNTHETIC_SAMPLES = 5_000
+MAX_HIDDEN_LAYERS = 6
+MAX_NODES = 256  # per hidden layer
+MAX_PARAMS = 200_000  # weights and biases of the whole network
+MAX_EPOCHS = 2_000  # per run; the history never grows beyond this
+MAX_HISTORY = MAX_EPOCHS
+MAX_BATCH_SIZE = MAX_ROWS
+MIN_LEARNING_RATE = 1e-6
+MAX_LEARNING_RATE = 1e6
+MAX_L2 = 10.0
+MAX_PATIENCE = 500
+MAX_SEED = 2**31 - 1
+MAX_PLOT_ROWS = 1_000  # rows drawn in scatter plots (training always uses every row)
+MAX_PLOT_FEATURES = 6  # features in the scatter matrix
+MAX_TABLE_ROWS = 200  # rows shown in tables such as the misclassified samples
+MAX_PREDICT_INPUTS = 100  # number inputs drawn in the single-sample form
+
+LIMITS_TEXT = (
+    f"Limits of this demo: uploads up to {MAX_UPLOAD_MB} MB, {MAX_ROWS:,} rows and "
+    f"{MAX_COLUMNS} feature columns, {MAX_CLASSES} classes; up to {MAX_HIDDEN_LAYERS} hidden "
+    f"layers of at most {MAX_NODES} nodes and {MAX_PARAMS:,} parameters; up to {MAX_EPOCHS:,} "
+    "epochs per run."
+)
+
+
+def clamp_int(name: str, value, lo: int, hi: int, default: int) -> tuple[int, str | None]:
+    """``value`` as an int within ``[lo, hi]``, and a message when it had to be changed."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default, f"{name}: {value!r} is not a number; using {default}."
+    if not math.isfinite(number):
+        return default, f"{name} must be a finite number; using {default}."
+    whole = int(round(number))
+    if whole < lo:
+        return lo, f"{name} must be at least {lo}; using {lo}."
+    if whole > hi:
+        return hi, f"{name} is limited to {hi:,} in this demo; using {hi:,}."
+    return whole, None
+
+
+def clamp_float(name: str, value, lo: float, hi: float, default: float) -> tuple[float, str | None]:
+    """``value`` as a float within ``[lo, hi]``, and a message when it had to be changed."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default, f"{name}: {value!r} is not a number; using {default:g}."
+    if not math.isfinite(number):
+        return default, f"{name} must be a finite number; using {default:g}."
+    if number < lo:
+        return lo, f"{name} must be at least {lo:g}; using {lo:g}."
+    if number > hi:
+        return hi, f"{name} is limited to {hi:g} in this demo; using {hi:g}."
+    return number, None
+
+
+def check_choice(name: str, value, options, default) -> tuple[object, str | None]:
+    """``value`` if it is one of ``options``, else ``default`` and a message."""
+    if value in options:
+        return value, None
+    return default, f"{name}: {value!r} is not one of {', '.join(map(str, options))}; using {default}."
+
+
+def check_upload_size(n_bytes: int) -> str | None:
+    """A message when an upload is larger than the limit, else None."""
+    if n_bytes > MAX_UPLOAD_MB * 1024 * 1024:
+        return (
+            f"The file is {n_bytes / 1024 / 1024:.1f} MB; this demo accepts up to "
+            f"{MAX_UPLOAD_MB} MB."
+        )
+    return None
+
+
+def check_table_shape(n_rows: int, n_features: int, n_classes: int | None = None) -> str | None:
+    """A message when a dataset is larger than the limits, else None."""
+    if n_rows > MAX_ROWS:
+        return f"The data has {n_rows:,} rows; this demo accepts up to {MAX_ROWS:,}."
+    if n_features > MAX_COLUMNS:
+        return (
+            f"The data has {n_features} feature columns; this demo accepts up to {MAX_COLUMNS}."
+        )
+    if n_classes is not None and n_classes > MAX_CLASSES:
+        return f"The target has {n_classes} classes; this demo accepts up to {MAX_CLASSES}."
+    return None
+
+
+def check_architecture(hidden: list[int], n_params: int) -> list[str]:
+    """Messages for every limit a hidden-layer list breaks (empty when it is fine)."""
+    problems = []
+    if len(hidden) > MAX_HIDDEN_LAYERS:
+        problems.append(
+            f"{len(hidden)} hidden layers; this demo allows up to {MAX_HIDDEN_LAYERS}."
+        )
+    for i, n in enumerate(hidden, start=1):
+        if not 1 <= n <= MAX_NODES:
+            problems.append(f"Hidden layer {i} has {n} nodes; allowed are 1 to {MAX_NODES}.")
+    if n_params > MAX_PARAMS:
+        problems.append(
+            f"The network has {n_params:,} parameters; this demo allows up to {MAX_PARAMS:,}."
+        )
+    return problems

@@ -1,0 +1,249 @@
+"""The app's live training loop: a trainer kept in session state, advanced in time-boxed chunks.
+
+No Streamlit here: the Train page calls ``run_chunk`` from a ``run_every`` fragment, and
+``benchmarks/bench_app_loop.py`` calls it directly to measure the loop's overhead.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+import nn
+
+READY, RUNNING, PAUSED, FINISHED, EARLY_STOPPED, DIVERGED, FAILED = (
+    "ready",
+    "running",
+    "paused",
+    "finished",
+    "stopped early",
+    "diverged",
+    "failed",
+)
+OPTIMIZERS = ("sgd", "momentum", "adam")
+DEFAULT_SETTINGS = {
+    **nn.presets.ARTICLE["training"],
+    "momentum": 0.9,
+    "early_stopping": False,
+    "patience": 10,
+    "restore_best": True,
+}
+
+
+@dataclass
+class Trainer:
+    """A network, the data it trains on, its settings and where the run stands."""
+
+    net: nn.Network
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    running: bool = False
+    status: str = READY
+    message: str = ""
+    tag: str = ""  # "article" for the run started by "Reproduce the article"
+    data_version: int = 0
+
+    @property
+    def epochs_trained(self) -> int:
+        """Epochs trained so far in this run."""
+        return self.net.epochs_trained
+
+    @property
+    def target_epochs(self) -> int:
+        """Total epochs the run aims for (the Epochs setting)."""
+        return int(self.settings["epochs"])
+
+    @property
+    def at_target(self) -> bool:
+        """True when the run has trained all the epochs set."""
+        return self.epochs_trained >= self.target_epochs
+
+    @property
+    def has_validation(self) -> bool:
+        """True when there is a validation set."""
+        return len(self.X_val) > 0
+
+
+def train_kwargs(trainer: Trainer) -> dict:
+    """Keyword arguments for ``nn.Network.train_epochs`` from the trainer's settings."""
+    s = trainer.settings
+    kwargs = {
+        "learning_rate": float(s["learning_rate"]),
+        "batch_size": int(s["batch_size"]),
+        "optimizer": s["optimizer"],
+        "shuffle": bool(s["shuffle"]),
+        "l2": float(s["l2"]),
+        "seed": int(trainer.net.config["seed"]),
+        "momentum": float(s.get("momentum", 0.9)),
+        "early_stopping": bool(s.get("early_stopping")) and trainer.has_validation,
+        "patience": int(s.get("patience", 10)),
+        "restore_best": bool(s.get("restore_best", True)),
+    }
+    if trainer.has_validation:
+        kwargs["validation_data"] = (trainer.X_val, trainer.y_val)
+    return kwargs
+
+
+def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = None) -> int:
+    """Train whole epochs until ``budget_s`` seconds have passed (at least one epoch).
+
+    Returns the number of epochs trained. Updates ``trainer.status``, ``running`` and
+    ``message`` when the run finishes, stops early or diverges. The learning rate and the
+    other settings are read afresh for every chunk; the optimizer state carries over as
+    long as the optimizer stays the same.
+    """
+    remaining = trainer.target_epochs - trainer.epochs_trained
+    if remaining <= 0:
+        _finish(trainer)
+        return 0
+    limit = remaining if max_epochs is None else min(remaining, max_epochs)
+    done = 0
+    start = time.perf_counter()
+    try:
+        # Ask for every remaining epoch and stop pulling when the chunk is over: the
+        # generator only runs its end-of-run code (restore the best weights) after the
+        # last epoch, never after a chunk boundary.
+        epochs = trainer.net.train_epochs(
+            trainer.X_train, trainer.y_train, epochs=remaining, **train_kwargs(trainer)
+        )
+        try:
+            for _ in epochs:
+                done += 1
+                if trainer.net.stopped_early or trainer.at_target:
+                    continue
+                if done >= limit or time.perf_counter() - start >= budget_s:
+                    break
+        finally:
+            epochs.close()
+    except nn.DivergenceError as exc:
+        trainer.running = False
+        trainer.status = DIVERGED
+        trainer.message = divergence_message(exc, trainer)
+        return done
+    except ValueError as exc:
+        trainer.running = False
+        trainer.status = FAILED
+        trainer.message = f"Training could not run: {exc}"
+        return done
+    if trainer.net.stopped_early:
+        trainer.running = False
+        trainer.status = EARLY_STOPPED
+        trainer.message = early_stopping_message(trainer)
+    elif trainer.at_target:
+        _finish(trainer)
+    else:
+        trainer.status = RUNNING if trainer.running else PAUSED
+        trainer.message = ""
+    return done
+
+
+def _finish(trainer: Trainer) -> None:
+    trainer.running = False
+    trainer.status = FINISHED
+    trainer.message = (
+        f"Finished: {trainer.epochs_trained} epochs trained. Raise Epochs to train further, "
+        "or Reset to start again."
+    )
+
+
+def step(trainer: Trainer) -> int:
+    """Train exactly one epoch (Step); returns 1, or 0 when the run is already complete."""
+    trainer.running = False
+    if trainer.at_target:
+        trainer.message = (
+            f"All {trainer.target_epochs} epochs are trained. Raise Epochs to step further."
+        )
+        return 0
+    return run_chunk(trainer, budget_s=math.inf, max_epochs=1)
+
+
+def start(trainer: Trainer) -> None:
+    """Start or resume (the Start/Resume button)."""
+    if trainer.at_target:
+        trainer.message = (
+            f"All {trainer.target_epochs} epochs are trained. Raise Epochs to train further, "
+            "or Reset to start again."
+        )
+        return
+    trainer.running = True
+    trainer.status = RUNNING
+    trainer.message = ""
+
+
+def pause(trainer: Trainer) -> None:
+    """Pause after the current chunk (the Pause button); finished epochs are kept."""
+    trainer.running = False
+    if trainer.status == RUNNING:
+        trainer.status = PAUSED
+
+
+def reset(trainer: Trainer) -> None:
+    """Forget the training: a freshly initialised network with the same config and seed."""
+    trainer.net = nn.Network.from_config(trainer.net.config)
+    trainer.running = False
+    trainer.status = READY
+    trainer.message = ""
+    trainer.tag = ""
+
+
+def divergence_message(exc: nn.DivergenceError, trainer: Trainer) -> str:
+    """A plain-words explanation of ``nn.DivergenceError`` with what to try next."""
+    lr = trainer.settings["learning_rate"]
+    return (
+        f"Training diverged at epoch {exc.epoch}: the loss became infinite or not a number, "
+        "because the weight updates grew bigger and bigger instead of settling down. The "
+        f"weights from before that epoch were kept ({trainer.epochs_trained} epochs). "
+        f"What to try: a smaller learning rate (now {lr:g}, e.g. {lr / 10:g}); "
+        "standardized inputs (Data page); a sigmoid or softmax output instead of a linear one; "
+        "or Adam, which scales its steps by itself."
+    )
+
+
+def early_stopping_message(trainer: Trainer) -> str:
+    """A plain-words explanation of why early stopping ended the run."""
+    history = trainer.net.history
+    patience = int(trainer.settings.get("patience", 10))
+    val = [r.val_loss for r in history if r.val_loss is not None]
+    best = int(np.argmin(val)) + 1 if val else trainer.epochs_trained
+    restored = (
+        f" The weights of the best epoch ({best}) were restored."
+        if trainer.settings.get("restore_best", True)
+        else ""
+    )
+    return (
+        f"Stopped early after epoch {trainer.epochs_trained}: the validation loss has not "
+        f"improved for {patience} epochs, so more training would most likely only fit the "
+        f"training rows more closely and generalise worse (overfitting).{restored} To go on "
+        "anyway, raise Patience or turn early stopping off and press Resume."
+    )
+
+
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "learning_rate",
+    "seconds",
+]
+
+
+def history_frame(history: list[nn.EpochRecord]) -> pd.DataFrame:
+    """The training history as a table, one row per epoch."""
+    return pd.DataFrame([r.as_dict() for r in history], columns=HISTORY_COLUMNS)
+
+
+def history_csv(history: list[nn.EpochRecord]) -> str:
+    """The training history as CSV text."""
+    buffer = io.StringIO()
+    history_frame(history).to_csv(buffer, index=False)
+    return buffer.getvalue()
