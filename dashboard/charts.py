@@ -54,10 +54,10 @@ def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Fig
     has_val = any(r.val_loss is not None for r in rows)
     fig = go.Figure()
     curves = [
-        ("train_loss", "training loss", TRAIN_COLOR, "x", "y", True),
-        ("val_loss", "validation loss", VAL_COLOR, "x", "y", has_val),
-        ("train_accuracy", "training accuracy", TRAIN_COLOR, "x2", "y2", True),
-        ("val_accuracy", "validation accuracy", VAL_COLOR, "x2", "y2", has_val),
+        ("train_loss", "training", TRAIN_COLOR, "x", "y", True),
+        ("val_loss", "validation", VAL_COLOR, "x", "y", has_val),
+        ("train_accuracy", "training", TRAIN_COLOR, "x2", "y2", True),
+        ("val_accuracy", "validation", VAL_COLOR, "x2", "y2", has_val),
     ]
     for attr, name, color, xaxis, yaxis, show in curves:
         if not show:
@@ -72,7 +72,9 @@ def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Fig
                 xaxis=xaxis,
                 yaxis=yaxis,
                 legendgroup=name.split()[0],
+                showlegend=attr.endswith("loss"),
                 hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + "</extra>",
+                meta=attr,
             )
         )
     x_range = [0, max(target_epochs, len(history), 1) + 0.5]
@@ -80,7 +82,7 @@ def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Fig
         height=340,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         uirevision="history",
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
         xaxis={"domain": [0, 0.46], "range": x_range, "title": "epoch"},
         yaxis={"title": "loss", "rangemode": "tozero"},
         xaxis2={"domain": [0.54, 1], "range": x_range, "title": "epoch", "anchor": "y2"},
@@ -199,9 +201,7 @@ def class_balance_figure(counts, class_names: list[str]) -> go.Figure:
             hovertemplate="%{x}: %{y} rows<extra></extra>",
         )
     )
-    fig.update_layout(
-        height=300, margin=MARGIN, title="Rows per class", xaxis={"type": "category"}
-    )
+    fig.update_layout(height=300, margin=MARGIN, title="Rows per class", xaxis={"type": "category"})
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import numpy as np
@@ -91,25 +92,22 @@ def load_uploaded_csv(data: bytes, target: str, name: str):
         raise ValueError("The chosen target column is not in the file.")
     n_lines = data.count(b"\n")
     if n_lines > limits.MAX_ROWS + 1:
-        raise ValueError(f"The file has about {n_lines:,} rows; this demo accepts up to "
-                         f"{limits.MAX_ROWS:,}.")
+        raise ValueError(
+            f"The file has about {n_lines:,} rows; this demo accepts up to {limits.MAX_ROWS:,}."
+        )
     try:
         dataset = nn.data.load_csv(io.BytesIO(data), target=target)
     except ValueError as exc:
         raise ValueError(f"The file could not be used: {exc}") from None
     except Exception as exc:  # the loader promises ValueError; never let junk crash the page
         raise ValueError(f"The file could not be read ({type(exc).__name__}: {exc}).") from None
-    problem = limits.check_table_shape(
-        len(dataset.y), dataset.X.shape[1], len(dataset.class_names)
-    )
+    problem = limits.check_table_shape(len(dataset.y), dataset.X.shape[1], len(dataset.class_names))
     if problem:
         raise ValueError(problem)
     if len(dataset.class_names) < 2:
         raise ValueError("The target column has a single class; a classifier needs two or more.")
-    try:
+    with contextlib.suppress(AttributeError):  # a frozen dataclass keeps the loader's name
         dataset.name = name
-    except AttributeError:  # a frozen dataclass keeps the loader's name
-        pass
     return dataset
 
 

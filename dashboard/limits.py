@@ -45,7 +45,7 @@ def clamp_int(name: str, value, lo: int, hi: int, default: int) -> tuple[int, st
         return default, f"{name}: {value!r} is not a number; using {default}."
     if not math.isfinite(number):
         return default, f"{name} must be a finite number; using {default}."
-    whole = int(round(number))
+    whole = round(number)
     if whole < lo:
         return lo, f"{name} must be at least {lo}; using {lo}."
     if whole > hi:
@@ -72,7 +72,10 @@ def check_choice(name: str, value, options, default) -> tuple[object, str | None
     """``value`` if it is one of ``options``, else ``default`` and a message."""
     if value in options:
         return value, None
-    return default, f"{name}: {value!r} is not one of {', '.join(map(str, options))}; using {default}."
+    return (
+        default,
+        f"{name}: {value!r} is not one of {', '.join(map(str, options))}; using {default}.",
+    )
 
 
 def check_upload_size(n_bytes: int) -> str | None:
@@ -90,9 +93,7 @@ def check_table_shape(n_rows: int, n_features: int, n_classes: int | None = None
     if n_rows > MAX_ROWS:
         return f"The data has {n_rows:,} rows; this demo accepts up to {MAX_ROWS:,}."
     if n_features > MAX_COLUMNS:
-        return (
-            f"The data has {n_features} feature columns; this demo accepts up to {MAX_COLUMNS}."
-        )
+        return f"The data has {n_features} feature columns; this demo accepts up to {MAX_COLUMNS}."
     if n_classes is not None and n_classes > MAX_CLASSES:
         return f"The target has {n_classes} classes; this demo accepts up to {MAX_CLASSES}."
     return None
@@ -102,9 +103,7 @@ def check_architecture(hidden: list[int], n_params: int) -> list[str]:
     """Messages for every limit a hidden-layer list breaks (empty when it is fine)."""
     problems = []
     if len(hidden) > MAX_HIDDEN_LAYERS:
-        problems.append(
-            f"{len(hidden)} hidden layers; this demo allows up to {MAX_HIDDEN_LAYERS}."
-        )
+        problems.append(f"{len(hidden)} hidden layers; this demo allows up to {MAX_HIDDEN_LAYERS}.")
     for i, n in enumerate(hidden, start=1):
         if not 1 <= n <= MAX_NODES:
             problems.append(f"Hidden layer {i} has {n} nodes; allowed are 1 to {MAX_NODES}.")

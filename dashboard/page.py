@@ -20,17 +20,48 @@ class Page(NamedTuple):
     path: str  # relative to the app's root, as st.page_link and st.switch_page want it
     label: str
     icon: str
+    description: str = ""
 
 
 # Add a page here (one line) and it appears in every page's navigation once its file exists.
 PAGES = (
-    Page("streamlit_app.py", "Home", ":material/home:"),
-    Page("pages/1_Data.py", "Data", ":material/table_chart:"),
-    Page("pages/2_Architecture.py", "Architecture", ":material/account_tree:"),
-    Page("pages/3_Train.py", "Train", ":material/model_training:"),
-    Page("pages/4_Predict.py", "Predict", ":material/online_prediction:"),
-    Page("pages/5_Inside.py", "Inside", ":material/visibility:"),
-    Page("pages/6_Compare.py", "Compare", ":material/compare_arrows:"),
+    Page("streamlit_app.py", "Home", ":material/home:", "What this is; reproduce the article."),
+    Page(
+        "pages/1_Data.py",
+        "Data",
+        ":material/table_chart:",
+        "Choose a dataset or upload a CSV, look at it, and set how it is split.",
+    ),
+    Page(
+        "pages/2_Architecture.py",
+        "Architecture",
+        ":material/account_tree:",
+        "Layers, nodes, activations, output and loss, initialisation.",
+    ),
+    Page(
+        "pages/3_Train.py",
+        "Train",
+        ":material/model_training:",
+        "Start, pause, step and reset training while the curves grow.",
+    ),
+    Page(
+        "pages/4_Predict.py",
+        "Predict",
+        ":material/online_prediction:",
+        "Classify a sample, evaluate on the test set, save or load the model.",
+    ),
+    Page(
+        "pages/5_Inside.py",
+        "Inside",
+        ":material/visibility:",
+        "Look inside the network while it learns.",
+    ),
+    Page(
+        "pages/6_Compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Compare finished runs.",
+    ),
 )
 HOME, DATA, ARCHITECTURE, TRAIN, PREDICT = (p.path for p in PAGES[:5])
 
@@ -73,8 +104,10 @@ def status_lines() -> list[str]:
         f"{state.arch()['output_activation']} output",
     ]
     t = state.trainer()
-    if t is None or t.epochs_trained == 0 and not t.running:
+    if t is None or (t.epochs_trained == 0 and not t.running):
         lines.append("**Training:** not started")
+    elif t.running:
+        lines.append("**Training:** running (on the Train page)")
     else:
         last = t.net.history[-1] if t.net.history else None
         acc = f", train accuracy {last.train_accuracy:.3f}" if last else ""

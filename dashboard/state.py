@@ -158,14 +158,14 @@ def set_split_settings(settings: dict) -> None:
     discard_trainer("the split changed, so its test rows may have been training rows.")
 
 
-def set_arch(arch_settings: dict) -> None:
+def set_arch(arch_settings: dict, reason: str = "the architecture changed.") -> None:
     """Apply new architecture settings; discards the trainer."""
     st.session_state[ARCH] = {
         **arch_settings,
         "hidden": list(arch_settings["hidden"]),
         "activations": list(arch_settings["activations"]),
     }
-    discard_trainer("the architecture changed.")
+    discard_trainer(reason)
 
 
 def set_train_settings(settings: dict) -> None:

@@ -26,12 +26,17 @@ READY, RUNNING, PAUSED, FINISHED, EARLY_STOPPED, DIVERGED, FAILED = (
     "failed",
 )
 OPTIMIZERS = ("sgd", "momentum", "adam")
+# "watch" spreads a quick run over about WATCH_TICKS redraws so the curves visibly grow;
+# "fastest" trains as many epochs per tick as the time budget allows.
+PACES = ("watch", "fastest")
+WATCH_TICKS = 40
 DEFAULT_SETTINGS = {
     **nn.presets.ARTICLE["training"],
     "momentum": 0.9,
     "early_stopping": False,
     "patience": 10,
     "restore_best": True,
+    "pace": "watch",
 }
 
 
@@ -92,6 +97,13 @@ def train_kwargs(trainer: Trainer) -> dict:
     return kwargs
 
 
+def epochs_per_tick(trainer: Trainer) -> int | None:
+    """The cap on epochs per tick that the pace setting asks for (None: no cap)."""
+    if trainer.settings.get("pace", "watch") == "fastest":
+        return None
+    return max(1, math.ceil(trainer.target_epochs / WATCH_TICKS))
+
+
 def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = None) -> int:
     """Train whole epochs until ``budget_s`` seconds have passed (at least one epoch).
 
@@ -105,6 +117,13 @@ def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = 
         _finish(trainer)
         return 0
     limit = remaining if max_epochs is None else min(remaining, max_epochs)
+    # Overflow on the way to a divergence is reported as nn.DivergenceError, not as warnings.
+    # The errstate is scoped to this chunk: it is never held across a yield to the page.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _run(trainer, remaining, limit, budget_s)
+
+
+def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float) -> int:
     done = 0
     start = time.perf_counter()
     try:
@@ -247,3 +266,55 @@ def history_csv(history: list[nn.EpochRecord]) -> str:
     buffer = io.StringIO()
     history_frame(history).to_csv(buffer, index=False)
     return buffer.getvalue()
+
+
+def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict, list[str]]:
+    """Training settings clamped to the demo's limits and the data; messages for changes."""
+    from dashboard import limits
+
+    messages: list[str | None] = []
+
+    def keep(value_and_message):
+        value, message = value_and_message
+        messages.append(message)
+        return value
+
+    s = {
+        "optimizer": keep(
+            limits.check_choice("Optimizer", raw.get("optimizer"), OPTIMIZERS, "sgd")
+        ),
+        "learning_rate": keep(
+            limits.clamp_float(
+                "Learning rate",
+                raw.get("learning_rate"),
+                limits.MIN_LEARNING_RATE,
+                limits.MAX_LEARNING_RATE,
+                0.15,
+            )
+        ),
+        "batch_size": keep(
+            limits.clamp_int("Batch size", raw.get("batch_size"), 1, limits.MAX_BATCH_SIZE, 1)
+        ),
+        "epochs": keep(limits.clamp_int("Epochs", raw.get("epochs"), 1, limits.MAX_EPOCHS, 100)),
+        "l2": keep(limits.clamp_float("L2", raw.get("l2"), 0.0, limits.MAX_L2, 0.0)),
+        "shuffle": bool(raw.get("shuffle")),
+        "momentum": keep(limits.clamp_float("Momentum", raw.get("momentum", 0.9), 0.0, 0.999, 0.9)),
+        "early_stopping": bool(raw.get("early_stopping")),
+        "patience": keep(
+            limits.clamp_int("Patience", raw.get("patience", 10), 1, limits.MAX_PATIENCE, 10)
+        ),
+        "restore_best": bool(raw.get("restore_best", True)),
+        "pace": keep(limits.check_choice("Pace", raw.get("pace", "watch"), PACES, "watch")),
+    }
+    if n_train > 0 and s["batch_size"] > n_train:
+        messages.append(
+            f"Batch size {s['batch_size']} is more than the {n_train} training rows; "
+            f"using {n_train} (the whole training set per step)."
+        )
+        s["batch_size"] = n_train
+    if s["early_stopping"] and not has_validation:
+        messages.append(
+            "Early stopping needs a validation set; set a validation share on the Data page."
+        )
+        s["early_stopping"] = False
+    return s, [m for m in messages if m]

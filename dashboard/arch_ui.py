@@ -1,0 +1,246 @@
+"""Widgets of the Architecture page: presets, hidden layers, output and loss, init, seed.
+
+The widgets edit a draft. A draft is applied at once while there is no trained network; with one,
+the page asks before discarding it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import nn
+from dashboard import limits, state
+from dashboard.widgets import bind, forget
+
+DRAFT = "arch.draft"
+BASE = "arch.draft_base"  # the applied architecture the draft started from
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
+LOSSES = ("squared_error", "cross_entropy")
+INITS = ("uniform", "xavier", "he")
+INIT_LABELS = {"uniform": "U[-1, 1]", "xavier": "Xavier", "he": "He"}
+PRESET_LABELS = {"article": "The article's network", "modern": "A modern network"}
+
+
+def draft() -> dict:
+    """The architecture being edited; starts over whenever the applied one changes."""
+    ss = st.session_state
+    if DRAFT not in ss or ss.get(BASE) != state.arch():
+        ss[DRAFT], ss[BASE] = _copy(state.arch()), _copy(state.arch())
+        forget("arch.w.")
+    return ss[DRAFT]
+
+
+def _copy(arch: dict) -> dict:
+    return {**arch, "hidden": list(arch["hidden"]), "activations": list(arch["activations"])}
+
+
+def _set_draft(arch: dict) -> None:
+    st.session_state[DRAFT] = _copy(arch)
+    forget("arch.w.")
+    _apply_if_free()
+
+
+def _from_widgets() -> dict:
+    """The draft as the widgets currently show it."""
+    d, ss = draft(), st.session_state
+    n = len(d["hidden"])
+    return {
+        "hidden": [int(ss.get(f"arch.w.nodes.{i}", d["hidden"][i])) for i in range(n)],
+        "activations": [ss.get(f"arch.w.act.{i}", d["activations"][i]) for i in range(n)],
+        "output_activation": ss.get("arch.w.output", d["output_activation"]),
+        "loss": ss.get("arch.w.loss", d["loss"]),
+        "init": ss.get("arch.w.init", d["init"]),
+        "seed": int(ss.get("arch.w.seed", d["seed"])),
+    }
+
+
+def _apply_if_free() -> None:
+    """Apply the draft when it is valid and no trained network would be lost."""
+    d = draft()
+    if d != state.arch() and not problems(d) and not state.is_trained():
+        state.set_arch(d)
+
+
+def _on_change() -> None:
+    st.session_state[DRAFT] = _from_widgets()
+    _apply_if_free()
+
+
+def _add_layer() -> None:
+    d = _from_widgets()
+    if len(d["hidden"]) >= limits.MAX_HIDDEN_LAYERS:
+        state.flash(f"This demo allows up to {limits.MAX_HIDDEN_LAYERS} hidden layers.", "warning")
+        return
+    d["hidden"].append(d["hidden"][-1] if d["hidden"] else 8)
+    d["activations"].append(d["activations"][-1] if d["activations"] else "relu")
+    _set_draft(d)
+
+
+def _remove_layer() -> None:
+    d = _from_widgets()
+    if d["hidden"]:
+        d["hidden"].pop()
+        d["activations"].pop()
+    _set_draft(d)
+
+
+def _apply_preset(name: str) -> None:
+    preset = nn.presets.PRESETS[name]
+    _set_draft(state.arch_from_config(preset["network"]))
+    state.set_train_settings({**state.train_settings(), **preset["training"]})
+    t = preset["training"]
+    state.flash(
+        f"{PRESET_LABELS[name]}: training set to {t['optimizer']}, learning rate "
+        f"{t['learning_rate']:g}, batch size {t['batch_size']}, {t['epochs']} epochs.",
+        "info",
+    )
+    standardize = preset["split"]["standardize"]
+    if standardize and not state.split_settings()["standardize"]:
+        state.flash(
+            "This preset is meant for standardized inputs: turn on Standardize on the Data page.",
+            "info",
+        )
+
+
+def _discard_and_apply() -> None:
+    state.set_arch(draft())
+
+
+def _keep_trained() -> None:
+    _set_draft(state.arch())
+
+
+def presets_ui() -> None:
+    """One button per preset."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown("**Presets:**")
+        for name, label in PRESET_LABELS.items():
+            st.button(label, key=f"arch.preset.{name}", on_click=_apply_preset, args=(name,))
+
+
+def architecture_ui() -> dict:
+    """Draw the editors of the draft and return it."""
+    d = draft()
+    st.markdown("**Hidden layers**")
+    for i, (nodes, act) in enumerate(zip(d["hidden"], d["activations"], strict=True)):
+        bind(f"arch.w.nodes.{i}", int(nodes))
+        bind(f"arch.w.act.{i}", act)
+        c1, c2 = st.columns(2)
+        c1.number_input(
+            f"Layer {i + 1}: nodes",
+            1,
+            limits.MAX_NODES,
+            step=1,
+            key=f"arch.w.nodes.{i}",
+            on_change=_on_change,
+        )
+        c2.selectbox(
+            f"Layer {i + 1}: activation",
+            HIDDEN_ACTIVATIONS,
+            key=f"arch.w.act.{i}",
+            on_change=_on_change,
+        )
+    if not d["hidden"]:
+        st.caption("No hidden layers: the inputs connect straight to the outputs.")
+    c1, c2 = st.columns(2)
+    c1.button(
+        "Add hidden layer",
+        key="arch.add",
+        on_click=_add_layer,
+        disabled=len(d["hidden"]) >= limits.MAX_HIDDEN_LAYERS,
+    )
+    c2.button(
+        "Remove last hidden layer",
+        key="arch.remove",
+        on_click=_remove_layer,
+        disabled=not d["hidden"],
+    )
+    st.markdown("**Output, loss, initialisation**")
+    bind("arch.w.output", d["output_activation"])
+    bind("arch.w.loss", d["loss"])
+    bind("arch.w.init", d["init"])
+    bind("arch.w.seed", int(d["seed"]))
+    c1, c2 = st.columns(2)
+    c1.selectbox("Output activation", OUTPUT_ACTIVATIONS, key="arch.w.output", on_change=_on_change)
+    c2.selectbox("Loss", LOSSES, key="arch.w.loss", on_change=_on_change)
+    c3, c4 = st.columns(2)
+    c3.selectbox(
+        "Initial weights",
+        INITS,
+        format_func=INIT_LABELS.get,
+        key="arch.w.init",
+        on_change=_on_change,
+    )
+    c4.number_input(
+        "Seed (initial weights and shuffling)",
+        0,
+        limits.MAX_SEED,
+        step=1,
+        key="arch.w.seed",
+        on_change=_on_change,
+    )
+    # Values may arrive without a callback (first draw, tests): keep the draft in step.
+    st.session_state[DRAFT] = _from_widgets()
+    return draft()
+
+
+def problems(arch: dict) -> list[str]:
+    """Why this architecture cannot be built for the current data (empty when it can)."""
+    config = state.current_network_config(arch)
+    try:
+        nn.normalize_config(config)
+    except ValueError as exc:
+        return [str(exc)]
+    return limits.check_architecture(arch["hidden"], count_params(config["layers"]))
+
+
+def count_params(sizes: list[int]) -> int:
+    """Weights and biases of a network with these layer sizes."""
+    return nn.network.count_params(sizes)
+
+
+def pairing_notes(arch: dict) -> list[str]:
+    """Warnings for unusual choices that still train."""
+    out, loss = arch["output_activation"], arch["loss"]
+    notes = []
+    if out == "softmax" and loss == "squared_error":
+        notes.append(
+            "Softmax with squared error is an odd pair: it trains, but slowly, because squared "
+            "error barely pushes a confident wrong softmax. Cross-entropy is softmax's partner."
+        )
+    if out == "linear" and loss == "squared_error":
+        notes.append(
+            "A linear output gives unbounded scores, not probabilities, and diverges more easily "
+            "with a large learning rate. Sigmoid or softmax keeps outputs between 0 and 1."
+        )
+    if out == "sigmoid" and loss == "cross_entropy":
+        notes.append(
+            "Sigmoid with cross-entropy treats each class as its own yes/no question; fine, but "
+            "the outputs need not sum to one. Softmax makes them a probability distribution."
+        )
+    relu = {"relu", "leaky_relu"} & set(arch["activations"])
+    if relu and arch["init"] == "uniform":
+        notes.append(
+            "ReLU layers with U[-1, 1] weights can start with many dead or exploding units; "
+            "He initialisation is made for ReLU."
+        )
+    return notes
+
+
+def confirm_ui(epochs: int) -> None:
+    """Ask before a changed architecture discards the trained network."""
+    with st.container(border=True):
+        st.warning(
+            f"You changed the architecture. Applying it discards the trained network "
+            f"({epochs} epochs).",
+            icon=":material/warning:",
+        )
+        c1, c2 = st.columns(2)
+        c1.button(
+            "Discard the trained network and apply",
+            key="arch.confirm",
+            on_click=_discard_and_apply,
+            type="primary",
+        )
+        c2.button("Keep the trained network", key="arch.keep", on_click=_keep_trained)

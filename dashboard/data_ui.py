@@ -1,0 +1,189 @@
+"""Widgets of the Data page: dataset choice, CSV upload, plot controls, split settings."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, limits, state
+from dashboard.text import md_escape
+from dashboard.widgets import bind, show_limit_messages
+
+
+def source_ui() -> None:
+    """Pick the dataset; a change is applied at once (a CSV after "Use this CSV")."""
+    spec = state.data_spec()
+    bind("data.source", spec["source"])
+    source = st.selectbox(
+        "Dataset",
+        options=list(data.SOURCES),
+        format_func=data.SOURCES.get,
+        key="data.source",
+    )
+    if source == data.CSV:
+        csv_ui()
+        return
+    requested = {"source": source}
+    if source in data.SYNTHETIC:
+        requested.update(synthetic_ui(spec if spec["source"] in data.SYNTHETIC else {}))
+    if requested != spec:
+        try:
+            state.set_dataset(data.load_spec(requested), requested)
+        except ValueError as exc:
+            st.error(f"That dataset could not be loaded: {md_escape(exc, 400)}")
+            return
+        st.rerun()
+
+
+def synthetic_ui(spec: dict) -> dict:
+    """Sample count, noise and seed of a generated 2-D set, checked against the limits."""
+    defaults = {
+        **data.SYNTHETIC_DEFAULTS,
+        **{k: spec[k] for k in data.SYNTHETIC_DEFAULTS if k in spec},
+    }
+    bind("data.n_samples", defaults["n_samples"])
+    bind("data.noise", defaults["noise"])
+    bind("data.seed", defaults["seed"])
+    c1, c2, c3 = st.columns(3)
+    n = c1.number_input("Samples", 20, limits.MAX_SYNTHETIC_SAMPLES, step=50, key="data.n_samples")
+    noise = c2.slider("Noise", 0.0, 1.0, step=0.05, key="data.noise")
+    seed = c3.number_input("Seed", 0, limits.MAX_SEED, step=1, key="data.seed")
+    checked, messages = data.check_synthetic_params({"n_samples": n, "noise": noise, "seed": seed})
+    show_limit_messages(messages)
+    return checked
+
+
+def csv_ui() -> None:
+    """Upload a CSV, preview it, pick the target column, and use it (or keep the old data)."""
+    st.caption(
+        f"One row per sample: numeric feature columns and one target column with the class. "
+        f"Up to {limits.MAX_UPLOAD_MB} MB, {limits.MAX_ROWS:,} rows and {limits.MAX_COLUMNS} "
+        "features. The current dataset stays selected until you press **Use this CSV**."
+    )
+    upload = st.file_uploader("CSV file", type=["csv", "txt"], key="data.upload")
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    try:
+        columns = data.csv_columns(raw)
+    except ValueError as exc:
+        st.error(f"This file cannot be used: {md_escape(exc, 400)}", icon=":material/error:")
+        return
+    st.dataframe(pd.read_csv(io.BytesIO(raw), nrows=5), hide_index=True)
+    target = st.selectbox(
+        "Target column (the class to predict)", columns, index=len(columns) - 1, key="data.target"
+    )
+    if st.button("Use this CSV", key="data.use_csv", type="primary"):
+        spec = {"source": data.CSV, "file_name": upload.name, "target": target}
+        try:
+            state.set_dataset(data.load_uploaded_csv(raw, target, upload.name), spec)
+        except ValueError as exc:
+            st.error(
+                f"This file cannot be used: {md_escape(exc, 400)} The previous dataset stays "
+                "selected.",
+                icon=":material/error:",
+            )
+            return
+        state.flash("Loaded the uploaded CSV.", "success")
+        st.rerun()
+
+
+def plot_features_ui(feature_names: list[str]) -> list[int]:
+    """Which features (indices) to draw in the scatter matrix."""
+    default = feature_names[: min(4, len(feature_names))]
+    chosen = st.multiselect(
+        f"Features to plot (up to {limits.MAX_PLOT_FEATURES})",
+        feature_names,
+        default=default,
+        max_selections=limits.MAX_PLOT_FEATURES,
+        key=f"data.plot_features.{st.session_state[state.DATA_VERSION]}",
+    )
+    chosen = chosen[: limits.MAX_PLOT_FEATURES]
+    return [feature_names.index(c) for c in chosen]
+
+
+def overview(dataset) -> None:
+    """Table, statistics, class balance, scatter matrix and distributions of a dataset."""
+    names = [str(f) for f in dataset.feature_names]
+    classes = [str(c) for c in dataset.class_names]
+    X, y = np.asarray(dataset.X, dtype=float), np.asarray(dataset.y, dtype=int)
+    rows = data.sample_rows(len(y), limits.MAX_PLOT_ROWS)
+    sampled = (
+        f"Plots show a random sample of {len(rows):,} of {len(y):,} rows; training uses all rows."
+        if len(rows) < len(y)
+        else None
+    )
+    tabs = st.tabs(["Table", "Statistics", "Class balance", "Scatter matrix", "Distributions"])
+    with tabs[0]:
+        st.dataframe(data.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)
+        st.caption(f"The first {min(len(y), limits.MAX_TABLE_ROWS)} of {len(y):,} rows.")
+    with tabs[1]:
+        st.dataframe(pd.DataFrame(X, columns=names).describe().T)
+    with tabs[2]:
+        counts = np.bincount(y, minlength=len(classes))
+        st.plotly_chart(charts.class_balance_figure(counts, classes), key="data.balance")
+    with tabs[3]:
+        chosen = plot_features_ui(names)
+        if len(chosen) >= 2:
+            fig = charts.scatter_matrix_figure(
+                X[rows][:, chosen], y[rows], [names[j] for j in chosen], classes
+            )
+            st.plotly_chart(fig, key="data.splom")
+        else:
+            st.info("Pick at least two features.")
+        if sampled:
+            st.caption(sampled)
+    with tabs[4]:
+        feature = st.selectbox(
+            "Feature", names, key=f"data.dist.{st.session_state[state.DATA_VERSION]}"
+        )
+        j = names.index(feature)
+        fig = charts.feature_distribution_figure(X[rows, j], y[rows], feature, classes)
+        st.plotly_chart(fig, key="data.dist_chart")
+        if sampled:
+            st.caption(sampled)
+
+
+def split_ui() -> None:
+    """Test and validation shares, seed, stratify, standardize; applied when changed."""
+    current = state.split_settings()
+    for name, value in current.items():
+        bind(f"data.split.{name}", value)
+    c1, c2, c3 = st.columns(3)
+    test = c1.slider("Test share", 0.05, 0.5, step=0.01, key="data.split.test_size")
+    val = c2.slider(
+        "Validation share (of the rest)",
+        0.0,
+        0.5,
+        step=0.01,
+        key="data.split.val_size",
+        help="After the test rows are set aside, this share of the rest is kept for validation "
+        "(the article: 15% test, then 10% of the rest).",
+    )
+    seed = c3.number_input("Split seed", 0, limits.MAX_SEED, step=1, key="data.split.seed")
+    c4, c5 = st.columns(2)
+    stratify = c4.checkbox("Stratify (same class shares in every part)", key="data.split.stratify")
+    standardize = c5.checkbox(
+        "Standardize (scale each feature to mean 0, std 1 using the training rows)",
+        key="data.split.standardize",
+    )
+    requested, messages = data.check_split_settings(
+        {
+            "test_size": test,
+            "val_size": val,
+            "seed": seed,
+            "stratify": stratify,
+            "standardize": standardize,
+        }
+    )
+    show_limit_messages(messages)
+    if requested != current:
+        try:
+            state.set_split_settings(requested)
+        except ValueError as exc:
+            st.error(f"This split is not possible: {md_escape(exc, 400)}")
+            return
+        st.rerun()

@@ -1,0 +1,188 @@
+"""Widgets of the Predict page: the single-sample form, test report, batch CSV, model files."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import charts, limits, results, state, training
+from dashboard.text import md_escape
+from dashboard.widgets import bind
+
+MODEL_UPLOADS = "predict.model_uploads"  # file id -> (kind, message) of uploads already handled
+
+
+def sample_form(net, split, dataset) -> np.ndarray:
+    """One number input per feature, prefilled with the training median; the submitted values."""
+    ranges = results.feature_ranges(split)
+    names = [str(f) for f in dataset.feature_names]
+    version = st.session_state[state.DATA_VERSION]
+    n_cols = 4 if len(names) > 8 else 2
+    with st.form("predict.form"):
+        cols = st.columns(n_cols)
+        values = []
+        for j, name in enumerate(names):
+            r = ranges.iloc[j]
+            key = f"predict.x.{version}.{j}"
+            bind(key, float(r["median"]))
+            values.append(
+                cols[j % n_cols].number_input(
+                    md_escape(name, 60),
+                    float(r["lower"]),
+                    float(r["upper"]),
+                    format="%g",
+                    key=key,
+                    help=f"Training rows range from {r['min']:g} to {r['max']:g}.",
+                )
+            )
+        st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
+    # The bounds above are a browser hint; clamp on the server as well.
+    x = np.clip(np.asarray(values, dtype=float), ranges["lower"], ranges["upper"])
+    outside = [names[j] for j in np.flatnonzero((x < ranges["min"]) | (x > ranges["max"]))]
+    if outside:
+        shown = ", ".join(md_escape(n, 40) for n in outside[:6])
+        more = f" and {len(outside) - 6} more" if len(outside) > 6 else ""
+        st.warning(
+            f"Outside what the network saw in training: {shown}{more}. Its answer there is an "
+            "extrapolation; trust it less."
+        )
+    return x
+
+
+def prediction_view(net, x, split, dataset) -> None:
+    """The predicted class and a bar chart of the outputs for one sample."""
+    outputs = results.predict_one(net, x, split.scaler)
+    k = results.predicted_class(net, outputs)
+    classes = [str(c) for c in dataset.class_names]
+    probabilistic = results.outputs_are_probabilities(net)
+    c1, c2 = st.columns([1, 2])
+    c1.metric("Predicted class", classes[k])
+    if net.n_outputs == 1:
+        c1.caption(f"Output {outputs[0]:.3f} (above 0.5 means {classes[1]!r}).")
+        shown, labels = np.array([1 - outputs[0], outputs[0]]), classes
+    else:
+        shown, labels = outputs, classes
+    title = "Class probabilities" if probabilistic else "Output per class (not normalised)"
+    c2.plotly_chart(charts.probability_figure(shown, labels, title), key="predict.proba")
+    if not probabilistic:
+        c1.caption(
+            f"The {net.config['output_activation']} outputs are scores, one per class; they need "
+            "not sum to one. A softmax output gives probabilities."
+        )
+
+
+def test_set_view(net, split, dataset) -> None:
+    """Accuracy, confusion matrix, per-class precision/recall/F1 and misclassified rows."""
+    try:
+        report = results.test_report(net, split, dataset)
+    except ValueError as exc:
+        st.info(str(exc))
+        return
+    c1, c2 = st.columns(2)
+    c1.metric("Test accuracy", f"{report['accuracy']:.3f}")
+    c2.metric("Correct", f"{report['n_correct']} of {report['n_test']}")
+    c1, c2 = st.columns(2)
+    classes = [str(c) for c in dataset.class_names]
+    c1.plotly_chart(
+        charts.confusion_matrix_figure(report["confusion"], classes), key="predict.confusion"
+    )
+    c2.markdown("**Per class**")
+    c2.dataframe(
+        report["per_class"],
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in ("precision", "recall", "F1")
+        },
+    )
+    n_wrong = report["n_misclassified"]
+    st.markdown(f"**Misclassified test rows** ({n_wrong})")
+    if n_wrong:
+        st.dataframe(report["misclassified"], hide_index=True)
+        if n_wrong > len(report["misclassified"]):
+            st.caption(f"The first {len(report['misclassified'])} are shown.")
+    else:
+        st.caption("None: every test row is classified correctly.")
+
+
+def batch_view(net, split, dataset) -> None:
+    """Upload a CSV with the feature columns; download it back with the predictions."""
+    st.caption(
+        "A CSV with the same feature columns as the training data (other columns are kept "
+        f"and ignored). Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_ROWS:,} rows."
+    )
+    upload = st.file_uploader("CSV to predict", type=["csv", "txt"], key="predict.batch_upload")
+    if upload is None:
+        return
+    try:
+        frame = results.read_table(upload.getvalue())
+        predicted = results.batch_predict(net, frame, dataset, split.scaler)
+    except ValueError as exc:
+        st.error(f"This file cannot be used: {md_escape(exc, 400)}", icon=":material/error:")
+        return
+    st.success(f"Predicted {len(predicted):,} rows.")
+    st.dataframe(predicted.head(limits.MAX_TABLE_ROWS), hide_index=True)
+    st.download_button(
+        "Download predictions (CSV)",
+        predicted.to_csv(index=False),
+        file_name="predictions.csv",
+        mime="text/csv",
+        key="predict.batch_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def model_download(net) -> None:
+    """The trained network as an .npz file."""
+    st.download_button(
+        "Download the model (.npz)",
+        results.model_bytes(net),
+        file_name="model.npz",
+        mime="application/octet-stream",
+        key="predict.model_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def model_upload() -> None:
+    """Upload a saved model; it replaces the current network if it fits the current dataset."""
+    st.caption(
+        "A model saved by this app. It must fit the current dataset (same number of features "
+        "and classes). The file holds the network only: inputs are prepared with the current "
+        "split settings, so use the Standardize setting the model was trained with."
+    )
+    upload = st.file_uploader("Model file (.npz)", type=["npz"], key="predict.model_upload")
+    if upload is None:
+        return
+    handled = st.session_state.setdefault(MODEL_UPLOADS, {})
+    if upload.file_id not in handled:
+        handled.clear()  # remember only the latest upload
+        try:
+            net = results.load_model(upload.getvalue(), state.dataset())
+        except ValueError as exc:
+            handled[upload.file_id] = (
+                "error",
+                f"{md_escape(exc, 400)} The current network is unchanged.",
+            )
+        else:
+            install_model(net)
+            handled[upload.file_id] = (
+                "success",
+                f"Loaded the model: {' → '.join(map(str, net.config['layers']))}, "
+                f"{net.epochs_trained} epochs trained.",
+            )
+            st.rerun()
+    kind, message = handled[upload.file_id]
+    getattr(st, kind)(message)
+
+
+def install_model(net) -> None:
+    """Make an uploaded network the session's network (architecture follows it)."""
+    state.set_arch(state.arch_from_config(net.config), reason="a model file replaced it.")
+    settings = dict(state.train_settings())
+    settings["epochs"] = min(max(settings["epochs"], net.epochs_trained), limits.MAX_EPOCHS)
+    state.set_train_settings(settings)
+    t = state.new_trainer(net)
+    t.status = training.PAUSED if net.epochs_trained else training.READY

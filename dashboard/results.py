@@ -1,0 +1,174 @@
+"""Using a trained network: test-set report, single and batch predictions, model files.
+
+No Streamlit here; the math is ``nn``'s (predict, metrics), this module only arranges tables.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+import nn
+from dashboard import data, limits
+from dashboard.text import csv_safe_cell
+
+ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
+
+
+def outputs_are_probabilities(net: nn.Network) -> bool:
+    """True for a softmax output, whose values sum to one."""
+    return net.config["output_activation"] == "softmax"
+
+
+def test_report(net: nn.Network, split, dataset) -> dict:
+    """Accuracy, confusion matrix, per-class scores and the misclassified test rows."""
+    n_classes = len(dataset.class_names)
+    y_true = np.asarray(split.y_test, dtype=int)
+    if len(y_true) == 0:
+        raise ValueError("The split has no test rows; raise the test share on the Data page.")
+    y_pred = net.predict(split.X_test)
+    scores = nn.metrics.precision_recall_f1(y_true, y_pred, n_classes)
+    names = [str(c) for c in dataset.class_names]
+    per_class = pd.DataFrame(
+        {
+            "class": names,
+            "precision": scores["precision"],
+            "recall": scores["recall"],
+            "F1": scores["f1"],
+            "support": scores["support"].astype(int),
+        }
+    )
+    wrong = np.flatnonzero(y_true != y_pred)
+    feature_names = [str(f) for f in dataset.feature_names]
+    raw = data.to_raw_units(split.X_test[wrong[: limits.MAX_TABLE_ROWS]], split.scaler)
+    misclassified = pd.DataFrame(raw, columns=feature_names)
+    misclassified.insert(0, "predicted", [names[i] for i in y_pred[wrong[: len(raw)]]])
+    misclassified.insert(0, "true", [names[i] for i in y_true[wrong[: len(raw)]]])
+    return {
+        "accuracy": nn.metrics.accuracy(y_true, y_pred),
+        "n_test": len(y_true),
+        "n_correct": int(np.sum(y_true == y_pred)),
+        "confusion": nn.metrics.confusion_matrix(y_true, y_pred, n_classes),
+        "per_class": per_class,
+        "misclassified": misclassified,
+        "n_misclassified": len(wrong),
+    }
+
+
+def feature_ranges(split) -> pd.DataFrame:
+    """Per feature, in the data's own units: training median, min, max, and input bounds."""
+    raw = data.to_raw_units(split.X_train, split.scaler)
+    lo, hi = raw.min(axis=0), raw.max(axis=0)
+    span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1.0))
+    return pd.DataFrame(
+        {
+            "median": np.median(raw, axis=0),
+            "min": lo,
+            "max": hi,
+            "lower": lo - span,
+            "upper": hi + span,
+        }
+    )
+
+
+def predict_one(net: nn.Network, values, scaler) -> np.ndarray:
+    """The network's outputs (n_outputs,) for one sample given in the data's own units."""
+    x = data.to_network_units(np.asarray(values, dtype=float).reshape(1, -1), scaler)
+    return net.predict_proba(x)[0]
+
+
+def predicted_class(net: nn.Network, outputs: np.ndarray) -> int:
+    """The class index the network predicts from its outputs."""
+    if net.n_outputs == 1:
+        return int(outputs[0] > 0.5)
+    return int(np.argmax(outputs))
+
+
+def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.DataFrame:
+    """Predictions for every row of an uploaded table that has the dataset's feature columns."""
+    feature_names = [str(f) for f in dataset.feature_names]
+    frame = frame.rename(columns=str)
+    missing = [f for f in feature_names if f not in frame.columns]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValueError(
+            f"The file lacks {len(missing)} of the {len(feature_names)} feature columns "
+            f"the network needs: {shown}"
+        )
+    if len(frame) == 0:
+        raise ValueError("The file has no rows to predict.")
+    try:
+        X = frame[feature_names].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    except (ValueError, TypeError):
+        raise ValueError("Some feature cells are not numbers.") from None
+    if not np.all(np.isfinite(X)):
+        raise ValueError("Some feature cells are empty or not finite numbers.")
+    outputs = net.predict_proba(data.to_network_units(X, scaler))
+    names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
+    labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
+    result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
+    result["predicted_class"] = [csv_safe_cell(n) for n in names[labels]]
+    if net.n_outputs > 1:
+        for k, name in enumerate(names):
+            result[f"output_{csv_safe_cell(name)}"] = outputs[:, k]
+    return result
+
+
+def read_table(data_bytes: bytes) -> pd.DataFrame:
+    """An uploaded CSV for batch prediction, within the limits; ``ValueError`` if unusable."""
+    too_big = limits.check_upload_size(len(data_bytes))
+    if too_big:
+        raise ValueError(too_big)
+    if not data_bytes.strip():
+        raise ValueError("The file is empty.")
+    try:
+        frame = pd.read_csv(io.BytesIO(data_bytes), nrows=limits.MAX_ROWS + 1)
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text; save it as a UTF-8 CSV.") from None
+    except Exception as exc:  # pandas raises many kinds for junk; all mean "not a CSV"
+        raise ValueError(f"This does not look like a CSV table ({type(exc).__name__}).") from None
+    if len(frame) > limits.MAX_ROWS:
+        raise ValueError(f"The file has more than {limits.MAX_ROWS:,} rows, the limit here.")
+    if frame.shape[1] > limits.MAX_COLUMNS + 1:
+        raise ValueError(
+            f"The file has {frame.shape[1]} columns; the limit is {limits.MAX_COLUMNS + 1}."
+        )
+    return frame
+
+
+def model_bytes(net: nn.Network) -> bytes:
+    """The network as the bytes of an ``.npz`` file."""
+    buffer = io.BytesIO()
+    net.save(buffer)
+    return buffer.getvalue()
+
+
+def load_model(data_bytes: bytes, dataset) -> nn.Network:
+    """A network from an uploaded ``.npz`` that fits the current dataset; ``ValueError`` else."""
+    too_big = limits.check_upload_size(len(data_bytes))
+    if too_big:
+        raise ValueError(too_big)
+    try:
+        net = nn.Network.load(io.BytesIO(data_bytes))
+    except ValueError as exc:
+        raise ValueError(f"This is not a model file this app can use: {exc}") from None
+    n_features, n_classes = dataset.X.shape[1], len(dataset.class_names)
+    if net.n_inputs != n_features:
+        raise ValueError(
+            f"The model expects {net.n_inputs} input features but the current dataset has "
+            f"{n_features}. Choose the dataset it was trained on (Data page) and upload it again."
+        )
+    if net.n_classes != n_classes:
+        raise ValueError(
+            f"The model predicts {net.n_classes} classes but the current dataset has "
+            f"{n_classes}. Choose the dataset it was trained on (Data page) and upload it again."
+        )
+    sizes = net.config["layers"]
+    problems = limits.check_architecture(sizes[1:-1], net.n_params)
+    if problems:
+        raise ValueError("The model is larger than this demo allows: " + " ".join(problems))
+    if len(net.history) > limits.MAX_HISTORY:
+        net.history = net.history[-limits.MAX_HISTORY :]
+    return net

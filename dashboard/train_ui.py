@@ -1,0 +1,200 @@
+"""Widgets of the Train page: settings, the Start/Pause/Step/Reset controls, progress."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import limits, state, training
+from dashboard.widgets import bind, show_limit_messages
+
+TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
+BUDGET_S = 0.2  # seconds of training per tick, then the chart is redrawn
+SETTING_TYPES = {
+    "learning_rate": float,
+    "l2": float,
+    "momentum": float,
+    "batch_size": int,
+    "epochs": int,
+    "patience": int,
+}
+PACE_LABELS = {"watch": "Watch it learn", "fastest": "Fastest"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
+
+
+def settings_ui(trainer: training.Trainer) -> dict:
+    """Draw the training settings, check them on the server and store them."""
+    current = state.train_settings()
+    for name, value in current.items():
+        kind = SETTING_TYPES.get(name)
+        bind(f"train.{name}", kind(value) if kind else value)
+    c1, c2, c3, c4, c5 = st.columns(5)
+    raw = {
+        "optimizer": c1.selectbox(
+            "Optimizer",
+            training.OPTIMIZERS,
+            format_func=OPTIMIZER_LABELS.get,
+            key="train.optimizer",
+        ),
+        "learning_rate": c2.number_input(
+            "Learning rate",
+            limits.MIN_LEARNING_RATE,
+            limits.MAX_LEARNING_RATE,
+            step=0.01,
+            format="%g",
+            key="train.learning_rate",
+            help="Can be changed while training; it applies from the next chunk of epochs.",
+        ),
+        "batch_size": c3.number_input(
+            "Batch size",
+            1,
+            limits.MAX_BATCH_SIZE,
+            step=1,
+            key="train.batch_size",
+            help="1 = per-sample updates, as in the article.",
+        ),
+        "epochs": c4.number_input(
+            "Epochs",
+            1,
+            limits.MAX_EPOCHS,
+            step=10,
+            key="train.epochs",
+            help="Total epochs of the run; raise it to continue a finished run.",
+        ),
+        "l2": c5.number_input(
+            "L2 penalty", 0.0, limits.MAX_L2, step=0.0001, format="%g", key="train.l2"
+        ),
+    }
+    c1, c2, c3, c4, c5 = st.columns(5)
+    raw["shuffle"] = c1.checkbox("Shuffle each epoch", key="train.shuffle")
+    raw["momentum"] = c2.slider(
+        "Momentum",
+        0.0,
+        0.99,
+        step=0.01,
+        key="train.momentum",
+        disabled=raw["optimizer"] != "momentum",
+    )
+    has_val = trainer.has_validation
+    raw["early_stopping"] = c3.checkbox(
+        "Early stopping",
+        key="train.early_stopping",
+        disabled=not has_val,
+        help="Stop when the validation loss has not improved for `patience` epochs."
+        if has_val
+        else "Needs a validation set (Data page).",
+    )
+    raw["patience"] = c4.number_input(
+        "Patience",
+        1,
+        limits.MAX_PATIENCE,
+        step=1,
+        key="train.patience",
+        disabled=not raw["early_stopping"],
+    )
+    raw["restore_best"] = c5.checkbox(
+        "Restore best weights", key="train.restore_best", disabled=not raw["early_stopping"]
+    )
+    raw["pace"] = st.radio(
+        "Pace",
+        training.PACES,
+        format_func=PACE_LABELS.get,
+        horizontal=True,
+        key="train.pace",
+        help="Watch: a quick run is spread over a few seconds so you can see the curves grow. "
+        "Fastest: as many epochs per redraw as fit in a fifth of a second.",
+    )
+    settings, messages = training.check_settings(raw, len(trainer.y_train), has_val)
+    show_limit_messages(messages)
+    if settings != current:
+        state.set_train_settings(settings)
+    trainer.settings = dict(settings)
+    return settings
+
+
+def _start() -> None:
+    training.start(state.ensure_trainer())
+
+
+def _pause() -> None:
+    t = state.trainer()
+    if t is not None:
+        training.pause(t)
+
+
+def _step() -> None:
+    training.step(state.ensure_trainer())
+
+
+def _reset() -> None:
+    t = state.trainer()
+    if t is not None:
+        training.reset(t)
+
+
+def controls_ui(trainer: training.Trainer) -> None:
+    """Start/Resume, Pause, Step and Reset: callbacks outside the training fragment."""
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button(
+        "Resume" if trainer.epochs_trained else "Start",
+        key="train.start",
+        on_click=_start,
+        disabled=trainer.running or trainer.at_target,
+        type="primary",
+        icon=":material/play_arrow:",
+        width="stretch",
+    )
+    c2.button(
+        "Pause",
+        key="train.pause",
+        on_click=_pause,
+        disabled=not trainer.running,
+        icon=":material/pause:",
+        width="stretch",
+    )
+    c3.button(
+        "Step",
+        key="train.step",
+        on_click=_step,
+        disabled=trainer.running or trainer.at_target,
+        help="Train exactly one epoch.",
+        icon=":material/skip_next:",
+        width="stretch",
+    )
+    c4.button(
+        "Reset",
+        key="train.reset",
+        on_click=_reset,
+        disabled=trainer.epochs_trained == 0 and not trainer.running,
+        help="Start over from freshly initialised weights (same seed).",
+        icon=":material/restart_alt:",
+        width="stretch",
+    )
+
+
+def status_ui(trainer: training.Trainer) -> None:
+    """What happened to the run, in plain words."""
+    if not trainer.message:
+        return
+    kind = {
+        training.DIVERGED: st.error,
+        training.FAILED: st.error,
+        training.EARLY_STOPPED: st.warning,
+        training.FINISHED: st.success,
+    }.get(trainer.status, st.info)
+    kind(trainer.message)
+
+
+def progress_ui(trainer: training.Trainer) -> None:
+    """Epoch counter, progress bar and the latest numbers (drawn inside the fragment)."""
+    history = trainer.net.history
+    last = history[-1] if history else None
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Epoch", f"{trainer.epochs_trained} / {trainer.target_epochs}")
+    c2.metric("Training loss", f"{last.train_loss:.4f}" if last else "–")
+    c3.metric("Training accuracy", f"{last.train_accuracy:.3f}" if last else "–")
+    val = f"{last.val_accuracy:.3f}" if last and last.val_accuracy is not None else "–"
+    c4.metric("Validation accuracy", val)
+    share = min(trainer.epochs_trained / max(trainer.target_epochs, 1), 1.0)
+    st.progress(
+        share, text=f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"
+    )

@@ -1,0 +1,46 @@
+"""Architecture: layers, nodes, activations, output and loss, initialisation, with a diagram."""
+
+import streamlit as st
+
+from dashboard import arch_ui, charts, page, state
+
+page.setup("Architecture")
+
+st.title("Architecture")
+dataset = state.dataset()
+st.caption(
+    f"The input layer has one node per feature ({dataset.X.shape[1]}), the output layer one per "
+    f"class ({len(dataset.class_names)}); you choose what lies between."
+)
+arch_ui.presets_ui()
+
+left, right = st.columns([2, 3])
+with left:
+    draft = arch_ui.architecture_ui()
+problems = arch_ui.problems(draft)
+applied = state.arch()
+shown = draft if not problems else applied
+config = state.current_network_config(shown)
+
+with right:
+    for problem in problems:
+        st.error(problem)
+    for note in arch_ui.pairing_notes(draft):
+        st.warning(note, icon=":material/lightbulb:")
+    st.metric("Parameters (weights and biases)", f"{arch_ui.count_params(config['layers']):,}")
+    st.plotly_chart(
+        charts.network_figure(
+            config["layers"],
+            list(shown["activations"]),
+            shown["output_activation"],
+            [str(f) for f in dataset.feature_names],
+            [str(c) for c in dataset.class_names],
+        ),
+        key="arch.diagram",
+    )
+    st.caption(" → ".join(map(str, config["layers"])) + " nodes; hover a node for its name.")
+
+if draft != applied and not problems and state.is_trained():
+    arch_ui.confirm_ui(state.trainer().epochs_trained)
+
+st.page_link(page.TRAIN, label="Next: train it", icon=":material/arrow_forward:")

@@ -1,0 +1,49 @@
+"""Train: settings, Start/Pause/Step/Reset, and live loss and accuracy curves."""
+
+import streamlit as st
+
+from dashboard import charts, page, state, train_ui, training, views
+
+page.setup("Train")
+
+st.title("Train")
+trainer = state.ensure_trainer()
+st.caption(
+    "Network " + " → ".join(map(str, trainer.net.config["layers"])) + f" on "
+    f"{len(trainer.y_train)} training and {len(trainer.y_val)} validation rows. "
+    "Press Start; pause, step one epoch at a time or change the learning rate whenever you like."
+)
+train_ui.settings_ui(trainer)
+train_ui.controls_ui(trainer)
+train_ui.status_ui(trainer)
+views.article_result()
+
+
+@st.fragment(run_every=train_ui.TICK_S if trainer.running else None)
+def live_view() -> None:
+    """One tick: train a time-boxed chunk of epochs, then redraw the counters and the chart."""
+    t = state.trainer()
+    if t is None:
+        return
+    was_running = t.running
+    if was_running:
+        training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
+    train_ui.progress_ui(t)
+    st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
+    if was_running and not t.running:
+        st.rerun()  # the run ended: redraw the page without the timer
+
+
+live_view()
+
+if trainer.net.history and not trainer.running:
+    st.download_button(
+        "Download the history (CSV)",
+        training.history_csv(trainer.net.history),
+        file_name="history.csv",
+        mime="text/csv",
+        key="train.history_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.page_link(page.PREDICT, label="Next: predict", icon=":material/arrow_forward:")

@@ -1,0 +1,34 @@
+"""Predict: classify one sample, evaluate on the test set, predict a CSV, save or load the model."""
+
+import streamlit as st
+
+from dashboard import page, predict_ui, state, views
+
+page.setup("Predict")
+
+st.title("Predict")
+trainer = state.trainer()
+trained = trainer is not None and trainer.epochs_trained > 0
+if trained:
+    net, split, dataset = trainer.net, state.split(), state.dataset()
+    st.caption(
+        f"The network after {trainer.epochs_trained} epochs ({trainer.status}). "
+        + ("Training goes on when you return to the Train page." if trainer.running else "")
+    )
+    sample, test, batch, files = st.tabs(["One sample", "Test set", "Batch CSV", "Model file"])
+    with sample:
+        x = predict_ui.sample_form(net, split, dataset)
+        predict_ui.prediction_view(net, x, split, dataset)
+    with test:
+        predict_ui.test_set_view(net, split, dataset)
+    with batch:
+        predict_ui.batch_view(net, split, dataset)
+    with files:
+        st.markdown("**Save**")
+        predict_ui.model_download(net)
+        st.markdown("**Load**")
+        predict_ui.model_upload()
+else:
+    views.no_network_yet()
+    st.subheader("Load a model")
+    predict_ui.model_upload()

@@ -1,0 +1,177 @@
+"""The whole flow through the app with AppTest: data, architecture, live training, prediction."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+import nn
+from dashboard import results
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def epochs(at) -> int:
+    return at.session_state["app.trainer"].epochs_trained
+
+
+def test_choose_configure_train_pause_step_reset_predict_download(app):
+    at = app("pages/1_Data.py")
+    at.selectbox(key="data.source").set_value("wine").run()
+    at.checkbox(key="data.split.standardize").check().run()
+    at.switch_page("pages/2_Architecture.py").run()
+    at.button(key="arch.preset.modern").click().run()
+    at.number_input(key="arch.w.nodes.0").set_value(12).run()
+    assert at.session_state["app.arch"]["hidden"][0] == 12
+
+    at.switch_page("pages/3_Train.py").run()
+    assert not at.exception
+    at.number_input(key="train.epochs").set_value(400).run()
+    at.button(key="train.start").click().run()
+    counts = [epochs(at)]
+    for _ in range(4):  # each run is one tick of the fragment's timer
+        at.run()
+        counts.append(epochs(at))
+    assert counts[0] > 0 and all(b > a for a, b in itertools.pairwise(counts))
+    assert at.session_state["app.trainer"].running
+    assert metrics(at)["Epoch"] == f"{counts[-1]} / 400"
+    chart = at.get("plotly_chart")[-1]
+    assert '"train_loss"' in chart.proto.spec and '"val_accuracy"' in chart.proto.spec
+
+    at.button(key="train.pause").click().run()
+    paused = epochs(at)
+    at.run()
+    assert epochs(at) == paused
+    assert at.button(key="train.start").label == "Resume"
+    at.button(key="train.step").click().run()
+    assert epochs(at) == paused + 1
+    lr = at.number_input(key="train.learning_rate")
+    lr.set_value(0.003).run()
+    at.button(key="train.step").click().run()
+    assert at.session_state["app.trainer"].net.history[-1].learning_rate == 0.003
+
+    at.button(key="train.reset").click().run()
+    assert epochs(at) == 0
+    assert at.button(key="train.start").label == "Start"
+
+    at.radio(key="train.pace").set_value("fastest").run()
+    at.number_input(key="train.epochs").set_value(60).run()
+    at.button(key="train.start").click().run()
+    for _ in range(30):
+        if not at.session_state["app.trainer"].running:
+            break
+        at.run()
+    assert epochs(at) == 60
+    assert any("Finished" in s.value for s in at.success)
+    assert at.get("download_button")  # the history CSV
+
+    at.switch_page("pages/4_Predict.py").run()
+    assert not at.exception
+    classes = [str(c) for c in at.session_state["app.dataset"].class_names]
+    inputs = [n for n in at.number_input if n.key.startswith("predict.x.")]
+    assert len(inputs) == 13
+    inputs[0].set_value(13.0)
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert metrics(at)["Predicted class"] in classes
+    accuracy = float(metrics(at)["Test accuracy"])
+    assert 0.8 <= accuracy <= 1.0
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert "Download the model (.npz)" in downloads
+
+
+def test_divergence_shows_its_message(app):
+    at = app("pages/2_Architecture.py")
+    at.selectbox(key="arch.w.output").set_value("linear").run()
+    at.switch_page("pages/3_Train.py").run()
+    at.number_input(key="train.learning_rate").set_value(1e6).run()
+    at.button(key="train.start").click().run()
+    for _ in range(10):
+        if not at.session_state["app.trainer"].running:
+            break
+        at.run()
+    assert not at.exception
+    assert at.error and "diverged" in at.error[0].value
+    assert "smaller learning rate" in at.error[0].value
+
+
+def test_reproduce_the_article_trains_to_the_end_and_compares(app):
+    at = app()
+    at.button(key="home.reproduce").click().run()
+    assert at.title[0].value == "Train"
+    seen = []
+    for _ in range(100):
+        seen.append(epochs(at))
+        if not at.session_state["app.trainer"].running:
+            break
+        at.run()
+    assert len(set(seen)) > 5  # the curves grew over several redraws
+    assert epochs(at) == 100
+    shown = metrics(at)
+    assert 0.0 <= float(shown["Test accuracy, this run"]) <= 1.0
+    assert any(results.ARTICLE_FIGURE in m.value for m in at.markdown)
+    at.switch_page("streamlit_app.py").run()
+    assert "Test accuracy, this run" in metrics(at)
+
+
+def trained_iris(app):
+    at = app("pages/3_Train.py")
+    at.radio(key="train.pace").set_value("fastest").run()
+    at.number_input(key="train.epochs").set_value(20).run()
+    at.button(key="train.start").click().run()
+    while at.session_state["app.trainer"].running:
+        at.run()
+    return at.switch_page("pages/4_Predict.py").run()
+
+
+def test_a_downloaded_model_uploads_back_to_the_same_predictions(app):
+    at = trained_iris(app)
+    net = at.session_state["app.trainer"].net
+    X = at.session_state["app.split"].X_test
+    saved = results.model_bytes(net)
+    at.session_state["app.trainer"].net = nn.Network.from_config(net.config)  # forget it
+    at.file_uploader(key="predict.model_upload").upload("model.npz", saved).run()
+    assert not at.exception and not at.error
+    loaded = at.session_state["app.trainer"].net
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert loaded.epochs_trained == 20
+
+
+def test_a_bad_model_upload_is_refused_and_the_network_stays(app):
+    at = trained_iris(app)
+    trainer = at.session_state["app.trainer"]
+    at.file_uploader(key="predict.model_upload").upload("model.npz", b"PK\x03\x04 not a zip").run()
+    assert not at.exception
+    assert at.error and "not a model file" in at.error[0].value
+    assert at.session_state["app.trainer"] is trainer and trainer.epochs_trained == 20
+
+
+def test_a_model_for_other_data_is_refused_with_a_clear_message(app):
+    at = trained_iris(app)
+    saved = results.model_bytes(at.session_state["app.trainer"].net)
+    at.switch_page("pages/1_Data.py").run()
+    at.selectbox(key="data.source").set_value("wine").run()
+    at.switch_page("pages/4_Predict.py").run()
+    assert at.session_state["app.trainer"] is None
+    at.file_uploader(key="predict.model_upload").upload("model.npz", saved).run()
+    assert not at.exception
+    assert at.error and "expects 4 input features" in at.error[0].value
+    assert at.session_state["app.trainer"] is None
+
+
+def test_batch_prediction_returns_a_csv(app):
+    at = trained_iris(app)
+    dataset = at.session_state["app.dataset"]
+    header = ",".join(map(str, dataset.feature_names))
+    rows = "\n".join(",".join(f"{v:g}" for v in x) for x in dataset.X[:7])
+    at.file_uploader(key="predict.batch_upload").upload(
+        "new.csv", f"{header}\n{rows}\n".encode()
+    ).run()
+    assert not at.exception and not at.error
+    assert any("Predicted 7 rows" in s.value for s in at.success)
+    assert "Download predictions (CSV)" in {b.proto.label for b in at.get("download_button")}
+    at.file_uploader(key="predict.batch_upload").clear()
+    at.file_uploader(key="predict.batch_upload").upload("bad.csv", b"x,y\n1,2\n").run()
+    assert at.error and "lacks" in at.error[0].value

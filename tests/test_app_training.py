@@ -1,0 +1,224 @@
+"""The app's training loop (dashboard.training) and figure builders, without Streamlit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import nn
+from dashboard import charts, limits, training
+
+
+def iris_parts(standardize: bool = True):
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    X, y = X[order], y[order]
+    if standardize:
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X[:100], y[:100], X[100:125], y[100:125]
+
+
+def make_trainer(config=None, **settings) -> training.Trainer:
+    X, y, Xv, yv = iris_parts()
+    config = config or {
+        "layers": [4, 6, 3],
+        "activation": "tanh",
+        "output_activation": "softmax",
+        "loss": "cross_entropy",
+        "init": "xavier",
+        "seed": 3,
+    }
+    full = {**training.DEFAULT_SETTINGS, **settings}
+    return training.Trainer(nn.Network.from_config(config), X, y, Xv, yv, settings=full)
+
+
+def drain(trainer: training.Trainer, budget_s: float = 0.0, max_epochs=None) -> int:
+    """Run chunks until the run ends; returns the number of chunks."""
+    training.start(trainer)
+    chunks = 0
+    while trainer.running:
+        training.run_chunk(trainer, budget_s, max_epochs)
+        chunks += 1
+        assert chunks < 10_000
+    return chunks
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"optimizer": "momentum", "learning_rate": 0.05, "batch_size": 8, "shuffle": True},
+        {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 16, "shuffle": True, "l2": 1e-3},
+        {
+            "optimizer": "sgd",
+            "learning_rate": 0.5,
+            "batch_size": 4,
+            "early_stopping": True,
+            "patience": 3,
+            "restore_best": True,
+        },
+    ],
+)
+def test_chunked_training_equals_one_uninterrupted_fit(settings):
+    trainer = make_trainer(epochs=40, **settings)
+    chunks = drain(trainer, budget_s=0.0)  # budget 0: one epoch per chunk
+    reference = nn.Network.from_config(trainer.net.config)
+    reference.fit(trainer.X_train, trainer.y_train, epochs=40, **training.train_kwargs(trainer))
+    assert chunks == trainer.epochs_trained > 1
+    assert len(reference.history) == trainer.epochs_trained
+    for a, b in zip(reference.get_weights(), trainer.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [r.val_loss for r in reference.history] == [r.val_loss for r in trainer.net.history]
+
+
+def test_early_stopping_ends_the_run_with_an_explanation():
+    trainer = make_trainer(
+        epochs=500, learning_rate=0.5, batch_size=4, early_stopping=True, patience=2
+    )
+    drain(trainer)
+    assert trainer.status == training.EARLY_STOPPED
+    assert trainer.epochs_trained < 500
+    assert "validation loss has not improved for 2 epochs" in trainer.message
+    assert "restored" in trainer.message
+
+
+def test_step_trains_exactly_one_epoch_and_pauses():
+    trainer = make_trainer(epochs=10)
+    assert training.step(trainer) == 1
+    assert trainer.epochs_trained == 1
+    assert trainer.status == training.PAUSED and not trainer.running
+    training.step(trainer)
+    assert trainer.epochs_trained == 2
+
+
+def test_step_and_start_refuse_past_the_epochs_set():
+    trainer = make_trainer(epochs=2)
+    training.step(trainer)
+    training.step(trainer)
+    assert trainer.status == training.FINISHED
+    assert training.step(trainer) == 0
+    training.start(trainer)
+    assert not trainer.running
+    assert trainer.epochs_trained == 2
+    assert "Raise Epochs" in trainer.message
+
+
+def test_a_chunk_stops_at_its_time_budget_and_at_the_pace_cap():
+    trainer = make_trainer(epochs=200, pace="watch")
+    training.start(trainer)
+    cap = training.epochs_per_tick(trainer)
+    assert cap == math.ceil(200 / training.WATCH_TICKS)
+    assert training.run_chunk(trainer, budget_s=60.0, max_epochs=cap) == cap
+    assert training.run_chunk(trainer, budget_s=0.0) == 1
+    assert trainer.running and trainer.status == training.RUNNING
+
+
+def test_learning_rate_changes_between_chunks_keep_the_optimizer_state():
+    trainer = make_trainer(epochs=20, optimizer="adam", learning_rate=0.01)
+    training.start(trainer)
+    training.run_chunk(trainer, budget_s=0.0, max_epochs=1)
+    optimizer = trainer.net.optimizer
+    trainer.settings["learning_rate"] = 0.002
+    training.run_chunk(trainer, budget_s=0.0, max_epochs=1)
+    assert trainer.net.optimizer is optimizer
+    assert [r.learning_rate for r in trainer.net.history] == [0.01, 0.002]
+
+
+def test_divergence_is_caught_and_explained():
+    X, y, Xv, yv = iris_parts(standardize=False)
+    config = {
+        "layers": [4, 8, 3],
+        "activation": "relu",
+        "output_activation": "linear",
+        "loss": "squared_error",
+        "init": "he",
+        "seed": 0,
+    }
+    trainer = training.Trainer(
+        nn.Network.from_config(config),
+        X,
+        y,
+        Xv,
+        yv,
+        settings={**training.DEFAULT_SETTINGS, "learning_rate": 1e6, "epochs": 50},
+    )
+    drain(trainer)
+    assert trainer.status == training.DIVERGED and not trainer.running
+    assert "diverged" in trainer.message and "smaller learning rate" in trainer.message
+    assert all(np.all(np.isfinite(w)) for w in trainer.net.get_weights())
+
+
+def test_reset_gives_the_same_fresh_network():
+    trainer = make_trainer(epochs=5)
+    fresh = trainer.net.get_weights()
+    drain(trainer)
+    training.reset(trainer)
+    assert trainer.epochs_trained == 0 and trainer.status == training.READY
+    for a, b in zip(fresh, trainer.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_history_csv_has_one_row_per_epoch():
+    trainer = make_trainer(epochs=3)
+    drain(trainer)
+    lines = training.history_csv(trainer.net.history).strip().splitlines()
+    assert lines[0].split(",") == training.HISTORY_COLUMNS
+    assert len(lines) == 4
+    assert lines[-1].startswith("3,")
+
+
+def test_settings_are_clamped_on_the_server():
+    raw = {
+        **training.DEFAULT_SETTINGS,
+        "learning_rate": 1e12,
+        "epochs": 10**9,
+        "batch_size": 500,
+        "optimizer": "rmsprop",
+        "early_stopping": True,
+    }
+    settings, messages = training.check_settings(raw, n_train=100, has_validation=False)
+    assert settings["learning_rate"] == limits.MAX_LEARNING_RATE
+    assert settings["epochs"] == limits.MAX_EPOCHS
+    assert settings["batch_size"] == 100
+    assert settings["optimizer"] == "sgd"
+    assert settings["early_stopping"] is False
+    text = " ".join(messages)
+    for word in ("Learning rate", "Epochs", "Batch size", "Optimizer", "validation set"):
+        assert word in text
+    same, none = training.check_settings(training.DEFAULT_SETTINGS, 100, True)
+    assert same == training.DEFAULT_SETTINGS and none == []
+
+
+def test_history_figure_grows_with_the_history():
+    trainer = make_trainer(epochs=30)
+    training.start(trainer)
+    training.run_chunk(trainer, budget_s=60.0, max_epochs=5)
+    fig = charts.history_figure(trainer.net.history, trainer.target_epochs)
+    assert [len(t.x) for t in fig.data] == [5, 5, 5, 5]
+    assert fig.layout.xaxis.range[1] >= 30
+    no_val = [
+        r.__class__(**{**r.as_dict(), "val_loss": None, "val_accuracy": None})
+        for r in trainer.net.history
+    ]
+    assert len(charts.history_figure(no_val, 30).data) == 2
+    long = trainer.net.history * 300
+    assert max(len(t.x) for t in charts.history_figure(long, 1500, max_points=100).data) <= 100
+
+
+def test_figures_escape_names_from_data():
+    hostile = "<a href='javascript:alert(1)'>x</a>"
+    fig = charts.class_balance_figure([3, 4], [hostile, "ok"])
+    assert hostile not in fig.to_json()
+    assert "&lt;a href=" in fig.data[0].x[0]
+    fig = charts.network_figure([2, 3, 2], ["relu"], "softmax", [hostile, "b"], ["c", hostile])
+    assert hostile not in fig.to_json()
+
+
+def test_network_figure_draws_at_most_max_drawn_nodes_per_layer():
+    fig = charts.network_figure([64, 300, 10], ["relu"], "softmax", max_drawn=12)
+    nodes = fig.data[1]
+    assert len(nodes.x) == 12 + 12 + 10
+    assert any(a.text == "+288 more" for a in fig.layout.annotations)
