@@ -1,0 +1,376 @@
+"""Datasets: CSV loading with clear errors, bundled and synthetic sets, the article's split."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+BUNDLED = ("iris", "wine", "breast_cancer", "digits")
+SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
+DATASETS = BUNDLED + SYNTHETIC
+ID_NAMES = {"id", "index", "unnamed: 0", ""}
+ENCODINGS = ("utf-8-sig", "utf-16", "latin-1")
+
+
+@dataclass
+class Dataset:
+    """Features ``X`` (n, d) float64, labels ``y`` (n,) int64 in 0..k-1, and their names."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    class_names: list[str]
+    name: str = "data"
+
+    def __repr__(self) -> str:
+        n, d = self.X.shape
+        return f"Dataset({self.name!r}, {n} rows, {d} features, {len(self.class_names)} classes)"
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+    def frame(self) -> pd.DataFrame:
+        """The data as a table: the features and a ``class`` column of class names."""
+        df = pd.DataFrame(self.X, columns=self.feature_names)
+        names = np.asarray(self.class_names, dtype=object)
+        df["class" if "class" not in df.columns else "target"] = names[self.y]
+        return df
+
+
+@dataclass
+class Scaler:
+    """Standardization fitted on the training part: ``(X - mean) / std``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def transform(self, X) -> np.ndarray:
+        """Standardize rows with the training statistics."""
+        return (np.asarray(X, dtype=float) - self.mean) / self.std
+
+    def inverse(self, X) -> np.ndarray:
+        """Undo ``transform``."""
+        return np.asarray(X, dtype=float) * self.std + self.mean
+
+
+@dataclass
+class Split:
+    """Training, validation and test parts (validation may have 0 rows) and the scaler if any."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    scaler: Scaler | None = None
+    sizes: dict = field(default_factory=dict)
+
+    def transform(self, X) -> np.ndarray:
+        """Prepare raw feature rows the way the training part was prepared."""
+        X = np.asarray(X, dtype=float)
+        return self.scaler.transform(X) if self.scaler is not None else X
+
+
+# ---- CSV ----
+
+
+def _read_text(source) -> str:
+    """Return the text of a path, bytes or file-like, trying a few encodings."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read the file: {exc.strerror or exc}") from None
+    elif isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    elif hasattr(source, "read"):
+        raw = source.read()
+        if isinstance(raw, str):
+            return raw
+    else:
+        raise ValueError("the CSV source must be a path, bytes or a file-like object")
+    if not raw or not raw.strip():
+        raise ValueError("the file is empty")
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("the file looks binary, not like a CSV text file")
+    for enc in ENCODINGS:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise ValueError("the file's text encoding is not readable (save it as UTF-8)")
+
+
+def _is_id_column(name: str, values: pd.Series) -> bool:
+    if str(name).strip().lower() not in ID_NAMES:
+        return False
+    v = pd.to_numeric(values, errors="coerce")
+    if v.isna().any():
+        return False
+    steps = np.diff(v.to_numpy())
+    return bool(len(v) > 0 and v.iloc[0] in (0, 1) and np.all(steps == 1))
+
+
+def load_csv(
+    source, target: str | None = None, max_rows: int | None = None, max_columns: int | None = None
+) -> Dataset:
+    """Read a CSV (path, bytes or file-like) into a ``Dataset``.
+
+    The target is the last column unless named; an ``Id``-like running index column is dropped;
+    class names are the target's distinct values, sorted. Any problem is a ``ValueError`` whose
+    message says what is wrong with the file.
+    """
+    text = _read_text(source)
+    if max_columns is not None:
+        first_line = text.split("\n", 1)[0]
+        try:
+            n_cols = len(next(csv.reader([first_line])))
+        except (csv.Error, StopIteration):
+            n_cols = 0
+        if n_cols > max_columns:
+            raise ValueError(f"the file has {n_cols} columns; the limit is {max_columns}")
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            nrows=None if max_rows is None else max_rows + 1,
+            skipinitialspace=True,
+            on_bad_lines="error",
+        )
+    except pd.errors.EmptyDataError:
+        raise ValueError("the file is empty or has no columns") from None
+    except (pd.errors.ParserError, csv.Error, UnicodeError, ValueError, OverflowError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"the file is not a readable CSV table: {msg[:200]}") from None
+    if max_rows is not None and len(df) > max_rows:
+        raise ValueError(f"the file has more than {max_rows} rows; the limit is {max_rows}")
+    if max_columns is not None and df.shape[1] > max_columns:
+        raise ValueError(f"the file has {df.shape[1]} columns; the limit is {max_columns}")
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(set(df.columns)) != len(df.columns):
+        raise ValueError("the header has duplicate column names")
+    if df.shape[0] == 0:
+        raise ValueError("the file has a header but no data rows")
+    if df.shape[1] < 2:
+        raise ValueError("the file needs at least two columns: one or more features and a target")
+    if target is None:
+        target = df.columns[-1]
+    target = str(target)
+    if target not in df.columns:
+        raise ValueError(f"the target column {target!r} does not exist in the file")
+    y_raw = df.pop(target)
+    for col in list(df.columns[:1]):
+        if _is_id_column(col, df[col]):
+            df = df.drop(columns=col)
+    if df.shape[1] == 0:
+        raise ValueError("there is no feature column besides the target")
+    missing = [c for c in df.columns if df[c].isna().any()]
+    if y_raw.isna().any():
+        missing.append(target)
+    if missing:
+        raise ValueError(f"missing values in column(s): {', '.join(missing[:10])}")
+    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    converted = {}
+    for c in bad:
+        num = pd.to_numeric(df[c], errors="coerce")
+        if not num.isna().any():
+            converted[c] = num
+    bad = [c for c in bad if c not in converted]
+    if bad:
+        if len(bad) == df.shape[1]:
+            raise ValueError(
+                f"no numeric feature column: {', '.join(bad[:10])} hold text; "
+                "features must be numbers"
+            )
+        raise ValueError(
+            f"non-numeric feature column(s): {', '.join(bad[:10])}; features must be numbers"
+        )
+    for c, num in converted.items():
+        df[c] = num
+    try:
+        X = df.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("the feature columns could not be read as numbers") from None
+    if not np.all(np.isfinite(X)):
+        raise ValueError("the feature columns contain infinite values")
+    labels = y_raw.astype(str).str.strip()
+    class_names, y = np.unique(labels.to_numpy(), return_inverse=True)
+    if len(class_names) < 2:
+        raise ValueError(
+            f"the target column {target!r} has a single class; at least two are needed"
+        )
+    if len(y) < len(class_names):
+        raise ValueError(f"the file has fewer rows ({len(y)}) than classes ({len(class_names)})")
+    return Dataset(
+        X=X,
+        y=y.astype(np.int64),
+        feature_names=[str(c) for c in df.columns],
+        class_names=[str(c) for c in class_names],
+        name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
+    )
+
+
+def _source_name(source) -> str:
+    name = getattr(source, "name", None) if not isinstance(source, (str, os.PathLike)) else source
+    return Path(str(name)).stem if name else "csv"
+
+
+# ---- bundled and synthetic ----
+
+
+def load_dataset(name: str, n_samples: int = 300, noise: float = 0.2, seed: int = 0) -> Dataset:
+    """A bundled dataset by name, or a 2-D synthetic one (``n_samples``, ``noise``, ``seed``)."""
+    if name == "iris":
+        ds = load_csv(DATA_DIR / "Iris.csv", target="Species")
+        ds.name = "iris"
+        return ds
+    if name in BUNDLED:
+        from sklearn import datasets
+
+        bunch = getattr(datasets, f"load_{name}")()
+        return Dataset(
+            X=np.asarray(bunch.data, dtype=np.float64),
+            y=np.asarray(bunch.target, dtype=np.int64),
+            feature_names=[str(f) for f in bunch.feature_names],
+            class_names=[str(c) for c in bunch.target_names],
+            name=name,
+        )
+    if name not in SYNTHETIC:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise ValueError(f"n_samples must be a whole number, got {n_samples!r}")
+    if n_samples < 6:
+        raise ValueError(f"n_samples must be at least 6, got {n_samples}")
+    if not isinstance(noise, (int, float, np.floating)) or not 0 <= noise <= 10:
+        raise ValueError(f"noise must be a number from 0 to 10, got {noise!r}")
+    X, y = _synthetic(name, int(n_samples), float(noise), int(seed))
+    n_classes = int(y.max()) + 1
+    return Dataset(
+        X=X.astype(np.float64),
+        y=y.astype(np.int64),
+        feature_names=["x1", "x2"],
+        class_names=[f"class {c}" for c in range(n_classes)],
+        name=name,
+    )
+
+
+def _synthetic(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if name == "moons":
+        from sklearn.datasets import make_moons
+
+        return make_moons(n, noise=noise, random_state=seed)
+    if name == "circles":
+        from sklearn.datasets import make_circles
+
+        return make_circles(n, noise=noise / 2, factor=0.5, random_state=seed)
+    if name == "blobs":
+        from sklearn.datasets import make_blobs
+
+        return make_blobs(n, centers=3, cluster_std=1.0 + 2 * noise, random_state=seed)
+    if name == "xor":
+        X = rng.uniform(-1.0, 1.0, size=(n, 2))
+        y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+        return X + rng.normal(0.0, noise / 4, size=X.shape), y
+    # spiral: three interleaved arms
+    k = 3
+    y = np.arange(n) % k
+    r = rng.uniform(0.05, 1.0, size=n)
+    theta = y * (2 * np.pi / k) + 4.0 * r + rng.normal(0.0, noise / 2, size=n)
+    return np.c_[r * np.sin(theta), r * np.cos(theta)], y
+
+
+# ---- splitting ----
+
+
+def split_sizes(n: int, test_size: float = 0.15, val_size: float = 0.10) -> dict[str, int]:
+    """Rows in each part for ``n`` rows, as ``split`` makes them (scikit-learn's rounding)."""
+    _check_ratios(test_size, val_size)
+    n_test = int(np.ceil(test_size * n))
+    rest = n - n_test
+    n_val = int(np.ceil(val_size * rest)) if val_size > 0 else 0
+    return {"train": rest - n_val, "validation": n_val, "test": n_test}
+
+
+def _check_ratios(test_size: float, val_size: float) -> None:
+    for name, value in (("test_size", test_size), ("val_size", val_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
+    if not 0 <= val_size < 1:
+        raise ValueError(f"val_size must be at least 0 and below 1, got {val_size}")
+
+
+def split(
+    data,
+    test_size: float = 0.15,
+    val_size: float = 0.10,
+    seed: int = 0,
+    stratify: bool = False,
+    standardize: bool = False,
+    shuffle: bool = True,
+) -> Split:
+    """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
+    rest for validation (0 gives an empty validation part); shuffled with ``seed``.
+
+    ``data`` is a ``Dataset`` or a pair ``(X, y)``. With ``standardize`` the mean and standard
+    deviation are fitted on the training part only and applied to all three parts.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X, y = (data.X, data.y) if isinstance(data, Dataset) else data
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    _check_ratios(test_size, val_size)
+    sizes = split_sizes(len(X), test_size, val_size)
+    if min(sizes["train"], sizes["test"]) < 1:
+        raise ValueError(f"{len(X)} rows are too few to split into {sizes}")
+    n_classes = len(np.unique(y))
+    strat = y if stratify else None
+    if stratify and min(sizes["test"], len(X) - sizes["test"]) < n_classes:
+        raise ValueError("too few rows to stratify: each part needs at least one row per class")
+    if stratify and np.bincount(y.astype(np.int64)).min(initial=2) < 2:
+        raise ValueError("cannot stratify: some class has fewer than 2 rows")
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=test_size, random_state=seed, stratify=strat, shuffle=shuffle
+        )
+        if val_size > 0:
+            X_tr, X_va, y_tr, y_va = train_test_split(
+                X_tr,
+                y_tr,
+                test_size=val_size,
+                random_state=seed,
+                stratify=y_tr if stratify else None,
+                shuffle=shuffle,
+            )
+        else:
+            X_va, y_va = X[:0].copy(), y[:0].copy()
+    except ValueError as exc:
+        raise ValueError(f"cannot split these rows: {exc}") from None
+    scaler = None
+    if standardize:
+        std = X_tr.std(axis=0)
+        scaler = Scaler(mean=X_tr.mean(axis=0), std=np.where(std > 0, std, 1.0))
+        X_tr, X_va, X_te = (scaler.transform(a) for a in (X_tr, X_va, X_te))
+    return Split(
+        X_train=X_tr,
+        y_train=y_tr,
+        X_val=X_va,
+        y_val=y_va,
+        X_test=X_te,
+        y_test=y_te,
+        scaler=scaler,
+        sizes={"train": len(X_tr), "validation": len(X_va), "test": len(X_te)},
+    )
