@@ -1,0 +1,138 @@
+"""Command line: ``python -m nn train`` reproduces the article and accepts overrides."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+
+from nn import data, presets
+from nn.errors import DivergenceError
+from nn.network import Network
+
+LOG_EVERY = 20
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        msg = f"layers must be whole numbers like 4,5,10,3: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m nn``."""
+    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train a network and print the article's log")
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--data", help="a CSV file (target: the last column unless --target)")
+    source.add_argument("--dataset", choices=data.DATASETS, help="a bundled dataset instead")
+    train.add_argument("--target", help="the target column of --data")
+    train.add_argument("--preset", choices=sorted(presets.PRESETS), default="article")
+    train.add_argument("--layers", type=_layers, help="nodes per layer, e.g. 4,5,10,3")
+    train.add_argument("--activation", help="hidden activation (sigmoid, tanh, relu, ...)")
+    train.add_argument("--output-activation", help="sigmoid, softmax or linear")
+    train.add_argument("--loss", help="squared_error or cross_entropy")
+    train.add_argument("--init", help="uniform, xavier or he")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer", help="sgd, momentum or adam")
+    train.add_argument("--l2", type=float)
+    train.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--seed", type=int, default=0, help="shuffles, splits and initialises")
+    train.add_argument("--test-size", type=float)
+    train.add_argument("--val-size", type=float)
+    train.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--stratify", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--save", help="write the trained model to this .npz file")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> dict:
+    """The preset with the command line's overrides applied."""
+    s = copy.deepcopy(presets.PRESETS[args.preset])
+    net, tr, sp = s["network"], s["training"], s["split"]
+    for key, value in (
+        ("layers", args.layers),
+        ("activation", args.activation),
+        ("output_activation", args.output_activation),
+        ("loss", args.loss),
+        ("init", args.init),
+    ):
+        if value is not None:
+            net[key] = value
+    net["seed"] = args.seed
+    for key, value in (
+        ("learning_rate", args.lr),
+        ("epochs", args.epochs),
+        ("batch_size", args.batch_size),
+        ("optimizer", args.optimizer),
+        ("l2", args.l2),
+        ("shuffle", args.shuffle),
+    ):
+        if value is not None:
+            tr[key] = value
+    for key, value in (
+        ("test_size", args.test_size),
+        ("val_size", args.val_size),
+        ("standardize", args.standardize),
+        ("stratify", args.stratify),
+    ):
+        if value is not None:
+            sp[key] = value
+    return s
+
+
+def train(args: argparse.Namespace) -> int:
+    """Load, split, build, train with the article's log, and report the test accuracy."""
+    if args.data:
+        dataset = data.load_csv(args.data, target=args.target)
+    else:
+        dataset = data.load_dataset(args.dataset or "iris")
+    s = settings_from_args(args)
+    parts = data.split(dataset, seed=args.seed, **s["split"])
+    layers = s["network"]["layers"]
+    if args.layers is None and (layers[0], layers[-1]) != (dataset.X.shape[1], dataset.n_classes):
+        layers = [dataset.X.shape[1], *layers[1:-1], dataset.n_classes]
+        s["network"]["layers"] = layers
+    net = Network.from_config(s["network"])
+    tr = s["training"]
+    print(f"{dataset!r}; split {parts.sizes}; network {net.config['layers']}")
+    val = (parts.X_val, parts.y_val) if len(parts.y_val) else None
+    epochs = tr.pop("epochs")
+    try:
+        for rec in net.train_epochs(
+            parts.X_train, parts.y_train, epochs=epochs, validation_data=val, seed=args.seed, **tr
+        ):
+            if rec.epoch % LOG_EVERY == 0:
+                print(f"Epoch {rec.epoch}")
+                print(f"Training Accuracy:{rec.train_accuracy}")
+                if rec.val_accuracy is not None:
+                    print(f"Validation Accuracy:{rec.val_accuracy}")
+    except DivergenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    result = net.evaluate(parts.X_test, parts.y_test)
+    print(f"Testing Accuracy: {result['accuracy']}")
+    if args.save:
+        net.save(args.save)
+        print(f"saved the model to {args.save}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for bad arguments or data, with a message)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return train(args)
+    except ValueError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
