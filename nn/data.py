@@ -16,7 +16,7 @@ BUNDLED = ("iris", "wine", "breast_cancer", "digits")
 SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
 DATASETS = BUNDLED + SYNTHETIC
 ID_NAMES = {"id", "index", "unnamed: 0", ""}
-ENCODINGS = ("utf-8-sig", "utf-16", "latin-1")
+ENCODINGS = ("utf-8-sig", "latin-1")
 
 
 @dataclass
@@ -101,9 +101,12 @@ def _read_text(source) -> str:
         raise ValueError("the CSV source must be a path, bytes or a file-like object")
     if not raw or not raw.strip():
         raise ValueError("the file is empty")
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encodings = ENCODINGS
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ("utf-16",)
+    elif b"\x00" in raw[:4096]:
         raise ValueError("the file looks binary, not like a CSV text file")
-    for enc in ENCODINGS:
+    for enc in encodings:
         try:
             text = raw.decode(enc)
         except UnicodeDecodeError:
@@ -210,8 +213,6 @@ def load_csv(
         raise ValueError(
             f"the target column {target!r} has a single class; at least two are needed"
         )
-    if len(y) < len(class_names):
-        raise ValueError(f"the file has fewer rows ({len(y)}) than classes ({len(class_names)})")
     return Dataset(
         X=X,
         y=y.astype(np.int64),
