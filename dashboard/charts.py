@@ -26,9 +26,25 @@ ACTIVATION_COLORS = {
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
-def safe(text) -> str:
-    """Text from data, escaped so plotly shows it literally."""
-    return html.escape(str(text), quote=True)
+def safe(text, max_len: int = 80) -> str:
+    """Text from data, shortened and escaped so plotly shows it literally."""
+    text = " ".join(str(text).split())
+    if len(text) > max_len:
+        text = text[: max_len - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def label(text) -> str:
+    """A short axis or legend label from data."""
+    return safe(text, max_len=24)
+
+
+def labels(names) -> list[str]:
+    """Short labels for categories, kept distinct (plotly merges equal category names)."""
+    out = [label(n) for n in names]
+    if len(set(out)) < len(out):
+        out = [f"{text} ({i})" for i, text in enumerate(out)]
+    return out
 
 
 def class_color(i: int) -> str:
@@ -195,7 +211,7 @@ def class_balance_figure(counts, class_names: list[str]) -> go.Figure:
     """Number of rows per class as bars."""
     fig = go.Figure(
         go.Bar(
-            x=[safe(n) for n in class_names],
+            x=labels(class_names),
             y=list(counts),
             marker={"color": [class_color(i) for i in range(len(class_names))]},
             hovertemplate="%{x}: %{y} rows<extra></extra>",
@@ -216,9 +232,9 @@ def scatter_matrix_figure(X, y, feature_names: list[str], class_names: list[str]
         fig.add_trace(
             go.Splom(
                 dimensions=[
-                    {"label": safe(f), "values": X[mask, j]} for j, f in enumerate(feature_names)
+                    {"label": label(f), "values": X[mask, j]} for j, f in enumerate(feature_names)
                 ],
-                name=safe(name),
+                name=label(name),
                 marker={"color": class_color(k), "size": 5, "opacity": 0.7},
                 diagonal={"visible": False},
                 showupperhalf=False,
@@ -240,7 +256,7 @@ def feature_distribution_figure(x, y, feature_name: str, class_names: list[str])
         fig.add_trace(
             go.Histogram(
                 x=values,
-                name=safe(name),
+                name=label(name),
                 marker={"color": class_color(k)},
                 opacity=0.6,
                 nbinsx=30,
@@ -260,7 +276,7 @@ def feature_distribution_figure(x, y, feature_name: str, class_names: list[str])
 def confusion_matrix_figure(cm, class_names: list[str]) -> go.Figure:
     """Heatmap of a confusion matrix: rows are true classes, columns predicted ones."""
     cm = np.asarray(cm)
-    names = [safe(n) for n in class_names]
+    names = labels(class_names)
     fig = go.Figure(
         go.Heatmap(
             z=cm,
@@ -274,7 +290,7 @@ def confusion_matrix_figure(cm, class_names: list[str]) -> go.Figure:
         )
     )
     fig.update_layout(
-        height=120 + 40 * len(names),
+        height=max(320, 160 + 36 * len(names)),
         margin=MARGIN,
         title="Confusion matrix",
         xaxis={"title": "predicted class", "type": "category"},
@@ -290,7 +306,7 @@ def probability_figure(probs, class_names: list[str], title: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=probs,
-            y=[safe(n) for n in class_names],
+            y=labels(class_names),
             orientation="h",
             marker={"color": [class_color(i) for i in range(len(probs))]},
             marker_line={"width": [3 if i == best else 0 for i in range(len(probs))]},

@@ -60,17 +60,26 @@ def check_synthetic_params(params: dict) -> tuple[dict, list[str]]:
     return {"n_samples": n, "noise": noise, "seed": seed}, [m for m in (m1, m2, m3) if m]
 
 
-def csv_columns(data: bytes) -> list[str]:
-    """Column names of an uploaded CSV, read from its first rows; ``ValueError`` if unreadable."""
+def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
+    """The first rows of an uploaded CSV, to pick the target from; ``ValueError`` if unreadable.
+
+    Only a preview: ``nn.data.load_csv`` reads and checks the whole file once a target is picked.
+    """
     too_big = limits.check_upload_size(len(data))
     if too_big:
         raise ValueError(too_big)
     if not data.strip():
         raise ValueError("The file is empty.")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("The file looks binary, not like a CSV text file.")
+    for encoding in ("utf-8-sig", "utf-16", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
     try:
-        head = pd.read_csv(io.BytesIO(data), nrows=5)
-    except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text; save it as a UTF-8 CSV.") from None
+        head = pd.read_csv(io.StringIO(text), nrows=rows, skipinitialspace=True)
     except Exception as exc:  # pandas raises many kinds for junk; all mean "not a CSV"
         raise ValueError(f"This does not look like a CSV table ({type(exc).__name__}).") from None
     if head.shape[1] < 2:
@@ -82,21 +91,21 @@ def csv_columns(data: bytes) -> list[str]:
             f"The file has {head.shape[1]} columns; this demo accepts up to "
             f"{limits.MAX_COLUMNS} feature columns plus the target."
         )
-    return [str(c) for c in head.columns]
+    head.columns = [str(c).strip() for c in head.columns]
+    return head
 
 
 def load_uploaded_csv(data: bytes, target: str, name: str):
     """A Dataset from an uploaded CSV within the limits; ``ValueError`` with a clear message."""
-    columns = csv_columns(data)
-    if target not in columns:
+    if target not in csv_head(data).columns:
         raise ValueError("The chosen target column is not in the file.")
-    n_lines = data.count(b"\n")
-    if n_lines > limits.MAX_ROWS + 1:
-        raise ValueError(
-            f"The file has about {n_lines:,} rows; this demo accepts up to {limits.MAX_ROWS:,}."
-        )
     try:
-        dataset = nn.data.load_csv(io.BytesIO(data), target=target)
+        dataset = nn.data.load_csv(
+            io.BytesIO(data),
+            target=target,
+            max_rows=limits.MAX_ROWS,
+            max_columns=limits.MAX_COLUMNS + 1,
+        )
     except ValueError as exc:
         raise ValueError(f"The file could not be used: {exc}") from None
     except Exception as exc:  # the loader promises ValueError; never let junk crash the page
@@ -138,29 +147,14 @@ def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
     return checked, [m for m in (m1, m2, m3) if m]
 
 
-def scaler_arrays(scaler) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(mean, std)`` of a split's scaler, whatever shape the scaler object has, or None."""
-    if scaler is None:
-        return None
-    if isinstance(scaler, dict):
-        return np.asarray(scaler["mean"], float), np.asarray(scaler["std"], float)
-    if isinstance(scaler, (tuple, list)):
-        return np.asarray(scaler[0], float), np.asarray(scaler[1], float)
-    return np.asarray(scaler.mean, float), np.asarray(scaler.std, float)
-
-
 def to_network_units(X, scaler) -> np.ndarray:
     """Raw feature values as the network sees them (standardized when the split was)."""
-    X = np.asarray(X, dtype=float)
-    ms = scaler_arrays(scaler)
-    return X if ms is None else (X - ms[0]) / ms[1]
+    return scaler.transform(X) if scaler is not None else np.asarray(X, dtype=float)
 
 
 def to_raw_units(X, scaler) -> np.ndarray:
     """Network inputs back in the data's own units."""
-    X = np.asarray(X, dtype=float)
-    ms = scaler_arrays(scaler)
-    return X if ms is None else X * ms[1] + ms[0]
+    return scaler.inverse(X) if scaler is not None else np.asarray(X, dtype=float)
 
 
 def target_column_name(feature_names: list[str]) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -68,16 +66,24 @@ def csv_ui() -> None:
         return
     raw = upload.getvalue()
     try:
-        columns = data.csv_columns(raw)
+        head = data.csv_head(raw)
     except ValueError as exc:
         st.error(f"This file cannot be used: {md_escape(exc, 400)}", icon=":material/error:")
         return
-    st.dataframe(pd.read_csv(io.BytesIO(raw), nrows=5), hide_index=True)
+    st.dataframe(head, hide_index=True)
+    columns = list(head.columns)
     target = st.selectbox(
         "Target column (the class to predict)", columns, index=len(columns) - 1, key="data.target"
     )
-    if st.button("Use this CSV", key="data.use_csv", type="primary"):
-        spec = {"source": data.CSV, "file_name": upload.name, "target": target}
+    spec = {
+        "source": data.CSV,
+        "file_name": upload.name,
+        "target": target,
+        "file_id": upload.file_id,
+    }
+    if state.data_spec() == spec:
+        st.caption("This file is the current dataset.")
+    elif st.button("Use this CSV", key="data.use_csv", type="primary"):
         try:
             state.set_dataset(data.load_uploaded_csv(raw, target, upload.name), spec)
         except ValueError as exc:

@@ -274,16 +274,16 @@ def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict,
 
     messages: list[str | None] = []
 
-    def keep(value_and_message):
+    def _keep(value_and_message):
         value, message = value_and_message
         messages.append(message)
         return value
 
     s = {
-        "optimizer": keep(
+        "optimizer": _keep(
             limits.check_choice("Optimizer", raw.get("optimizer"), OPTIMIZERS, "sgd")
         ),
-        "learning_rate": keep(
+        "learning_rate": _keep(
             limits.clamp_float(
                 "Learning rate",
                 raw.get("learning_rate"),
@@ -292,19 +292,21 @@ def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict,
                 0.15,
             )
         ),
-        "batch_size": keep(
+        "batch_size": _keep(
             limits.clamp_int("Batch size", raw.get("batch_size"), 1, limits.MAX_BATCH_SIZE, 1)
         ),
-        "epochs": keep(limits.clamp_int("Epochs", raw.get("epochs"), 1, limits.MAX_EPOCHS, 100)),
-        "l2": keep(limits.clamp_float("L2", raw.get("l2"), 0.0, limits.MAX_L2, 0.0)),
+        "epochs": _keep(limits.clamp_int("Epochs", raw.get("epochs"), 1, limits.MAX_EPOCHS, 100)),
+        "l2": _keep(limits.clamp_float("L2", raw.get("l2"), 0.0, limits.MAX_L2, 0.0)),
         "shuffle": bool(raw.get("shuffle")),
-        "momentum": keep(limits.clamp_float("Momentum", raw.get("momentum", 0.9), 0.0, 0.999, 0.9)),
+        "momentum": _keep(
+            limits.clamp_float("Momentum", raw.get("momentum", 0.9), 0.0, 0.999, 0.9)
+        ),
         "early_stopping": bool(raw.get("early_stopping")),
-        "patience": keep(
+        "patience": _keep(
             limits.clamp_int("Patience", raw.get("patience", 10), 1, limits.MAX_PATIENCE, 10)
         ),
         "restore_best": bool(raw.get("restore_best", True)),
-        "pace": keep(limits.check_choice("Pace", raw.get("pace", "watch"), PACES, "watch")),
+        "pace": _keep(limits.check_choice("Pace", raw.get("pace", "watch"), PACES, "watch")),
     }
     if n_train > 0 and s["batch_size"] > n_train:
         messages.append(

@@ -13,6 +13,7 @@ st.caption(
     f"class ({len(dataset.class_names)}); you choose what lies between."
 )
 arch_ui.presets_ui()
+confirm_box = st.container()
 
 left, right = st.columns([2, 3])
 with left:
@@ -38,9 +39,13 @@ with right:
         ),
         key="arch.diagram",
     )
-    st.caption(" → ".join(map(str, config["layers"])) + " nodes; hover a node for its name.")
+    pending = " (the changed one, not applied yet)" if shown != applied else ""
+    st.caption(
+        " → ".join(map(str, config["layers"])) + f" nodes{pending}; hover a node for its name."
+    )
 
 if draft != applied and not problems and state.is_trained():
-    arch_ui.confirm_ui(state.trainer().epochs_trained)
+    with confirm_box:
+        arch_ui.confirm_ui(state.trainer().epochs_trained)
 
 st.page_link(page.TRAIN, label="Next: train it", icon=":material/arrow_forward:")

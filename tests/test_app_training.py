@@ -222,3 +222,12 @@ def test_network_figure_draws_at_most_max_drawn_nodes_per_layer():
     nodes = fig.data[1]
     assert len(nodes.x) == 12 + 12 + 10
     assert any(a.text == "+288 more" for a in fig.layout.annotations)
+
+
+def test_category_labels_stay_distinct_when_shortened():
+    names = [
+        "a very long class name that goes on and on 1",
+        "a very long class name that goes on and on 2",
+    ]
+    fig = charts.confusion_matrix_figure([[1, 0], [0, 1]], names)
+    assert len(set(fig.data[0].x)) == 2
