@@ -6,12 +6,13 @@
 
 from nn import metrics, presets
 from nn.errors import DivergenceError
-from nn.network import EpochRecord, Network, normalize_config
+from nn.network import EpochRecord, Network, count_params, normalize_config
 
 __all__ = [
     "DivergenceError",
     "EpochRecord",
     "Network",
+    "count_params",
     "data",
     "metrics",
     "normalize_config",

@@ -135,6 +135,8 @@ class Network:
         self._pairs = list(zip(self.layers, self.activations, strict=True))
         self._buffers: dict[int, list] = {}
         self.history: list[EpochRecord] = []
+        # JSON-serializable facts that travel with the saved model (feature names, scaler, ...)
+        self.metadata: dict = {}
         self.stopped_early = False
         self._optimizer: optimizers.Optimizer | None = None
         self._rng: np.random.Generator | None = None
@@ -536,17 +538,20 @@ class Network:
                 Xs, Ys = X[order], Y[order]
             else:
                 Xs, Ys = X, Y
-            for i in range(0, n, batch_size):
-                Xb, Yb = Xs[i : i + batch_size], Ys[i : i + batch_size]
-                P = self._forward(Xb)
-                self._backward(P, Yb)
-                if l2:
-                    self._add_l2(l2)
-                opt.step(params, grads)
-            train_loss, train_acc = self._metrics(X_eval, Y_eval)
-            val_loss = val_acc = None
-            if val is not None:
-                val_loss, val_acc = self._metrics(*val)
+            # Overflow on the way to divergence is reported as DivergenceError below; the
+            # context is scoped to one epoch, never held across a yield.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for i in range(0, n, batch_size):
+                    Xb, Yb = Xs[i : i + batch_size], Ys[i : i + batch_size]
+                    P = self._forward(Xb)
+                    self._backward(P, Yb)
+                    if l2:
+                        self._add_l2(l2)
+                    opt.step(params, grads)
+                train_loss, train_acc = self._metrics(X_eval, Y_eval)
+                val_loss = val_acc = None
+                if val is not None:
+                    val_loss, val_acc = self._metrics(*val)
             epoch = len(self.history) + 1
             record = EpochRecord(
                 epoch=epoch,
@@ -590,12 +595,13 @@ class Network:
     # ---- persistence ----
 
     def save(self, file) -> None:
-        """Write weights, config and history to one ``.npz`` (no pickled objects)."""
+        """Write weights, config, history and ``metadata`` to one ``.npz`` (no pickled objects)."""
         arrays = {f"w{i}": w for i, w in enumerate(self.get_weights())}
         meta = {
             "format": FORMAT,
             "config": self.config,
             "history": [r.as_dict() for r in self.history],
+            "metadata": self.metadata,
         }
         arrays["meta"] = np.array(json.dumps(meta))
         if isinstance(file, (str, os.PathLike)):
@@ -642,4 +648,8 @@ class Network:
             net.history = [EpochRecord(**r) for r in history]
         except TypeError:
             raise ValueError("the model file's training history is malformed") from None
+        metadata = meta.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise ValueError("the model file's metadata is malformed")
+        net.metadata = metadata
         return net
