@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts, limits, results, state, training
-from dashboard.text import md_escape
+from dashboard.text import md_escape, sentence
 from dashboard.widgets import bind
 
 MODEL_UPLOADS = "predict.model_uploads"  # file id -> (kind, message) of uploads already handled
@@ -118,7 +118,9 @@ def batch_view(net, split, dataset) -> None:
         frame = results.read_table(upload.getvalue())
         predicted = results.batch_predict(net, frame, dataset, split.scaler)
     except ValueError as exc:
-        st.error(f"This file cannot be used: {md_escape(exc, 400)}", icon=":material/error:")
+        st.error(
+            f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
+        )
         return
     st.success(f"Predicted {len(predicted):,} rows.")
     st.dataframe(predicted.head(limits.MAX_TABLE_ROWS), hide_index=True)
@@ -137,7 +139,7 @@ def model_download(net) -> None:
     """The trained network as an .npz file."""
     st.download_button(
         "Download the model (.npz)",
-        results.model_bytes(net),
+        results.model_bytes(net, state.dataset(), state.split().scaler),
         file_name="model.npz",
         mime="application/octet-stream",
         key="predict.model_download",
@@ -150,8 +152,7 @@ def model_upload() -> None:
     """Upload a saved model; it replaces the current network if it fits the current dataset."""
     st.caption(
         "A model saved by this app. It must fit the current dataset (same number of features "
-        "and classes). The file holds the network only: inputs are prepared with the current "
-        "split settings, so use the Standardize setting the model was trained with."
+        "and classes, and the Standardize setting it was trained with)."
     )
     upload = st.file_uploader("Model file (.npz)", type=["npz"], key="predict.model_upload")
     if upload is None:
@@ -160,11 +161,11 @@ def model_upload() -> None:
     if upload.file_id not in handled:
         handled.clear()  # remember only the latest upload
         try:
-            net = results.load_model(upload.getvalue(), state.dataset())
+            net = results.load_model(upload.getvalue(), state.dataset(), state.split().scaler)
         except ValueError as exc:
             handled[upload.file_id] = (
                 "error",
-                f"{md_escape(exc, 400)} The current network is unchanged.",
+                f"{md_escape(sentence(exc), 400)} The current network is unchanged.",
             )
         else:
             install_model(net)

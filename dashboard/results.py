@@ -11,10 +11,20 @@ import numpy as np
 import pandas as pd
 
 import nn
-from dashboard import data, limits
+from dashboard import limits
 from dashboard.text import csv_safe_cell
 
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
+
+
+def to_network_units(X, scaler) -> np.ndarray:
+    """Raw feature values as the network sees them (standardized when the split was)."""
+    return scaler.transform(X) if scaler is not None else np.asarray(X, dtype=float)
+
+
+def to_raw_units(X, scaler) -> np.ndarray:
+    """Network inputs back in the data's own units."""
+    return scaler.inverse(X) if scaler is not None else np.asarray(X, dtype=float)
 
 
 def outputs_are_probabilities(net: nn.Network) -> bool:
@@ -42,7 +52,7 @@ def test_report(net: nn.Network, split, dataset) -> dict:
     )
     wrong = np.flatnonzero(y_true != y_pred)
     feature_names = [str(f) for f in dataset.feature_names]
-    raw = data.to_raw_units(split.X_test[wrong[: limits.MAX_TABLE_ROWS]], split.scaler)
+    raw = to_raw_units(split.X_test[wrong[: limits.MAX_TABLE_ROWS]], split.scaler)
     misclassified = pd.DataFrame(raw, columns=feature_names)
     misclassified.insert(0, "predicted", [names[i] for i in y_pred[wrong[: len(raw)]]])
     misclassified.insert(0, "true", [names[i] for i in y_true[wrong[: len(raw)]]])
@@ -59,23 +69,28 @@ def test_report(net: nn.Network, split, dataset) -> dict:
 
 def feature_ranges(split) -> pd.DataFrame:
     """Per feature, in the data's own units: training median, min, max, and input bounds."""
-    raw = data.to_raw_units(split.X_train, split.scaler)
-    lo, hi = raw.min(axis=0), raw.max(axis=0)
+    raw = to_raw_units(split.X_train, split.scaler)
+    lo, hi = _tidy(raw.min(axis=0)), _tidy(raw.max(axis=0))
     span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1.0))
     return pd.DataFrame(
         {
-            "median": np.median(raw, axis=0),
+            "median": _tidy(np.median(raw, axis=0)),
             "min": lo,
             "max": hi,
-            "lower": lo - span,
-            "upper": hi + span,
+            "lower": _tidy(lo - span),
+            "upper": _tidy(hi + span),
         }
     )
 
 
+def _tidy(values: np.ndarray) -> np.ndarray:
+    """Six significant digits: undoing standardization leaves noise such as 2.2e-16."""
+    return np.array([float(f"{v:.6g}") for v in values])
+
+
 def predict_one(net: nn.Network, values, scaler) -> np.ndarray:
     """The network's outputs (n_outputs,) for one sample given in the data's own units."""
-    x = data.to_network_units(np.asarray(values, dtype=float).reshape(1, -1), scaler)
+    x = to_network_units(np.asarray(values, dtype=float).reshape(1, -1), scaler)
     return net.predict_proba(x)[0]
 
 
@@ -105,7 +120,7 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.D
         raise ValueError("Some feature cells are not numbers.") from None
     if not np.all(np.isfinite(X)):
         raise ValueError("Some feature cells are empty or not finite numbers.")
-    outputs = net.predict_proba(data.to_network_units(X, scaler))
+    outputs = net.predict_proba(to_network_units(X, scaler))
     names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
     labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
     result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
@@ -138,14 +153,42 @@ def read_table(data_bytes: bytes) -> pd.DataFrame:
     return frame
 
 
-def model_bytes(net: nn.Network) -> bytes:
-    """The network as the bytes of an ``.npz`` file."""
+def model_bytes(net: nn.Network, dataset=None, scaler=None) -> bytes:
+    """The network as the bytes of an ``.npz`` file, with the data facts it was trained on."""
+    if dataset is not None:
+        net.metadata = {
+            "feature_names": [str(f) for f in dataset.feature_names],
+            "class_names": [str(c) for c in dataset.class_names],
+            "standardized": scaler is not None,
+        }
     buffer = io.BytesIO()
     net.save(buffer)
     return buffer.getvalue()
 
 
-def load_model(data_bytes: bytes, dataset) -> nn.Network:
+def check_model_metadata(net: nn.Network, dataset, scaler) -> None:
+    """``ValueError`` when a model's saved data facts contradict the current dataset and split."""
+    meta = net.metadata if isinstance(net.metadata, dict) else {}
+    for key, ours, what in (
+        ("feature_names", dataset.feature_names, "features"),
+        ("class_names", dataset.class_names, "classes"),
+    ):
+        theirs = meta.get(key)
+        if isinstance(theirs, list) and [str(t) for t in theirs] != [str(o) for o in ours]:
+            raise ValueError(
+                f"The model was trained on other {what} than the current dataset's. Choose the "
+                "dataset it was trained on (Data page) and upload it again."
+            )
+    standardized = meta.get("standardized")
+    if isinstance(standardized, bool) and standardized != (scaler is not None):
+        wanted = "on" if standardized else "off"
+        raise ValueError(
+            f"The model was trained with Standardize {wanted}. Turn Standardize {wanted} on the "
+            "Data page and upload it again."
+        )
+
+
+def load_model(data_bytes: bytes, dataset, scaler=None) -> nn.Network:
     """A network from an uploaded ``.npz`` that fits the current dataset; ``ValueError`` else."""
     too_big = limits.check_upload_size(len(data_bytes))
     if too_big:
@@ -165,6 +208,7 @@ def load_model(data_bytes: bytes, dataset) -> nn.Network:
             f"The model predicts {net.n_classes} classes but the current dataset has "
             f"{n_classes}. Choose the dataset it was trained on (Data page) and upload it again."
         )
+    check_model_metadata(net, dataset, scaler)
     sizes = net.config["layers"]
     problems = limits.check_architecture(sizes[1:-1], net.n_params)
     if problems:
