@@ -11,6 +11,7 @@ import streamlit as st
 
 import nn
 from dashboard import limits
+from dashboard.text import sentence
 
 BUNDLED = {
     "iris": "Iris (150 flowers, 4 features, 3 species)",
@@ -107,7 +108,7 @@ def load_uploaded_csv(data: bytes, target: str, name: str):
             max_columns=limits.MAX_COLUMNS + 1,
         )
     except ValueError as exc:
-        raise ValueError(f"The file could not be used: {exc}") from None
+        raise ValueError(sentence(exc)) from None
     except Exception as exc:  # the loader promises ValueError; never let junk crash the page
         raise ValueError(f"The file could not be read ({type(exc).__name__}: {exc}).") from None
     problem = limits.check_table_shape(len(dataset.y), dataset.X.shape[1], len(dataset.class_names))
@@ -145,16 +146,6 @@ def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
         "standardize": bool(settings.get("standardize")),
     }
     return checked, [m for m in (m1, m2, m3) if m]
-
-
-def to_network_units(X, scaler) -> np.ndarray:
-    """Raw feature values as the network sees them (standardized when the split was)."""
-    return scaler.transform(X) if scaler is not None else np.asarray(X, dtype=float)
-
-
-def to_raw_units(X, scaler) -> np.ndarray:
-    """Network inputs back in the data's own units."""
-    return scaler.inverse(X) if scaler is not None else np.asarray(X, dtype=float)
 
 
 def target_column_name(feature_names: list[str]) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, limits, state
-from dashboard.text import md_escape
+from dashboard.text import md_escape, sentence
 from dashboard.widgets import bind, show_limit_messages
 
 
@@ -68,7 +68,9 @@ def csv_ui() -> None:
     try:
         head = data.csv_head(raw)
     except ValueError as exc:
-        st.error(f"This file cannot be used: {md_escape(exc, 400)}", icon=":material/error:")
+        st.error(
+            f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
+        )
         return
     st.dataframe(head, hide_index=True)
     columns = list(head.columns)
@@ -88,8 +90,8 @@ def csv_ui() -> None:
             state.set_dataset(data.load_uploaded_csv(raw, target, upload.name), spec)
         except ValueError as exc:
             st.error(
-                f"This file cannot be used: {md_escape(exc, 400)} The previous dataset stays "
-                "selected.",
+                f"This file cannot be used: {md_escape(sentence(exc), 400)} "
+                "The previous dataset stays selected.",
                 icon=":material/error:",
             )
             return

@@ -1,10 +1,15 @@
-"""Command line: ``python -m nn train`` reproduces the article and accepts overrides."""
+"""Command line: ``python -m nn train`` reproduces the article and accepts overrides.
+
+Prints the article's log (training and validation accuracy every 20 epochs, and at the last
+epoch) and the test accuracy. Exit codes: 0 done, 1 training diverged, 2 bad arguments or data.
+"""
 
 from __future__ import annotations
 
 import argparse
 import copy
 import sys
+from pathlib import Path
 
 from nn import data, presets
 from nn.errors import DivergenceError
@@ -23,19 +28,24 @@ def _layers(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nn``."""
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m nn", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a network and print the article's log")
     source = train.add_mutually_exclusive_group()
     source.add_argument("--data", help="a CSV file (target: the last column unless --target)")
     source.add_argument("--dataset", choices=data.DATASETS, help="a bundled dataset instead")
     train.add_argument("--target", help="the target column of --data")
+    train.add_argument("--n-samples", type=int, help="rows of a synthetic --dataset (300)")
+    train.add_argument("--noise", type=float, help="noise of a synthetic --dataset (0.2)")
     train.add_argument("--preset", choices=sorted(presets.PRESETS), default="article")
     train.add_argument("--layers", type=_layers, help="nodes per layer, e.g. 4,5,10,3")
     train.add_argument("--activation", help="hidden activation (sigmoid, tanh, relu, ...)")
     train.add_argument("--output-activation", help="sigmoid, softmax or linear")
     train.add_argument("--loss", help="squared_error or cross_entropy")
     train.add_argument("--init", help="uniform, xavier or he")
+    train.add_argument("--dtype", choices=("float64", "float32"))
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -61,6 +71,7 @@ def settings_from_args(args: argparse.Namespace) -> dict:
         ("output_activation", args.output_activation),
         ("loss", args.loss),
         ("init", args.init),
+        ("dtype", args.dtype),
     ):
         if value is not None:
             net[key] = value
@@ -88,10 +99,18 @@ def settings_from_args(args: argparse.Namespace) -> dict:
 
 def train(args: argparse.Namespace) -> int:
     """Load, split, build, train with the article's log, and report the test accuracy."""
+    synthetic = {"n_samples": args.n_samples, "noise": args.noise}
+    synthetic = {k: v for k, v in synthetic.items() if v is not None}
+    if args.target is not None and not args.data:
+        raise ValueError("--target applies to a CSV given with --data")
+    if synthetic and args.dataset not in data.SYNTHETIC:
+        raise ValueError(f"--n-samples and --noise apply to {', '.join(data.SYNTHETIC)}")
+    if args.save and not Path(args.save).resolve().parent.is_dir():
+        raise ValueError(f"cannot save to {args.save}: the folder does not exist")
     if args.data:
         dataset = data.load_csv(args.data, target=args.target)
     else:
-        dataset = data.load_dataset(args.dataset or "iris")
+        dataset = data.load_dataset(args.dataset or "iris", seed=args.seed, **synthetic)
     s = settings_from_args(args)
     parts = data.split(dataset, seed=args.seed, **s["split"])
     layers = s["network"]["layers"]
@@ -107,7 +126,7 @@ def train(args: argparse.Namespace) -> int:
         for rec in net.train_epochs(
             parts.X_train, parts.y_train, epochs=epochs, validation_data=val, seed=args.seed, **tr
         ):
-            if rec.epoch % LOG_EVERY == 0:
+            if rec.epoch % LOG_EVERY == 0 or rec.epoch == epochs:
                 print(f"Epoch {rec.epoch}")
                 print(f"Training Accuracy:{rec.train_accuracy}")
                 if rec.val_accuracy is not None:
@@ -118,19 +137,25 @@ def train(args: argparse.Namespace) -> int:
     result = net.evaluate(parts.X_test, parts.y_test)
     print(f"Testing Accuracy: {result['accuracy']}")
     if args.save:
-        net.save(args.save)
+        try:
+            net.save(args.save)
+        except OSError as exc:
+            raise ValueError(f"cannot save to {args.save}: {exc.strerror or exc}") from None
         print(f"saved the model to {args.save}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (2 for bad arguments or data, with a message)."""
+    """Run the command; return 0 or 1 (diverged). Bad arguments or data print a message on
+    stderr and raise ``SystemExit(2)``, as argparse does for its own errors."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return train(args)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "interrupted\n")
     return 2
 
 

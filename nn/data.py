@@ -42,7 +42,10 @@ class Dataset:
         """The data as a table: the features and a ``class`` column of class names."""
         df = pd.DataFrame(self.X, columns=self.feature_names)
         names = np.asarray(self.class_names, dtype=object)
-        df["class" if "class" not in df.columns else "target"] = names[self.y]
+        column = "class"
+        while column in df.columns:
+            column = f"{column}_"
+        df[column] = names[self.y]
         return df
 
 
@@ -55,16 +58,33 @@ class Scaler:
 
     def transform(self, X) -> np.ndarray:
         """Standardize rows with the training statistics."""
-        return (np.asarray(X, dtype=float) - self.mean) / self.std
+        return (_rows(X, len(self.mean)) - self.mean) / self.std
 
     def inverse(self, X) -> np.ndarray:
         """Undo ``transform``."""
-        return np.asarray(X, dtype=float) * self.std + self.mean
+        return _rows(X, len(self.mean)) * self.std + self.mean
+
+
+def _rows(X, n_features: int) -> np.ndarray:
+    """``X`` as float rows with ``n_features`` columns (one row may be given as a 1-D array)."""
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("the feature values must be numbers") from None
+    if X.ndim not in (1, 2) or X.shape[-1] != n_features:
+        raise ValueError(
+            f"expected rows of {n_features} feature values, got an array of shape {X.shape}"
+        )
+    return X
 
 
 @dataclass
 class Split:
-    """Training, validation and test parts (validation may have 0 rows) and the scaler if any."""
+    """Training, validation and test parts and the scaler fitted on the training part, if any.
+
+    Without a validation part (``val_size=0``) ``X_val`` is an empty ``(0, n_features)`` array
+    and ``y_val`` an empty label array, never ``None``: test ``len(split.y_val)``.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -77,8 +97,9 @@ class Split:
 
     def transform(self, X) -> np.ndarray:
         """Prepare raw feature rows the way the training part was prepared."""
-        X = np.asarray(X, dtype=float)
-        return self.scaler.transform(X) if self.scaler is not None else X
+        if self.scaler is not None:
+            return self.scaler.transform(X)
+        return _rows(X, self.X_train.shape[1])
 
 
 # ---- CSV ----
@@ -89,8 +110,9 @@ def _read_text(source) -> str:
     if isinstance(source, (str, os.PathLike)):
         try:
             raw = Path(source).read_bytes()
-        except OSError as exc:
-            raise ValueError(f"cannot read the file: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
+            reason = getattr(exc, "strerror", None) or "not a valid file path"
+            raise ValueError(f"cannot read the file {str(source)[:200]!r}: {reason}") from None
     elif isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
     elif hasattr(source, "read"):
@@ -129,21 +151,20 @@ def _is_id_column(name: str, values: pd.Series) -> bool:
 def load_csv(
     source, target: str | None = None, max_rows: int | None = None, max_columns: int | None = None
 ) -> Dataset:
-    """Read a CSV (path, bytes or file-like) into a ``Dataset``.
+    """Read a comma-separated file (path, bytes or file-like) into a ``Dataset``.
 
-    The target is the last column unless named; an ``Id``-like running index column is dropped;
-    class names are the target's distinct values, sorted. Any problem is a ``ValueError`` whose
-    message says what is wrong with the file.
+    The target is the last column unless named. A first column named like an index (``Id``,
+    ``index``, an empty name) that holds a running count from 0 or 1 is dropped. Class names are
+    the target's distinct values, sorted (as numbers when they are numbers), as strings. Features
+    must be numbers without gaps; the target needs two or more classes and at least two rows per
+    class on average (else it is a measurement or an id, not a label). Text is read as UTF-8
+    (with or without BOM), UTF-16 with BOM, or Latin-1. ``max_rows`` and ``max_columns`` cap the
+    table. Any problem is a ``ValueError`` whose message says what is wrong with the file.
     """
     text = _read_text(source)
-    if max_columns is not None:
-        first_line = text.split("\n", 1)[0]
-        try:
-            n_cols = len(next(csv.reader([first_line])))
-        except (csv.Error, StopIteration):
-            n_cols = 0
-        if n_cols > max_columns:
-            raise ValueError(f"the file has {n_cols} columns; the limit is {max_columns}")
+    header = _header(text)
+    if max_columns is not None and len(header) > max_columns:
+        raise ValueError(f"the file has {len(header)} columns; the limit is {max_columns}")
     try:
         df = pd.read_csv(
             io.StringIO(text),
@@ -156,17 +177,31 @@ def load_csv(
     except (pd.errors.ParserError, csv.Error, UnicodeError, ValueError, OverflowError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"the file is not a readable CSV table: {msg[:200]}") from None
+    # When the rows have more values than the header has names, pandas makes the first
+    # column(s) the index: fine for an unnamed running index (dropped like an Id), else an error.
+    n = len(df)
+    if not (df.index.equals(pd.RangeIndex(n)) or df.index.equals(pd.RangeIndex(1, n + 1))):
+        raise ValueError("the data rows have more values than the header has column names")
+    df = df.reset_index(drop=True)
     if max_rows is not None and len(df) > max_rows:
         raise ValueError(f"the file has more than {max_rows} rows; the limit is {max_rows}")
     if max_columns is not None and df.shape[1] > max_columns:
         raise ValueError(f"the file has {df.shape[1]} columns; the limit is {max_columns}")
     df.columns = [str(c).strip() for c in df.columns]
-    if len(set(df.columns)) != len(df.columns):
-        raise ValueError("the header has duplicate column names")
+    # pandas renames a repeated header name ("a", "a.1"); the raw header shows the repeat
+    names = header if len(header) == df.shape[1] else list(df.columns)
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise ValueError(f"the header has duplicate column names: {', '.join(repeated[:10])}")
     if df.shape[0] == 0:
         raise ValueError("the file has a header but no data rows")
     if df.shape[1] < 2:
-        raise ValueError("the file needs at least two columns: one or more features and a target")
+        hint = ""
+        if ";" in text[:1000] or "\t" in text[:1000]:
+            hint = " (columns must be separated by commas, not semicolons or tabs)"
+        raise ValueError(
+            f"the file needs at least two columns: one or more features and a target{hint}"
+        )
     if target is None:
         target = df.columns[-1]
     target = str(target)
@@ -205,21 +240,48 @@ def load_csv(
         X = df.to_numpy(dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise ValueError("the feature columns could not be read as numbers") from None
-    if not np.all(np.isfinite(X)):
-        raise ValueError("the feature columns contain infinite values")
-    labels = y_raw.astype(str).str.strip()
-    class_names, y = np.unique(labels.to_numpy(), return_inverse=True)
+    infinite = [
+        str(c) for c, ok in zip(df.columns, np.isfinite(X).all(axis=0), strict=True) if not ok
+    ]
+    if infinite:
+        raise ValueError(f"infinite or too large values in column(s): {', '.join(infinite[:10])}")
+    class_names, y = _classes(y_raw)
     if len(class_names) < 2:
         raise ValueError(
             f"the target column {target!r} has a single class; at least two are needed"
+        )
+    if len(y) < 2 * len(class_names):
+        # far fewer rows than classes: a measurement or an id column chosen as the target
+        raise ValueError(
+            f"the target column {target!r} has {len(class_names)} classes in {len(y)} rows: "
+            "fewer rows than two per class; choose a column of class labels as the target"
         )
     return Dataset(
         X=X,
         y=y.astype(np.int64),
         feature_names=[str(c) for c in df.columns],
-        class_names=[str(c) for c in class_names],
+        class_names=class_names,
         name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
     )
+
+
+def _header(text: str) -> list[str]:
+    """The column names of the first line, stripped (empty if it cannot be parsed)."""
+    first_line = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    try:
+        return [c.strip() for c in next(csv.reader([first_line], skipinitialspace=True))]
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _classes(y_raw: pd.Series) -> tuple[list[str], np.ndarray]:
+    """Sorted class names and labels 0..k-1; numbers sort as numbers (2 before 10)."""
+    if pd.api.types.is_numeric_dtype(y_raw):
+        values, y = np.unique(y_raw.to_numpy(), return_inverse=True)
+        return [str(v.item()) for v in values], y
+    labels = y_raw.astype(str).str.strip().to_numpy()
+    values, y = np.unique(labels, return_inverse=True)
+    return [str(v) for v in values], y
 
 
 def _source_name(source) -> str:
@@ -331,18 +393,16 @@ def split(
     """
     from sklearn.model_selection import train_test_split
 
-    X, y = (data.X, data.y) if isinstance(data, Dataset) else data
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    X, y = _features_and_labels(data)
     _check_ratios(test_size, val_size)
     sizes = split_sizes(len(X), test_size, val_size)
     if min(sizes["train"], sizes["test"]) < 1:
         raise ValueError(f"{len(X)} rows are too few to split into {sizes}")
-    n_classes = len(np.unique(y))
-    strat = y if stratify else None
-    if stratify and min(sizes["test"], len(X) - sizes["test"]) < n_classes:
-        raise ValueError("too few rows to stratify: each part needs at least one row per class")
-    if stratify and np.bincount(y.astype(np.int64)).min(initial=2) < 2:
-        raise ValueError("cannot stratify: some class has fewer than 2 rows")
+    # stratify on class labels, also when y is one-hot
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
+    strat = labels if stratify else None
+    if stratify:
+        _check_stratify(labels, sizes, shuffle)
     try:
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, test_size=test_size, random_state=seed, stratify=strat, shuffle=shuffle
@@ -353,7 +413,7 @@ def split(
                 y_tr,
                 test_size=val_size,
                 random_state=seed,
-                stratify=y_tr if stratify else None,
+                stratify=(y_tr.argmax(axis=1) if y_tr.ndim == 2 else y_tr) if stratify else None,
                 shuffle=shuffle,
             )
         else:
@@ -375,3 +435,42 @@ def split(
         scaler=scaler,
         sizes={"train": len(X_tr), "validation": len(X_va), "test": len(X_te)},
     )
+
+
+def _features_and_labels(data) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from a ``Dataset`` or a pair, checked: 2-D numeric ``X``, one label per row."""
+    if isinstance(data, Dataset):
+        X, y = data.X, data.y
+    elif isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = data
+    else:
+        raise ValueError("split needs a Dataset or a pair (X, y)")
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("the features X must be numbers") from None
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(
+            f"the features X must be a 2-D table (rows, features), got shape {X.shape}"
+        )
+    if y.ndim not in (1, 2) or len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has shape {y.shape}: one label per row needed")
+    return X, y
+
+
+def _check_stratify(labels: np.ndarray, sizes: dict[str, int], shuffle: bool) -> None:
+    """Stratifying is possible: shuffled, two rows per class, a row per class in every part."""
+    if not shuffle:
+        raise ValueError("stratify needs shuffle=True")
+    counts = np.unique(labels, return_counts=True)[1]
+    if counts.min() < 2:
+        raise ValueError("cannot stratify: some class has fewer than 2 rows")
+    parts = [sizes["test"], sizes["train"] + sizes["validation"]]
+    if sizes["validation"]:
+        parts += [sizes["validation"], sizes["train"]]
+    if min(parts) < len(counts):
+        raise ValueError(
+            f"too few rows to stratify: each part needs at least one row per class "
+            f"({len(counts)} classes; parts of {sizes})"
+        )

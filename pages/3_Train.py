@@ -21,17 +21,20 @@ views.article_result()
 
 @st.fragment(run_every=train_ui.TICK_S if trainer.running else None)
 def live_view() -> None:
-    """One tick: train a time-boxed chunk of epochs, then redraw the counters and the chart."""
+    """One tick: redraw the counters and the chart, then train a time-boxed chunk of epochs.
+
+    Drawing first keeps the elements fresh while the chunk runs (Streamlit fades elements that
+    a running script has not redrawn yet); the next tick shows this chunk's epochs.
+    """
     t = state.trainer()
     if t is None:
         return
-    was_running = t.running
-    if was_running:
-        training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
     train_ui.progress_ui(t)
     st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
-    if was_running and not t.running:
-        st.rerun()  # the run ended: redraw the page without the timer
+    if t.running:
+        training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
+        if not t.running:
+            st.rerun()  # the run ended: redraw the page without the timer
 
 
 live_view()

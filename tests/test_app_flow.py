@@ -37,7 +37,7 @@ def test_choose_configure_train_pause_step_reset_predict_download(app):
         counts.append(epochs(at))
     assert counts[0] > 0 and all(b > a for a, b in itertools.pairwise(counts))
     assert at.session_state["app.trainer"].running
-    assert metrics(at)["Epoch"] == f"{counts[-1]} / 400"
+    assert metrics(at)["Epoch"] == f"{counts[-2]} / 400"  # drawn before the tick's chunk
     chart = at.get("plotly_chart")[-1]
     assert '"train_loss"' in chart.proto.spec and '"val_accuracy"' in chart.proto.spec
 
@@ -175,3 +175,14 @@ def test_batch_prediction_returns_a_csv(app):
     at.file_uploader(key="predict.batch_upload").clear()
     at.file_uploader(key="predict.batch_upload").upload("bad.csv", b"x,y\n1,2\n").run()
     assert at.error and "lacks" in at.error[0].value
+
+
+def test_a_sample_outside_the_training_range_gets_a_warning(app):
+    at = trained_iris(app)
+    assert not any("Outside what the network saw" in w.value for w in at.warning)
+    first = next(n for n in at.number_input if n.key.startswith("predict.x."))
+    assert first.value == float(np.median(at.session_state["app.split"].X_train[:, 0]))
+    first.set_value(10.0)  # sepal length: training rows stop below 8 cm
+    next(b for b in at.button if b.label == "Predict").click().run()
+    assert any("Outside what the network saw" in w.value for w in at.warning)
+    assert metrics(at)["Predicted class"] in at.session_state["app.dataset"].class_names

@@ -34,20 +34,49 @@ def test_load_csv_from_bytes_path_and_file_like(tmp_path):
 
 
 def test_id_column_is_dropped_and_target_can_be_named():
+    content = b"Id,a,t,b\n1,0.5,p,1\n2,0.7,q,2\n3,0.1,p,3\n4,0.2,q,4\n"
     with pytest.raises(ValueError, match="non-numeric feature column"):
-        data.load_csv(b"Id,a,t,b\n1,0.5,p,1\n2,0.7,q,2\n3,0.1,p,3\n")
-    ds = data.load_csv(b"Id,a,t,b\n1,0.5,p,1\n2,0.7,q,2\n3,0.1,p,3\n", target="t")
+        data.load_csv(content)
+    ds = data.load_csv(content, target="t")
     assert ds.feature_names == ["a", "b"]
     assert ds.class_names == ["p", "q"]
-    # an "id" that is not a running index is a real feature
-    ds = data.load_csv(b"id,a,t\n7,0.5,p\n3,0.7,q\n9,0.1,p\n")
+    assert ds.X[:, 1].tolist() == [1, 2, 3, 4]
+    # other index spellings, 0-based, and pandas' unnamed index column
+    for head, start in (("index", 0), ("ID", 1), ("Unnamed: 0", 0), ("", 0)):
+        rows = "".join(f"{start + i},{i * 0.1},{'pq'[i % 2]}\n" for i in range(4))
+        assert data.load_csv(f"{head},a,t\n{rows}".encode()).feature_names == ["a"]
+    # an "id" that is not a running index is a real feature, and so is a running count
+    # in a column with an ordinary name
+    ds = data.load_csv(b"id,a,t\n7,0.5,p\n3,0.7,q\n9,0.1,p\n4,0.2,q\n")
     assert ds.feature_names == ["id", "a"]
+    ds = data.load_csv(b"count,a,t\n1,0.5,p\n2,0.7,q\n3,0.1,p\n4,0.2,q\n")
+    assert ds.feature_names == ["count", "a"]
 
 
-def test_numeric_target_and_semicolon_free_whitespace():
-    ds = data.load_csv(b"f1, f2, y\n1, 2, 0\n3, 4, 1\n5, 6, 2\n")
+def test_numeric_target_and_spaces_after_commas():
+    ds = data.load_csv(b"f1, f2, y\n1, 2, 0\n3, 4, 1\n5, 6, 2\n7, 8, 0\n9, 9, 1\n1, 1, 2\n")
     assert ds.feature_names == ["f1", "f2"]
     assert ds.class_names == ["0", "1", "2"]
+    assert ds.y.tolist() == [0, 1, 2, 0, 1, 2]
+
+
+def test_numeric_classes_sort_as_numbers_and_text_classes_as_text():
+    rows = "".join(f"{i},{i % 11}\n" for i in range(33))
+    ds = data.load_csv(f"a,digit\n{rows}".encode())
+    assert ds.class_names == [str(k) for k in range(11)]
+    assert ds.y.tolist() == [i % 11 for i in range(33)]
+    ds = data.load_csv(b"a,t\n1,b\n2,a\n3, c \n4,b\n5,a\n6,c\n")
+    assert ds.class_names == ["a", "b", "c"]
+    assert ds.y.tolist() == [1, 0, 2, 1, 0, 2]
+
+
+def test_dataset_name_comes_from_the_file(tmp_path):
+    path = tmp_path / "flowers.csv"
+    path.write_bytes(GOOD)
+    assert data.load_csv(path).name == "flowers"
+    handle = io.BytesIO(GOOD)
+    handle.name = "upload.csv"
+    assert data.load_csv(handle).name == "upload"
 
 
 @pytest.mark.parametrize(
@@ -63,14 +92,21 @@ def test_numeric_target_and_semicolon_free_whitespace():
         (b"a,b,c\n1,,p\n2,3,q\n", "missing values in column(s): b"),
         (b"a,b,c\n1,2,p\n2,3,p\n", "single class"),
         (b"a\n1\n2\n", "at least two columns"),
+        (b"a;b;c\n1;2;p\n3;4;q\n", "separated by commas"),
         (b"a,b,c\n1,2,p\n", "single class"),
-        (b"a,b,c\n1,2,p\n3,4,q\n", None),
+        (b"a,b,c\n1,2,p\n3,4,q\n", "2 classes in 2 rows: fewer rows than two per class"),
+        (b"a,y\n" + b"".join(b"%d,%.2f\n" % (i, i / 7) for i in range(40)), "40 classes in 40"),
+        (b"a,a,c\n1,2,p\n3,4,q\n5,6,p\n7,8,q\n", "duplicate column names: a"),
+        (b"a,b\n1,2,p\n3,4,q\n", "more values than the header has column names"),
+        (b"a,b,c\n1,inf,p\n3,4,q\n5,6,p\n7,8,q\n", "infinite or too large values in column(s): b"),
+        (b"a,b,c\n1,1e999,p\n3,4,q\n5,6,p\n7,8,q\n", "infinite or too large values"),
+        (b"a,b,c\n1,2,p\n3,,q\n5,6,\n7,8,q\n", "missing values in column(s): b, c"),
+        (b'a,b,c\n1,2,"p\n3,4,q\n', "not a readable CSV"),
+        (b"Id,c\n1,p\n2,q\n3,p\n", "no feature column besides the target"),
+        (bytes(range(256)) * 4, "binary"),
     ],
 )
 def test_bad_csvs_raise_value_error_naming_the_problem(content, words):
-    if words is None:
-        assert data.load_csv(content).X.shape == (2, 2)
-        return
     with pytest.raises(ValueError) as info:
         data.load_csv(content)
     assert words in str(info.value)
@@ -86,17 +122,47 @@ def test_missing_target_and_caps():
     assert data.load_csv(GOOD, max_rows=4, max_columns=3).X.shape == (4, 2)
 
 
+def test_file_problems_are_value_errors_naming_the_file(tmp_path):
+    with pytest.raises(ValueError, match="cannot read the file .*no-such.csv"):
+        data.load_csv(tmp_path / "no-such.csv")
+    with pytest.raises(ValueError, match="cannot read the file"):
+        data.load_csv(tmp_path)
+    with pytest.raises(ValueError, match="not a valid file path"):
+        data.load_csv("bad\x00name.csv")
+    with pytest.raises(ValueError, match="path, bytes or a file-like"):
+        data.load_csv(42)
+
+
 def test_too_few_rows_to_split():
-    X, y = np.zeros((3, 2)), np.array([0, 1, 2])
-    with pytest.raises(ValueError, match="too few"):
+    X, y = np.zeros((6, 2)), np.array([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match="too few rows to stratify"):
         data.split((X, y), test_size=0.3, stratify=True)
+    with pytest.raises(ValueError, match="fewer than 2 rows"):
+        data.split((X[:4], y[:4]), stratify=True)
     with pytest.raises(ValueError, match="too few to split"):
         data.split((X[:1], y[:1]), test_size=0.5)
 
 
-def test_latin1_and_utf16_text_is_read():
-    assert data.load_csv("é,b,c\n1,2,p\n3,4,q\n".encode("latin-1")).feature_names == ["é", "b"]
-    assert data.load_csv("a,b,c\n1,2,p\n3,4,q\n".encode("utf-16")).X.shape == (2, 2)
+@pytest.mark.parametrize(
+    ("arg", "words"),
+    [
+        (np.zeros((10, 2)), "a Dataset or a pair"),
+        ((np.zeros(10), np.zeros(10)), "2-D table"),
+        ((np.zeros((10, 2)), np.zeros(9)), "X has 10 rows but y has shape (9,)"),
+        (([["a", "b"]] * 10, np.zeros(10)), "must be numbers"),
+    ],
+)
+def test_split_checks_its_input(arg, words):
+    with pytest.raises(ValueError) as info:
+        data.split(arg)
+    assert words in str(info.value)
+
+
+def test_latin1_utf8_bom_and_utf16_text_is_read():
+    rows = "1,2,p\n3,4,q\n5,6,p\n7,8,q\n"
+    assert data.load_csv(f"é,b,c\n{rows}".encode("latin-1")).feature_names == ["é", "b"]
+    assert data.load_csv(f"é,b,c\n{rows}".encode("utf-8-sig")).feature_names == ["é", "b"]
+    assert data.load_csv(f"a,b,c\n{rows}".encode("utf-16")).X.shape == (4, 2)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +223,32 @@ def test_stratify_keeps_class_shares():
     parts = data.split(ds, test_size=0.2, val_size=0.0, stratify=True, seed=0)
     assert np.bincount(parts.y_test).tolist() == [10, 10, 10]
     assert len(parts.X_val) == 0 and parts.X_val.shape[1] == 4
+    parts = data.split(ds, stratify=True, seed=5)
+    assert np.bincount(parts.y_test).tolist() in ([8, 8, 7], [8, 7, 8], [7, 8, 8])
+    assert np.ptp(np.bincount(parts.y_val)) <= 1
+    # one-hot labels stratify the same way
+    onehot = data.split((ds.X, np.eye(3)[ds.y]), stratify=True, seed=5)
+    assert np.array_equal(onehot.y_test.argmax(axis=1), parts.y_test)
+    with pytest.raises(ValueError, match="stratify needs shuffle"):
+        data.split(ds, stratify=True, shuffle=False)
+
+
+def test_without_shuffle_the_test_part_is_the_last_rows():
+    ds = data.load_dataset("iris")
+    parts = data.split(ds, shuffle=False)
+    assert np.array_equal(parts.X_test, ds.X[-23:])
+    assert np.array_equal(parts.X_train, ds.X[:114])
+
+
+@pytest.mark.parametrize("n", [10, 11, 57, 150, 151, 1797])
+@pytest.mark.parametrize(("test_size", "val_size"), [(0.15, 0.1), (0.3, 0.0), (0.05, 0.25)])
+def test_split_sizes_predicts_the_split(n, test_size, val_size):
+    X, y = np.arange(2.0 * n).reshape(n, 2), np.arange(n) % 2
+    parts = data.split((X, y), test_size=test_size, val_size=val_size)
+    expected = data.split_sizes(n, test_size, val_size)
+    assert parts.sizes == expected
+    assert (len(parts.y_train), len(parts.y_val), len(parts.y_test)) == tuple(expected.values())
+    assert sum(expected.values()) == n
 
 
 def test_standardization_is_fitted_on_the_training_part_only():
@@ -168,7 +260,23 @@ def test_standardization_is_fitted_on_the_training_part_only():
     assert np.allclose(std.scaler.mean, raw.X_train.mean(axis=0))
     assert np.allclose(std.X_test, (raw.X_test - raw.X_train.mean(0)) / raw.X_train.std(0))
     assert np.allclose(std.transform(raw.X_val), std.X_val)
+    assert np.allclose(std.scaler.inverse(std.X_test), raw.X_test)
     assert not np.allclose(std.X_test.mean(axis=0), 0, atol=1e-9)
+    # one raw row, as the Predict page sends it
+    assert np.allclose(std.transform(raw.X_test[0]), std.X_test[0])
+    with pytest.raises(ValueError, match="expected rows of 13 feature values"):
+        std.transform(np.zeros((1, 4)))
+    # without standardization transform only checks and converts
+    assert np.array_equal(raw.transform(raw.X_test), raw.X_test) and raw.scaler is None
+    with pytest.raises(ValueError, match="expected rows of 13"):
+        raw.transform([1.0, 2.0])
+
+
+def test_a_constant_feature_is_scaled_by_one_not_divided_by_zero():
+    X = np.c_[np.arange(40.0), np.full(40, 7.0)]
+    parts = data.split((X, np.arange(40) % 2), standardize=True)
+    assert parts.scaler.std[1] == 1.0
+    assert np.all(np.isfinite(parts.X_test)) and np.all(parts.X_train[:, 1] == 0)
 
 
 @pytest.mark.parametrize(

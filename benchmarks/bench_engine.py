@@ -1,0 +1,518 @@
+"""Speed of the ``nn`` engine against scikit-learn's MLPClassifier and the article's own code.
+
+Three workloads (issue 2, section 6), each timed in the same run:
+
+1. Iris, the article preset (sigmoid 4-5-10-3, per-sample SGD, lr 0.15): seconds per epoch for
+   ``nn``, the article's ``np.matrix`` code (``article_reference.py``) and sklearn's SGD at
+   batch 1. Target: ``nn`` at least 3x faster than both.
+2. digits, 64-128-64-10 ReLU, Adam, batch 32: samples per second. Target: at least 2x sklearn.
+3. MNIST-sized synthetic data (10,000 x 784 float32, labels from a random linear teacher),
+   784-256-128-10 ReLU, Adam, batch 128, float32: samples per second (target: 1.5x sklearn) and
+   the GFLOP/s that ``nn`` achieves as a share of this machine's float32 matmul peak measured in
+   the same run (target: 55%).
+
+Every contender gets the same data, architecture, batch size and number of epochs; repeats are
+interleaved (nn, reference, nn, reference, ...) after a warm-up so that load from other
+processes hits all of them alike, and the median is reported.
+
+Usage: ``python benchmarks/bench_engine.py [--quick] [--markdown] [--repeats N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+
+import article_reference  # noqa: E402
+import nn  # noqa: E402
+import nn.data  # noqa: E402
+
+ARTICLE = nn.presets.ARTICLE
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    workload: str
+    metric: str
+    ours: float
+    article: float | None
+    sklearn: float | None
+    higher_is_better: bool
+    target: str
+    met: bool | None
+    note: str = ""
+
+    def ratio(self, other: float | None) -> float | None:
+        """How many times better ours is than ``other`` (>1 means ours wins)."""
+        if other is None:
+            return None
+        return self.ours / other if self.higher_is_better else other / self.ours
+
+
+# ---- machine ----
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (or platform's guess elsewhere)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def blas_info() -> str:
+    """BLAS library, version, kernel architecture and thread count (via threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    seen = []
+    for pool in threadpool_info():
+        if pool.get("user_api") != "blas" or "numpy" not in pool.get("filepath", ""):
+            continue
+        seen.append(
+            f"{pool.get('internal_api')} {pool.get('version')} "
+            f"({pool.get('architecture', '?')} kernels, {pool.get('num_threads')} threads)"
+        )
+    return "; ".join(seen) or "unknown"
+
+
+def machine_info() -> dict[str, str]:
+    """What the numbers were measured on."""
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    return {
+        "CPU": cpu_model(),
+        "cores": f"{os.cpu_count()} logical, {affinity} usable by this process",
+        "Python": platform.python_version(),
+        "NumPy": f"{np.__version__}, BLAS: {blas_info()}",
+        "scikit-learn": sklearn.__version__,
+        "OS": platform.platform(),
+    }
+
+
+def load() -> str:
+    """The 1/5/15-minute load averages."""
+    with contextlib.suppress(OSError, AttributeError):
+        return "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
+    return "unknown"
+
+
+# ---- timing ----
+
+
+def time_interleaved(
+    contenders: dict[str, tuple[Callable[[], object], Callable[[object], object]]],
+    repeats: int,
+    warmup: int = 1,
+) -> dict[str, float]:
+    """Median wall time of ``run(make())`` per contender; only ``run`` is timed.
+
+    Rounds go through every contender in turn so that a burst of load from elsewhere on the
+    machine lands on all of them rather than on one.
+    """
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for round_ in range(warmup + repeats):
+        for name, (make, run) in contenders.items():
+            state = make()
+            start = time.perf_counter()
+            run(state)
+            elapsed = time.perf_counter() - start
+            if round_ >= warmup:
+                times[name].append(elapsed)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def sklearn_mlp(hidden: tuple[int, ...], activation: str, solver: str, **kwargs) -> MLPClassifier:
+    """An MLPClassifier that runs exactly ``max_iter`` epochs: no tolerance stop, no L2."""
+    max_iter = kwargs.pop("max_iter")
+    return MLPClassifier(
+        hidden_layer_sizes=hidden,
+        activation=activation,
+        solver=solver,
+        alpha=0.0,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=max_iter + 1,
+        early_stopping=False,
+        random_state=0,
+        **kwargs,
+    )
+
+
+def fit_sklearn(model: MLPClassifier, X: np.ndarray, y: np.ndarray) -> MLPClassifier:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.n_iter_ == model.max_iter, "sklearn stopped before the set number of epochs"
+    return model
+
+
+# ---- 1. Iris, the article preset ----
+
+
+def bench_iris(epochs: int, repeats: int) -> Row:
+    """Seconds per epoch of the article's per-sample SGD on the article's Iris split."""
+    split = nn.data.split(nn.data.load_dataset("iris"), seed=0, **ARTICLE["split"])
+    X, y, Xv, yv = split.X_train, split.y_train, split.X_val, split.y_val
+    k = int(y.max()) + 1
+    Y1, Yv1 = np.eye(k)[y], np.eye(k)[yv]
+    training = {**ARTICLE["training"], "epochs": epochs}
+    nodes = ARTICLE["network"]["layers"]
+
+    def make_ours():
+        return nn.Network.from_config(ARTICLE["network"])
+
+    def run_ours(net):
+        net.fit(X, y, validation_data=(Xv, yv), **training)
+
+    def make_article():
+        np.random.seed(0)
+
+    def run_article(_):
+        article_reference.NeuralNetwork(
+            X, Y1, Xv, Yv1, epochs=epochs, nodes=nodes, lr=training["learning_rate"], verbose=False
+        )
+
+    def make_sklearn():
+        return sklearn_mlp(
+            tuple(nodes[1:-1]),
+            "logistic",
+            "sgd",
+            batch_size=1,
+            learning_rate_init=training["learning_rate"],
+            learning_rate="constant",
+            momentum=0.0,
+            nesterovs_momentum=False,
+            shuffle=False,
+            max_iter=epochs,
+        )
+
+    def run_sklearn(model):
+        fit_sklearn(model, X, y)
+
+    t = time_interleaved(
+        {
+            "ours": (make_ours, run_ours),
+            "article": (make_article, run_article),
+            "sklearn": (make_sklearn, run_sklearn),
+        },
+        repeats,
+    )
+    per_epoch = {name: seconds / epochs for name, seconds in t.items()}
+    row = Row(
+        workload=f"Iris, article preset (4-5-10-3 sigmoid, SGD batch 1, {len(X)} rows)",
+        metric="ms per epoch",
+        ours=per_epoch["ours"] * 1e3,
+        article=per_epoch["article"] * 1e3,
+        sklearn=per_epoch["sklearn"] * 1e3,
+        higher_is_better=False,
+        target=">= 3x faster than both",
+        met=None,
+        note=f"{epochs} epochs; ours also scores train+validation every epoch",
+    )
+    row.met = row.ratio(row.article) >= 3 and row.ratio(row.sklearn) >= 3
+    return row
+
+
+# ---- 2 and 3: ReLU networks with Adam ----
+
+
+def bench_relu_adam(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: list[int],
+    batch_size: int,
+    epochs: int,
+    repeats: int,
+    dtype: str,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Samples per second and final training accuracy of nn and sklearn on the same work."""
+    k = int(y.max()) + 1
+    config = {
+        "layers": [X.shape[1], *hidden, k],
+        "activation": "relu",
+        "output_activation": "softmax",
+        "loss": "cross_entropy",
+        "init": "he",
+        "seed": 0,
+        "dtype": dtype,
+    }
+    fit_args = {
+        "epochs": epochs,
+        "learning_rate": 1e-3,
+        "batch_size": batch_size,
+        "optimizer": "adam",
+        "shuffle": True,
+    }
+    last: dict[str, object] = {}
+
+    def make_ours():
+        return nn.Network.from_config(config)
+
+    def run_ours(net):
+        net.fit(X, y, **fit_args)
+        last["ours"] = net
+
+    def make_sklearn():
+        return sklearn_mlp(
+            tuple(hidden),
+            "relu",
+            "adam",
+            batch_size=batch_size,
+            learning_rate_init=1e-3,
+            shuffle=True,
+            max_iter=epochs,
+        )
+
+    def run_sklearn(model):
+        last["sklearn"] = fit_sklearn(model, X, y)
+
+    t = time_interleaved(
+        {"ours": (make_ours, run_ours), "sklearn": (make_sklearn, run_sklearn)}, repeats
+    )
+    rate = {who: len(X) * epochs / seconds for who, seconds in t.items()}
+    accuracy = {
+        "ours": float(np.mean(last["ours"].predict(X) == y)),
+        "sklearn": float(np.mean(last["sklearn"].predict(X) == y)),
+    }
+    return rate, accuracy
+
+
+def bench_digits(epochs: int, repeats: int) -> Row:
+    """digits, 64-128-64-10 ReLU, Adam, batch 32, float64 (sklearn's dtype for float64 input)."""
+    digits = load_digits()
+    X, y = digits.data / 16.0, digits.target
+    rate, acc = bench_relu_adam("digits", X, y, [128, 64], 32, epochs, repeats, "float64")
+    row = Row(
+        workload=f"digits (1797 x 64), 64-128-64-10 ReLU, Adam batch 32, float64",
+        metric="samples per second",
+        ours=rate["ours"],
+        article=None,
+        sklearn=rate["sklearn"],
+        higher_is_better=True,
+        target=">= 2x sklearn",
+        met=None,
+        note=(
+            f"{epochs} epochs, shuffled; train accuracy ours {acc['ours']:.3f}, "
+            f"sklearn {acc['sklearn']:.3f}"
+        ),
+    )
+    row.met = row.ratio(row.sklearn) >= 2
+    return row
+
+
+MNIST_SIZES = [784, 256, 128, 10]
+
+
+def training_flops_per_sample(sizes: list[int]) -> int:
+    """FLOPs of one training sample, counting matrix products only.
+
+    Forward: 2 * n_in * n_out per layer. Backward: 2 * n_in * n_out for the weight gradient of
+    every layer plus 2 * n_in * n_out for the input gradient of every layer but the first (the
+    gradient with respect to the data is never needed). Bias terms, activations, the loss and
+    the optimizer update are not counted (they are O(n_out) or O(params), not O(batch * params)).
+    """
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    forward = sum(2 * a * b for a, b in pairs)
+    backward = forward + sum(2 * a * b for a, b in pairs[1:])
+    return forward + backward
+
+
+def matmul_gflops(m: int, k: int, n: int, repeats: int, min_seconds: float = 0.05) -> float:
+    """Best GFLOP/s of ``np.matmul`` of float32 (m, k) @ (k, n) over ``repeats`` timings."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, k), dtype=np.float32)
+    B = rng.standard_normal((k, n), dtype=np.float32)
+    C = np.empty((m, n), dtype=np.float32)
+    np.matmul(A, B, out=C)
+    calls = 1
+    start = time.perf_counter()
+    np.matmul(A, B, out=C)
+    one = time.perf_counter() - start
+    calls = max(1, int(min_seconds / max(one, 1e-9)))
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            np.matmul(A, B, out=C)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return 2.0 * m * k * n / best / 1e9
+
+
+def bench_mnist(n: int, epochs: int, repeats: int) -> tuple[Row, Row, dict[str, float]]:
+    """MNIST-sized synthetic float32 data: throughput against sklearn and share of matmul peak."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, MNIST_SIZES[0]), dtype=np.float32)
+    teacher = rng.standard_normal((MNIST_SIZES[0], MNIST_SIZES[-1]), dtype=np.float32)
+    y = np.argmax(X @ teacher, axis=1)
+    peak_before = matmul_gflops(2048, 2048, 2048, repeats=5)
+    rate, acc = bench_relu_adam(
+        "mnist", X, y, MNIST_SIZES[1:-1], 128, epochs, repeats, "float32"
+    )
+    peak_after = matmul_gflops(2048, 2048, 2048, repeats=5)
+    peak = max(peak_before, peak_after)
+    # The largest product of this workload (batch 128 through the first layer), for context.
+    shape_rate = matmul_gflops(128, 784, 256, repeats=5)
+    flops = training_flops_per_sample(MNIST_SIZES)
+    achieved = rate["ours"] * flops / 1e9
+    throughput = Row(
+        workload=f"MNIST-sized synthetic ({n} x 784), 784-256-128-10 ReLU, Adam batch 128, float32",
+        metric="samples per second",
+        ours=rate["ours"],
+        article=None,
+        sklearn=rate["sklearn"],
+        higher_is_better=True,
+        target=">= 1.5x sklearn",
+        met=None,
+        note=(
+            f"{epochs} epochs, shuffled; sklearn given float32 X; train accuracy ours "
+            f"{acc['ours']:.3f}, sklearn {acc['sklearn']:.3f}"
+        ),
+    )
+    throughput.met = throughput.ratio(throughput.sklearn) >= 1.5
+    efficiency = Row(
+        workload="MNIST-sized synthetic, same run",
+        metric="GFLOP/s, share of float32 matmul peak",
+        ours=achieved,
+        article=None,
+        sklearn=rate["sklearn"] * flops / 1e9,
+        higher_is_better=True,
+        target=">= 55% of peak",
+        met=achieved / peak >= 0.55,
+        note=(
+            f"{achieved / peak:.0%} of the peak {peak:.1f} GFLOP/s (best of 5 np.matmul "
+            f"2048x2048x2048 float32, before: {peak_before:.1f}, after: {peak_after:.1f}); "
+            f"np.matmul at this workload's largest shape 128x784x256 reaches "
+            f"{shape_rate:.1f} GFLOP/s; {flops / 1e6:.3f} MFLOP per training sample"
+        ),
+    )
+    return throughput, efficiency, {"peak": peak, "shape": shape_rate, "flops": flops}
+
+
+# ---- output ----
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def table(rows: list[Row], markdown: bool) -> str:
+    """The results as a markdown table or aligned plain text."""
+    header = [
+        "workload",
+        "metric",
+        "nn (ours)",
+        "article code",
+        "sklearn",
+        "ours vs article",
+        "ours vs sklearn",
+        "target",
+        "met",
+    ]
+    body = []
+    for r in rows:
+        ratio_sk = r.ratio(r.sklearn)
+        if r.metric.startswith("GFLOP/s"):
+            ratio_sk = None
+        body.append(
+            [
+                r.workload,
+                r.metric,
+                fmt(r.ours),
+                fmt(r.article),
+                fmt(r.sklearn),
+                fmt_ratio(r.ratio(r.article)),
+                fmt_ratio(ratio_sk),
+                r.target,
+                "yes" if r.met else "NO",
+            ]
+        )
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in body]
+    return "\n".join(lines)
+
+
+def report(rows: list[Row], info: dict[str, str], markdown: bool) -> str:
+    """Machine description, the table, and notes per row."""
+    bullet = "- " if markdown else "  "
+    out = ["Machine:" if not markdown else "**Machine**", ""]
+    out += [f"{bullet}{key}: {value}" for key, value in info.items()]
+    out += ["", table(rows, markdown), "", "Notes:" if not markdown else "**Notes**", ""]
+    out += [f"{bullet}{r.workload.split(',')[0]} / {r.metric}: {r.note}" for r in rows]
+    out += [
+        f"{bullet}Ratios are how many times better ours is (time: theirs / ours; rate: "
+        "ours / theirs). Medians of interleaved repeats after one warm-up round.",
+        f"{bullet}sklearn's MLPClassifier always uses a softmax output with log-loss for "
+        "several classes; the article preset's sigmoid output with squared error has no "
+        "sklearn equivalent, so that row compares the same architecture, solver, batch size "
+        "and epochs with sklearn's own output layer.",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (smoke test)")
+    parser.add_argument("--markdown", action="store_true", help="print markdown")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds per workload")
+    args = parser.parse_args(argv)
+    if args.quick:
+        repeats = args.repeats or 1
+        iris_epochs, digits_epochs, mnist_n, mnist_epochs = 5, 2, 2000, 1
+    else:
+        repeats = args.repeats or 5
+        iris_epochs, digits_epochs, mnist_n, mnist_epochs = 100, 20, 10_000, 5
+    info = machine_info()
+    load_start = load()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        rows = [bench_iris(iris_epochs, repeats), bench_digits(digits_epochs, repeats)]
+        throughput, efficiency, _ = bench_mnist(mnist_n, mnist_epochs, repeats)
+        rows += [throughput, efficiency]
+    info["load average (1/5/15 min)"] = f"{load_start} at start, {load()} at end"
+    info["run"] = (
+        f"{'--quick' if args.quick else 'full'}, {repeats} timed repeats per contender, "
+        f"{time.perf_counter() - started:.0f} s in total"
+    )
+    print(report(rows, info, args.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

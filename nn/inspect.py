@@ -1,0 +1,676 @@
+"""Look inside a network: decision surfaces, one backprop step in numbers, gradient checks, health.
+
+Everything here reads a network and leaves it as it was (``apply_trace`` is the one exception,
+and says so). The arithmetic is the engine's own: the same activation layers, the same
+``[X, 1] @ Wb`` products and the same loss functions, so what the lab shows is what training does.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nn import losses
+from nn.layers import with_ones
+from nn.network import Network
+
+MAX_RESOLUTION = 400
+# A sigmoid or tanh unit counts as saturated when its output is this close to a bound, measured as
+# a share of the output range; there its slope is below 5% of the steepest slope.
+SATURATION = 0.975
+# Layers with fewer parameters than this are checked entry by entry; bigger ones are sampled.
+CHECK_MAX_ENTRIES = 40
+
+
+# ---- decision surface ----
+
+
+def decision_grid(
+    net: Network,
+    X,
+    resolution: int = 100,
+    margin: float = 0.5,
+    fixed=None,
+    features: tuple[int, int] = (0, 1),
+    transform=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network's outputs on a grid over two features, for a decision-surface plot.
+
+    Parameters
+    ----------
+    net : the network.
+    X : data points that set the plotted range, (n, n_inputs) or just the two features (n, 2),
+        in the same units as ``fixed`` (the units ``transform`` expects).
+    resolution : grid points per axis.
+    margin : padding beyond the data on each side, in standard deviations of that feature.
+    fixed : a full feature vector (n_inputs,) holding the other features; defaults to the
+        median of ``X`` (needed when ``X`` holds only two columns of a wider network).
+    features : the indices of the two features on the x and y axes.
+    transform : a callable applied to full rows before prediction (e.g. the standardizer).
+
+    Returns
+    -------
+    xs : (resolution,) grid values of ``features[0]``.
+    ys : (resolution,) grid values of ``features[1]``.
+    probs : (resolution, resolution, k): ``probs[i, j]`` is the output at ``(xs[j], ys[i])``
+        (row = y, as heatmaps expect); a single sigmoid output becomes two columns ``[1 - p, p]``.
+    """
+    n_in = net.n_inputs
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
+        raise ValueError(f"resolution must be a whole number, got {resolution!r}")
+    if not 2 <= resolution <= MAX_RESOLUTION:
+        raise ValueError(f"resolution must be from 2 to {MAX_RESOLUTION}, got {resolution}")
+    if not isinstance(margin, (int, float, np.floating)) or not 0 <= margin <= 10:
+        raise ValueError(f"margin must be a number from 0 to 10, got {margin!r}")
+    f0, f1 = _check_features(features, n_in)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError("X must be a non-empty 2-D array (samples, features)")
+    if X.shape[1] == n_in:
+        cols = X[:, [f0, f1]]
+    elif X.shape[1] == 2:
+        cols = X
+    else:
+        raise ValueError(
+            f"X has {X.shape[1]} columns; give all {n_in} features or just the two plotted"
+        )
+    if not np.all(np.isfinite(cols)):
+        raise ValueError("X contains NaN or infinite values")
+    if fixed is None:
+        if X.shape[1] != n_in:
+            raise ValueError("give 'fixed' values for the features that are not plotted")
+        base = np.median(X, axis=0)
+    else:
+        base = np.asarray(fixed, dtype=np.float64).reshape(-1)
+        if base.shape != (n_in,):
+            raise ValueError(f"'fixed' must hold all {n_in} feature values, got {base.size}")
+        if not np.all(np.isfinite(base)):
+            raise ValueError("'fixed' contains NaN or infinite values")
+    std = cols.std(axis=0)
+    pad = margin * np.where(std > 0, std, 1.0)
+    lo, hi = cols.min(axis=0) - pad, cols.max(axis=0) + pad
+    hi = np.where(hi > lo, hi, lo + 1.0)
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    rows = np.tile(base, (resolution * resolution, 1))
+    rows[:, f0] = gx.ravel()
+    rows[:, f1] = gy.ravel()
+    if transform is not None:
+        rows = np.asarray(transform(rows), dtype=np.float64)
+    probs = net.predict_proba(rows).astype(np.float64)
+    if probs.shape[1] == 1:
+        probs = np.hstack([1.0 - probs, probs])
+    return xs, ys, probs.reshape(resolution, resolution, -1)
+
+
+def _check_features(features, n_in: int) -> tuple[int, int]:
+    try:
+        f0, f1 = (int(f) for f in features)
+    except (TypeError, ValueError):
+        raise ValueError(f"features must be two feature indices, got {features!r}") from None
+    if n_in < 2:
+        raise ValueError("a decision surface needs at least two input features")
+    if f0 == f1 or not (0 <= f0 < n_in and 0 <= f1 < n_in):
+        raise ValueError(f"features must be two different indices in 0..{n_in - 1}")
+    return f0, f1
+
+
+# ---- one backprop step, every number ----
+
+
+@dataclass
+class LayerTrace:
+    """One layer's share of a backprop step on one sample (vectors are 1-D, per node)."""
+
+    index: int  # 1 for the first weight layer
+    activation: str
+    a_prev: np.ndarray  # (n_in,) the layer's input
+    W: np.ndarray  # (n_in, n_out) before the update
+    b: np.ndarray  # (n_out,)
+    z: np.ndarray  # (n_out,) a_prev @ W + b
+    a: np.ndarray  # (n_out,) activation(z)
+    grad_a: np.ndarray | None  # dL/da; None at a fused softmax/sigmoid + cross-entropy output
+    slope: np.ndarray | None  # activation'(z) for element-wise activations, else None
+    delta: np.ndarray  # (n_out,) dL/dz
+    grad_W: np.ndarray  # noqa: N815  (n_in, n_out) outer(a_prev, delta) (+ l2 * W)
+    grad_b: np.ndarray  # (n_out,) delta
+    W_new: np.ndarray  # W - learning_rate * grad_W
+    b_new: np.ndarray  # b - learning_rate * grad_b
+
+    def __repr__(self) -> str:
+        n_in, n_out = self.W.shape
+        return f"LayerTrace({self.index}: {n_in} -> {n_out}, {self.activation})"
+
+
+@dataclass
+class BackpropTrace:
+    """Forward pass, loss, deltas, gradients and the gradient-descent update for one sample."""
+
+    x: np.ndarray  # (n_inputs,)
+    target: np.ndarray  # (n_outputs,) one-hot (or 0/1 for a single sigmoid output)
+    output: np.ndarray  # (n_outputs,)
+    loss: float  # the sample's loss (+ the l2 penalty if any)
+    loss_name: str
+    output_activation: str
+    learning_rate: float
+    l2: float
+    layers: list[LayerTrace] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (
+            f"BackpropTrace(loss={self.loss:.6g}, layers={len(self.layers)}, "
+            f"learning_rate={self.learning_rate})"
+        )
+
+    def old_weights(self) -> list[np.ndarray]:
+        """``[W1, b1, ...]`` before the update."""
+        return [a for layer in self.layers for a in (layer.W, layer.b)]
+
+    def new_weights(self) -> list[np.ndarray]:
+        """``[W1, b1, ...]`` after the update."""
+        return [a for layer in self.layers for a in (layer.W_new, layer.b_new)]
+
+    def gradients(self) -> list[np.ndarray]:
+        """``[dL/dW1, dL/db1, ...]``."""
+        return [a for layer in self.layers for a in (layer.grad_W, layer.grad_b)]
+
+
+def _fresh_activations(net: Network) -> list:
+    # Copies, so tracing never overwrites what the network's own layers keep for backward.
+    return [copy.copy(act) for act in net.activations]
+
+
+def _forward_values(net: Network, X: np.ndarray) -> tuple[list, list, list, list]:
+    """Per layer: input ``[a_prev, 1]``, ``z``, ``a`` and the activation object that made ``a``."""
+    acts = _fresh_activations(net)
+    inputs, zs, outs = [], [], []
+    a1 = with_ones(X)
+    for i, (layer, act) in enumerate(zip(net.layers, acts, strict=True)):
+        z = a1 @ layer.Wb
+        a = act.forward(z.copy())
+        inputs.append(a1)
+        zs.append(z)
+        outs.append(a)
+        if i < len(net.layers) - 1:
+            a1 = with_ones(a)
+    return inputs, zs, outs, acts
+
+
+def _slope(act, z_like: np.ndarray) -> np.ndarray | None:
+    """activation'(z) from the activation's stored output (element-wise activations only)."""
+    if act.name == "softmax":
+        return None
+    return act.backward(np.ones_like(z_like))
+
+
+def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 0.0):
+    """Every number of one gradient-descent step on one sample, as the engine computes it.
+
+    ``x`` is one row of features as the network sees it (already standardized if the split
+    is); ``y`` an integer label or a one-hot row. The network is not changed: the update is
+    computed, not applied (see ``apply_trace``). Returns a ``BackpropTrace``.
+    """
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, (int, float, np.floating))
+        or not math.isfinite(learning_rate)
+        or learning_rate <= 0
+    ):
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    if not isinstance(l2, (int, float, np.floating)) or not math.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    X = net._check_X(np.asarray(x, dtype=np.float64).reshape(1, -1), "the sample")
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 0:
+        y_arr = y_arr.reshape(1)
+    else:
+        y_arr = y_arr.reshape(1, -1) if y_arr.size > 1 else y_arr.reshape(1)
+    Y = net._check_y(y_arr, 1, "the label")
+    cfg = net.config
+    inputs, zs, outs, acts = _forward_values(net, X)
+    P = outs[-1]
+    loss = losses.value(cfg["loss"], cfg["output_activation"], P, Y) + net._penalty(l2)
+    out_act = acts[-1]
+    if cfg["loss"] == "squared_error":
+        grad_a = P - Y  # dL/da of 1/2 * sum (a - y)^2
+        slope = _slope(out_act, P)
+        # The engine's own fused/unfused output delta, so the numbers are identical.
+        delta = losses.output_delta(cfg["loss"], out_act, P, Y)
+    else:
+        grad_a, slope = None, None
+        delta = losses.output_delta(cfg["loss"], out_act, P, Y)
+    traces: list[LayerTrace] = []
+    last = len(net.layers) - 1
+    for i in range(last, -1, -1):
+        layer = net.layers[i]
+        if i != last:
+            grad_a = delta @ net.layers[i + 1].W.T
+            slope = _slope(acts[i], grad_a)
+            delta = acts[i].backward(grad_a.copy())
+        gWb = inputs[i].T @ delta
+        gW, gb = gWb[:-1].copy(), gWb[-1].copy()
+        if l2:
+            gW += l2 * layer.W
+        W, b = layer.W.copy(), layer.b.copy()
+        traces.append(
+            LayerTrace(
+                index=i + 1,
+                activation=acts[i].name,
+                a_prev=inputs[i][0, :-1].copy(),
+                W=W,
+                b=b,
+                z=zs[i][0].copy(),
+                a=outs[i][0].copy(),
+                grad_a=None if grad_a is None else grad_a[0].copy(),
+                slope=None if slope is None else slope[0].copy(),
+                delta=delta[0].copy(),
+                grad_W=gW,
+                grad_b=gb,
+                W_new=W - gW * learning_rate,
+                b_new=b - gb * learning_rate,
+            )
+        )
+    traces.reverse()
+    return BackpropTrace(
+        x=X[0].copy(),
+        target=Y[0].copy(),
+        output=P[0].copy(),
+        loss=float(loss),
+        loss_name=cfg["loss"],
+        output_activation=cfg["output_activation"],
+        learning_rate=float(learning_rate),
+        l2=float(l2),
+        layers=traces,
+    )
+
+
+def apply_trace(net: Network, trace: BackpropTrace) -> None:
+    """Advance the network by the trace's update (one plain gradient-descent step).
+
+    The run's optimizer state and history are left alone. ``ValueError`` when the network's
+    weights are no longer the ones the trace started from (it trained since).
+    """
+    current = net.get_weights()
+    old = trace.old_weights()
+    if len(current) != len(old) or any(
+        c.shape != o.shape or not np.array_equal(c, o) for c, o in zip(current, old, strict=True)
+    ):
+        raise ValueError("the network changed since this step was computed; compute the step again")
+    net.set_weights(trace.new_weights())
+
+
+# ---- numerical gradient check ----
+
+
+@dataclass
+class LayerCheck:
+    """The gradient check of one layer (its weights and biases together)."""
+
+    layer: int
+    relative_error: float
+    max_abs_diff: float
+    checked: int
+    total: int
+    passed: bool
+
+
+@dataclass
+class GradientCheck:
+    """Analytic against central-difference gradients, per layer."""
+
+    layers: list[LayerCheck]
+    tolerance: float
+    eps: float
+    rows: int
+
+    @property
+    def passed(self) -> bool:
+        """True when every layer is within the tolerance."""
+        return all(layer.passed for layer in self.layers)
+
+    def table(self) -> list[dict]:
+        """One plain dict per layer (for a table)."""
+        return [
+            {
+                "layer": c.layer,
+                "relative error": c.relative_error,
+                "max abs difference": c.max_abs_diff,
+                "entries checked": f"{c.checked} of {c.total}",
+                "result": "pass" if c.passed else "FAIL",
+            }
+            for c in self.layers
+        ]
+
+
+def _smooth_loss(net: Network, X: np.ndarray, Y: np.ndarray, l2: float) -> float:
+    """The batch's mean loss computed from the output layer's ``z`` without any clipping.
+
+    The engine's reported loss clips probabilities at 1e-12 to stay finite, which flattens it
+    where a prediction is confidently wrong; the gradient is that of the unclipped loss, so the
+    check differentiates this one (log-softmax and softplus keep it finite and exact).
+    """
+    _, zs, outs, _ = _forward_values(net, X)
+    z, P = zs[-1], outs[-1]
+    cfg = net.config
+    if cfg["loss"] == "squared_error":
+        total = 0.5 * float(np.sum((P - Y) ** 2))
+    elif cfg["output_activation"] == "softmax":
+        top = z.max(axis=1, keepdims=True)
+        log_probs = z - top - np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
+        total = -float(np.sum(Y * log_probs))
+    else:
+        total = float(np.sum(np.logaddexp(0.0, z) - Y * z))
+    return total / len(X) + net._penalty(l2)
+
+
+def gradient_check(
+    net: Network,
+    X,
+    y,
+    eps: float = 1e-5,
+    l2: float = 0.0,
+    tolerance: float = 1e-6,
+    max_rows: int = 64,
+    max_entries: int = CHECK_MAX_ENTRIES,
+    seed: int = 0,
+) -> GradientCheck:
+    """Compare ``net.loss_and_gradients`` with central differences of the loss, layer by layer.
+
+    The check runs on a float64 copy of the network (so float32 networks are checked too and
+    the network itself is never touched), on at most ``max_rows`` rows, and on at most
+    ``max_entries`` randomly chosen entries of each W and b. The numerical side differentiates
+    the loss computed without clipping (see ``_smooth_loss``). Per layer, the relative error is
+    ``|g_analytic - g_numeric| / (|g_analytic| + |g_numeric|)`` over the checked entries; a
+    layer passes below ``tolerance``. Near a ReLU kink a correct gradient can exceed it.
+    """
+    if not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
+        raise ValueError(f"eps must be a small positive number, got {eps!r}")
+    clone = Network.from_config({**net.config, "dtype": "float64"})
+    clone.set_weights(net.get_weights())
+    X = clone._check_X(X)
+    y = np.asarray(y)
+    if y.shape[:1] != (len(X),):
+        raise ValueError(f"y has {y.shape[0] if y.ndim else 0} labels but X has {len(X)} rows")
+    rng = np.random.default_rng(seed)
+    if len(X) > max_rows:
+        rows = np.sort(rng.choice(len(X), max_rows, replace=False))
+        X, y = X[rows], y[rows]
+    _, analytic = clone.loss_and_gradients(X, y, l2=l2)
+    Y = clone._check_y(y, len(X))
+    checks = []
+    for i, layer in enumerate(clone.layers):
+        a_vals, n_vals, total = [], [], 0
+        for param, grad in ((layer.W, analytic[2 * i]), (layer.b, analytic[2 * i + 1])):
+            total += param.size
+            if param.size > max_entries:
+                picks = rng.choice(param.size, max_entries, replace=False)
+            else:
+                picks = np.arange(param.size)
+            for flat in picks:
+                idx = np.unravel_index(flat, param.shape)
+                orig = param[idx]
+                param[idx] = orig + eps
+                plus = _smooth_loss(clone, X, Y, l2)
+                param[idx] = orig - eps
+                minus = _smooth_loss(clone, X, Y, l2)
+                param[idx] = orig
+                numeric = (plus - minus) / (2 * eps)
+                a_vals.append(float(grad[idx]))
+                n_vals.append(numeric)
+        a_vals, n_vals = np.array(a_vals), np.array(n_vals)
+        diffs = a_vals - n_vals
+        scale = np.linalg.norm(a_vals) + np.linalg.norm(n_vals)
+        rel = float(np.linalg.norm(diffs) / scale) if scale > 1e-300 else 0.0
+        if not math.isfinite(rel):
+            rel = math.inf
+        checks.append(
+            LayerCheck(
+                layer=i + 1,
+                relative_error=rel,
+                max_abs_diff=float(np.abs(diffs).max()),
+                checked=len(a_vals),
+                total=total,
+                passed=rel < tolerance,
+            )
+        )
+    return GradientCheck(layers=checks, tolerance=tolerance, eps=float(eps), rows=len(X))
+
+
+# ---- training health ----
+
+
+def _status(warn: bool) -> str:
+    return "warning" if warn else "ok"
+
+
+def training_health(
+    net: Network,
+    X,
+    y,
+    learning_rate: float | None = None,
+    l2: float = 0.0,
+    max_rows: int = 512,
+) -> dict:
+    """Signs of trouble in the current network on a batch, each with a plain-language hint.
+
+    Returns a dict of four parts, each a dict with ``status`` ("ok" or "warning") and ``hint``:
+
+    - ``saturation``: per sigmoid/tanh hidden layer, the share of (unit, sample) outputs within
+      2.5% of the activation's bounds (slope below 5% of its maximum), and the overall share.
+    - ``dead_relu``: per ReLU hidden layer, the share of units that output 0 (leaky: never
+      positive) for every row of the batch.
+    - ``gradient_norms``: the L2 norm of each layer's gradient (W and b together), and, with a
+      ``learning_rate``, the size of one update relative to the weights.
+    - ``input_scale``: the largest absolute feature mean, the largest standard deviation and
+      the ratio of the largest to the smallest standard deviation.
+    """
+    X = net._check_X(X)
+    y = np.asarray(y)
+    if len(X) > max_rows:
+        rows = np.linspace(0, len(X) - 1, max_rows).round().astype(int)
+        X, y = X[rows], y[rows]
+    _, _, outs, acts = _forward_values(net, X)
+    hidden = list(zip(acts[:-1], outs[:-1], strict=True))
+    return {
+        "saturation": _saturation(hidden),
+        "dead_relu": _dead_relu(hidden),
+        "gradient_norms": _gradient_norms(net, X, y, learning_rate, l2),
+        "input_scale": input_scale(X),
+    }
+
+
+def _saturation(hidden: list) -> dict:
+    per_layer: dict[int, float] = {}
+    saturated = counted = 0
+    for i, (act, a) in enumerate(hidden):
+        if act.name == "sigmoid":
+            closeness = np.abs(2.0 * a - 1.0)
+        elif act.name == "tanh":
+            closeness = np.abs(a)
+        else:
+            continue
+        hits = int(np.count_nonzero(closeness > SATURATION))
+        per_layer[i + 1] = hits / a.size
+        saturated += hits
+        counted += a.size
+    if not counted:
+        return {
+            "share": None,
+            "per_layer": {},
+            "status": "ok",
+            "hint": "No sigmoid or tanh hidden layers, so nothing can saturate.",
+        }
+    share = saturated / counted
+    if share > 0.3:
+        hint = (
+            f"{share:.0%} of the sigmoid/tanh hidden outputs sit at their limits, where the slope "
+            "is almost flat, so those units barely learn. Standardize the inputs, use smaller "
+            "initial weights (xavier) or a lower learning rate."
+        )
+    elif share > 0.05:
+        hint = (
+            f"{share:.0%} of the sigmoid/tanh hidden outputs are saturated; a few is normal, "
+            "many slow learning down."
+        )
+    else:
+        hint = f"Only {share:.0%} of the sigmoid/tanh hidden outputs are saturated: healthy."
+    return {"share": share, "per_layer": per_layer, "status": _status(share > 0.3), "hint": hint}
+
+
+def _dead_relu(hidden: list) -> dict:
+    per_layer: dict[int, float] = {}
+    dead = counted = 0
+    for i, (act, a) in enumerate(hidden):
+        if act.name not in ("relu", "leaky_relu"):
+            continue
+        never = int(np.count_nonzero(~np.any(a > 0.0, axis=0)))
+        per_layer[i + 1] = never / a.shape[1]
+        dead += never
+        counted += a.shape[1]
+    if not counted:
+        return {
+            "share": None,
+            "per_layer": {},
+            "status": "ok",
+            "hint": "No ReLU hidden layers, so no unit can die.",
+        }
+    share = dead / counted
+    if share > 0.25:
+        hint = (
+            f"{share:.0%} of the ReLU units output zero for every sample: they are dead and "
+            "will not learn again. Lower the learning rate, use He initialisation, or try "
+            "leaky ReLU."
+        )
+    elif dead:
+        hint = f"{dead} ReLU unit(s) ({share:.0%}) are silent on every sample; a few is harmless."
+    else:
+        hint = "Every ReLU unit is active on some sample: healthy."
+    return {"share": share, "per_layer": per_layer, "status": _status(share > 0.25), "hint": hint}
+
+
+def _gradient_norms(net: Network, X, y, learning_rate, l2) -> dict:
+    _, grads = net.loss_and_gradients(X, y, l2=l2)
+    weights = net.get_weights()
+    norms, update_ratio = {}, {}
+    for i in range(len(net.layers)):
+        g = math.sqrt(float(np.sum(grads[2 * i] ** 2) + np.sum(grads[2 * i + 1] ** 2)))
+        w = math.sqrt(float(np.sum(weights[2 * i] ** 2) + np.sum(weights[2 * i + 1] ** 2)))
+        norms[i + 1] = g
+        if learning_rate is not None:
+            update_ratio[i + 1] = learning_rate * g / w if w > 0 else math.inf
+    values = list(norms.values())
+    largest, smallest = max(values), min(values)
+    warn = False
+    if not all(math.isfinite(v) for v in values):
+        hint, warn = "The gradient is not finite: training has diverged.", True
+    elif largest == 0.0:
+        hint = (
+            "The gradient is zero: the network fits this batch exactly or every unit is "
+            "dead/saturated, so nothing will change."
+        )
+        warn = True
+    elif smallest < 1e-3 * largest:
+        first, last = values[0], values[-1]
+        where = "first" if first < last else "last"
+        hint = (
+            f"The {where} layers get gradients over 1000x smaller than others (vanishing "
+            "gradients): they barely learn. ReLU hidden layers, xavier/he initialisation or "
+            "standardized inputs help."
+        )
+        warn = True
+    elif largest > 1e3:
+        hint = "Very large gradients (exploding): lower the learning rate."
+        warn = True
+    else:
+        hint = "Gradient sizes are within 1000x of each other across layers: healthy."
+    result = {"per_layer": norms, "status": _status(warn), "hint": hint}
+    if learning_rate is not None:
+        result["update_ratio"] = update_ratio
+        big = max(update_ratio.values())
+        if not warn and big > 0.1:
+            result["status"] = "warning"
+            result["hint"] = (
+                f"One step changes a layer's weights by up to {big:.0%} of their size: the "
+                "learning rate is probably too high."
+            )
+    return result
+
+
+def input_scale(X) -> dict:
+    """How far the inputs are from standardized (mean 0, standard deviation 1), with a hint."""
+    X = np.asarray(X, dtype=np.float64)
+    means, stds = X.mean(axis=0), X.std(axis=0)
+    positive = stds[stds > 0]
+    ratio = float(positive.max() / positive.min()) if positive.size else 1.0
+    max_mean = float(np.abs(means).max())
+    max_std = float(stds.max())
+    warn = max_mean > 1.5 or max_std > 5.0 or ratio > 10.0
+    if warn:
+        hint = (
+            f"The inputs are not on a common scale (largest |mean| {max_mean:.3g}, largest "
+            f"standard deviation {max_std:.3g}, {ratio:.3g}x between features). Standardize them "
+            "(Data page) so no feature dominates and sigmoid/tanh units do not saturate."
+        )
+    else:
+        hint = "The inputs are on a similar, moderate scale."
+    return {
+        "max_abs_mean": max_mean,
+        "max_std": max_std,
+        "std_ratio": ratio,
+        "status": _status(warn),
+        "hint": hint,
+    }
+
+
+def generalization_gap(history, window: int = 10) -> dict:
+    """The gap between validation and training loss, and whether validation loss is rising.
+
+    ``history`` holds ``EpochRecord`` objects or their dicts. Overfitting is flagged when the
+    validation loss has not improved for ``window`` epochs and is 5% above its best while the
+    training loss went on falling, or when it is more than 50% above the training loss.
+    """
+    records = [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in history]
+    base = {"train_loss": None, "val_loss": None, "gap": None, "best_epoch": None}
+    if not records:
+        return {**base, "status": "ok", "hint": "Train first: no epochs yet."}
+    last = records[-1]
+    if last.get("val_loss") is None:
+        return {
+            **base,
+            "train_loss": last["train_loss"],
+            "status": "ok",
+            "hint": "No validation part: give validation a share on the Data page to see the gap.",
+        }
+    val = np.array([r["val_loss"] for r in records], dtype=float)
+    train = np.array([r["train_loss"] for r in records], dtype=float)
+    best = int(np.argmin(val))
+    since = len(val) - 1 - best
+    gap = float(val[-1] - train[-1])
+    rising = since >= window and val[-1] > 1.05 * val[best] and train[-1] < train[best]
+    wide = gap > 0.5 * max(train[-1], 1e-12) and gap > 0.01
+    if rising:
+        hint = (
+            f"Validation loss is up {val[-1] / val[best] - 1:.0%} since its best (epoch "
+            f"{records[best]['epoch']}) while training loss kept falling: overfitting. Early "
+            "stopping, L2 or a smaller network help."
+        )
+    elif wide:
+        hint = (
+            f"Validation loss is {gap:.3g} above training loss: the network fits the training "
+            "rows better than new ones. Watch for it growing."
+        )
+    else:
+        hint = "Training and validation losses are close: no sign of overfitting."
+    return {
+        "train_loss": float(train[-1]),
+        "val_loss": float(val[-1]),
+        "gap": gap,
+        "best_epoch": int(records[best]["epoch"]),
+        "epochs_since_best": since,
+        "status": _status(rising or wide),
+        "hint": hint,
+    }
