@@ -1,6 +1,9 @@
 """Write data/Iris.csv in the article's Kaggle format from scikit-learn's bundled Iris.
 
 Run from the repository root: ``python data/make_iris_csv.py``.
+
+scikit-learn's copy follows Fisher's paper, so rows 35 and 38 differ in one or two values from
+the UCI/Kaggle file (which carries two known transcription errors); everything else is the same.
 """
 
 from pathlib import Path

@@ -41,6 +41,34 @@ def test_overrides_and_save(tmp_path, capsys):
     assert float(out.strip().splitlines()[-2].split(": ")[1]) > 0.8
 
 
+def test_last_epoch_is_logged_and_no_validation_without_a_validation_part(capsys):
+    assert cli.main(["train", "--epochs", "30", "--val-size", "0", "--seed", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("Epoch ")] == ["Epoch 20", "Epoch 30"]
+    assert not any(line.startswith("Validation Accuracy") for line in out)
+    assert "'validation': 0" in out[0] and "'train': 127" in out[0]
+
+
+def test_a_csv_with_a_named_target_and_a_synthetic_set(tmp_path, capsys):
+    csv = tmp_path / "flowers.csv"
+    text = (ROOT / "data" / "Iris.csv").read_text().splitlines()
+    # move the species to the front: the target is no longer the last column
+    rows = [",".join([line.split(",")[-1], *line.split(",")[:-1]]) for line in text]
+    csv.write_text("\n".join(rows) + "\n")
+    assert cli.main(["train", "--data", str(csv), "--target", "Species", "--epochs", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Dataset('flowers', 150 rows, 4 features, 3 classes)")
+    args = ["train", "--dataset", "spiral", "--n-samples", "90", "--noise", "0.1", "--epochs", "1"]
+    assert cli.main(args) == 0
+    assert "Dataset('spiral', 90 rows, 2 features, 3 classes)" in capsys.readouterr().out
+
+
+def test_divergence_exits_1_with_the_hint(capsys):
+    args = ["train", "--lr", "1e6", "--activation", "linear", "--output-activation", "linear"]
+    assert cli.main([*args, "--epochs", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "diverged" in err and "learning rate" in err
+
+
 def test_preset_layers_adapt_to_the_dataset(capsys):
     assert cli.main(["train", "--dataset", "breast_cancer", "--epochs", "1"]) == 0
     assert "network [30, 5, 10, 2]" in capsys.readouterr().out
@@ -54,6 +82,12 @@ def test_preset_layers_adapt_to_the_dataset(capsys):
         (["train", "--data", "/no/such/file.csv"], "cannot read the file"),
         (["train", "--activation", "swish"], "unknown activation 'swish'"),
         (["train", "--layers", "5,3"], "features but the network expects 5"),
+        (["train", "--dataset", "wine", "--target", "class"], "--target applies to a CSV"),
+        (["train", "--noise", "0.3"], "--n-samples and --noise apply to"),
+        (["train", "--save", "/no/such/folder/m.npz"], "the folder does not exist"),
+        (["train", "--test-size", "1.5"], "test_size must be between 0 and 1"),
+        (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+        (["train", "--data", "x.csv", "--dataset", "iris"], "not allowed with argument"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(args, words, capsys):

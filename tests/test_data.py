@@ -123,7 +123,7 @@ def test_missing_target_and_caps():
 
 
 def test_file_problems_are_value_errors_naming_the_file(tmp_path):
-    with pytest.raises(ValueError, match="cannot read the file .*no-such.csv"):
+    with pytest.raises(ValueError, match=r"cannot read the file .*no-such\.csv"):
         data.load_csv(tmp_path / "no-such.csv")
     with pytest.raises(ValueError, match="cannot read the file"):
         data.load_csv(tmp_path)

@@ -81,7 +81,7 @@ def test_decision_grid_holds_other_features_fixed_and_applies_transform(iris):
         net,
         X,
         resolution=12,
-        fixed=fixed + [2.0, -1.0, 0, 0],
+        fixed=fixed + np.array([2.0, -1.0, 0, 0]),
         features=(2, 3),
         transform=lambda r: (r - mean) / std,
     )
@@ -386,12 +386,16 @@ def test_gradient_norms_match_the_engine(iris):
 
 def test_vanishing_gradients_are_flagged(iris):
     X, y = iris
-    net = make_net([4, 8, 8, 8, 8, 3], "sigmoid", "sigmoid", "squared_error", seed=3)
-    net.set_weights([w * 6 for w in net.get_weights()])
+    net = make_net([4, 8, 8, 3], "sigmoid", "sigmoid", "squared_error", seed=3)
+    assert ins.training_health(net, X, y)["gradient_norms"]["status"] == "ok"
+    weights = net.get_weights()
+    weights[1] = weights[1] + 50.0  # z >= 50 - 4 * 7.9: the first layer's slope is ~0 on every row
+    net.set_weights(weights)
     health = ins.training_health(net, X, y)["gradient_norms"]
-    norms = list(health["per_layer"].values())
-    assert min(norms) < 1e-3 * max(norms)
-    assert health["status"] == "warning" and "vanishing" in health["hint"]
+    norms = health["per_layer"]
+    assert norms[1] < 1e-3 * max(norms.values())
+    assert health["status"] == "warning" and "first layers" in health["hint"]
+    assert "vanishing" in health["hint"]
 
 
 def test_input_scale(iris):
