@@ -593,8 +593,9 @@ def sklearn_baselines(
     """Test accuracy of scikit-learn's ``MLPClassifier`` (our architecture and optimizer as
     closely as it allows) and ``LogisticRegression``, trained on the same split.
 
-    MLPClassifier has no leaky ReLU (plain ReLU stands in), always pairs softmax/logistic
-    outputs with cross-entropy, and has no other output layer; it is a reference, not a twin.
+    MLPClassifier has one activation for all hidden layers (the first one's is used), no leaky
+    ReLU (plain ReLU stands in), and always a softmax/logistic output with cross-entropy; it is
+    a reference, not a twin. ``X_train`` and ``X_test`` are the rows our network sees.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -606,7 +607,7 @@ def sklearn_baselines(
     optimizer = training.get("optimizer", "sgd")
     epochs = max(1, int(training.get("epochs", 100)))
     mlp = MLPClassifier(
-        hidden_layer_sizes=tuple(hidden) or (1,),
+        hidden_layer_sizes=tuple(hidden),
         activation=SKLEARN_ACTIVATIONS.get(act, "relu"),
         solver="adam" if optimizer == "adam" else "sgd",
         learning_rate_init=float(training.get("learning_rate", 0.001)),
@@ -640,11 +641,11 @@ ACTIVATION_TEX = {
     "linear": r"\mathrm{id}",
     "softmax": r"\mathrm{softmax}",
 }
-MAX_TEX_ENTRIES = 6  # entries per row or column written out; the rest become dots
+MAX_TEX_ENTRIES = 5  # entries per row or column written out; the rest become dots
 
 
 def _num(value: float) -> str:
-    text = f"{value:.4g}"
+    text = f"{value:.3g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa}\times 10^{{{int(exponent)}}}"
@@ -714,7 +715,8 @@ def backprop_steps(trace) -> list[dict]:
         {
             "title": "Loss",
             "latex": _aligned(
-                rf"a^{{({last})}} &= {tex_vector(trace.output)},\quad y = {tex_vector(trace.target)}",
+                rf"a^{{({last})}} &= {tex_vector(trace.output)},"
+                rf"\quad y = {tex_vector(trace.target)}",
                 rf"L &= {formula}{penalty} = {_num(trace.loss)}",
             ),
         }
@@ -732,7 +734,8 @@ def backprop_steps(trace) -> list[dict]:
             )
             latex = _aligned(
                 rf"{d} &= {first} \odot {f}'(z^{{({n})}})",
-                rf"&= {tex_vector(layer.grad_a)} \odot {tex_vector(layer.slope)}",
+                rf"&= {tex_vector(layer.grad_a)}",
+                rf"&\quad\odot {tex_vector(layer.slope)}",
                 rf"&= {tex_vector(layer.delta)}",
             )
         steps.append({"title": f"Delta, layer {n}", "latex": latex})
@@ -746,7 +749,8 @@ def backprop_steps(trace) -> list[dict]:
             {
                 "title": f"Gradients and update, layer {n}",
                 "latex": _aligned(
-                    rf"{dW} &= {{{a_prev}}}^\top \delta^{{({n})}}{reg} = {tex_matrix(layer.grad_W)}",
+                    rf"{dW} &= {{{a_prev}}}^\top \delta^{{({n})}}{reg}"
+                    rf" = {tex_matrix(layer.grad_W)}",
                     rf"\tfrac{{\partial L}}{{\partial b^{{({n})}}}} &= \delta^{{({n})}}"
                     rf" = {tex_vector(layer.grad_b)}",
                     rf"{W} &\leftarrow {W} - {eta}\,{dW} = {tex_matrix(layer.W_new)}",

@@ -297,3 +297,69 @@ def test_sklearn_baselines_on_iris():
     assert set(scores) == {"MLPClassifier", "LogisticRegression"}
     assert scores["LogisticRegression"] >= 0.85
     assert scores["MLPClassifier"] >= 0.85
+
+
+# ---- backprop formulas ----
+
+
+def test_tex_vector_and_matrix_cut_long_arrays():
+    assert inside.tex_vector([1.0, -0.5]) == r"\begin{bmatrix}1 & -0.5\end{bmatrix}"
+    long = inside.tex_vector(np.arange(9.0), max_entries=3)
+    assert long == r"\begin{bmatrix}0 & 1 & 2 & \cdots\end{bmatrix}"
+    assert inside.tex_vector([1.234e-7]) == r"\begin{bmatrix}1.23\times 10^{-7}\end{bmatrix}"
+    matrix = inside.tex_matrix(np.arange(12.0).reshape(4, 3), max_entries=2)
+    assert matrix == (
+        r"\begin{bmatrix}0 & 1 & \cdots \\ 3 & 4 & \cdots \\ \vdots & \vdots & \ddots"
+        r"\end{bmatrix}"
+    )
+
+
+def test_backprop_steps_write_out_the_trace():
+    iris = load_iris()
+    net = nn.Network.from_config(nn.presets.ARTICLE["network"])
+    trace = ins.backprop_trace(net, iris.data[0], iris.target[0], learning_rate=0.15)
+    steps = inside.backprop_steps(trace)
+    titles = [s["title"] for s in steps]
+    assert titles == [
+        "Forward, layer 1",
+        "Forward, layer 2",
+        "Forward, layer 3",
+        "Loss",
+        "Delta, layer 3",
+        "Delta, layer 2",
+        "Delta, layer 1",
+        "Gradients and update, layer 1",
+        "Gradients and update, layer 2",
+        "Gradients and update, layer 3",
+    ]
+    assert all(s["latex"].startswith(r"\begin{aligned}") for s in steps)
+    assert inside.tex_vector(trace.layers[0].z) in steps[0]["latex"]
+    assert r"\sigma" in steps[0]["latex"]
+    assert f"= {trace.loss:.3g}" in steps[3]["latex"] and r"\tfrac{1}{2}" in steps[3]["latex"]
+    assert inside.tex_vector(trace.layers[2].slope) in steps[4]["latex"]
+    assert inside.tex_vector(trace.layers[0].delta) in steps[6]["latex"]
+    assert inside.tex_matrix(trace.layers[0].W_new) in steps[7]["latex"]
+    assert r"- 0.15\," in steps[7]["latex"] and r"\lambda" not in steps[7]["latex"]
+
+
+def test_backprop_steps_fused_output_and_l2():
+    iris = load_iris()
+    net = nn.Network.from_config(nn.presets.MODERN["network"])
+    trace = ins.backprop_trace(net, iris.data[5], iris.target[5], learning_rate=0.01, l2=0.1)
+    steps = inside.backprop_steps(trace)
+    assert len(steps) == 3 * 3 + 1
+    assert r"\delta^{(3)} &= a^{(3)} - y" in steps[4]["latex"]
+    assert r"\log a_k" in steps[3]["latex"] and r"\lambda" in steps[3]["latex"]
+    assert r"\mathrm{ReLU}" in steps[0]["latex"] and r"\mathrm{softmax}" in steps[2]["latex"]
+    assert r"+ \lambda W^{(1)}" in steps[7]["latex"]
+
+
+def test_sklearn_baselines_without_hidden_layers():
+    iris = load_iris()
+    parts = nn.data.split((iris.data, iris.target), seed=1, standardize=True)
+    config = {**nn.presets.MODERN["network"], "layers": [4, 3]}
+    training = {**nn.presets.MODERN["training"], "epochs": 200, "learning_rate": 0.05}
+    scores = inside.sklearn_baselines(
+        parts.X_train, parts.y_train, parts.X_test, parts.y_test, config, training
+    )
+    assert scores["MLPClassifier"] >= 0.8
