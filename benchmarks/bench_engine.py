@@ -549,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats = args.repeats or 1
         iris_epochs, digits_epochs, mnist_n, mnist_epochs = 5, 2, 2000, 1
     else:
-        repeats = args.repeats or 5
+        repeats = args.repeats or 7
         iris_epochs, digits_epochs, mnist_n, mnist_epochs = 100, 20, 10_000, 5
     load_start = load()
     started = time.perf_counter()

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import runs, state
 from dashboard.text import md_escape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,13 +54,13 @@ PAGES = (
         "pages/5_Inside.py",
         "Inside",
         ":material/visibility:",
-        "Look inside the network while it learns.",
+        "Decision surface, the living network, backprop step by step, trust checks, health.",
     ),
     Page(
         "pages/6_Compare.py",
         "Compare",
         ":material/compare_arrows:",
-        "Compare finished runs.",
+        "Compare finished runs, train five seeds, share the settings, download a recipe.",
     ),
 )
 HOME, DATA, ARCHITECTURE, TRAIN, PREDICT = (p.path for p in PAGES[:5])
@@ -80,6 +80,9 @@ def setup(label: str) -> None:
         layout="wide",
     )
     state.init()
+    state.apply_url_once()
+    runs.remember_finished_run()
+    state.sync_url()
     with st.sidebar:
         st.markdown(f"**{APP_TITLE}**")
         for p in available_pages():

@@ -38,6 +38,7 @@ def sample_form(net, split, dataset) -> np.ndarray:
         st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
     # The bounds above are a browser hint; clamp on the server as well.
     x = np.clip(np.asarray(values, dtype=float), ranges["lower"], ranges["upper"])
+    state.set_predict_sample(x)  # the decision surfaces hold the other features at these values
     outside = [names[j] for j in np.flatnonzero((x < ranges["min"]) | (x > ranges["max"]))]
     if outside:
         shown = ", ".join(md_escape(n, 40) for n in outside[:6])

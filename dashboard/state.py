@@ -7,10 +7,13 @@ architecture. Changing any of those discards it (the Architecture page asks firs
 
 from __future__ import annotations
 
+import weakref
+
 import streamlit as st
 
 import nn
-from dashboard import data, training
+from dashboard import data, share, training
+from dashboard.text import md_escape
 
 DATA_SPEC = "app.data_spec"  # which dataset: {"source": ..., plus generator params or file name}
 DATASET = "app.dataset"
@@ -21,6 +24,9 @@ ARCH = "app.arch"  # hidden layers, activations, output, loss, init, seed
 TRAIN_SETTINGS = "app.train_settings"
 TRAINER = "app.trainer"
 FLASHES = "app.flashes"  # messages to show once, on the next page drawn
+URL_READ = "app.url_read"  # the link's settings were applied (once per session)
+PREDICT_SAMPLE = "app.predict_sample"  # the Predict form's last sample: (data version, values)
+MANUAL_STEPS = "app.manual_steps"  # single-sample steps applied by hand: (network ref, count)
 
 
 def arch_from_config(config: dict) -> dict:
@@ -147,6 +153,7 @@ def set_dataset(dataset, spec: dict) -> None:
     st.session_state[SPLIT] = new_split
     st.session_state[DATA_VERSION] += 1
     discard_trainer("it was trained on the previous dataset.")
+    sync_url()
 
 
 def set_split_settings(settings: dict) -> None:
@@ -156,6 +163,7 @@ def set_split_settings(settings: dict) -> None:
     st.session_state[SPLIT] = new_split
     st.session_state[DATA_VERSION] += 1
     discard_trainer("the split changed, so its test rows may have been training rows.")
+    sync_url()
 
 
 def set_arch(arch_settings: dict, reason: str = "the architecture changed.") -> None:
@@ -166,6 +174,7 @@ def set_arch(arch_settings: dict, reason: str = "the architecture changed.") -> 
         "activations": list(arch_settings["activations"]),
     }
     discard_trainer(reason)
+    sync_url()
 
 
 def set_train_settings(settings: dict) -> None:
@@ -174,6 +183,7 @@ def set_train_settings(settings: dict) -> None:
     t = trainer()
     if t is not None:
         t.settings = dict(settings)
+    sync_url()
 
 
 def ensure_trainer() -> training.Trainer:
@@ -222,3 +232,109 @@ def dataset_label() -> str:
         return f"CSV file {spec.get('file_name', '')}".strip()
     label = data.SOURCES.get(spec.get("source"), str(spec.get("source")))
     return label.split(" (")[0]
+
+
+# ---- the settings in the URL ----
+# Read once when a session starts and rewritten whenever a setting changes, so the address bar
+# always holds a link that recreates the experiment, on whichever page it is copied. Widgets
+# with bind="query-params" would not do: Streamlit drops a page's bound parameters when the
+# user moves to another page, and this app seeds its widgets from its own state.
+
+
+def default_experiment() -> share.Experiment:
+    """The settings a fresh session starts with."""
+    return share.Experiment(
+        spec=dict(data.DEFAULT_SPEC),
+        split=dict(data.DEFAULT_SPLIT),
+        arch=arch_from_config(nn.presets.ARTICLE["network"]),
+        train=dict(training.DEFAULT_SETTINGS),
+    )
+
+
+def current_experiment() -> share.Experiment:
+    """The session's current settings."""
+    return share.Experiment(
+        spec=dict(data_spec()), split=dict(split_settings()), arch=arch(), train=train_settings()
+    )
+
+
+def apply_url_once() -> None:
+    """Apply the settings in the URL the first time a session draws a page (checked first)."""
+    ss = st.session_state
+    if ss.get(URL_READ):
+        return
+    ss[URL_READ] = True
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in share.PARAMS}
+    if not params:
+        return
+    defaults = default_experiment()
+    spec, split_set, messages = share.decode_data(params, defaults)
+    try:
+        new_dataset = data.load_spec(spec)
+        new_split = data.make_split(new_dataset, split_set)
+    except ValueError as exc:
+        messages.append(
+            f"The link's dataset and split do not work together ({exc}); using the defaults."
+        )
+        spec, split_set = defaults.spec, defaults.split
+        new_dataset = data.load_spec(spec)
+        new_split = data.make_split(new_dataset, split_set)
+    ss[DATA_SPEC], ss[SPLIT_SETTINGS] = spec, split_set
+    ss[DATASET], ss[SPLIT] = new_dataset, new_split
+    ss[DATA_VERSION] += 1
+    arch_set, train_set, more = share.decode_model(
+        params,
+        defaults,
+        new_dataset.X.shape[1],
+        len(new_dataset.class_names),
+        len(new_split.y_train),
+        len(new_split.y_val) > 0,
+    )
+    ss[ARCH], ss[TRAIN_SETTINGS], ss[TRAINER] = arch_set, train_set, None
+    for message in messages + more:
+        flash(md_escape(message, max_len=400), "warning")
+    flash("The settings from the link are loaded: press Start on the Train page to run them.")
+
+
+def sync_url() -> None:
+    """Write the current settings into the URL (only ours; only what changed)."""
+    if not st.session_state.get(URL_READ):
+        return
+    wanted = share.encode(current_experiment(), default_experiment())
+    params = st.query_params
+    for key in share.PARAMS:
+        value = wanted.get(key)
+        if value is None:
+            if key in params:
+                del params[key]
+        elif params.get(key) != value:
+            params[key] = value
+
+
+def predict_sample() -> list[float] | None:
+    """The Predict form's last sample for the current dataset (data units), or None."""
+    stored = st.session_state.get(PREDICT_SAMPLE)
+    if stored is None or stored[0] != st.session_state[DATA_VERSION]:
+        return None
+    return list(stored[1])
+
+
+def set_predict_sample(values) -> None:
+    """Remember the Predict form's sample (other pages show it on the decision surface)."""
+    st.session_state[PREDICT_SAMPLE] = (
+        st.session_state[DATA_VERSION],
+        [float(v) for v in values],
+    )
+
+
+def manual_steps(net) -> int:
+    """How many single-sample steps were applied by hand to ``net`` (Inside page, Backprop)."""
+    stored = st.session_state.get(MANUAL_STEPS)
+    return stored[1] if stored is not None and stored[0]() is net else 0
+
+
+def count_manual_step(net) -> int:
+    """Note one more step by hand on ``net``; returns the new count."""
+    count = manual_steps(net) + 1
+    st.session_state[MANUAL_STEPS] = (weakref.ref(net), count)
+    return count

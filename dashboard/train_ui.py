@@ -164,7 +164,9 @@ def controls_ui(trainer: training.Trainer) -> None:
         "Reset",
         key="train.reset",
         on_click=_reset,
-        disabled=trainer.epochs_trained == 0 and not trainer.running,
+        disabled=trainer.epochs_trained == 0
+        and not trainer.running
+        and not state.manual_steps(trainer.net),
         help="Start over from freshly initialised weights (same seed).",
         icon=":material/restart_alt:",
         width="stretch",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, page, state, train_ui, training, views
+from dashboard import charts, inside_ui, page, share_ui, state, train_ui, training, views
 
 page.setup("Train")
 
@@ -17,6 +17,7 @@ train_ui.settings_ui(trainer)
 train_ui.controls_ui(trainer)
 train_ui.status_ui(trainer)
 views.article_result()
+look, look_options = inside_ui.live_choice_ui("train")
 
 
 @st.fragment(run_every=train_ui.TICK_S if trainer.running else None)
@@ -31,6 +32,7 @@ def live_view() -> None:
         return
     train_ui.progress_ui(t)
     st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
+    inside_ui.draw_live(look, t, look_options, "train")
     if t.running:
         training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
         if not t.running:
@@ -49,4 +51,5 @@ if trainer.net.history and not trainer.running:
         on_click="ignore",
         icon=":material/download:",
     )
+    share_ui.recipe_download(trainer, "train.recipe")
     st.page_link(page.PREDICT, label="Next: predict", icon=":material/arrow_forward:")

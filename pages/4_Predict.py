@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import page, predict_ui, state, views
+from dashboard import inside_ui, page, predict_ui, state, views
 
 page.setup("Predict")
 
@@ -19,6 +19,7 @@ if trained:
     with sample:
         x = predict_ui.sample_form(net, split, dataset)
         predict_ui.prediction_view(net, x, split, dataset)
+        inside_ui.sample_surface_ui(net, x)
     with test:
         predict_ui.test_set_view(net, split, dataset)
     with batch:

@@ -1,14 +1,21 @@
-"""Property-based tests: the CSV loader and the model loader on random and mutated input.
+"""Hostile input below the browser: random files for the loaders, values past the app's limits.
 
-Whatever they are given, they either succeed with a valid result or raise ``ValueError``; never
-another exception and never a hang (every example has a deadline).
+The CSV loader and the model loader, on random and mutated input, either succeed with a valid
+result or raise ``ValueError``; never another exception and never a hang (every example has a
+deadline). Widget values and URL parameters past the demo's limits, sent the way a modified
+client could send them, are refused on the server.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,7 +142,9 @@ def numeric_tables(draw):
 def test_load_csv_reads_valid_tables_exactly(table):
     X, labels = table
     header = ",".join(f"f{j}" for j in range(len(X[0]))) + ",label"
-    body = "\n".join(",".join(repr(v) for v in row) + f",{lab}" for row, lab in zip(X, labels))
+    body = "\n".join(
+        ",".join(repr(v) for v in row) + f",{lab}" for row, lab in zip(X, labels, strict=True)
+    )
     distinct = sorted(set(labels))
     counts = [labels.count(c) for c in distinct]
     try:
@@ -304,3 +313,302 @@ def _pickled_npz() -> bytes:
 def test_model_load_refuses_obvious_junk(data):
     with pytest.raises(ValueError):
         nn.Network.load(io.BytesIO(data))
+
+
+def test_model_load_refuses_a_zip_bomb_without_inflating_it(tmp_path):
+    """A small compressed .npz that inflates to 400 MB: refused before it is unpacked.
+
+    An upload limit of a few MB is no limit for a compressed archive (deflate packs zeros about
+    1000:1), so the loader must check the members' sizes first. Measured in a fresh process,
+    whose peak memory is not shared with other tests.
+    """
+    with np.load(io.BytesIO(VALID_MODEL), allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["w0"] = np.zeros(50_000_000)  # 400 MB once inflated
+    path = tmp_path / "bomb.npz"
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    assert path.stat().st_size < 1024 * 1024
+    code = (
+        "import io, resource, sys\n"
+        "import nn\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    nn.Network.load(io.BytesIO(data))\n"
+        "    print('loaded')\n"
+        "except ValueError:\n"
+        "    print('refused')\n"
+        "grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base\n"
+        "print(grown // 1024)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    verdict, grown_mb = result.stdout.split()
+    assert verdict == "refused"
+    assert int(grown_mb) < 100, f"loading the 0.4 MB file took {grown_mb} MB of memory"
+
+
+# ---- widget values and URL parameters past the limits (AppTest) ----
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+
+
+def open_page(page: str, query: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.switch_page(page)
+    return at.run()
+
+
+def shown_messages(at) -> str:
+    return "\n".join(str(e.value) for e in [*at.warning, *at.error, *at.info])
+
+
+@pytest.fixture
+def fresh_caches():
+    import streamlit
+
+    streamlit.cache_data.clear()
+    yield
+    streamlit.cache_data.clear()
+
+
+HOSTILE_QUERIES = {
+    "bundled": {
+        "data": "<img src=x onerror=alert(1)>",
+        "epochs": "10000000",
+        "lr": "nan",
+        "batch": "-1",
+        "hidden": ",".join(["256"] * 50),
+        "act": "<script>alert(1)</script>",
+        "test": "0.99",
+        "seed": "-5",
+        "momentum": "7",
+        "patience": "9" * 300,
+        "opt": "__import__('os')",
+    },
+    "synthetic": {
+        "data": "moons",
+        "samples": "1e12",
+        "noise": "inf",
+        "data_seed": "-1",
+        "hidden": "100000,3",
+        "l2": "1e308",
+        "epochs": "-3",
+    },
+}
+
+
+def within_limits(ss) -> None:
+    from dashboard import data, limits
+
+    spec, split, arch, train = (
+        ss["app.data_spec"],
+        ss["app.split_settings"],
+        ss["app.arch"],
+        ss["app.train_settings"],
+    )
+    assert spec["source"] in data.SOURCES
+    if spec["source"] in data.SYNTHETIC:
+        assert 20 <= spec["n_samples"] <= limits.MAX_SYNTHETIC_SAMPLES
+        assert 0.0 <= spec["noise"] <= 1.0
+        assert 0 <= spec["seed"] <= limits.MAX_SEED
+    assert 0.05 <= split["test_size"] <= 0.5 and 0.0 <= split["val_size"] <= 0.5
+    assert len(arch["hidden"]) <= limits.MAX_HIDDEN_LAYERS
+    assert all(1 <= n <= limits.MAX_NODES for n in arch["hidden"])
+    ds = ss["app.dataset"]
+    layers = [ds.X.shape[1], *arch["hidden"], len(ds.class_names)]
+    assert nn.network.count_params(layers) <= limits.MAX_PARAMS
+    assert 0 <= arch["seed"] <= limits.MAX_SEED
+    assert 1 <= train["epochs"] <= limits.MAX_EPOCHS
+    lr = train["learning_rate"]
+    assert math.isfinite(lr) and limits.MIN_LEARNING_RATE <= lr <= limits.MAX_LEARNING_RATE
+    assert 1 <= train["batch_size"] <= limits.MAX_BATCH_SIZE
+    assert 0.0 <= train["l2"] <= limits.MAX_L2
+    assert 0.0 <= train["momentum"] < 1.0
+    assert 1 <= train["patience"] <= limits.MAX_PATIENCE
+    assert train["optimizer"] in ("sgd", "momentum", "adam")
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_QUERIES))
+@pytest.mark.parametrize(
+    "page", ["pages/1_Data.py", "pages/2_Architecture.py", "pages/3_Train.py", "pages/4_Predict.py"]
+)
+def test_url_parameters_past_the_limits_are_refused_with_a_message(fresh_caches, page, case):
+    query = HOSTILE_QUERIES[case]
+    at = open_page(page, query)
+    assert not at.exception, [e.value for e in at.exception]
+    within_limits(at.session_state)
+    ss = at.session_state
+    assert ss["app.train_settings"]["epochs"] != int(float(query["epochs"]))
+    messages = shown_messages(at)
+    assert at.warning, "refused values must be explained"
+    plain = messages.replace("\\", "")
+    assert "Epochs" in plain
+    if case == "synthetic":
+        assert ss["app.data_spec"]["source"] == "moons"
+        assert "Samples" in plain
+    else:
+        assert ss["app.data_spec"]["source"] == "iris"
+    # the link's text is quoted escaped (a backslash before "<"), never as markup
+    for element in [*at.markdown, *at.caption, *at.warning, *at.error, *at.info]:
+        assert not re.search(r"(?<!\\)<(img|script)", str(element.value)), element.value
+
+
+def _train(ss):
+    return ss["app.train_settings"]
+
+
+def _spec(ss):
+    return ss["app.data_spec"]
+
+
+def _split(ss):
+    return ss["app.split_settings"]
+
+
+def _arch(ss):
+    return ss["app.arch"]
+
+
+# (page, what to choose first, widget key, hostile value, where it lands, allowed range);
+# "what to choose first" is a dataset on the Data page, an optimizer on the Train page.
+PAST_THE_LIMITS = [
+    ("pages/3_Train.py", None, "train.epochs", 10**7, lambda ss: _train(ss)["epochs"], (1, 2000)),
+    ("pages/3_Train.py", None, "train.epochs", 0, lambda ss: _train(ss)["epochs"], (1, 2000)),
+    (
+        "pages/3_Train.py",
+        None,
+        "train.learning_rate",
+        1e12,
+        lambda ss: _train(ss)["learning_rate"],
+        (1e-6, 1e6),
+    ),
+    (
+        "pages/3_Train.py",
+        None,
+        "train.learning_rate",
+        -1.0,
+        lambda ss: _train(ss)["learning_rate"],
+        (1e-6, 1e6),
+    ),
+    (
+        "pages/3_Train.py",
+        None,
+        "train.learning_rate",
+        float("nan"),
+        lambda ss: _train(ss)["learning_rate"],
+        (1e-6, 1e6),
+    ),
+    (
+        "pages/3_Train.py",
+        None,
+        "train.batch_size",
+        10**9,
+        lambda ss: _train(ss)["batch_size"],
+        (1, 114),
+    ),
+    ("pages/3_Train.py", None, "train.l2", 1e9, lambda ss: _train(ss)["l2"], (0.0, 10.0)),
+    (
+        "pages/3_Train.py",
+        "momentum",
+        "train.momentum",
+        5.0,
+        lambda ss: _train(ss)["momentum"],
+        (0, 1),
+    ),
+    (
+        "pages/1_Data.py",
+        "moons",
+        "data.n_samples",
+        10**9,
+        lambda ss: _spec(ss)["n_samples"],
+        (20, 5000),
+    ),
+    ("pages/1_Data.py", "moons", "data.noise", 50.0, lambda ss: _spec(ss)["noise"], (0.0, 1.0)),
+    ("pages/1_Data.py", "moons", "data.seed", -3, lambda ss: _spec(ss)["seed"], (0, 2**31 - 1)),
+    (
+        "pages/1_Data.py",
+        None,
+        "data.split.test_size",
+        0.99,
+        lambda ss: _split(ss)["test_size"],
+        (0.05, 0.5),
+    ),
+    (
+        "pages/1_Data.py",
+        None,
+        "data.split.seed",
+        2**40,
+        lambda ss: _split(ss)["seed"],
+        (0, 2**31 - 1),
+    ),
+    (
+        "pages/2_Architecture.py",
+        None,
+        "arch.w.nodes.0",
+        10**6,
+        lambda ss: _arch(ss)["hidden"][0],
+        (1, 256),
+    ),
+    ("pages/2_Architecture.py", None, "arch.w.seed", -5, lambda ss: _arch(ss)["seed"], (0, 2**31)),
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "source", "key", "value", "where", "allowed"),
+    PAST_THE_LIMITS,
+    ids=[f"{row[2]}={row[3]!r}" for row in PAST_THE_LIMITS],
+)
+def test_widget_values_past_the_limits_are_refused_on_the_server(
+    fresh_caches, page, source, key, value, where, allowed
+):
+    """A modified client can send any widget value: the server keeps the setting in bounds.
+
+    Streamlit resets an out-of-range number or slider value to the widget's default, and the
+    app clamps what still gets through with a message; either way the hostile value never
+    becomes a setting.
+    """
+    at = open_page(page)
+    if source is not None:
+        chooser = "data.source" if page.endswith("Data.py") else "train.optimizer"
+        at.selectbox(key=chooser).set_value(source).run()
+    widget = at.get("number_input") + at.get("slider")
+    (element,) = [w for w in widget if w.key == key]
+    element.set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    stored = where(at.session_state)
+    lo, hi = allowed
+    assert math.isfinite(stored) and lo <= stored <= hi, stored
+    assert stored != value
+
+
+def test_a_batch_larger_than_the_training_set_is_clamped_with_a_message(fresh_caches):
+    at = open_page("pages/3_Train.py")
+    at.number_input(key="train.batch_size").set_value(4000).run()
+    assert not at.exception
+    assert at.session_state["app.train_settings"]["batch_size"] == 114
+    assert "114 training rows" in shown_messages(at).replace("\\", "")
+
+
+def test_a_network_past_the_parameter_limit_is_refused_with_a_message(fresh_caches):
+    at = open_page("pages/2_Architecture.py")
+    for _ in range(4):
+        at.button(key="arch.add").click().run()
+    assert at.button(key="arch.add").disabled  # six hidden layers: the limit
+    for i in range(4):
+        at.number_input(key=f"arch.w.nodes.{i}").set_value(256).run()
+    assert not at.exception
+    assert "200,000" in shown_messages(at)
+    applied = at.session_state["app.arch"]["hidden"]
+    assert nn.network.count_params([4, *applied, 3]) <= 200_000

@@ -1,0 +1,136 @@
+"""Widgets of the Compare page: the kept runs side by side, and one setting over five seeds."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import inside, limits, runs, state
+from dashboard.text import md_escape
+
+METRICS = ("loss", "accuracy")
+
+
+def runs_view(records: list[dict]) -> None:
+    """Overlaid curves, the settings table with differences highlighted, and test metrics."""
+    names = [r["name"] for r in records]
+    c1, c2 = st.columns([3, 1])
+    shown = c1.multiselect(
+        "Runs to show",
+        names,
+        default=names,
+        key=f"compare.shown.{st.session_state.get(runs.COUNTER, 0)}.{len(names)}",
+    )
+    metric = c2.segmented_control(
+        "Curves", METRICS, default="loss", required=True, key="compare.metric"
+    )
+    chosen = [r for r in records if r["name"] in shown]
+    if not chosen:
+        st.info("Pick at least one run.")
+        return
+    fig = inside.run_comparison_figure(
+        [(r["name"], r["history"]) for r in chosen], metric if metric in METRICS else "loss"
+    )
+    st.plotly_chart(fig, key="compare.curves")
+    st.caption("Solid: training; dashed: validation. One colour per run.")
+    table, mask = inside.settings_table(
+        [r["settings"] for r in chosen], [r["name"] for r in chosen], [r["metrics"] for r in chosen]
+    )
+    styled = inside.highlight_differences(table, mask).format(precision=4, na_rep="–")
+    st.dataframe(styled)
+    differing = [c for c in table.columns if mask.get(c, False)]
+    st.caption(
+        (
+            f"Highlighted: the settings that differ ({', '.join(differing)}). "
+            if differing
+            else "The runs share every setting (only the metrics may differ). "
+        )
+        + f"The session keeps the last {runs.MAX_RUNS} finished runs; the oldest is dropped first."
+    )
+    st.button(
+        "Forget all runs",
+        key="compare.forget",
+        on_click=runs.forget_runs,
+        icon=":material/delete:",
+    )
+
+
+def _seed_snapshot() -> dict:
+    """What a five-seed study depends on (to tell when its result is out of date)."""
+    config = state.current_network_config()
+    return {
+        "network": {k: v for k, v in config.items() if k != "seed"},
+        "training": dict(state.train_settings()),
+        "data_version": st.session_state[state.DATA_VERSION],
+    }
+
+
+def seeds(base: int) -> list[int]:
+    """``runs.N_SEEDS`` seeds starting at ``base`` (wrapping within the allowed range)."""
+    return [(base + i) % (limits.MAX_SEED + 1) for i in range(runs.N_SEEDS)]
+
+
+def seeds_ui() -> None:
+    """ "Run 5 seeds": the current settings trained from five seeds, then mean and range."""
+    config = state.current_network_config()
+    chosen = seeds(int(config["seed"]))
+    st.caption(
+        f"Trains the current settings (Architecture and Train pages) {runs.N_SEEDS} times, from "
+        f"seeds {chosen[0]} to {chosen[-1]}: the initial weights and the shuffling change, the "
+        "split stays. How much the results move is how much one run can be trusted."
+    )
+    clicked = st.button(
+        f"Run {runs.N_SEEDS} seeds",
+        key="compare.seeds_run",
+        type="primary",
+        icon=":material/casino:",
+    )
+    if clicked:
+        bar = st.progress(0.0, text="Starting...")
+        settings = {**state.train_settings(), "pace": "fastest"}
+        target = int(settings["epochs"])
+
+        def progress(i: int, done: int, total: int) -> None:
+            share = (i + min(done, total) / max(total, 1)) / runs.N_SEEDS
+            bar.progress(min(share, 1.0), text=f"Seed {chosen[i]}: epoch {done} of {target}")
+
+        results = runs.train_seeds(config, state.split(), settings, chosen, progress)
+        bar.empty()
+        st.session_state[runs.SEEDS] = {"results": results, "snapshot": _seed_snapshot()}
+    study = st.session_state.get(runs.SEEDS)
+    if study is None:
+        return
+    if study["snapshot"] != _seed_snapshot():
+        st.warning("These results are for earlier settings; run the seeds again to update them.")
+    results = study["results"]
+    spread = runs.seed_spread(results)
+    c1, c2, c3 = st.columns(3)
+    if spread["n"]:
+        c1.metric("Mean test accuracy", f"{spread['mean']:.3f}")
+        c2.metric("Lowest", f"{spread['min']:.3f}")
+        c3.metric("Highest", f"{spread['max']:.3f}")
+    diverged = [r["seed"] for r in results if r["status"] == "diverged"]
+    if diverged:
+        st.warning(f"Diverged with seed(s) {', '.join(map(str, diverged))}.")
+    metric = st.session_state.get("compare.metric", "loss")
+    fig = inside.seed_band_figure(
+        [r["history"] for r in results], metric if metric in METRICS else "loss"
+    )
+    st.plotly_chart(fig, key="compare.seed_band")
+    st.caption("Lines: the mean over the seeds per epoch; bands: from the lowest to the highest.")
+    st.dataframe(runs.seed_table(results), hide_index=True)
+
+
+def empty_view() -> None:
+    """What to do when no run has finished yet."""
+    t = state.trainer()
+    where = ""
+    if t is not None and t.epochs_trained and t.status not in runs.ENDED:
+        where = (
+            f" The current run is at epoch {t.epochs_trained} of {t.target_epochs} "
+            f"({md_escape(t.status)})."
+        )
+    st.info(
+        "No finished runs yet. Each run that finishes on the Train page (or stops early, or "
+        f"diverges) is kept here, up to {runs.MAX_RUNS}, to compare curves and settings.{where}",
+        icon=":material/info:",
+    )

@@ -1,0 +1,681 @@
+"""Views inside the network: decision surface, living diagram, health, backprop step, trust checks.
+
+The numbers come from ``nn.inspect`` and the figures from ``dashboard.inside``; this module picks
+the data, draws the widgets and keeps heavy figures to about one redraw a second while training.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import nn.inspect
+from dashboard import inside, results, state, train_ui, training
+from dashboard.widgets import bind
+
+SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
+    "Decision surface",
+    "Network",
+    "Health",
+    "Backprop step",
+    "Trust",
+)
+VIEWS = (SURFACE, NETWORK, HEALTH, BACKPROP, TRUST)
+LIVE_VIEWS = (SURFACE, NETWORK, HEALTH)
+REFRESH_S = 1.0  # heavy figures are rebuilt at most this often while training runs
+FIGURES = "inside.figures"  # per chart slot: what it showed, when, and the figure
+FEATURES = "inside.features"  # the two features of the tabular surface: (data version, i, j)
+LAST_STEP = "inside.last_step"  # what the last "Apply this update" did
+TRUST_RESULT = "inside.trust"
+GRID_BUDGET = 2e8  # grid rows x network parameters per surface; sets the resolution
+MAX_RESOLUTION = 100
+MIN_RESOLUTION = 30
+SKLEARN_UPDATES = 60_000  # at most this many scikit-learn batch updates (epochs are capped)
+MODE_LABELS = {"soft": "Soft (probabilities)", "hard": "Hard (predicted class)"}
+
+
+# ---- throttling ----
+
+
+def progress_key(net) -> tuple:
+    """Changes whenever the weights do: the network, its epochs and the steps made by hand."""
+    return (id(net), net.epochs_trained, state.manual_steps(net))
+
+
+def throttled(slot: str, what: tuple, net, running: bool, build):
+    """``build()``, or the value built for ``slot`` less than ``REFRESH_S`` ago while training.
+
+    ``what`` names what is shown (view options, dataset); a change of it rebuilds at once, as
+    does any change of the weights when training is not running.
+    """
+    cache = st.session_state.setdefault(FIGURES, {})
+    entry = cache.get(slot)
+    now = time.monotonic()
+    progress = progress_key(net)
+    fresh = entry is not None and entry["what"] == what
+    if fresh and (entry["progress"] == progress or (running and now - entry["time"] < REFRESH_S)):
+        return entry["value"]
+    value = build()
+    cache[slot] = {"what": what, "progress": progress, "time": now, "value": value}
+    return value
+
+
+# ---- decision surface ----
+
+
+def default_features(X, y) -> tuple[int, int]:
+    """The two features whose class means differ most relative to their spread."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.shape[1] <= 2:
+        return 0, 1
+    spread = X.std(axis=0)
+    means = np.stack([X[y == k].mean(axis=0) for k in np.unique(y)])
+    score = np.where(spread > 0, means.std(axis=0) / np.where(spread > 0, spread, 1.0), 0.0)
+    first, second = np.argsort(-score, kind="stable")[:2]
+    return int(first), int(second)
+
+
+def resolution(net) -> int:
+    """Grid points per axis so that one surface costs about the same for any network size."""
+    side = int(math.sqrt(GRID_BUDGET / max(net.n_params, 1)))
+    return max(MIN_RESOLUTION, min(MAX_RESOLUTION, side))
+
+
+def surface_options_ui(prefix: str) -> dict:
+    """Soft/hard toggle and, for tabular data, the two features: returns the options."""
+    dataset, split = state.dataset(), state.split()
+    names = [str(f) for f in dataset.feature_names]
+    version = st.session_state[state.DATA_VERSION]
+    options = {"mode": "soft", "features": (0, 1)}
+    if len(names) < 2:
+        return options
+    cols = st.columns([2, 2, 2] if len(names) > 2 else [2, 4])
+    mode_key = f"{prefix}.surface_mode"
+    bind(mode_key, "soft")
+    mode = cols[0].segmented_control(
+        "Colours",
+        list(MODE_LABELS),
+        format_func=MODE_LABELS.get,
+        required=True,
+        key=mode_key,
+        help="Soft mixes the class colours by the network's outputs, paler where it is unsure; "
+        "hard paints every point with the class it would predict.",
+    )
+    options["mode"] = mode if mode in MODE_LABELS else "soft"
+    if len(names) == 2:
+        return options
+    stored = st.session_state.get(FEATURES)
+    if stored is None or stored[0] != version:
+        f0, f1 = default_features(split.X_train, split.y_train)
+    else:
+        f0, f1 = stored[1], stored[2]
+    x_key, y_key = f"{prefix}.surface_x.{version}", f"{prefix}.surface_y.{version}"
+    bind(x_key, f0)
+
+    def label(j: int) -> str:
+        return names[j][:60]  # shown as plain text by the selectbox
+
+    f0 = cols[1].selectbox("x axis", range(len(names)), format_func=label, key=x_key)
+    others = [j for j in range(len(names)) if j != f0]
+    if st.session_state.get(y_key, f1) == f0:
+        st.session_state[y_key] = others[0]
+    bind(y_key, f1 if f1 != f0 else others[0])
+    f1 = cols[2].selectbox("y axis", others, format_func=label, key=y_key)
+    f0, f1 = int(f0), int(f1)  # checked server-side: options are indices of this dataset
+    if not (0 <= f0 < len(names) and 0 <= f1 < len(names) and f0 != f1):
+        f0, f1 = default_features(split.X_train, split.y_train)
+    st.session_state[FEATURES] = (version, f0, f1)
+    options["features"] = (f0, f1)
+    return options
+
+
+def surface_figure(net, options: dict, sample=None):
+    """The decision surface of ``net`` over the chosen features, in the data's own units.
+
+    The other features are held at ``sample`` (the Predict form's values), or at the training
+    median when there is no sample; the sample is drawn as a star.
+    """
+    dataset, split = state.dataset(), state.split()
+    names = [str(f) for f in dataset.feature_names]
+    f0, f1 = options["features"]
+    raw_train = results.to_raw_units(split.X_train, split.scaler)
+    raw_test = results.to_raw_units(split.X_test, split.scaler)
+    fixed = np.median(raw_train, axis=0) if sample is None else np.asarray(sample, dtype=float)
+    extent = raw_train if sample is None else np.vstack([raw_train, fixed])
+    transform = split.scaler.transform if split.scaler is not None else None
+    xs, ys, probs = nn.inspect.decision_grid(
+        net,
+        extent,
+        resolution=resolution(net),
+        fixed=fixed,
+        features=(f0, f1),
+        transform=transform,
+    )
+    return inside.decision_surface_figure(
+        xs,
+        ys,
+        probs,
+        [str(c) for c in dataset.class_names],
+        train=(raw_train[:, [f0, f1]], split.y_train),
+        test=(raw_test[:, [f0, f1]], split.y_test),
+        sample=None if sample is None else (fixed[f0], fixed[f1]),
+        mode=options["mode"],
+        axis_names=(names[f0], names[f1]),
+    )
+
+
+def surface_caption(options: dict, sample) -> str:
+    """What the surface shows, in words."""
+    names = [str(f) for f in state.dataset().feature_names]
+    text = (
+        "Background: the class the network gives each point (paler where it is unsure). "
+        "Circles: training rows; diamonds: test rows."
+    )
+    if len(names) > 2:
+        held = "the Predict form's values" if sample is not None else "their training medians"
+        text += (
+            f" The other {len(names) - 2} features are held at {held}; the rows are drawn by "
+            "these two features only, so a row may sit in a region its other features disagree "
+            "with."
+        )
+    if sample is not None:
+        text += " The star is the Predict form's sample."
+    return text
+
+
+def draw_surface(trainer, options: dict, slot: str, sample=None) -> None:
+    """The decision surface (throttled while training) and its caption."""
+    if state.dataset().X.shape[1] < 2:
+        st.info("A decision surface needs at least two features; this dataset has one.")
+        return
+    what = (options["mode"], options["features"], st.session_state[state.DATA_VERSION], sample)
+    fig = throttled(
+        slot,
+        what,
+        trainer.net,
+        trainer.running,
+        lambda: surface_figure(trainer.net, options, sample),
+    )
+    st.plotly_chart(fig, key=slot)
+    st.caption(surface_caption(options, sample))
+
+
+def sample_surface_ui(net, x) -> None:
+    """On the Predict page: the surface around the form's sample, which moves with the form."""
+    if state.dataset().X.shape[1] < 2:
+        return
+    st.markdown("**Where this sample lies**")
+    options = surface_options_ui("predict")
+    st.plotly_chart(surface_figure(net, options, sample=x), key="predict.surface")
+    st.caption(surface_caption(options, x))
+
+
+# ---- living network diagram ----
+
+
+def draw_network(trainer, slot: str) -> None:
+    """The network with its current weights (throttled while training)."""
+    dataset = state.dataset()
+    what = (st.session_state[state.DATA_VERSION],)
+
+    def build():
+        return inside.network_weights_figure(
+            trainer.net.get_weights(),
+            [str(f) for f in dataset.feature_names],
+            [str(c) for c in dataset.class_names],
+        )
+
+    fig = throttled(slot, what, trainer.net, trainer.running, build)
+    st.plotly_chart(fig, key=slot)
+    meta = fig.layout.meta or {}
+    caption = (
+        "Edges: blue for positive weights, red for negative, thicker for larger |w|. Nodes are "
+        "coloured by their bias. Hover an edge's middle or a node to read its value."
+    )
+    if meta.get("edges_drawn", 0) < meta.get("edges_total", 0):
+        caption += (
+            f" Only the strongest {meta['edges_drawn']:,} of {meta['edges_total']:,} weights "
+            "are drawn."
+        )
+    st.caption(caption)
+
+
+# ---- training health ----
+
+HEALTH_ROWS = (
+    ("saturation", "Saturated sigmoid/tanh units"),
+    ("dead_relu", "Dead ReLU units"),
+    ("gradient_norms", "Gradient size per layer"),
+    ("gap", "Training vs validation loss"),
+    ("input_scale", "Input scale"),
+)
+
+
+def health_report(trainer) -> dict:
+    """``nn.inspect.training_health`` on the training rows plus the generalization gap."""
+    net, s = trainer.net, trainer.settings
+    report = nn.inspect.training_health(
+        net,
+        trainer.X_train,
+        trainer.y_train,
+        learning_rate=float(s["learning_rate"]),
+        l2=float(s["l2"]),
+    )
+    report["gap"] = nn.inspect.generalization_gap(net.history)
+    return report
+
+
+def _share(value) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def health_value(name: str, part: dict) -> str:
+    """The one number shown next to a health check."""
+    if name in ("saturation", "dead_relu"):
+        return _share(part.get("share"))
+    if name == "gradient_norms":
+        norms = list(part["per_layer"].values())
+        return f"{min(norms):.2g} to {max(norms):.2g}"
+    if name == "gap":
+        return "–" if part.get("gap") is None else f"{part['gap']:+.3g}"
+    return f"std up to {part['max_std']:.3g}"
+
+
+def health_layers(trainer, report: dict) -> pd.DataFrame:
+    """Per layer: activation, saturated share, dead ReLU share, gradient norm, update size."""
+    config = trainer.net.config
+    acts = config["activation"]
+    n_hidden = len(config["layers"]) - 2
+    acts = [acts] * n_hidden if isinstance(acts, str) else list(acts)
+    acts.append(config["output_activation"])
+    grads = report["gradient_norms"]
+    rows = []
+    for i, act in enumerate(acts, start=1):
+        rows.append(
+            {
+                "layer": f"{i} ({'output' if i == len(acts) else 'hidden'})",
+                "activation": act,
+                "saturated": report["saturation"]["per_layer"].get(i),
+                "dead ReLU": report["dead_relu"]["per_layer"].get(i),
+                "gradient norm": grads["per_layer"][i],
+                "update / weights": grads.get("update_ratio", {}).get(i),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def draw_health(trainer, slot: str) -> None:
+    """Five checks, each with its number and a plain-language hint, then a per-layer table."""
+    if len(trainer.y_train) == 0:
+        st.info("There are no training rows to check.")
+        return
+    what = (st.session_state[state.DATA_VERSION],)
+    report = throttled(slot, what, trainer.net, trainer.running, lambda: health_report(trainer))
+    for name, title in HEALTH_ROWS:
+        part = report[name]
+        c1, c2 = st.columns([1, 3], vertical_alignment="center")
+        c1.metric(title, health_value(name, part))
+        kind = c2.warning if part["status"] == "warning" else c2.success
+        kind(part["hint"], icon=":material/warning:" if part["status"] == "warning" else None)
+    st.dataframe(
+        health_layers(trainer, report),
+        hide_index=True,
+        column_config={
+            "saturated": st.column_config.NumberColumn(format="percent"),
+            "dead ReLU": st.column_config.NumberColumn(format="percent"),
+            "gradient norm": st.column_config.NumberColumn(format="%.3g"),
+            "update / weights": st.column_config.NumberColumn(
+                format="%.3g", help="learning rate x gradient norm / weight norm: one step's size"
+            ),
+        },
+    )
+    st.caption(
+        f"Measured on up to 512 training rows with the current weights (epoch "
+        f"{trainer.epochs_trained})."
+    )
+
+
+# ---- live: the views that follow training ----
+
+
+def live_choice_ui(prefix: str) -> tuple[str | None, dict]:
+    """Which inside view to draw under the Train page's curves, and its options."""
+    choice = st.segmented_control(
+        "Watch inside while it learns",
+        LIVE_VIEWS,
+        key=f"{prefix}.inside_view",
+        help="Redrawn about once a second while training runs.",
+    )
+    options = surface_options_ui(prefix) if choice == SURFACE else {}
+    return (choice if choice in LIVE_VIEWS else None), options
+
+
+def draw_live(view: str | None, trainer, options: dict, prefix: str) -> None:
+    """Draw one live view (inside a training fragment)."""
+    if view == SURFACE:
+        draw_surface(trainer, options, f"{prefix}.surface", state.predict_sample())
+    elif view == NETWORK:
+        draw_network(trainer, f"{prefix}.network")
+    elif view == HEALTH:
+        draw_health(trainer, f"{prefix}.health")
+
+
+def progress_line(trainer) -> None:
+    """Epoch, status and the latest losses in one progress bar."""
+    last = trainer.net.history[-1] if trainer.net.history else None
+    text = f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"
+    if last is not None:
+        text += f" · training loss {last.train_loss:.4f}, accuracy {last.train_accuracy:.3f}"
+    share = min(trainer.epochs_trained / max(trainer.target_epochs, 1), 1.0)
+    st.progress(share, text=text)
+
+
+def live_fragment(view: str | None, options: dict, running: bool) -> None:
+    """The Inside page's ticker: draw the view, then train a chunk while the run is on."""
+
+    @st.fragment(run_every=train_ui.TICK_S if running else None)
+    def tick() -> None:
+        t = state.trainer()
+        if t is None:
+            return
+        progress_line(t)
+        draw_live(view, t, options, "inside")
+        if t.running:
+            training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
+            if not t.running:
+                st.rerun()
+
+    tick()
+
+
+# ---- backprop, one sample, step by step ----
+
+
+def _node_labels(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{i + 1}" for i in range(n)]
+
+
+def _input_labels(layer: int, n: int) -> list[str]:
+    if layer == 1:
+        names = [str(f)[:40] for f in state.dataset().feature_names]
+        return names if len(names) == n else _node_labels("x", n)
+    return _node_labels(f"a{layer - 1}.", n)
+
+
+def _matrix(values, rows: list[str], cols: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(np.asarray(values, dtype=float), index=rows, columns=cols)
+
+
+def _apply_step(row: int) -> None:
+    """Advance the real network by one plain gradient-descent step on one training row."""
+    t, s = state.trainer(), state.split()
+    if t is None or t.running or not 0 <= row < len(s.y_train):
+        return
+    lr, l2 = float(t.settings["learning_rate"]), float(t.settings["l2"])
+    trace = nn.inspect.backprop_trace(t.net, s.X_train[row], s.y_train[row], lr, l2)
+    nn.inspect.apply_trace(t.net, trace)
+    after = nn.inspect.backprop_trace(t.net, s.X_train[row], s.y_train[row], lr, l2).loss
+    st.session_state[LAST_STEP] = {
+        "row": row,
+        "before": trace.loss,
+        "after": after,
+        "count": state.count_manual_step(t.net),
+        "epochs": t.epochs_trained,
+    }
+
+
+def _pick_row(n: int) -> int:
+    key = "inside.bp_row"
+    bind(key, 1)
+    row = st.number_input(
+        f"Training row (1 to {n})",
+        1,
+        n,
+        step=1,
+        key=key,
+        help="One row of the training part, as the network sees it.",
+    )
+    try:
+        row = int(row)
+    except (TypeError, ValueError):
+        row = 1
+    return min(max(row, 1), n) - 1  # checked on the server: the bounds are a browser hint
+
+
+def _sample_table(row: int) -> pd.DataFrame:
+    dataset, split = state.dataset(), state.split()
+    x = split.X_train[row]
+    frame = pd.DataFrame(
+        {"value": results.to_raw_units(x.reshape(1, -1), split.scaler)[0]},
+        index=[str(f)[:40] for f in dataset.feature_names],
+    )
+    if split.scaler is not None:
+        frame["as the network sees it (standardized)"] = x
+    frame.index.name = "feature"
+    return frame
+
+
+def backprop_ui(trainer) -> None:
+    """Forward pass, loss, deltas, gradients and the update for one sample, with its numbers."""
+    split, dataset = state.split(), state.dataset()
+    n = len(split.y_train)
+    if n == 0:
+        st.info("There are no training rows.")
+        return
+    net, s = trainer.net, trainer.settings
+    lr, l2 = float(s["learning_rate"]), float(s["l2"])
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        row = _pick_row(n)
+        label = int(split.y_train[row])
+        st.metric("Its class", str(dataset.class_names[label])[:40])
+        st.caption(
+            f"Learning rate {lr:g}" + (f", L2 {l2:g}" if l2 else "") + " (Train page settings)."
+        )
+    c2.dataframe(_sample_table(row))
+    trace = nn.inspect.backprop_trace(net, split.X_train[row], label, lr, l2)
+    steps = {step["title"]: step["latex"] for step in inside.backprop_steps(trace)}
+    notes = []
+    if s["optimizer"] != "sgd":
+        notes.append(
+            f"Training uses {train_ui.OPTIMIZER_LABELS[s['optimizer']]}; this view shows the plain "
+            "gradient-descent step, which is what SGD does with batch size 1."
+        )
+    if int(s["batch_size"]) > 1:
+        notes.append(
+            f"Training averages the gradient over {int(s['batch_size'])} rows per step; this "
+            "view follows a single row."
+        )
+    for note in notes:
+        st.caption(note)
+
+    st.subheader("1. Forward pass")
+    st.caption("Each layer multiplies its input by W, adds b (z), then applies its activation (a).")
+    for layer in trace.layers:
+        st.latex(steps[f"Forward, layer {layer.index}"])
+        _, right = st.columns([1, 5])
+        right.dataframe(
+            pd.DataFrame(
+                {"z": layer.z, "a": layer.a},
+                index=_node_labels(f"node {layer.index}.", len(layer.z)),
+            ),
+            height=min(38 + 35 * len(layer.z), 300),
+        )
+
+    st.subheader("2. Loss")
+    st.latex(steps["Loss"])
+    st.metric("Loss on this sample", f"{trace.loss:.6g}")
+
+    st.subheader("3. Deltas, from the output back")
+    st.caption(
+        "δ = ∂L/∂z says how much the loss changes when a node's z changes; each layer's δ comes "
+        "from the next layer's δ through its weights, times the slope of its activation."
+    )
+    for layer in reversed(trace.layers):
+        st.latex(steps[f"Delta, layer {layer.index}"])
+        columns = {"δ (dL/dz)": layer.delta}
+        if layer.grad_a is not None:
+            columns = {"dL/da": layer.grad_a, "slope f'(z)": layer.slope, **columns}
+        _, right = st.columns([1, 5])
+        right.dataframe(
+            pd.DataFrame(columns, index=_node_labels(f"node {layer.index}.", len(layer.delta))),
+            height=min(38 + 35 * len(layer.delta), 300),
+        )
+
+    st.subheader("4. Gradients and the update")
+    st.caption(f"Every weight moves against its gradient, scaled by the learning rate ({lr:g}).")
+    for layer in trace.layers:
+        st.latex(steps[f"Gradients and update, layer {layer.index}"])
+        n_in, n_out = layer.W.shape
+        rows = _input_labels(layer.index, n_in)
+        cols = _node_labels(f"node {layer.index}.", n_out)
+        with st.expander(f"Layer {layer.index}: every number ({n_in} x {n_out} weights)"):
+            tabs = st.tabs(["dL/dW", "W before", "W after", "Biases"])
+            tabs[0].dataframe(_matrix(layer.grad_W, rows, cols))
+            tabs[1].dataframe(_matrix(layer.W, rows, cols))
+            tabs[2].dataframe(_matrix(layer.W_new, rows, cols))
+            tabs[3].dataframe(
+                pd.DataFrame(
+                    {"b before": layer.b, "dL/db = δ": layer.grad_b, "b after": layer.b_new},
+                    index=cols,
+                )
+            )
+
+    st.button(
+        "Apply this update",
+        key="inside.bp_apply",
+        type="primary",
+        on_click=_apply_step,
+        args=(row,),
+        disabled=trainer.running,
+        icon=":material/play_arrow:",
+        help="Pause training first." if trainer.running else None,
+    )
+    if trainer.running:
+        st.caption("Training is running: pause it to apply a step by hand.")
+    last = st.session_state.get(LAST_STEP)
+    if last is not None and last["count"] == state.manual_steps(net) and last["count"]:
+        st.success(
+            f"Applied one step for training row {last['row'] + 1}: its loss went from "
+            f"{last['before']:.6g} to {last['after']:.6g}. That is one sample, not an epoch: "
+            f"the epoch counter stays at {trainer.epochs_trained} and the history has no entry "
+            f"for it; training continues from these weights. Steps by hand on this network: "
+            f"{last['count']}."
+        )
+    else:
+        st.caption(
+            "Applying moves the real network by this one sample's step. It is not an epoch: the "
+            "epoch counter and the history stay as they are."
+        )
+
+
+# ---- trust: a gradient check and scikit-learn on the same split ----
+
+
+def sklearn_epochs(settings: dict, n_train: int) -> int:
+    """The epochs scikit-learn trains: the run's, capped at ``SKLEARN_UPDATES`` batch updates."""
+    per_epoch = math.ceil(max(n_train, 1) / max(int(settings["batch_size"]), 1))
+    return max(1, min(int(settings["epochs"]), SKLEARN_UPDATES // per_epoch))
+
+
+def trust_checks(trainer, split) -> dict:
+    """Gradient check of the current network, and test accuracy next to scikit-learn's."""
+    net, s = trainer.net, trainer.settings
+    check = nn.inspect.gradient_check(net, split.X_train, split.y_train, l2=float(s["l2"]))
+    epochs = sklearn_epochs(s, len(split.y_train))
+    scores = inside.sklearn_baselines(
+        split.X_train,
+        split.y_train,
+        split.X_test,
+        split.y_test,
+        net.config,
+        {**s, "epochs": epochs},
+        seed=int(net.config["seed"]),
+    )
+    ours = net.evaluate(split.X_test, split.y_test)["accuracy"] if len(split.y_test) else None
+    return {
+        "check": check.table(),
+        "passed": check.passed,
+        "tolerance": check.tolerance,
+        "rows": check.rows,
+        "ours": ours,
+        "sklearn": scores,
+        "sklearn_epochs": epochs,
+        "epochs_set": int(s["epochs"]),
+        "progress": progress_key(net),
+        "epoch": trainer.epochs_trained,
+    }
+
+
+def trust_ui(trainer) -> None:
+    """One button: the gradient check and the scikit-learn comparison, then their results."""
+    st.markdown(
+        "Two ways to trust this lab: the **gradient check** compares the gradients "
+        "backpropagation computes with a slow numerical estimate (nudging each weight a tiny bit "
+        "up and down); the **comparison** trains scikit-learn's models on the same rows and "
+        "tests them on the same test rows."
+    )
+    if len(state.split().y_test) == 0:
+        st.info("The split has no test rows; raise the test share on the Data page.")
+        return
+    clicked = st.button(
+        "Run the checks",
+        key="inside.trust_run",
+        type="primary",
+        disabled=trainer.running,
+        icon=":material/verified:",
+        help="Pause training first." if trainer.running else None,
+    )
+    if clicked and not trainer.running:
+        with st.spinner("Checking the gradients and training scikit-learn's models..."):
+            st.session_state[TRUST_RESULT] = trust_checks(trainer, state.split())
+    result = st.session_state.get(TRUST_RESULT)
+    if result is None:
+        st.caption("Takes a few seconds (longer for big networks and datasets).")
+        return
+    if result["progress"] != progress_key(trainer.net):
+        st.warning(
+            f"These results are for the network at epoch {result['epoch']}; it has changed "
+            "since. Run the checks again to update them."
+        )
+    st.markdown("**Gradient check**")
+    if result["passed"]:
+        st.success(
+            f"Every layer passes: backpropagation's gradients agree with the numerical ones to "
+            f"a relative error below {result['tolerance']:g} (on {result['rows']} training rows)."
+        )
+    else:
+        st.error(
+            f"Some layer's gradient differs from the numerical estimate by more than "
+            f"{result['tolerance']:g}. With ReLU units this can happen when a unit sits right at "
+            "its kink (0), where the slope jumps; elsewhere it would point to a bug."
+        )
+    st.dataframe(
+        pd.DataFrame(result["check"]),
+        hide_index=True,
+        column_config={
+            "relative error": st.column_config.NumberColumn(format="%.2e"),
+            "max abs difference": st.column_config.NumberColumn(format="%.2e"),
+        },
+    )
+    st.markdown("**Test accuracy on the same split**")
+    c1, c2, c3 = st.columns(3)
+    ours = result["ours"]
+    c1.metric("This network", "–" if ours is None else f"{ours:.3f}")
+    c2.metric("scikit-learn MLPClassifier", f"{result['sklearn']['MLPClassifier']:.3f}")
+    c3.metric("scikit-learn LogisticRegression", f"{result['sklearn']['LogisticRegression']:.3f}")
+    capped = (
+        f" (capped from {result['epochs_set']} to keep the check quick)"
+        if result["sklearn_epochs"] < result["epochs_set"]
+        else ""
+    )
+    st.caption(
+        f"MLPClassifier gets the same hidden layers, activation, optimizer, learning rate and "
+        f"batch size, and {result['sklearn_epochs']} epochs{capped}; it always uses a "
+        "softmax/logistic output with cross-entropy, so it is a reference, not a twin. "
+        "LogisticRegression is the linear baseline: a network should at least match it."
+    )

@@ -1,0 +1,205 @@
+"""Finished runs kept for comparison, and the same settings trained on several seeds.
+
+A run record is plain data (settings, history, test metrics), not a network: the session keeps
+at most ``MAX_RUNS`` of them. The record builders and ``train_seeds`` know nothing of Streamlit;
+``remember_finished_run`` is the one function that reads the session.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import nn
+from dashboard import state, training
+
+RUNS = "compare.runs"
+COUNTER = "compare.counter"
+SEEDS = "compare.seeds"
+MAX_RUNS = 10
+N_SEEDS = 5
+ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED)
+
+
+def describe(trainer: training.Trainer, dataset_label: str, split_settings: dict) -> dict:
+    """The settings of a run, nested by part, in the words of the app's controls."""
+    config, s = trainer.net.config, trainer.settings
+    acts = config["activation"]
+    acts = acts if isinstance(acts, str) else ",".join(acts) or "none"
+    early = bool(s.get("early_stopping")) and trainer.has_validation
+    return {
+        "data": {"dataset": dataset_label, "rows": len(trainer.y_train)},
+        "split": {
+            k: split_settings[k]
+            for k in ("test_size", "val_size", "seed", "stratify", "standardize")
+        },
+        "network": {
+            "layers": "-".join(map(str, config["layers"])),
+            "activation": acts,
+            "output": config["output_activation"],
+            "loss": config["loss"],
+            "init": config["init"],
+            "seed": config["seed"],
+        },
+        "training": {
+            "optimizer": s["optimizer"],
+            "learning_rate": float(s["learning_rate"]),
+            "batch_size": int(s["batch_size"]),
+            "epochs": trainer.target_epochs,
+            "l2": float(s["l2"]),
+            "shuffle": bool(s["shuffle"]),
+            "momentum": float(s["momentum"]) if s["optimizer"] == "momentum" else None,
+            "early_stopping": early,
+            "patience": int(s["patience"]) if early else None,
+        },
+    }
+
+
+def test_metrics(net: nn.Network, split) -> dict:
+    """Test loss and accuracy of ``net`` (None without test rows)."""
+    if len(split.y_test) == 0:
+        return {"loss": None, "accuracy": None}
+    return net.evaluate(split.X_test, split.y_test)
+
+
+def make_record(
+    name: str, trainer: training.Trainer, dataset_label: str, split_settings: dict, split
+) -> dict:
+    """A finished run as plain data: name, settings, metrics and a copy of the history."""
+    history = [r.as_dict() for r in trainer.net.history]
+    last = history[-1] if history else {}
+    test = test_metrics(trainer.net, split)
+    return {
+        "name": name,
+        "settings": describe(trainer, dataset_label, split_settings),
+        "metrics": {
+            "test accuracy": test["accuracy"],
+            "test loss": test["loss"],
+            "training loss": last.get("train_loss"),
+            "validation accuracy": last.get("val_accuracy"),
+            "epochs trained": trainer.epochs_trained,
+            "status": trainer.status,
+        },
+        "history": history,
+        # To recognise the same run when it is continued; never keeps the network alive.
+        "net": weakref.ref(trainer.net),
+    }
+
+
+def add_record(records: list[dict], record: dict, max_runs: int = MAX_RUNS) -> list[dict]:
+    """Add ``record`` (replacing an earlier record of the same network); returns the dropped."""
+    for i, old in enumerate(records):
+        if old["net"]() is not None and old["net"]() is record["net"]():
+            records[i] = {**record, "name": old["name"]}
+            return []
+    records.append(record)
+    dropped = records[: max(0, len(records) - max_runs)]
+    del records[: len(dropped)]
+    return dropped
+
+
+def remember_finished_run() -> None:
+    """Keep the session's run once it has ended (finished, stopped early or diverged)."""
+    t = state.trainer()
+    if t is None or t.running or t.status not in ENDED or t.epochs_trained == 0:
+        return
+    records = st.session_state.setdefault(RUNS, [])
+    for old in records:
+        if old["net"]() is t.net and old["metrics"]["epochs trained"] == t.epochs_trained:
+            return  # already kept
+    if not any(old["net"]() is t.net for old in records):
+        st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
+    name = f"run {st.session_state.get(COUNTER, 1)}"
+    record = make_record(name, t, state.dataset_label(), state.split_settings(), state.split())
+    for old in add_record(records, record):
+        state.flash(
+            f"{old['name']} was dropped from the comparison: the session keeps the last "
+            f"{MAX_RUNS} runs.",
+            "info",
+        )
+
+
+def records() -> list[dict]:
+    """The kept runs, oldest first."""
+    return st.session_state.get(RUNS, [])
+
+
+def forget_runs() -> None:
+    """Drop every kept run (the Forget button)."""
+    st.session_state[RUNS] = []
+
+
+def train_seeds(
+    config: dict,
+    split,
+    settings: dict,
+    seeds: list[int],
+    progress: Callable[[int, int, int], None] | None = None,
+    budget_s: float = 0.25,
+) -> list[dict]:
+    """Train the same settings from each seed (initial weights and shuffling) to the end.
+
+    ``progress(seed_index, epochs_done, epochs_set)`` is called after every chunk of epochs.
+    Returns one dict per seed: seed, history, status, epochs, test loss and accuracy.
+    """
+    results = []
+    for i, seed in enumerate(seeds):
+        net = nn.Network.from_config({**config, "seed": int(seed)})
+        trainer = training.Trainer(
+            net=net,
+            X_train=split.X_train,
+            y_train=split.y_train,
+            X_val=split.X_val,
+            y_val=split.y_val,
+            settings=dict(settings),
+        )
+        training.start(trainer)
+        while trainer.running:
+            training.run_chunk(trainer, budget_s)
+            if progress is not None:
+                progress(i, trainer.epochs_trained, trainer.target_epochs)
+        test = test_metrics(net, split)
+        results.append(
+            {
+                "seed": int(seed),
+                "history": [r.as_dict() for r in net.history],
+                "status": trainer.status,
+                "epochs": trainer.epochs_trained,
+                "test_accuracy": test["accuracy"],
+                "test_loss": test["loss"],
+            }
+        )
+    return results
+
+
+def seed_table(results: list[dict]) -> pd.DataFrame:
+    """One row per seed: its test accuracy and loss, epochs and how the run ended."""
+    return pd.DataFrame(
+        [
+            {
+                "seed": r["seed"],
+                "test accuracy": r["test_accuracy"],
+                "test loss": r["test_loss"],
+                "epochs": r["epochs"],
+                "status": r["status"],
+            }
+            for r in results
+        ]
+    )
+
+
+def seed_spread(results: list[dict], key: str = "test_accuracy") -> dict:
+    """Mean, minimum and maximum of ``key`` over the seeds (None where nothing to measure)."""
+    values = np.array([r[key] for r in results if r[key] is not None], dtype=float)
+    if not len(values):
+        return {"mean": None, "min": None, "max": None, "n": 0}
+    return {
+        "mean": float(values.mean()),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "n": len(values),
+    }

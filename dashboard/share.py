@@ -1,0 +1,344 @@
+"""Sharing an experiment: its settings as URL parameters, and the recipe that repeats a run.
+
+No Streamlit here. ``encode`` turns the dataset choice, split, architecture and training settings
+into short URL parameters (only those that differ from the app's defaults); ``decode_data`` and
+``decode_model`` read them back, every value checked against ``dashboard.limits`` with the
+default and a plain message for anything that does not fit. A URL is untrusted text: the
+messages quote it, so pages escape them before showing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nn
+from dashboard import data, limits, training
+from nn import activations, losses, recipe
+
+DATA_KEYS = ("data", "samples", "noise", "data_seed")
+SPLIT_KEYS = {
+    "test": "test_size",
+    "val": "val_size",
+    "split_seed": "seed",
+    "stratify": "stratify",
+    "standardize": "standardize",
+}
+ARCH_KEYS = ("hidden", "act", "out", "loss", "init", "seed")
+TRAIN_KEYS = {
+    "opt": "optimizer",
+    "lr": "learning_rate",
+    "batch": "batch_size",
+    "epochs": "epochs",
+    "l2": "l2",
+    "shuffle": "shuffle",
+    "momentum": "momentum",
+    "early_stop": "early_stopping",
+    "patience": "patience",
+    "restore_best": "restore_best",
+    "pace": "pace",
+}
+PARAMS = (*DATA_KEYS, *SPLIT_KEYS, *ARCH_KEYS, *TRAIN_KEYS)  # every URL parameter of ours
+MAX_PARAM_LEN = 200  # longer URL values are refused, not parsed
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+NO_HIDDEN = "none"
+
+
+@dataclass
+class Experiment:
+    """What a link carries: dataset choice, split, architecture and training settings."""
+
+    spec: dict
+    split: dict
+    arch: dict
+    train: dict = field(default_factory=lambda: dict(training.DEFAULT_SETTINGS))
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return format(value, ".10g")
+    return str(value)
+
+
+def to_params(exp: Experiment) -> dict[str, str]:
+    """Every setting of ``exp`` as URL parameter text."""
+    spec = exp.spec
+    params = {"data": str(spec.get("source"))}
+    synthetic = {**data.SYNTHETIC_DEFAULTS, **spec}
+    params.update(
+        samples=_text(synthetic["n_samples"]),
+        noise=_text(float(synthetic["noise"])),
+        data_seed=_text(synthetic["seed"]),
+    )
+    for name, key in SPLIT_KEYS.items():
+        params[name] = _text(exp.split[key])
+    arch = exp.arch
+    params["hidden"] = ",".join(map(str, arch["hidden"])) or NO_HIDDEN
+    acts = list(arch["activations"])
+    params["act"] = acts[0] if len(set(acts)) == 1 else ",".join(acts)
+    if not acts:
+        params["act"] = ""
+    params.update(
+        out=arch["output_activation"],
+        loss=arch["loss"],
+        init=arch["init"],
+        seed=_text(int(arch["seed"])),
+    )
+    for name, key in TRAIN_KEYS.items():
+        params[name] = _text(exp.train[key])
+    if spec.get("source") not in data.SYNTHETIC:
+        for key in ("samples", "noise", "data_seed"):
+            del params[key]
+    return params
+
+
+def encode(exp: Experiment, defaults: Experiment) -> dict[str, str]:
+    """The URL parameters of ``exp`` that differ from ``defaults`` (defaults give a bare URL)."""
+    mine, base = to_params(exp), to_params(defaults)
+    synthetic = to_params(
+        Experiment({"source": "moons", **data.SYNTHETIC_DEFAULTS}, exp.split, exp.arch)
+    )
+    base.update({k: synthetic[k] for k in ("samples", "noise", "data_seed")})
+    out = {k: v for k, v in mine.items() if base.get(k) != v}
+    if exp.arch["hidden"] != defaults.arch["hidden"] and mine.get("act"):
+        out["act"] = mine["act"]  # keep the activations with the layers they belong to
+    return out
+
+
+def _value(params: dict, key: str, fallback: str) -> str:
+    value = params.get(key, fallback)
+    if isinstance(value, list):
+        value = value[-1] if value else fallback
+    return str(value)
+
+
+def _flag(params: dict, key: str, name: str, default: bool, messages: list) -> bool:
+    text = _value(params, key, "1" if default else "0").strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    messages.append(
+        f"{name}: {text!r} is not yes or no (1 or 0); using {'yes' if default else 'no'}."
+    )
+    return default
+
+
+def _too_long(params: dict, messages: list) -> dict:
+    """``params`` without values longer than ``MAX_PARAM_LEN`` (a message for each dropped)."""
+    kept = {}
+    for key, value in params.items():
+        if len(_value(params, key, "")) > MAX_PARAM_LEN:
+            messages.append(f"The link's value for {key} is too long; using the default.")
+            continue
+        kept[key] = value
+    return kept
+
+
+def decode_data(params: dict, defaults: Experiment) -> tuple[dict, dict, list[str]]:
+    """The dataset spec and split settings a link asks for, checked; messages for changes."""
+    messages: list[str] = []
+    params = _too_long({k: v for k, v in params.items() if k in PARAMS}, messages)
+    base = to_params(defaults)
+    source = _value(params, "data", base["data"])
+    known = (*data.BUNDLED, *data.SYNTHETIC)
+    if source == data.CSV:
+        messages.append(
+            "The link was made with an uploaded CSV file, which a link cannot carry; upload it "
+            f"on the Data page. Showing {data.SOURCES[defaults.spec['source']].split(' (')[0]} "
+            "for now."
+        )
+        source = defaults.spec["source"]
+    source, m = limits.check_choice("Dataset", source, known, defaults.spec["source"])
+    messages += [m] if m else []
+    spec = {"source": source}
+    if source in data.SYNTHETIC:
+        raw = {
+            "n_samples": _value(params, "samples", str(data.SYNTHETIC_DEFAULTS["n_samples"])),
+            "noise": _value(params, "noise", str(data.SYNTHETIC_DEFAULTS["noise"])),
+            "seed": _value(params, "data_seed", str(data.SYNTHETIC_DEFAULTS["seed"])),
+        }
+        checked, more = data.check_synthetic_params(raw)
+        spec.update(checked)
+        messages += more
+    raw = {key: _value(params, name, base[name]) for name, key in SPLIT_KEYS.items()}
+    for name, key in (("stratify", "Stratify"), ("standardize", "Standardize")):
+        raw[name] = _flag(params, name, key, bool(defaults.split[name]), messages)
+    split, more = data.check_split_settings(raw)
+    return spec, split, messages + more
+
+
+def _hidden(text: str, default: list[int], messages: list) -> list[int]:
+    text = text.strip().lower()
+    if text in (NO_HIDDEN, ""):
+        return []
+    parts = text.replace(" ", "").split(",")
+    if len(parts) > limits.MAX_HIDDEN_LAYERS:
+        messages.append(
+            f"The link asks for {len(parts)} hidden layers; this demo allows up to "
+            f"{limits.MAX_HIDDEN_LAYERS}, so the first {limits.MAX_HIDDEN_LAYERS} are used."
+        )
+        parts = parts[: limits.MAX_HIDDEN_LAYERS]
+    if not all(part.isdigit() for part in parts):
+        messages.append(f"Hidden layers: {text!r} is not a list of node counts; using the default.")
+        return list(default)
+    sizes = []
+    for i, part in enumerate(parts, start=1):
+        n, m = limits.clamp_int(f"Hidden layer {i}", part, 1, limits.MAX_NODES, 8)
+        messages += [m] if m else []
+        sizes.append(n)
+    return sizes
+
+
+def _activations(text: str, n: int, messages: list) -> list[str]:
+    names = [a.strip() for a in text.split(",") if a.strip()] or ["sigmoid"]
+    if len(names) == 1:
+        names = names * n
+    if len(names) != n:
+        messages.append(
+            f"Activations: {text!r} does not give one activation per hidden layer ({n}); "
+            "using sigmoid for every layer."
+        )
+        return ["sigmoid"] * n
+    checked = []
+    for name in names:
+        value, m = limits.check_choice("Activation", name, tuple(activations.HIDDEN), "sigmoid")
+        messages += [m] if m else []
+        checked.append(value)
+    return checked
+
+
+def decode_model(
+    params: dict,
+    defaults: Experiment,
+    n_inputs: int,
+    n_outputs: int,
+    n_train: int,
+    has_validation: bool,
+) -> tuple[dict, dict, list[str]]:
+    """The architecture and training settings a link asks for, checked against the limits and
+    the data's shape; anything that does not fit falls back to the default, with a message."""
+    messages: list[str] = []
+    params = _too_long({k: v for k, v in params.items() if k in PARAMS}, [])
+    base = to_params(defaults)
+    hidden = _hidden(_value(params, "hidden", base["hidden"]), defaults.arch["hidden"], messages)
+    fallback_act = base["act"] if len(hidden) == len(defaults.arch["hidden"]) else "sigmoid"
+    acts = _activations(_value(params, "act", fallback_act), len(hidden), messages)
+    choices = {
+        "output_activation": ("Output activation", "out", tuple(activations.OUTPUT)),
+        "loss": ("Loss", "loss", losses.LOSSES),
+        "init": ("Initial weights", "init", nn.network.INITS),
+    }
+    arch = {"hidden": hidden, "activations": acts}
+    for key, (name, param, options) in choices.items():
+        value, m = limits.check_choice(
+            name, _value(params, param, base[param]), options, defaults.arch[key]
+        )
+        messages += [m] if m else []
+        arch[key] = value
+    arch["seed"], m = limits.clamp_int(
+        "Seed", _value(params, "seed", base["seed"]), 0, limits.MAX_SEED, defaults.arch["seed"]
+    )
+    messages += [m] if m else []
+    problems = architecture_problems(arch, n_inputs, n_outputs)
+    if problems:
+        messages.append(
+            "The link's architecture cannot be built here (" + " ".join(problems) + "); using "
+            "the default architecture."
+        )
+        arch = {
+            **defaults.arch,
+            "hidden": list(defaults.arch["hidden"]),
+            "activations": list(defaults.arch["activations"]),
+        }
+    raw = {key: _value(params, name, base[name]) for name, key in TRAIN_KEYS.items()}
+    for name, key in (
+        ("shuffle", "Shuffle"),
+        ("early_stop", "Early stopping"),
+        ("restore_best", "Restore best weights"),
+    ):
+        raw[TRAIN_KEYS[name]] = _flag(
+            params, name, key, bool(defaults.train[TRAIN_KEYS[name]]), messages
+        )
+    train, more = training.check_settings(raw, n_train, has_validation)
+    return arch, train, messages + more
+
+
+def architecture_problems(arch: dict, n_inputs: int, n_outputs: int) -> list[str]:
+    """Why ``arch`` cannot be built for data of this shape within the limits (empty: it can)."""
+    config = {
+        "layers": [n_inputs, *arch["hidden"], n_outputs],
+        "activation": list(arch["activations"]),
+        "output_activation": arch["output_activation"],
+        "loss": arch["loss"],
+        "init": arch["init"],
+        "seed": int(arch["seed"]),
+    }
+    try:
+        nn.normalize_config(config)
+    except ValueError as exc:
+        return [str(exc)]
+    return limits.check_architecture(arch["hidden"], nn.count_params(config["layers"]))
+
+
+# ---- the recipe ----
+
+DONE = (training.FINISHED, training.EARLY_STOPPED)
+
+
+def recipe_epochs(trainer: training.Trainer) -> int:
+    """How many epochs the recipe should train to repeat this run.
+
+    An early-stopped run is repeated by asking for the epochs set (the script stops at the same
+    epoch); any other run by the epochs it has trained; an untrained one trains the epochs set.
+    """
+    if trainer.epochs_trained == 0 or (
+        trainer.status == training.EARLY_STOPPED and trainer.net.stopped_early
+    ):
+        return trainer.target_epochs
+    return trainer.epochs_trained
+
+
+def recipe_settings(trainer: training.Trainer, split_settings: dict) -> dict:
+    """The settings ``nn.recipe`` needs to repeat the trainer's run on the current split."""
+    kwargs = training.train_kwargs(trainer)
+    kwargs.pop("validation_data", None)
+    return {
+        "network": dict(trainer.net.config),
+        "training": {**kwargs, "epochs": recipe_epochs(trainer)},
+        "split": {k: split_settings[k] for k in recipe.SPLIT_DEFAULTS},
+    }
+
+
+def recipe_notes(
+    trainer: training.Trainer, split_settings: dict, manual_steps: int = 0
+) -> list[str]:
+    """Why the recipe may not repeat what the app shows (empty when it should)."""
+    settings = recipe_settings(trainer, split_settings)
+    history = trainer.net.history
+    # Only the learning-rate check: how many epochs the recipe trains is decided above.
+    counted = {**settings, "training": {**settings["training"], "epochs": len(history)}}
+    notes = recipe.reproducibility_notes(counted, history)
+    if manual_steps:
+        notes.append(
+            f"{manual_steps} single-sample step(s) from the Backprop view were applied by hand; "
+            "the recipe does not repeat them."
+        )
+    if trainer.status == training.DIVERGED:
+        notes.append(
+            f"The run diverged after epoch {trainer.epochs_trained}; the recipe trains those "
+            f"{trainer.epochs_trained} epochs, up to the last finite weights."
+        )
+    return notes
+
+
+def recipe_zip(settings: dict, dataset) -> bytes:
+    """The script, ``settings`` and the dataset as one zip (see ``nn.recipe.recipe_zip``)."""
+    return recipe.recipe_zip(
+        settings,
+        dataset.X,
+        dataset.y,
+        [str(f) for f in dataset.feature_names],
+        [str(c) for c in dataset.class_names],
+    )

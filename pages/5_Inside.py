@@ -1,0 +1,29 @@
+"""Inside: decision surface, the living network, health, backprop step by step, trust checks."""
+
+import streamlit as st
+
+from dashboard import inside_ui, page, state, train_ui
+
+page.setup("Inside")
+
+st.title("Inside the network")
+trainer = state.ensure_trainer()
+st.caption(
+    "Network " + " → ".join(map(str, trainer.net.config["layers"])) + ". The first three views "
+    "follow training live: press Start here or on the Train page and watch them change."
+)
+train_ui.controls_ui(trainer)
+train_ui.status_ui(trainer)
+
+# The open tab lives in the URL (?inside.view=Network), so a link opens the same view.
+tabs = st.tabs(inside_ui.VIEWS, key="inside.view", bind="query-params")
+for tab, view in zip(tabs, inside_ui.VIEWS, strict=True):
+    if not tab.open:
+        continue
+    with tab:
+        options = inside_ui.surface_options_ui("inside") if view == inside_ui.SURFACE else {}
+        inside_ui.live_fragment(view, options, trainer.running)
+        if view == inside_ui.BACKPROP:
+            inside_ui.backprop_ui(trainer)
+        elif view == inside_ui.TRUST:
+            inside_ui.trust_ui(trainer)

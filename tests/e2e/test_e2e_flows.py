@@ -1,0 +1,278 @@
+"""What a visitor does, in Chromium against the real server: each flow reads what the user sees.
+
+1. Home -> Reproduce the article -> the live chart grows -> the test accuracy shows.
+2. Data: every bundled dataset, a 2-D synthetic set, and an uploaded CSV with a chosen target.
+3. Architecture: add a layer, change nodes and activations; diagram and parameter count follow.
+4. Train: Start, Pause, Step, a new learning rate, Resume, Reset.
+5. Predict: the form, the class and its probabilities; the model downloaded and uploaded again.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+
+from dashboard import data
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+
+def n_params(layers: list[int]) -> int:
+    """Weights and biases of a fully connected network, counted here independently."""
+    return sum((a + 1) * b for a, b in itertools.pairwise(layers))
+
+
+def test_reproduce_the_article_from_home(app, screenshot):
+    assert app.heading() == "Neural network lab"
+    assert "Training: not started" in app.main_text()
+    screenshot(app, "home")
+
+    app.button("Reproduce the article").click()
+    app.page.wait_for_url(re.compile(r"/Train$"), timeout=30_000)
+    # the live chart grows while the run goes on
+    lengths = []
+
+    def finished() -> bool:
+        lengths.append(app.trace_length("train.chart"))
+        return "Finished: 100 epochs trained" in app.main_text()
+
+    app.wait_until(finished, timeout=120, interval=0.15, what="the article run to finish")
+    app.settle()
+    growing = sorted({n for n in lengths if 0 < n < 100})
+    assert len(growing) >= 3, f"the chart should grow in steps while training: {lengths}"
+
+    assert app.epoch() == (100, 100)
+    accuracy = float(app.metric("Test accuracy, this run"))
+    right, total = map(
+        int, re.fullmatch(r"(\d+) of (\d+)", app.metric("Test flowers right")).groups()
+    )
+    assert total == 23  # 15% of 150 Iris flowers
+    assert accuracy == pytest.approx(right / total, abs=1e-3)
+    assert accuracy >= 0.8
+    assert "The article reports a test accuracy of" in app.main_text()
+    traces = app.traces("train.chart")
+    assert {t["name"] for t in traces} >= {"training", "validation"}
+    assert all(len(t["x"]) == 100 for t in traces)
+    losses = next(t["y"] for t in traces if t["name"] == "training")
+    assert losses[-1] < losses[0]
+    screenshot(app, "train")
+
+    # Home now tells where the session stands
+    app.nav("Home")
+    assert "Training: finished, epoch 100 of 100" in app.main_text()
+    assert float(app.metric("Test accuracy, this run")) == accuracy
+
+
+DATASETS = [  # source, rows, features, classes as the page shows them
+    ("wine", "178", "13", "3"),
+    ("breast_cancer", "569", "30", "2"),
+    ("digits", "1,797", "64", "10"),
+    ("iris", "150", "4", "3"),
+]
+
+
+def shape_shown(app) -> tuple[str, str, str]:
+    return app.metric("Rows"), app.metric("Features"), app.metric("Classes")
+
+
+def iris_csv_target_first() -> bytes:
+    """Real Iris, with the class column first: the target has to be picked."""
+    iris = load_iris()
+    frame = pd.DataFrame(iris.data, columns=["sepal_l", "sepal_w", "petal_l", "petal_w"])
+    frame.insert(0, "species", np.asarray(iris.target_names)[iris.target])
+    return frame.to_csv(index=False).encode()
+
+
+def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
+    app = new_app("/Data")
+    assert app.heading() == "Data"
+    assert shape_shown(app) == ("150", "4", "3")
+    for source, rows, features, classes in DATASETS:
+        app.select("Dataset", data.SOURCES[source])
+        assert shape_shown(app) == (rows, features, classes), source
+        assert f"{rows} rows" in app.sidebar_text()
+
+    app.select("Dataset", data.SOURCES["moons"])
+    assert shape_shown(app) == ("300", "2", "2")
+    app.number("Samples", 500)
+    assert shape_shown(app) == ("500", "2", "2")
+    parts = [int(app.metric(m)) for m in ("Training rows", "Validation rows", "Test rows")]
+    assert sum(parts) == 500 and min(parts) > 0
+    app.tab("Scatter matrix")
+    splom = app.traces("data.splom")
+    assert len(splom) == 2  # one trace per class
+    assert all(t["type"] == "splom" for t in splom)
+    assert sum(t["n_points"] for t in splom) == 500
+    assert splom[0]["dimensions"] == ["x1", "x2"]
+    screenshot(app, "data")
+
+    app.select("Dataset", data.SOURCES[data.CSV])
+    app.upload("CSV file", "flowers.csv", iris_csv_target_first())
+    assert app.selected("Target column (the class to predict)") == "petal_w"  # the last column
+    app.select("Target column (the class to predict)", "species")
+    app.click("Use this CSV")
+    assert "Loaded the uploaded CSV." in app.alerts("success")
+    assert shape_shown(app) == ("150", "4", "3")
+    assert "CSV file flowers.csv" in app.main_text()
+    app.tab("Class balance")
+    (balance,) = app.traces("data.balance")
+    assert sorted(map(str, balance["x"])) == ["setosa", "versicolor", "virginica"]
+    assert list(balance["y"]) == [50, 50, 50]
+
+
+def test_architecture_edits_follow_in_diagram_and_count(new_app, screenshot):
+    app = new_app("/Architecture")
+    layers = [4, 5, 10, 3]
+    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
+
+    def diagram_nodes() -> int:
+        traces = app.traces("arch.diagram")
+        return sum(len(t["x"]) for t in traces if t.get("mode") == "markers")
+
+    assert diagram_nodes() == sum(layers)
+
+    app.click("Add hidden layer")
+    layers = [4, 5, 10, 10, 3]
+    assert app.number_value("Layer 3: nodes") == "10"
+    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
+    assert diagram_nodes() == sum(layers)
+
+    app.number("Layer 3: nodes", 7)
+    layers = [4, 5, 10, 7, 3]
+    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
+    assert diagram_nodes() == sum(layers)
+    assert "4 → 5 → 10 → 7 → 3 nodes" in app.main_text()
+
+    app.select("Layer 1: activation", "relu")
+    app.select("Initial weights", "He")
+    assert "relu" in app.sidebar_text()
+    app.select("Output activation", "softmax")
+    assert any("Softmax with squared error" in w for w in app.alerts("warning"))
+    app.select("Loss", "cross_entropy")
+    assert not any("Softmax with squared error" in w for w in app.alerts("warning"))
+    hover = [h for t in app.traces("arch.diagram") for h in t.get("hovertext", []) or []]
+    assert any("SepalLengthCm" in str(h) for h in hover)
+    screenshot(app, "architecture")
+
+    app.nav("Train")
+    assert "Network 4 → 5 → 10 → 7 → 3" in app.main_text()
+
+
+def history_from_download(app) -> pd.DataFrame:
+    name, content = app.download("Download the history (CSV)")
+    assert name.endswith(".csv")
+    return pd.read_csv(io.BytesIO(content))
+
+
+def test_train_start_pause_step_learning_rate_resume_reset(new_app):
+    app = new_app("/Train")
+    assert app.epoch() == (0, 100)
+    app.number("Epochs", 2000)
+    assert app.epoch() == (0, 2000)
+
+    app.click("Start")
+    seen = []
+
+    def rose_three_times() -> bool:
+        seen.append(app.epoch()[0])
+        return len({n for n in seen if n > 0}) >= 3
+
+    app.wait_until(rose_three_times, timeout=60, what="the epoch counter to rise")
+    assert seen == sorted(seen), f"the counter went down: {seen}"
+
+    app.click("Pause")
+    paused = app.epoch()[0]
+    assert 0 < paused < 2000
+    assert app.button("Resume").is_enabled()
+    app.page.wait_for_timeout(1500)  # paused: nothing moves
+    app.settle()
+    assert app.epoch()[0] == paused
+
+    app.click("Step")
+    assert app.epoch()[0] == paused + 1
+    app.page.wait_for_timeout(800)
+    assert app.epoch()[0] == paused + 1  # exactly one epoch
+
+    app.number("Learning rate", 0.05)
+    app.click("Resume")
+    app.wait_until(lambda: app.epoch()[0] > paused + 20, timeout=60, what="training to resume")
+    app.click("Pause")
+    total = app.epoch()[0]
+    history = history_from_download(app)
+    assert len(history) == total
+    assert list(history["epoch"]) == list(range(1, total + 1))
+    lr = history["learning_rate"].to_numpy()
+    assert np.all(lr[: paused + 1] == 0.15)  # up to and including the stepped epoch
+    assert np.all(lr[paused + 1 :] == 0.05)  # after the change
+
+    app.click("Reset")
+    assert app.epoch() == (0, 2000)
+    assert app.button("Start").is_enabled()
+    assert app.trace_length("train.chart") == 0
+
+
+def virginica_sample() -> dict[str, str]:
+    return {
+        "SepalLengthCm": "6.7",
+        "SepalWidthCm": "3",
+        "PetalLengthCm": "5.2",
+        "PetalWidthCm": "2.3",
+    }
+
+
+def predict(app, values: dict[str, str]) -> tuple[str, list[float], list[str]]:
+    for label, value in values.items():
+        app.page.get_by_role("spinbutton", name=label, exact=True).fill(value)
+    app.page.locator("[data-testid='stFormSubmitButton'] button").click()
+    app.settle()
+    (bars,) = app.traces("predict.proba")
+    return app.metric("Predicted class"), [float(v) for v in bars["x"]], list(bars["y"])
+
+
+def test_predict_a_sample_then_download_and_upload_the_model(new_app, screenshot):
+    app = new_app("/Train")
+    app.page.get_by_text("Fastest", exact=True).click()
+    app.settle()
+    app.click("Start")
+    app.wait_until(lambda: "Finished: 100 epochs" in app.main_text(), timeout=90, what="training")
+    app.nav("Predict")
+    assert "The network after 100 epochs" in app.main_text()
+
+    predicted, outputs, classes = predict(app, virginica_sample())
+    assert classes == ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
+    assert predicted == classes[int(np.argmax(outputs))]
+    assert predicted == "Iris-virginica"
+    assert all(0.0 <= p <= 1.0 for p in outputs)
+    screenshot(app, "predict")
+
+    app.tab("Model file")
+    name, model = app.download("Download the model (.npz)")
+    assert name.endswith(".npz") and model[:2] == b"PK"
+
+    # A new visitor (fresh context) has no network, uploads the file, gets the same answers
+    other = new_app("/Predict")
+    assert "There is no trained network yet" in other.main_text()
+    other.upload("Model file (.npz)", "model.npz", model, mime="application/octet-stream")
+    assert any("Loaded the model: 4 → 5 → 10 → 3, 100 epochs trained" in s for s in other.alerts())
+    again, outputs_again, _ = predict(other, virginica_sample())
+    assert again == predicted
+    np.testing.assert_allclose(outputs_again, outputs, rtol=0, atol=1e-12)
+
+    # A file that is not a model: a clear message, and the network stays
+    other.tab("Model file")
+    other.upload(
+        "Model file (.npz)",
+        "junk.npz",
+        b"PK\x03\x04 not really a zip",
+        mime="application/octet-stream",
+    )
+    errors = other.alerts("error")
+    assert errors and "unchanged" in errors[0]
+    other.tab("One sample")
+    assert predict(other, virginica_sample())[0] == predicted

@@ -1,0 +1,169 @@
+"""Hostile and broken uploads in the browser: clear messages, a usable app, HTML shown as text."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+
+import numpy as np
+import pytest
+
+import nn
+from dashboard import data, limits
+from tests.e2e.ui import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+BAD = ROOT / "tests" / "data" / "bad"
+_spec = importlib.util.spec_from_file_location("make_bad_csvs", BAD.parent / "make_bad_csvs.py")
+make = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make)
+
+
+def choose_upload(app) -> None:
+    app.select("Dataset", data.SOURCES[data.CSV])
+
+
+def assert_clean(app) -> None:
+    """No element made from injected HTML, no dialog, no exception."""
+    assert app.injected_elements() == []
+    assert app.dialogs == []
+    app.assert_no_exception()
+
+
+def test_html_in_headers_cells_and_file_name_stays_text_on_every_page(new_app):
+    app = new_app("/Data")
+    choose_upload(app)
+    hostile_name = "<img src=x onerror=alert(3)>.csv"
+    app.upload("CSV file", hostile_name, (BAD / "html_in_headers_and_cells.csv").read_bytes())
+    assert_clean(app)
+    app.click("Use this CSV")
+    assert "Loaded the uploaded CSV." in app.alerts("success")
+    assert app.metric("Rows") == "30"
+    assert f"CSV file {hostile_name}" in app.main_text()  # the name, as text
+    for tab in ("Table", "Statistics", "Class balance", "Scatter matrix", "Distributions"):
+        app.tab(tab)
+        assert_clean(app)
+    (balance,) = app.traces("data.balance")
+    # plotly gets escaped names: they read literally on the axis, nothing is parsed as HTML
+    assert sorted(app.page.locator(".st-key-data-balance .xtick text").all_inner_texts()) == sorted(
+        ["<b>bold</b>", make.IMG, make.SCRIPT]
+    )
+    assert len(balance["x"]) == 3
+
+    app.nav("Architecture")
+    assert_clean(app)
+    app.nav("Train")
+    app.page.get_by_text("Fastest", exact=True).click()
+    app.settle()
+    app.click("Start")
+    app.wait_until(lambda: "Finished" in app.main_text(), timeout=90, what="training")
+    assert_clean(app)
+    app.nav("Predict")
+    assert_clean(app)
+    # the form's labels are the hostile header names, shown as they are
+    labels = app.page.locator("[data-testid='stForm'] [data-testid='stWidgetLabel']")
+    shown = [t.strip() for t in labels.all_inner_texts()]
+    assert make.SCRIPT in shown and make.IMG in shown
+    app.page.locator("[data-testid='stFormSubmitButton'] button").click()
+    app.settle()
+    assert app.metric("Predicted class") in {"<b>bold</b>", make.IMG, make.SCRIPT}
+    for tab in ("Test set", "Batch CSV", "Model file"):
+        app.tab(tab)
+        assert_clean(app)
+    app.nav("Home")
+    assert_clean(app)
+
+
+def test_formula_cells_load_as_plain_text(new_app):
+    app = new_app("/Data")
+    choose_upload(app)
+    app.upload("CSV file", "formula.csv", (BAD / "formula_injection.csv").read_bytes())
+    app.click("Use this CSV")
+    assert "Loaded the uploaded CSV." in app.alerts("success")
+    app.tab("Class balance")
+    ticks = app.page.locator(".st-key-data-balance .xtick text").all_inner_texts()
+    assert make.FORMULA in ticks
+    assert_clean(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("binary_junk.csv", "looks binary"),
+        ("empty.csv", "empty"),
+        ("ragged_rows.csv", "does not look like a CSV table"),
+        ("nans.csv", "Missing values in column(s): SepalLengthCm"),
+        ("single_class.csv", "single class"),
+        ("html_in_feature_cells.csv", "Non-numeric feature column(s): SepalLengthCm"),
+    ],
+)
+def test_a_broken_csv_gives_a_clear_message_and_the_app_stays_usable(new_app, name, message):
+    app = new_app("/Data")
+    choose_upload(app)
+    app.upload("CSV file", name, (BAD / name).read_bytes())
+    if not app.alerts("error"):
+        app.click("Use this CSV")
+    errors = app.alerts("error")
+    assert errors and message in errors[0], errors
+    assert "Iris: 150 rows" in app.sidebar_text()  # the previous dataset stays
+    assert_clean(app)
+    app.select("Dataset", data.SOURCES["wine"])  # and the app keeps working
+    assert app.metric("Rows") == "178"
+
+
+def test_an_enormous_header_is_refused(new_app):
+    app = new_app("/Data")
+    choose_upload(app)
+    app.upload("CSV file", "wide.csv", make.enormous_header(20_000))
+    errors = app.alerts("error")
+    assert errors and "20000 columns" in errors[0]
+    assert "Iris: 150 rows" in app.sidebar_text()
+
+
+def test_a_file_over_the_upload_limit_is_refused(new_app):
+    app = new_app("/Data")
+    choose_upload(app)
+    big = make.just_over(limits.MAX_UPLOAD_MB * 1024 * 1024)
+    app.upload("CSV file", "big.csv", big)
+    uploader = app.page.locator("[data-testid='stFileUploader']").filter(has_text="CSV file")
+    shown = uploader.inner_text() + "\n".join(app.alerts("error"))
+    assert f"{limits.MAX_UPLOAD_MB}" in shown and "MB" in shown
+    assert "Use this CSV" not in app.main_text()
+    assert "Iris: 150 rows" in app.sidebar_text()
+    app.select("Dataset", data.SOURCES["wine"])
+    assert app.metric("Rows") == "178"
+
+
+def crafted_model(**config_changes) -> bytes:
+    """A model file for Iris whose config was edited after saving."""
+    net = nn.Network.from_config(nn.presets.ARTICLE["network"])
+    buffer = io.BytesIO()
+    net.save(buffer)
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["config"].update(config_changes)
+    arrays["meta"] = np.array(json.dumps(meta))
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00" * 100,
+        crafted_model(output_activation={"x": 1}),
+        crafted_model(activation=None),
+    ],
+    ids=["zeros", "output_activation_dict", "activation_none"],
+)
+def test_a_hostile_model_file_gives_a_clear_message(new_app, content):
+    app = new_app("/Predict")
+    app.upload("Model file (.npz)", "model.npz", content, mime="application/octet-stream")
+    errors = app.alerts("error")
+    assert errors and "unchanged" in errors[0], errors
+    assert "There is no trained network yet" in app.main_text()
+    assert_clean(app)

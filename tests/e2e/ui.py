@@ -1,0 +1,350 @@
+"""Helpers for driving the real app in Chromium: the server, the browser, and the page.
+
+Used by tests/e2e/conftest.py and by benchmarks/load_sessions.py (no pytest here).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+INSTALL_HINT = (
+    f"Chromium is not installed at {CHROMIUM}: the browser tests need it. Install it with "
+    "`apt-get install chromium` (Debian/Ubuntu; never `playwright install`), and the Python "
+    "package with `pip install playwright`."
+)
+VIEWPORT = {"width": 1400, "height": 1000}
+APP_READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+APP_RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
+EXCEPTION = "[data-testid='stException']"
+
+
+# ---- the server ----
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(log_path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run streamlit_app.py`` headless on a free port; return it and its URL."""
+    port = port or free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--server.fileWatcherType=none",
+        "--browser.gatherUsageStats=false",
+    ]
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process in stop_server
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so it can be stopped as a whole
+    )
+    proc.log_file = log  # type: ignore[attr-defined]
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log_path: Path, timeout: float = 60) -> None:
+    """Poll ``/_stcore/health`` until it answers ``ok``; RuntimeError with the log if not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"the server did not answer within {timeout:.0f} s:\n{log_tail(log_path)}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate the server's process group, then kill it if it lingers."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        pgid = None
+    if pgid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        if pgid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    log = getattr(proc, "log_file", None)
+    if log is not None:
+        log.close()
+
+
+def log_tail(log_path: Path, n: int = 4000) -> str:
+    try:
+        return log_path.read_text(errors="replace")[-n:]
+    except OSError:
+        return "(no log)"
+
+
+# ---- the browser ----
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+class App:
+    """One browser tab on the app, with the waits and reads the tests need."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.dialogs: list[str] = []
+        page.on("dialog", self._on_dialog)
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    # -- waiting --
+
+    def open(self, path: str = "/") -> App:
+        """Load a page by URL and wait until its script has run."""
+        self.page.goto(self.base_url + path)
+        self.page.wait_for_selector("h1", timeout=60_000)
+        self.settle()
+        return self
+
+    def settle(self, timeout: float = 60_000) -> None:
+        """Wait for the rerun a click started (if it is still going) to finish; no exception."""
+        with contextlib.suppress(Exception):
+            self.page.wait_for_selector(APP_RUNNING, timeout=700)
+        self.page.wait_for_selector(APP_READY, timeout=timeout)
+        self.assert_no_exception()
+
+    def assert_no_exception(self) -> None:
+        boxes = self.page.locator(EXCEPTION)
+        if boxes.count():
+            raise AssertionError("the app shows an exception:\n" + boxes.first.inner_text())
+
+    def wait_for_text(self, text: str, timeout: float = 60_000) -> None:
+        self.page.get_by_text(text).first.wait_for(timeout=timeout)
+
+    # -- reading --
+
+    def main_text(self) -> str:
+        return self.page.locator("[data-testid='stMain']").inner_text()
+
+    def sidebar_text(self) -> str:
+        return self.page.locator("[data-testid='stSidebar']").inner_text()
+
+    def heading(self) -> str:
+        return self.page.locator("h1").first.inner_text().strip()
+
+    def metric(self, label: str) -> str:
+        """The value of the visible metric whose label is exactly ``label``."""
+        metrics = self.page.locator("[data-testid='stMetric']").filter(
+            has=self.page.locator(
+                "[data-testid='stMetricLabel']", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+            )
+        )
+        return metrics.last.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+    def epoch(self) -> tuple[int, int]:
+        """The Train page's epoch counter, "12 / 100" -> (12, 100)."""
+        done, total = self.metric("Epoch").split("/")
+        return int(done.replace(",", "")), int(total.replace(",", ""))
+
+    def alerts(self, kind: str | None = None) -> list[str]:
+        """Texts of the visible message boxes (kind: error, warning, info, success)."""
+        box = f"stAlertContent{kind.capitalize()}" if kind else "stAlertContainer"
+        selector = f"[data-testid='{box}'] [data-testid='stMarkdownContainer']"
+        return [t.strip() for t in self.page.locator(selector).all_inner_texts()]
+
+    def traces(self, key: str) -> list[dict]:
+        """The traces plotly drew for the chart with widget key ``key`` (arrays as lists)."""
+        selector = f".st-key-{chart_class(key)} .js-plotly-plot"
+        self.page.wait_for_selector(selector, timeout=30_000)
+        raw = self.page.locator(selector).last.evaluate(
+            """el => (el._fullData || el.data || []).map(t => {
+                const out = {};
+                for (const k of ['name', 'type', 'mode', 'x', 'y', 'text', 'hovertext', 'z']) {
+                    const v = t[k];
+                    if (v === undefined || v === null) continue;
+                    if (ArrayBuffer.isView(v)) out[k] = Array.from(v);
+                    else if (Array.isArray(v)) out[k] = v.map(
+                        e => ArrayBuffer.isView(e) ? Array.from(e) : e);
+                    else out[k] = v;
+                }
+                if (t.dimensions) {
+                    out.dimensions = t.dimensions.map(d => d.label);
+                    out.n_points = t.dimensions.length ? t.dimensions[0].values.length : 0;
+                }
+                return out;
+            })"""
+        )
+        return [decode_typed(t) for t in raw]
+
+    def trace_length(self, key: str) -> int:
+        """Points in the first trace of chart ``key`` (the longest copy while a run redraws it)."""
+        selector = f".st-key-{chart_class(key)} .js-plotly-plot"
+        lengths = self.page.locator(selector).evaluate_all(
+            "els => els.map(el => { const t = (el._fullData || [])[0]; "
+            "return t && t.x ? t.x.length : 0; })"
+        )
+        return max(lengths, default=0)
+
+    def wait_until(self, check, timeout: float = 60, interval: float = 0.2, what: str = ""):
+        """Poll ``check()`` until it returns something truthy; return that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(Exception):
+                result = check()
+                if result:
+                    return result
+            self.assert_no_exception()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or check}")
+            self.page.wait_for_timeout(interval * 1000)
+
+    # -- acting --
+
+    def click(self, name: str) -> None:
+        """Click the button labelled ``name`` and wait for the rerun."""
+        self.button(name).click()
+        self.settle()
+
+    def button(self, name: str):
+        """The button labelled exactly ``name`` (material icons are not part of the name)."""
+        return self.page.get_by_role("button", name=name, exact=True).first
+
+    def select(self, label: str, option: str) -> None:
+        """Choose ``option`` in the select box labelled ``label``."""
+        box = self.page.get_by_role("combobox", name=label, exact=True)
+        box.click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+        self.settle()
+
+    def selected(self, label: str) -> str:
+        return self.page.get_by_role("combobox", name=label, exact=True).input_value()
+
+    def number(self, label: str, value) -> None:
+        """Type ``value`` into the number input labelled ``label`` and commit it."""
+        box = self.page.get_by_role("spinbutton", name=label, exact=True)
+        box.fill(str(value))
+        box.press("Enter")
+        self.settle()
+
+    def number_value(self, label: str) -> str:
+        return self.page.get_by_role("spinbutton", name=label, exact=True).input_value()
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+        self.page.wait_for_timeout(300)
+
+    def nav(self, label: str) -> None:
+        """Follow the sidebar link to a page."""
+        sidebar = self.page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_role("link", name=label, exact=True).first.click()
+        self.page.wait_for_selector(f"h1:has-text('{label}')", timeout=60_000)
+        self.settle()
+
+    def upload(self, uploader_label: str, name: str, content: bytes, mime="text/csv") -> None:
+        """Put a file into the file uploader labelled ``uploader_label``."""
+        uploader = self.page.locator("[data-testid='stFileUploader']").filter(
+            has_text=uploader_label
+        )
+        uploader.locator("input[type='file']").set_input_files(
+            {"name": name, "mimeType": mime, "buffer": content}
+        )
+        self.settle()
+
+    def download(self, button_name: str) -> tuple[str, bytes]:
+        """Click a download button; the file's suggested name and bytes."""
+        with self.page.expect_download(timeout=30_000) as info:
+            self.button(button_name).click()
+        download = info.value
+        path = download.path()
+        return download.suggested_filename, Path(path).read_bytes()
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_timeout(800)  # let plotly finish drawing
+        self.page.screenshot(path=str(path), full_page=True)
+
+    # -- hostile-input checks --
+
+    def injected_elements(self) -> list[str]:
+        """Elements that injected HTML would have created (none may exist)."""
+        return self.page.evaluate(
+            """() => {
+                const found = [];
+                document.querySelectorAll('img').forEach(e => {
+                    const src = e.getAttribute('src') || '';
+                    if (src === 'x' || src.endsWith('/x')) found.push(e.outerHTML);
+                });
+                document.querySelectorAll('script').forEach(e => {
+                    if ((e.textContent || '').includes('alert(')) found.push(e.outerHTML);
+                });
+                document.querySelectorAll('[onerror]').forEach(e => found.push(e.outerHTML));
+                document.querySelectorAll('b, strong').forEach(e => {
+                    if (e.textContent === 'bold' || e.textContent === 'petal')
+                        found.push(e.outerHTML);
+                });
+                return found;
+            }"""
+        )
+
+
+def chart_class(key: str) -> str:
+    """Streamlit's CSS class for an element key (characters outside [\\w-] become '-')."""
+    return re.sub(r"[^\w-]", "-", key)
+
+
+def decode_typed(trace: dict) -> dict:
+    """Plotly's ``{"dtype", "bdata"}`` arrays (if any survived) decoded to lists."""
+    import numpy as np
+
+    for k, v in list(trace.items()):
+        if isinstance(v, dict) and "bdata" in v and "dtype" in v:
+            trace[k] = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return trace
+
+
+def page_url_path(file_path: str) -> str:
+    """The URL path Streamlit gives a page file: "pages/3_Train.py" -> "/Train"."""
+    if "/" not in file_path:
+        return "/"
+    stem = Path(file_path).stem
+    return "/" + re.sub(r"^\d+_", "", stem)

@@ -1,0 +1,292 @@
+"""The Inside page and the live inside views of the Train page, driven with AppTest."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import nn.inspect
+from dashboard import inside_ui
+from tests.conftest import ROOT
+
+INSIDE = "pages/5_Inside.py"
+
+
+def open_with(params: dict, page: str = INSIDE) -> AppTest:
+    """A fresh session opened on ``page`` by a URL with these query parameters."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.switch_page(page)
+    return at.run()
+
+
+def charts(at, needle: str) -> list[dict]:
+    """The plotly figures on the page whose spec contains ``needle``."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart") if needle in c.proto.spec]
+
+
+def values(data) -> np.ndarray:
+    """A plotly array from a figure's JSON: a list, or plotly's typed-array encoding."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = [int(n) for n in str(data.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(data)
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def picker(at, axis: str):
+    """The x or y feature picker of the Inside page's surface (its key carries the data version)."""
+    return next(s for s in at.selectbox if s.key.startswith(f"inside.surface_{axis}."))
+
+
+def trainer(at):
+    return at.session_state["app.trainer"]
+
+
+def train_fast(at, epochs: int) -> None:
+    """Train the current settings to the end on the Train page (pace: fastest)."""
+    at.switch_page("pages/3_Train.py").run()
+    at.radio(key="train.pace").set_value("fastest").run()
+    at.number_input(key="train.epochs").set_value(epochs).run()
+    at.button(key="train.start").click().run()
+    while trainer(at).running:
+        at.run()
+
+
+@pytest.fixture(autouse=True)
+def _caches(clear_streamlit_caches):
+    yield
+
+
+@pytest.mark.parametrize("view", inside_ui.VIEWS)
+def test_each_view_opened_first_by_its_url_works(view):
+    at = open_with({"inside.view": view})
+    assert not at.exception
+    assert at.session_state["inside.view"] == view
+    assert trainer(at) is not None and trainer(at).epochs_trained == 0
+    expected = {
+        inside_ui.SURFACE: lambda: charts(at, '"surface"'),
+        inside_ui.NETWORK: lambda: charts(at, "positive weight"),
+        inside_ui.HEALTH: lambda: [m for m in at.metric if m.label == "Dead ReLU units"],
+        inside_ui.BACKPROP: lambda: at.latex,
+        inside_ui.TRUST: lambda: [b for b in at.button if b.label == "Run the checks"],
+    }
+    assert expected[view]()
+
+
+def test_tabular_surface_picks_two_features_and_holds_the_others_at_the_medians():
+    at = open_with({})
+    assert not at.exception
+    split = at.session_state["app.split"]
+    # Iris: the petal measurements separate the species best, so they are the default axes.
+    assert (
+        picker(at, "x").value,
+        picker(at, "y").value,
+    ) == (2, 3)
+    fig = charts(at, '"surface"')[0]
+    assert fig["data"][0]["type"] == "image"
+    assert fig["layout"]["xaxis"]["title"]["text"] == "PetalLengthCm"
+    n_train = sum(len(values(t["x"])) for t in fig["data"] if "(training)" in str(t.get("name")))
+    assert n_train == len(split.y_train)
+    assert "held at their training medians" in texts(at)
+    picker(at, "x").set_value(0).run()
+    fig = charts(at, '"surface"')[0]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "SepalLengthCm"
+    at.segmented_control(key="inside.surface_mode").set_value("hard").run()
+    fig = charts(at, '"surface"')[0]
+    assert fig["data"][0]["type"] == "heatmap"
+    winners = values(fig["data"][0]["z"])
+    assert winners.min() >= 0 and winners.max() <= 2
+
+
+def test_two_dimensional_data_shows_its_own_plane_without_feature_pickers():
+    at = open_with({"data": "moons", "standardize": "1"})
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key.startswith("inside.surface_")]
+    fig = charts(at, '"surface"')[0]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "x1"
+    n_points = sum(len(values(t["x"])) for t in fig["data"][1:])
+    split = at.session_state["app.split"]
+    assert n_points == len(split.y_train) + len(split.y_test)
+
+
+def test_the_surface_follows_the_predict_form_sample():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    train_fast(at, 20)
+    at.switch_page("pages/4_Predict.py").run()
+    star = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"][0]
+    petal_width = next(n for n in at.number_input if n.key.endswith(".3"))
+    petal_width.set_value(2.4)
+    next(b for b in at.button if b.label == "Predict").click().run()
+    moved = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"][0]
+    assert moved["x"] == star["x"] and moved["y"] == [2.4] != star["y"]
+    at.switch_page(INSIDE).run()
+    inside_star = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"]
+    assert inside_star[0]["y"] == [2.4]
+    assert "held at the Predict form's values" in texts(at)
+
+
+def test_network_diagram_shows_every_weight_and_bias_of_the_real_network():
+    at = open_with({"inside.view": inside_ui.NETWORK})
+    fig = charts(at, "positive weight")[0]
+    net = trainer(at).net
+    weights = net.get_weights()
+    hovers = [h for t in fig["data"] if t.get("name") == "weights" for h in t["hovertext"]]
+    assert len(hovers) == sum(W.size for W in weights[0::2])
+    assert f"w = {weights[0][0, 0]:.4g}" in hovers[0]
+    nodes = next(t for t in fig["data"] if t.get("name") == "nodes")
+    np.testing.assert_allclose(values(nodes["marker"]["color"]), np.concatenate(weights[1::2]))
+
+
+def test_health_names_unscaled_inputs_and_clears_when_standardized():
+    at = open_with({"inside.view": inside_ui.HEALTH, "data": "wine"})
+    assert not at.exception
+    titles = [m.label for m in at.metric]
+    for _, title in inside_ui.HEALTH_ROWS:
+        assert title in titles
+    assert any("not on a common scale" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    assert list(table["activation"]) == ["sigmoid", "sigmoid", "sigmoid"]
+    assert table["gradient norm"].iloc[-1] > 0
+    # Proline runs to about 1,700: the first sigmoid layer saturates and its gradient vanishes.
+    assert any("vanishing" in w.value for w in at.warning)
+    at = open_with({"inside.view": inside_ui.HEALTH, "data": "wine", "standardize": "1"})
+    assert any("similar, moderate scale" in s.value for s in at.success)
+
+
+def test_backprop_shows_the_engine_numbers_and_apply_moves_the_network_by_one_sample():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    train_fast(at, 5)
+    at.switch_page(INSIDE).run()
+    at.session_state["inside.view"] = inside_ui.BACKPROP
+    at.run()
+    at.number_input(key="inside.bp_row").set_value(7).run()
+    assert not at.exception
+    t, split = trainer(at), at.session_state["app.split"]
+    net = t.net
+    # Forward L, loss, deltas L, gradients and update L: 3 * 3 + 1 formulas for 4-5-10-3.
+    assert len(at.latex) == 10
+    forward_out = at.dataframe[3].value  # sample table, then one table per layer
+    np.testing.assert_allclose(forward_out["a"], net.predict_proba(split.X_train[6:7])[0])
+    expected = nn.inspect.backprop_trace(net, split.X_train[6], split.y_train[6], 0.15)
+    assert f"{expected.loss:.6g}" in [m.value for m in at.metric]
+    history = list(net.history)
+    at.button(key="inside.bp_apply").click().run()
+    assert not at.exception
+    for got, want in zip(net.get_weights(), expected.new_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert t.epochs_trained == 5 and net.history == history
+    message = texts(at)
+    assert "not an epoch" in message and "epoch counter stays at 5" in message
+    assert f"from {expected.loss:.6g}" in message
+
+
+def test_apply_on_a_fresh_network_enables_reset_which_undoes_it():
+    at = open_with({"inside.view": inside_ui.BACKPROP})
+    assert at.button(key="train.reset").disabled
+    start = [w.copy() for w in trainer(at).net.get_weights()]
+    at.button(key="inside.bp_apply").click().run()
+    assert not np.array_equal(trainer(at).net.get_weights()[0], start[0])
+    assert not at.button(key="train.reset").disabled
+    at.button(key="train.reset").click().run()
+    np.testing.assert_array_equal(trainer(at).net.get_weights()[0], start[0])
+
+
+def test_trust_panel_checks_gradients_and_compares_with_scikit_learn():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    train_fast(at, 30)
+    at.switch_page(INSIDE).run()
+    at.session_state["inside.view"] = inside_ui.TRUST
+    at.run()
+    at.button(key="inside.trust_run").click().run()
+    assert not at.exception
+    assert any("Every layer passes" in s.value for s in at.success)
+    check = at.dataframe[0].value
+    assert list(check["layer"]) == [1, 2, 3] and (check["result"] == "pass").all()
+    assert (check["relative error"] < 1e-6).all()
+    shown = {m.label: float(m.value) for m in at.metric}
+    split = at.session_state["app.split"]
+    ours = trainer(at).net.evaluate(split.X_test, split.y_test)["accuracy"]
+    assert shown["This network"] == pytest.approx(ours, abs=5e-4)
+    for name in ("scikit-learn MLPClassifier", "scikit-learn LogisticRegression"):
+        assert 0.0 <= shown[name] <= 1.0
+    assert shown["scikit-learn LogisticRegression"] >= 0.8  # Iris is nearly linear
+    at.switch_page("pages/3_Train.py").run()
+    at.number_input(key="train.epochs").set_value(31).run()
+    at.button(key="train.step").click().run()
+    at.switch_page(INSIDE).run()
+    assert "it has changed since" in texts(at)
+
+
+def test_sklearn_epochs_are_capped_for_big_runs():
+    settings = {"epochs": 2000, "batch_size": 1}
+    assert inside_ui.sklearn_epochs(settings, 114) == inside_ui.SKLEARN_UPDATES // 114
+    assert inside_ui.sklearn_epochs({"epochs": 100, "batch_size": 1}, 114) == 100
+    assert inside_ui.sklearn_epochs({"epochs": 5, "batch_size": 1}, 10**6) == 1
+
+
+class FrozenClock:
+    """Stands in for ``time`` in dashboard.inside_ui: the throttle reads ``monotonic``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def surface_z(at) -> str:
+    return json.dumps(charts(at, '"surface"')[0]["data"][0])
+
+
+def test_live_surface_on_the_train_page_redraws_about_once_a_second(monkeypatch):
+    clock = FrozenClock()
+    monkeypatch.setattr(inside_ui, "time", clock)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.switch_page("pages/3_Train.py").run()
+    at.segmented_control(key="train.inside_view").set_value(inside_ui.SURFACE).run()
+    at.number_input(key="train.epochs").set_value(400).run()
+    first = surface_z(at)
+    at.button(key="train.start").click().run()
+    at.run()
+    assert trainer(at).running and trainer(at).epochs_trained > 0
+    assert surface_z(at) == first  # trained, but less than a second passed: not redrawn
+    clock.now += inside_ui.REFRESH_S
+    at.run()
+    assert surface_z(at) != first
+    redrawn = surface_z(at)
+    at.button(key="train.pause").click().run()
+    at.button(key="train.step").click().run()
+    assert surface_z(at) != redrawn  # paused: every change is drawn at once
+
+
+def test_live_network_and_health_follow_training_on_the_inside_page(monkeypatch):
+    clock = FrozenClock()
+    monkeypatch.setattr(inside_ui, "time", clock)
+    at = open_with({"inside.view": inside_ui.NETWORK, "epochs": "400"})
+    before = charts(at, "positive weight")[0]
+    at.button(key="train.start").click().run()
+    for _ in range(3):
+        clock.now += inside_ui.REFRESH_S
+        at.run()
+    assert trainer(at).running and trainer(at).epochs_trained > 0
+    after = charts(at, "positive weight")[0]
+    assert after != before
+    at.query_params["inside.view"] = inside_ui.HEALTH  # the tab is bound to the URL
+    at.run()
+    assert not at.exception
+    assert [m for m in at.metric if m.label == "Training vs validation loss"]
+    epochs = trainer(at).epochs_trained
+    at.run()
+    assert trainer(at).epochs_trained > epochs  # the Inside page trains while it is open

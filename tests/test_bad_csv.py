@@ -1,0 +1,290 @@
+"""The broken-CSV corpus (tests/data/bad/) through ``nn.data.load_csv`` and the app's upload.
+
+Every broken file gets a ``ValueError`` with a clear message from the loader, and on the Data
+page a clear message while the previous dataset stays selected and the app keeps working.
+Files that are numerically valid but carry formulas or HTML load, with that text kept as plain
+data and never rendered as HTML. The files too big to commit are made in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+from dashboard import limits
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = ROOT / "tests" / "data" / "bad"
+
+_spec = importlib.util.spec_from_file_location("make_bad_csvs", BAD.parent / "make_bad_csvs.py")
+make = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make)
+
+# file -> a pattern the loader's message must match (case-insensitive)
+REFUSED = {
+    "empty.csv": r"empty",
+    "whitespace_only.csv": r"empty",
+    "header_only.csv": r"header but no data rows",
+    "binary_junk.csv": r"binary",
+    "utf16_without_bom.csv": r"binary",
+    "utf32.csv": r"encoding",
+    "ragged_rows.csv": r"not a readable CSV.*expected 5 fields",
+    "short_rows.csv": r"missing values.*PetalWidthCm",
+    "text_in_features.csv": r"non-numeric feature column.*SepalWidthCm",
+    "html_in_feature_cells.csv": r"non-numeric feature column.*SepalLengthCm",
+    "nans.csv": r"missing values.*SepalLengthCm.*PetalLengthCm.*PetalWidthCm",
+    "missing_target.csv": r"missing values.*Species",
+    "single_class.csv": r"single class",
+    "one_column.csv": r"at least two columns",
+    "semicolons.csv": r"at least two columns.*semicolons",
+    "id_and_target_only.csv": r"no feature column",
+    "duplicate_header.csv": r"duplicate column names.*SepalLengthCm",
+    "infinite_values.csv": r"infinite.*SepalLengthCm.*PetalLengthCm",
+    "unterminated_quote.csv": r"not a readable CSV",
+    "class_per_row.csv": r"30 classes in 30 rows",
+}
+# file -> what the Data page says (it checks the header itself before the loader runs)
+APP_REFUSED = {
+    **REFUSED,
+    "ragged_rows.csv": r"does not look like a CSV table",
+    "one_column.csv": r"fewer than two columns",
+    "semicolons.csv": r"fewer than two columns",
+}
+LOADS = {
+    "formula_injection.csv",
+    "html_in_headers_and_cells.csv",
+    "utf16_with_bom.csv",
+    "invalid_utf8_bytes.csv",
+}
+HOSTILE = [make.SCRIPT, make.IMG, make.FORMULA, "<b>bold</b>"]
+
+
+def corpus_files() -> list[str]:
+    return sorted(p.name for p in BAD.iterdir() if p.is_file())
+
+
+def iris_subset():
+    """The 30 Iris rows every corpus file starts from."""
+    rows = make.iris_rows()
+    X = np.array([[float(v) for v in r[:4]] for r in rows])
+    return X, [r[4] for r in rows]
+
+
+def test_the_corpus_is_complete_and_committed_as_generated():
+    assert corpus_files() == sorted(set(REFUSED) | LOADS)
+    for name, content in make.corpus().items():
+        assert (BAD / name).read_bytes() == content, f"{name}: run tests/data/make_bad_csvs.py"
+
+
+# ---- the loader ----
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_the_loader_refuses_a_broken_file_with_a_clear_message(name):
+    with pytest.raises(ValueError, match=re.compile(REFUSED[name], re.I | re.S)):
+        nn.data.load_csv(BAD / name)
+    # the same through bytes and a file object, as the app passes it
+    with pytest.raises(ValueError, match=re.compile(REFUSED[name], re.I | re.S)):
+        nn.data.load_csv(io.BytesIO((BAD / name).read_bytes()))
+
+
+def test_formula_cells_load_as_plain_text():
+    ds = nn.data.load_csv(BAD / "formula_injection.csv")
+    X, species = iris_subset()
+    np.testing.assert_array_equal(ds.X, X)
+    injected = {"Iris-setosa": make.FORMULA, "Iris-versicolor": "@SUM(1+1)"}
+    expected = [injected.get(s, "+cmd|' /C calc'!A0") for s in species]
+    assert [ds.class_names[k] for k in ds.y] == expected
+    assert sorted(ds.class_names) == sorted([make.FORMULA, "@SUM(1+1)", "+cmd|' /C calc'!A0"])
+
+
+def test_html_in_headers_and_cells_loads_as_plain_text():
+    ds = nn.data.load_csv(BAD / "html_in_headers_and_cells.csv")
+    X, _ = iris_subset()
+    np.testing.assert_array_equal(ds.X, X)
+    assert ds.feature_names == [make.SCRIPT, make.IMG, "<b>petal</b> length", "petal width"]
+    assert sorted(ds.class_names) == sorted([make.IMG, make.SCRIPT, "<b>bold</b>"])
+
+
+def test_utf16_with_a_bom_reads_like_utf8():
+    ds = nn.data.load_csv(BAD / "utf16_with_bom.csv")
+    X, species = iris_subset()
+    np.testing.assert_array_equal(ds.X, X)
+    assert ds.feature_names == make.HEADER[:4]
+    assert [ds.class_names[k] for k in ds.y] == species
+
+
+def test_invalid_utf8_bytes_fall_back_to_latin1():
+    ds = nn.data.load_csv(BAD / "invalid_utf8_bytes.csv")
+    np.testing.assert_array_equal(ds.X, iris_subset()[0])
+    assert ds.feature_names[0] == "Sepal\xff\xfeLength"
+
+
+def test_an_enormous_header_is_refused_by_the_column_limit(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(make.enormous_header(20_000))
+    with pytest.raises(ValueError, match="20000 columns; the limit is 101"):
+        nn.data.load_csv(path, max_columns=limits.MAX_COLUMNS + 1)
+
+
+def test_a_megabyte_header_name_is_refused_or_kept_verbatim(tmp_path):
+    path = tmp_path / "long_name.csv"
+    path.write_bytes(make.megabyte_header_line())
+    try:
+        ds = nn.data.load_csv(path, max_columns=limits.MAX_COLUMNS + 1)
+    except ValueError as exc:
+        assert re.search(r"column name|header", str(exc), re.I), exc
+        assert len(str(exc)) < 1000, "the message must not repeat the megabyte name"
+    else:
+        assert ds.feature_names == ["x" * 1024 * 1024]
+        assert ds.X.shape == (4, 1)
+
+
+def test_more_rows_than_the_limit_are_refused():
+    data = make.just_over(limits.MAX_UPLOAD_MB * 1024 * 1024)
+    with pytest.raises(ValueError, match=f"more than {limits.MAX_ROWS} rows"):
+        nn.data.load_csv(io.BytesIO(data), max_rows=limits.MAX_ROWS)
+
+
+# ---- the app's upload (AppTest) ----
+
+
+def texts(at) -> list[str]:
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "text", "title"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    out += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return out
+
+
+def upload(at, name: str, content: bytes):
+    """Choose "Upload a CSV", upload, and press "Use this CSV" when the preview accepts it."""
+    at.selectbox(key="data.source").set_value("csv").run()
+    at.file_uploader(key="data.upload").upload(name, content, "text/csv")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    previewed = not at.error
+    if previewed:
+        at.button(key="data.use_csv").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    return previewed
+
+
+def unescape(markdown: str) -> str:
+    """Markdown with backslash escapes removed: the text a user reads."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def assert_refused_and_usable(at, pattern: str) -> None:
+    assert at.error, "a refused file must show an error"
+    message = unescape(at.error[0].value)
+    assert re.search(pattern, message, re.I | re.S), message
+    assert len(message) < 1000
+    # the previous dataset stays selected ...
+    assert at.session_state["app.data_spec"] == {"source": "iris"}
+    assert at.session_state["app.dataset"].X.shape == (150, 4)
+    # ... and the app keeps working: another dataset can be chosen
+    at.selectbox(key="data.source").set_value("wine").run()
+    assert not at.exception
+    assert at.session_state["app.dataset"].X.shape == (178, 13)
+
+
+@pytest.mark.parametrize("name", sorted(APP_REFUSED))
+def test_the_data_page_refuses_a_broken_file_and_keeps_working(app, name):
+    at = app("pages/1_Data.py")
+    upload(at, name, (BAD / name).read_bytes())
+    assert_refused_and_usable(at, APP_REFUSED[name])
+
+
+GENERATED = {
+    "enormous_header.csv": (lambda: make.enormous_header(20_000), r"20000 columns"),
+    "too_many_rows.csv": (lambda: make.too_many_rows(limits.MAX_ROWS + 1), r"5000 rows"),
+    "just_over_the_limit.csv": (
+        lambda: make.just_over(limits.MAX_UPLOAD_MB * 1024 * 1024),
+        rf"accepts up to {limits.MAX_UPLOAD_MB} MB",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_the_data_page_refuses_generated_oversized_files(app, name, tmp_path):
+    make_bytes, pattern = GENERATED[name]
+    path = tmp_path / name
+    path.write_bytes(make_bytes())
+    at = app("pages/1_Data.py")
+    upload(at, name, path.read_bytes())
+    assert_refused_and_usable(at, pattern)
+
+
+@pytest.mark.parametrize("name", ["utf16_with_bom.csv", "invalid_utf8_bytes.csv"])
+def test_files_the_loader_reads_are_accepted_by_the_app_too(app, name):
+    at = app("pages/1_Data.py")
+    content = (BAD / name).read_bytes()
+    assert upload(at, name, content), [unescape(e.value) for e in at.error]
+    assert not at.error
+    assert at.session_state["app.data_spec"]["file_name"] == name
+    expected = nn.data.load_csv(io.BytesIO(content))
+    np.testing.assert_array_equal(at.session_state["app.dataset"].X, expected.X)
+    assert at.session_state["app.dataset"].feature_names == expected.feature_names
+
+
+def assert_shown_as_text(at) -> None:
+    """No hostile string reaches markdown unescaped or a chart spec un-HTML-escaped."""
+    for element in [*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success]:
+        value = str(element.value)
+        for hostile in HOSTILE:
+            assert hostile not in value, (hostile, value)
+    for chart in at.get("plotly_chart"):
+        spec = chart.proto.spec
+        assert "<script" not in spec and "<img" not in spec, spec[:300]
+
+
+@pytest.mark.parametrize("name", ["html_in_headers_and_cells.csv", "formula_injection.csv"])
+def test_html_and_formulas_load_as_plain_data_on_every_page(app, name):
+    at = app("pages/1_Data.py")
+    assert upload(at, name, (BAD / name).read_bytes())
+    assert not at.error
+    assert at.session_state["app.data_spec"]["source"] == "csv"
+    assert_shown_as_text(at)
+    shown = "\n".join(unescape(t) for t in texts(at))
+    assert name in shown  # the file name, as text
+    # the rest of the app with this data: architecture, a few epochs, predictions
+    at.switch_page("pages/2_Architecture.py").run()
+    assert not at.exception
+    assert_shown_as_text(at)
+    at.switch_page("pages/3_Train.py").run()
+    for _ in range(3):
+        at.button(key="train.step").click().run()
+    assert not at.exception
+    assert at.session_state["app.trainer"].epochs_trained == 3
+    assert_shown_as_text(at)
+    at.switch_page("pages/4_Predict.py").run()
+    assert not at.exception
+    assert_shown_as_text(at)
+    predicted = [m.value for m in at.metric if m.label == "Predicted class"]
+    dataset = at.session_state["app.dataset"]
+    assert predicted and predicted[0] in [str(c) for c in dataset.class_names]
+    if name == "html_in_headers_and_cells.csv":
+        # the form's labels are the feature names, escaped so they read literally
+        labels = [unescape(n.label) for n in at.number_input]
+        assert make.SCRIPT in labels and make.IMG in labels
+
+
+def test_a_megabyte_header_name_leaves_the_app_usable(app, tmp_path):
+    path = tmp_path / "long_name.csv"
+    path.write_bytes(make.megabyte_header_line())
+    at = app("pages/1_Data.py")
+    if upload(at, "long_name.csv", path.read_bytes()) and not at.error:
+        assert at.session_state["app.data_spec"]["source"] == "csv"
+    else:
+        assert re.search(r"column name|header", unescape(at.error[0].value), re.I)
+    for text in texts(at):
+        assert len(text) < 10_000, "a megabyte name must be shortened where it is shown"
+    at.switch_page("pages/2_Architecture.py").run()
+    assert not at.exception
