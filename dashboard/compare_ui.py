@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import inside, limits, runs, state
@@ -32,17 +34,14 @@ def runs_view(records: list[dict]) -> None:
     )
     st.plotly_chart(fig, key="compare.curves")
     st.caption("Solid: training; dashed: validation. One colour per run.")
-    table, mask = inside.settings_table(
-        [r["settings"] for r in chosen], [r["name"] for r in chosen], [r["metrics"] for r in chosen]
-    )
-    styled = inside.highlight_differences(table, mask).format(precision=4, na_rep="–")
-    st.dataframe(styled)
-    differing = [c for c in table.columns if mask.get(c, False)]
+    table, differing = settings_rows(chosen)
+    st.dataframe(highlight_rows(table, differing))
     st.caption(
         (
-            f"Highlighted: the settings that differ ({', '.join(differing)}). "
+            f"Highlighted: the settings that differ ({', '.join(differing)}); then the test "
+            "results; then the settings the runs share. "
             if differing
-            else "The runs share every setting (only the metrics may differ). "
+            else "The runs share every setting (only the results may differ). "
         )
         + f"The session keeps the last {runs.MAX_RUNS} finished runs; the oldest is dropped first."
     )
@@ -52,6 +51,41 @@ def runs_view(records: list[dict]) -> None:
         on_click=runs.forget_runs,
         icon=":material/delete:",
     )
+
+
+def settings_rows(records: list[dict]) -> tuple[pd.DataFrame, list[str]]:
+    """One column per run, one row per setting or result: differing settings first, then the
+    results, then the shared settings. Returns the table and the names of the differing rows."""
+    table, mask = inside.settings_table(
+        [r["settings"] for r in records],
+        [r["name"] for r in records],
+        [r["metrics"] for r in records],
+    )
+    results = [c for c in records[0]["metrics"] if c in table.columns]
+    differing = [c for c in table.columns if bool(mask.get(c, False)) and c not in results]
+    shared = [c for c in table.columns if c not in differing and c not in results]
+    rows = table[differing + results + shared].astype(object).T
+    rows.index.name = "setting"
+    return rows, differing
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def highlight_rows(table: pd.DataFrame, rows: list[str], color: str = "#fff3b0"):
+    """A Styler that shades ``rows`` and writes every cell as short text."""
+
+    def shade(row: pd.Series) -> list[str]:
+        return [f"background-color: {color}" if row.name in rows else ""] * len(row)
+
+    return table.style.apply(shade, axis=1).format(_cell)
 
 
 def _seed_snapshot() -> dict:

@@ -34,6 +34,7 @@ TRUST_RESULT = "inside.trust"
 GRID_BUDGET = 2e8  # grid rows x network parameters per surface; sets the resolution
 MAX_RESOLUTION = 100
 MIN_RESOLUTION = 30
+MAX_ASPECT = 3.0  # equal units on both axes of a surface only while their spans are this close
 SKLEARN_UPDATES = 60_000  # at most this many scikit-learn batch updates (epochs are capped)
 MODE_LABELS = {"soft": "Soft (probabilities)", "hard": "Hard (predicted class)"}
 
@@ -155,7 +156,7 @@ def surface_figure(net, options: dict, sample=None):
         features=(f0, f1),
         transform=transform,
     )
-    return inside.decision_surface_figure(
+    fig = inside.decision_surface_figure(
         xs,
         ys,
         probs,
@@ -166,6 +167,12 @@ def surface_figure(net, options: dict, sample=None):
         mode=options["mode"],
         axis_names=(names[f0], names[f1]),
     )
+    # The soft surface is an image, which plotly draws with one unit as long on both axes;
+    # features in very different units (wine: proline ~1000, hue ~1) would leave a sliver.
+    span = (xs[-1] - xs[0]) / max(ys[-1] - ys[0], 1e-12)
+    if not 1 / MAX_ASPECT <= span <= MAX_ASPECT:
+        fig.update_yaxes(scaleanchor=False)
+    return fig
 
 
 def surface_caption(options: dict, sample) -> str:
@@ -282,7 +289,13 @@ def health_value(name: str, part: dict) -> str:
         return f"{min(norms):.2g} to {max(norms):.2g}"
     if name == "gap":
         return "–" if part.get("gap") is None else f"{part['gap']:+.3g}"
-    return f"std up to {part['max_std']:.3g}"
+    if part["max_abs_mean"] > 1.5:
+        return f"mean {part['max_abs_mean']:.3g}"
+    if part["max_std"] > 5:
+        return f"std {part['max_std']:.3g}"
+    if part["std_ratio"] > 10:
+        return f"stds {part['std_ratio']:.3g}x apart"
+    return f"std {part['max_std']:.2g}"
 
 
 def health_layers(trainer, report: dict) -> pd.DataFrame:
@@ -317,7 +330,7 @@ def draw_health(trainer, slot: str) -> None:
     report = throttled(slot, what, trainer.net, trainer.running, lambda: health_report(trainer))
     for name, title in HEALTH_ROWS:
         part = report[name]
-        c1, c2 = st.columns([1, 3], vertical_alignment="center")
+        c1, c2 = st.columns([4, 9], vertical_alignment="center")
         c1.metric(title, health_value(name, part))
         kind = c2.warning if part["status"] == "warning" else c2.success
         kind(part["hint"], icon=":material/warning:" if part["status"] == "warning" else None)
@@ -410,6 +423,15 @@ def _matrix(values, rows: list[str], cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(values, dtype=float), index=rows, columns=cols)
 
 
+def _numbers(frame: pd.DataFrame, **kwargs) -> None:
+    """A table of numbers with four significant digits (tiny gradients stay readable)."""
+    st.dataframe(
+        frame,
+        column_config={str(c): st.column_config.NumberColumn(format="%.4g") for c in frame.columns},
+        **kwargs,
+    )
+
+
 def _apply_step(row: int) -> None:
     """Advance the real network by one plain gradient-descent step on one training row."""
     t, s = state.trainer(), state.split()
@@ -497,14 +519,14 @@ def backprop_ui(trainer) -> None:
     st.caption("Each layer multiplies its input by W, adds b (z), then applies its activation (a).")
     for layer in trace.layers:
         st.latex(steps[f"Forward, layer {layer.index}"])
-        _, right = st.columns([1, 5])
-        right.dataframe(
-            pd.DataFrame(
-                {"z": layer.z, "a": layer.a},
-                index=_node_labels(f"node {layer.index}.", len(layer.z)),
-            ),
-            height=min(38 + 35 * len(layer.z), 300),
-        )
+        with st.columns([1, 3, 1])[1]:
+            _numbers(
+                pd.DataFrame(
+                    {"z": layer.z, "a": layer.a},
+                    index=_node_labels(f"node {layer.index}.", len(layer.z)),
+                ),
+                height=min(38 + 35 * len(layer.z), 300),
+            )
 
     st.subheader("2. Loss")
     st.latex(steps["Loss"])
@@ -520,11 +542,11 @@ def backprop_ui(trainer) -> None:
         columns = {"δ (dL/dz)": layer.delta}
         if layer.grad_a is not None:
             columns = {"dL/da": layer.grad_a, "slope f'(z)": layer.slope, **columns}
-        _, right = st.columns([1, 5])
-        right.dataframe(
-            pd.DataFrame(columns, index=_node_labels(f"node {layer.index}.", len(layer.delta))),
-            height=min(38 + 35 * len(layer.delta), 300),
-        )
+        with st.columns([1, 3, 1])[1]:
+            _numbers(
+                pd.DataFrame(columns, index=_node_labels(f"node {layer.index}.", len(layer.delta))),
+                height=min(38 + 35 * len(layer.delta), 300),
+            )
 
     st.subheader("4. Gradients and the update")
     st.caption(f"Every weight moves against its gradient, scaled by the learning rate ({lr:g}).")
@@ -535,15 +557,16 @@ def backprop_ui(trainer) -> None:
         cols = _node_labels(f"node {layer.index}.", n_out)
         with st.expander(f"Layer {layer.index}: every number ({n_in} x {n_out} weights)"):
             tabs = st.tabs(["dL/dW", "W before", "W after", "Biases"])
-            tabs[0].dataframe(_matrix(layer.grad_W, rows, cols))
-            tabs[1].dataframe(_matrix(layer.W, rows, cols))
-            tabs[2].dataframe(_matrix(layer.W_new, rows, cols))
-            tabs[3].dataframe(
-                pd.DataFrame(
-                    {"b before": layer.b, "dL/db = δ": layer.grad_b, "b after": layer.b_new},
-                    index=cols,
+            for tab, matrix in zip(tabs, (layer.grad_W, layer.W, layer.W_new), strict=False):
+                with tab:
+                    _numbers(_matrix(matrix, rows, cols))
+            with tabs[3]:
+                _numbers(
+                    pd.DataFrame(
+                        {"b before": layer.b, "dL/db = δ": layer.grad_b, "b after": layer.b_new},
+                        index=cols,
+                    )
                 )
-            )
 
     st.button(
         "Apply this update",

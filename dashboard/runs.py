@@ -20,6 +20,7 @@ from dashboard import state, training
 RUNS = "compare.runs"
 COUNTER = "compare.counter"
 SEEDS = "compare.seeds"
+SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
 MAX_RUNS = 10
 N_SEEDS = 5
 ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED)
@@ -107,13 +108,14 @@ def remember_finished_run() -> None:
     t = state.trainer()
     if t is None or t.running or t.status not in ENDED or t.epochs_trained == 0:
         return
+    seen = st.session_state.get(SEEN)
+    if seen is not None and seen[0]() is t.net and seen[1] == t.epochs_trained:
+        return  # kept already (or kept and then forgotten on purpose)
+    st.session_state[SEEN] = (weakref.ref(t.net), t.epochs_trained)
     records = st.session_state.setdefault(RUNS, [])
-    for old in records:
-        if old["net"]() is t.net and old["metrics"]["epochs trained"] == t.epochs_trained:
-            return  # already kept
     if not any(old["net"]() is t.net for old in records):
         st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
-    name = f"run {st.session_state.get(COUNTER, 1)}"
+    name = f"run {st.session_state[COUNTER]}"
     record = make_record(name, t, state.dataset_label(), state.split_settings(), state.split())
     for old in add_record(records, record):
         state.flash(

@@ -125,11 +125,11 @@ def test_the_surface_follows_the_predict_form_sample():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
     train_fast(at, 20)
     at.switch_page("pages/4_Predict.py").run()
-    star = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"][0]
+    star = next(t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample")
     petal_width = next(n for n in at.number_input if n.key.endswith(".3"))
     petal_width.set_value(2.4)
     next(b for b in at.button if b.label == "Predict").click().run()
-    moved = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"][0]
+    moved = next(t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample")
     assert moved["x"] == star["x"] and moved["y"] == [2.4] != star["y"]
     at.switch_page(INSIDE).run()
     inside_star = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"]

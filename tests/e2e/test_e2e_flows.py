@@ -95,13 +95,13 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     assert shape_shown(app) == ("150", "4", "3")
     for source, rows, features, classes in DATASETS:
         app.select("Dataset", data.SOURCES[source])
-        assert shape_shown(app) == (rows, features, classes), source
+        app.expect(lambda: shape_shown(app), (rows, features, classes), what=source)
         assert f"{rows} rows" in app.sidebar_text()
 
     app.select("Dataset", data.SOURCES["moons"])
-    assert shape_shown(app) == ("300", "2", "2")
+    app.expect(lambda: shape_shown(app), ("300", "2", "2"), what="moons")
     app.number("Samples", 500)
-    assert shape_shown(app) == ("500", "2", "2")
+    app.expect(lambda: shape_shown(app), ("500", "2", "2"), what="500 moons")
     parts = [int(app.metric(m)) for m in ("Training rows", "Validation rows", "Test rows")]
     assert sum(parts) == 500 and min(parts) > 0
     app.tab("Scatter matrix")
@@ -118,7 +118,7 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     app.select("Target column (the class to predict)", "species")
     app.click("Use this CSV")
     assert "Loaded the uploaded CSV." in app.alerts("success")
-    assert shape_shown(app) == ("150", "4", "3")
+    app.expect(lambda: shape_shown(app), ("150", "4", "3"), what="the uploaded CSV")
     assert "CSV file flowers.csv" in app.main_text()
     app.tab("Class balance")
     (balance,) = app.traces("data.balance")

@@ -147,11 +147,34 @@ class App:
         return self
 
     def settle(self, timeout: float = 60_000) -> None:
-        """Wait for the rerun a click started (if it is still going) to finish; no exception."""
+        """Wait until the app is idle: the rerun a click started (and any rerun it triggers
+        itself) has finished; then check that no exception box is shown."""
         with contextlib.suppress(Exception):
             self.page.wait_for_selector(APP_RUNNING, timeout=700)
-        self.page.wait_for_selector(APP_READY, timeout=timeout)
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            self.page.wait_for_selector(APP_READY, timeout=timeout)
+            self.page.wait_for_timeout(250)
+            if self.page.locator(APP_READY).count() or time.monotonic() > deadline:
+                break
         self.assert_no_exception()
+
+    def expect(self, read, expected, timeout: float = 30, what: str = ""):
+        """Poll ``read()`` until it equals ``expected``; assert with the last value seen."""
+        seen = []
+
+        def check():
+            seen.append(read())
+            return seen[-1] == expected
+
+        try:
+            self.wait_until(check, timeout=timeout, what=what)
+        except AssertionError:
+            self.assert_no_exception()  # an exception box explains more than the values
+            raise AssertionError(
+                f"{what or 'value'}: expected {expected!r}, last seen {seen[-1:]}"
+            ) from None
+        return seen[-1]
 
     def assert_no_exception(self) -> None:
         boxes = self.page.locator(EXCEPTION)
@@ -274,11 +297,13 @@ class App:
         self.page.wait_for_timeout(300)
 
     def nav(self, label: str) -> None:
-        """Follow the sidebar link to a page."""
+        """Follow the sidebar link to a page ("Home" is the entry page, at "/")."""
         sidebar = self.page.locator("[data-testid='stSidebar']")
         sidebar.get_by_role("link", name=label, exact=True).first.click()
-        self.page.wait_for_selector(f"h1:has-text('{label}')", timeout=60_000)
+        path = "" if label == "Home" else "/" + label
+        self.page.wait_for_url(re.compile(rf"^{re.escape(self.base_url)}{path}/?(\?.*)?$"))
         self.settle()
+        self.page.wait_for_selector("h1", timeout=60_000)
 
     def upload(self, uploader_label: str, name: str, content: bytes, mime="text/csv") -> None:
         """Put a file into the file uploader labelled ``uploader_label``."""

@@ -1,0 +1,152 @@
+"""The Compare page: finished runs kept and compared, five seeds of one setting (AppTest)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import nn
+from dashboard import runs, training
+from tests.conftest import ROOT
+
+COMPARE = "pages/6_Compare.py"
+TRAIN = "pages/3_Train.py"
+
+
+@pytest.fixture
+def at(clear_streamlit_caches) -> AppTest:
+    """A fresh session on the Train page, pace "fastest"."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.switch_page(TRAIN).run()
+    at.radio(key="train.pace").set_value("fastest").run()
+    return at
+
+
+def finish(at, epochs: int, **numbers) -> None:
+    """Set the epochs (and other number inputs) on the Train page and train to the end."""
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.epochs").set_value(epochs).run()
+    for name, value in numbers.items():
+        at.number_input(key=f"train.{name}").set_value(value).run()
+    at.button(key="train.start").click().run()
+    while at.session_state["app.trainer"].running:
+        at.run()
+
+
+def kept(at) -> list[dict]:
+    return at.session_state[runs.RUNS]
+
+
+def test_compare_opened_first_says_what_to_do(clear_streamlit_caches):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.switch_page(COMPARE).run()
+    assert not at.exception
+    assert any("No finished runs yet" in i.value for i in at.info)
+    assert at.button(key="compare.seeds_run").label == f"Run {runs.N_SEEDS} seeds"
+    assert "Download the recipe (.zip)" in {b.proto.label for b in at.get("download_button")}
+
+
+def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
+    finish(at, 15)
+    at.button(key="train.reset").click().run()
+    finish(at, 15, learning_rate=0.6)
+    at.switch_page(COMPARE).run()
+    assert not at.exception
+    records = kept(at)
+    assert [r["name"] for r in records] == ["run 1", "run 2"]
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {t["name"] for t in fig["data"]}
+    assert {"run 1 (training)", "run 2 (training)", "run 1 (validation)"} <= names
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["run 1", "run 2"]
+    assert table.index[0] == "training.learning_rate"  # the one difference comes first
+    assert list(table.loc["training.learning_rate"]) == ["0.15", "0.6"]  # shown as text
+    assert "differ (training.learning_rate)" in " ".join(c.value for c in at.caption)
+    split = at.session_state["app.split"]
+    net = at.session_state["app.trainer"].net
+    ours = net.evaluate(split.X_test, split.y_test)["accuracy"]
+    assert table.loc["test accuracy", "run 2"] == f"{ours:.4g}"
+    assert list(table.loc["epochs trained"]) == ["15", "15"]
+    assert kept(at)[1]["metrics"]["test accuracy"] == ours
+    at.button(key="compare.forget").click().run()
+    assert kept(at) == []
+    assert any("No finished runs yet" in i.value for i in at.info)
+
+
+def test_a_continued_run_updates_its_record_instead_of_adding_one(at):
+    finish(at, 10)
+    finish(at, 14)  # raise Epochs and resume the same network
+    at.switch_page(COMPARE).run()
+    records = kept(at)
+    assert len(records) == 1
+    assert records[0]["name"] == "run 1"
+    assert records[0]["metrics"]["epochs trained"] == 14 == len(records[0]["history"])
+
+
+def test_only_the_last_runs_are_kept_and_the_dropped_one_is_announced(at):
+    at.number_input(key="train.epochs").set_value(1).run()
+    notices = []
+    for i in range(runs.MAX_RUNS + 1):
+        if i:
+            at.button(key="train.reset").click().run()
+        at.button(key="train.step").click().run()
+        assert at.session_state["app.trainer"].status == training.FINISHED
+        notices += [m.value for m in at.info if "dropped" in m.value]
+        at.run()  # shown once, not again
+        notices += [m.value for m in at.info if "dropped" in m.value]
+    assert notices == [
+        f"run 1 was dropped from the comparison: the session keeps the last {runs.MAX_RUNS} runs."
+    ]
+    at.switch_page(COMPARE).run()
+    names = [r["name"] for r in kept(at)]
+    assert len(names) == runs.MAX_RUNS
+    assert names[0] == "run 2" and names[-1] == f"run {runs.MAX_RUNS + 1}"
+    assert len(at.dataframe[0].value.columns) == runs.MAX_RUNS
+
+
+def test_five_seeds_give_mean_and_range_and_seed_zero_matches_the_train_page(at):
+    finish(at, 20)
+    single = at.session_state["app.trainer"].net
+    split = at.session_state["app.split"]
+    at.switch_page(COMPARE).run()
+    at.button(key="compare.seeds_run").click().run()
+    assert not at.exception
+    study = at.session_state[runs.SEEDS]["results"]
+    assert [r["seed"] for r in study] == [0, 1, 2, 3, 4]
+    assert all(r["epochs"] == 20 for r in study)
+    table = at.dataframe[-1].value
+    accuracies = table["test accuracy"].to_numpy()
+    assert accuracies[0] == single.evaluate(split.X_test, split.y_test)["accuracy"]
+    assert [h["train_loss"] for h in study[0]["history"]] == [r.train_loss for r in single.history]
+    shown = {m.label: float(m.value) for m in at.metric}
+    assert shown["Mean test accuracy"] == pytest.approx(accuracies.mean(), abs=5e-4)
+    assert shown["Lowest"] == pytest.approx(accuracies.min(), abs=5e-4)
+    assert shown["Highest"] == pytest.approx(accuracies.max(), abs=5e-4)
+    band = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert {"training mean", "training range", "validation mean"} <= {
+        t["name"] for t in band["data"]
+    }
+    # Another seed really is another network.
+    other = nn.Network.from_config({**single.config, "seed": 1})
+    assert not np.array_equal(other.get_weights()[0], single.get_weights()[0])
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.learning_rate").set_value(0.5).run()
+    at.switch_page(COMPARE).run()
+    assert any("earlier settings" in w.value for w in at.warning)
+
+
+def test_record_builders_without_streamlit():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    split = nn.data.split((X, y), seed=0)
+    settings = {**training.DEFAULT_SETTINGS, "epochs": 3}
+    results = runs.train_seeds(nn.presets.ARTICLE["network"], split, settings, [0, 7])
+    assert [r["epochs"] for r in results] == [3, 3]
+    spread = runs.seed_spread(results)
+    accs = [r["test_accuracy"] for r in results]
+    assert spread == {"mean": np.mean(accs), "min": min(accs), "max": max(accs), "n": 2}
+    assert runs.seed_spread([{"test_accuracy": None}])["n"] == 0
