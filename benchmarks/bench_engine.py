@@ -76,12 +76,25 @@ class Row:
 
 
 def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (or platform's guess elsewhere)."""
+    """CPU model name, family/model numbers, clock and SIMD level from /proc/cpuinfo."""
+    fields: dict[str, str] = {}
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in fields:
+                if key == "processor":
+                    break
+                continue
+            fields[key] = value.strip()
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    simd = next((f for f in ("avx512f", "avx2", "avx", "sse4_2") if f in flags), "?")
+    return (
+        f"{fields['model name']} (family {fields.get('cpu family', '?')}, model "
+        f"{fields.get('model', '?')}, {fields.get('cpu MHz', '?')} MHz, {simd.upper()})"
+    )
 
 
 def blas_info() -> str:
@@ -96,9 +109,21 @@ def blas_info() -> str:
             continue
         seen.append(
             f"{pool.get('internal_api')} {pool.get('version')} "
-            f"({pool.get('architecture', '?')} kernels, {pool.get('num_threads')} threads)"
+            f"({pool.get('architecture', '?')} kernels, threads: {pool.get('num_threads')})"
         )
     return "; ".join(seen) or "unknown"
+
+
+def blas_thread_count() -> int | None:
+    """Threads NumPy's BLAS uses right now (None when threadpoolctl is missing)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and "numpy" in pool.get("filepath", ""):
+            return pool.get("num_threads")
+    return None
 
 
 def machine_info() -> dict[str, str]:
@@ -112,6 +137,14 @@ def machine_info() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "OS": platform.platform(),
     }
+
+
+def load_1min() -> float:
+    """The 1-minute load average (0 where the OS does not report it)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
 
 
 def load() -> str:
@@ -143,7 +176,19 @@ def time_interleaved(
             elapsed = time.perf_counter() - start
             if round_ >= warmup:
                 times[name].append(elapsed)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
+
+
+def spread(times: dict[str, list[float]]) -> str:
+    """Ours' range over the repeats and the ratios of the fastest repeats: how noisy a row is."""
+    best = {name: min(ts) for name, ts in times.items()}
+    ours = times["ours"]
+    ratios = ", ".join(
+        f"{best[name] / best['ours']:.2f}x vs {name}" for name in best if name != "ours"
+    )
+    return (
+        f"ours' repeats took {min(ours):.3g}-{max(ours):.3g} s; fastest repeats compared: {ratios}"
+    )
 
 
 def sklearn_mlp(hidden: tuple[int, ...], activation: str, solver: str, **kwargs) -> MLPClassifier:
@@ -222,7 +267,7 @@ def bench_iris(epochs: int, repeats: int) -> Row:
         },
         repeats,
     )
-    per_epoch = {name: seconds / epochs for name, seconds in t.items()}
+    per_epoch = {name: statistics.median(ts) / epochs for name, ts in t.items()}
     row = Row(
         workload=f"Iris, article preset (4-5-10-3 sigmoid, SGD batch 1, {len(X)} rows)",
         metric="ms per epoch",
@@ -232,7 +277,7 @@ def bench_iris(epochs: int, repeats: int) -> Row:
         higher_is_better=False,
         target=">= 3x faster than both",
         met=None,
-        note=f"{epochs} epochs; ours also scores train+validation every epoch",
+        note=f"{epochs} epochs; ours also scores train+validation every epoch; {spread(t)}",
     )
     row.met = row.ratio(row.article) >= 3 and row.ratio(row.sklearn) >= 3
     return row
@@ -295,19 +340,19 @@ def bench_relu_adam(
     t = time_interleaved(
         {"ours": (make_ours, run_ours), "sklearn": (make_sklearn, run_sklearn)}, repeats
     )
-    rate = {who: len(X) * epochs / seconds for who, seconds in t.items()}
+    rate = {who: len(X) * epochs / statistics.median(ts) for who, ts in t.items()}
     accuracy = {
         "ours": float(np.mean(last["ours"].predict(X) == y)),
         "sklearn": float(np.mean(last["sklearn"].predict(X) == y)),
     }
-    return rate, accuracy
+    return rate, accuracy, spread(t)
 
 
 def bench_digits(epochs: int, repeats: int) -> Row:
     """digits, 64-128-64-10 ReLU, Adam, batch 32, float64 (sklearn's dtype for float64 input)."""
     digits = load_digits()
     X, y = digits.data / 16.0, digits.target
-    rate, acc = bench_relu_adam("digits", X, y, [128, 64], 32, epochs, repeats, "float64")
+    rate, acc, noise = bench_relu_adam("digits", X, y, [128, 64], 32, epochs, repeats, "float64")
     row = Row(
         workload="digits (1797 x 64), 64-128-64-10 ReLU, Adam batch 32, float64",
         metric="samples per second",
@@ -319,7 +364,7 @@ def bench_digits(epochs: int, repeats: int) -> Row:
         met=None,
         note=(
             f"{epochs} epochs, shuffled; train accuracy ours {acc['ours']:.3f}, "
-            f"sklearn {acc['sklearn']:.3f}"
+            f"sklearn {acc['sklearn']:.3f}; {noise}"
         ),
     )
     row.met = row.ratio(row.sklearn) >= 2
@@ -406,7 +451,9 @@ def bench_mnist(n: int, epochs: int, repeats: int) -> tuple[Row, Row]:
     teacher = rng.standard_normal((MNIST_SIZES[0], MNIST_SIZES[-1]), dtype=np.float32)
     y = np.argmax(X @ teacher, axis=1)
     peak_before = matmul_gflops(2048, 2048, 2048, repeats=5)
-    rate, acc = bench_relu_adam("mnist", X, y, MNIST_SIZES[1:-1], 128, epochs, repeats, "float32")
+    rate, acc, noise = bench_relu_adam(
+        "mnist", X, y, MNIST_SIZES[1:-1], 128, epochs, repeats, "float32"
+    )
     peak_after = matmul_gflops(2048, 2048, 2048, repeats=5)
     peak = max(peak_before, peak_after)
     bound = matmul_bound_gflops(MNIST_SIZES, 128, repeats=5)
@@ -423,13 +470,13 @@ def bench_mnist(n: int, epochs: int, repeats: int) -> tuple[Row, Row]:
         met=None,
         note=(
             f"{epochs} epochs, shuffled; sklearn given float32 X; train accuracy ours "
-            f"{acc['ours']:.3f}, sklearn {acc['sklearn']:.3f}"
+            f"{acc['ours']:.3f}, sklearn {acc['sklearn']:.3f}; {noise}"
         ),
     )
     throughput.met = throughput.ratio(throughput.sklearn) >= 1.5
     efficiency = Row(
         workload="MNIST-sized synthetic, same run",
-        metric=f"GFLOP/s (peak {peak:.0f})",
+        metric=f"GFLOP/s (peak {peak:.0f} with {blas_thread_count()} BLAS threads)",
         ours=achieved,
         article=None,
         sklearn=rate["sklearn"] * flops / 1e9,
@@ -551,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         repeats = args.repeats or 7
         iris_epochs, digits_epochs, mnist_n, mnist_epochs = 100, 20, 10_000, 5
-    load_start = load()
+    load_start, busy_start = load(), load_1min()
     started = time.perf_counter()
     with blas_threads(args.threads), contextlib.redirect_stdout(io.StringIO()):
         info = machine_info()
@@ -564,6 +611,13 @@ def main(argv: list[str] | None = None) -> int:
         f", {time.perf_counter() - started:.0f} s in total"
     )
     print(report(rows, info, args.markdown))
+    busy = max(busy_start, load_1min())
+    if busy > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"\nWARNING: load average {busy:.1f} on {os.cpu_count()} cores: other processes "
+            "compete for the CPU. Multi-threaded BLAS slows down badly when its threads are "
+            "descheduled; rerun on a quiet machine (or compare with --threads 1)."
+        )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from dashboard import inside, limits, runs, state
 from dashboard.text import md_escape
@@ -35,7 +36,7 @@ def runs_view(records: list[dict]) -> None:
     st.plotly_chart(fig, key="compare.curves")
     st.caption("Solid: training; dashed: validation. One colour per run.")
     table, differing = settings_rows(chosen)
-    st.dataframe(highlight_rows(table, differing))
+    st.dataframe(highlight_rows(table, differing), height=min(38 + 35 * len(table), 1000))
     st.caption(
         (
             f"Highlighted: the settings that differ ({', '.join(differing)}); then the test "
@@ -79,7 +80,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def highlight_rows(table: pd.DataFrame, rows: list[str], color: str = "#fff3b0"):
+def highlight_rows(table: pd.DataFrame, rows: list[str], color: str = "#fff3b0") -> Styler:
     """A Styler that shades ``rows`` and writes every cell as short text."""
 
     def shade(row: pd.Series) -> list[str]:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+import nn
 import nn.inspect
 from dashboard import inside, results, state, train_ui, training
 from dashboard.widgets import bind
@@ -34,20 +38,22 @@ TRUST_RESULT = "inside.trust"
 GRID_BUDGET = 2e8  # grid rows x network parameters per surface; sets the resolution
 MAX_RESOLUTION = 100
 MIN_RESOLUTION = 30
+LEGEND_BELOW = 4  # with more classes the surface's legend goes beside the plot
 MAX_ASPECT = 3.0  # equal units on both axes of a surface only while their spans are this close
 SKLEARN_UPDATES = 60_000  # at most this many scikit-learn batch updates (epochs are capped)
+T = TypeVar("T")
 MODE_LABELS = {"soft": "Soft (probabilities)", "hard": "Hard (predicted class)"}
 
 
 # ---- throttling ----
 
 
-def progress_key(net) -> tuple:
+def progress_key(net: nn.Network) -> tuple:
     """Changes whenever the weights do: the network, its epochs and the steps made by hand."""
     return (id(net), net.epochs_trained, state.manual_steps(net))
 
 
-def throttled(slot: str, what: tuple, net, running: bool, build):
+def throttled(slot: str, what: tuple, net: nn.Network, running: bool, build: Callable[[], T]) -> T:
     """``build()``, or the value built for ``slot`` less than ``REFRESH_S`` ago while training.
 
     ``what`` names what is shown (view options, dataset); a change of it rebuilds at once, as
@@ -80,7 +86,7 @@ def default_features(X, y) -> tuple[int, int]:
     return int(first), int(second)
 
 
-def resolution(net) -> int:
+def resolution(net: nn.Network) -> int:
     """Grid points per axis so that one surface costs about the same for any network size."""
     side = int(math.sqrt(GRID_BUDGET / max(net.n_params, 1)))
     return max(MIN_RESOLUTION, min(MAX_RESOLUTION, side))
@@ -134,7 +140,7 @@ def surface_options_ui(prefix: str) -> dict:
     return options
 
 
-def surface_figure(net, options: dict, sample=None):
+def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
     """The decision surface of ``net`` over the chosen features, in the data's own units.
 
     The other features are held at ``sample`` (the Predict form's values), or at the training
@@ -172,6 +178,9 @@ def surface_figure(net, options: dict, sample=None):
     span = (xs[-1] - xs[0]) / max(ys[-1] - ys[0], 1e-12)
     if not 1 / MAX_ASPECT <= span <= MAX_ASPECT:
         fig.update_yaxes(scaleanchor=False)
+    if probs.shape[2] > LEGEND_BELOW:
+        # Two legend entries per class: beside the plot, not under it, so the plot keeps its size.
+        fig.update_layout(legend={"orientation": "v", "x": 1.02, "y": 1, "font": {"size": 11}})
     return fig
 
 
@@ -194,7 +203,7 @@ def surface_caption(options: dict, sample) -> str:
     return text
 
 
-def draw_surface(trainer, options: dict, slot: str, sample=None) -> None:
+def draw_surface(trainer: training.Trainer, options: dict, slot: str, sample=None) -> None:
     """The decision surface (throttled while training) and its caption."""
     if state.dataset().X.shape[1] < 2:
         st.info("A decision surface needs at least two features; this dataset has one.")
@@ -211,7 +220,7 @@ def draw_surface(trainer, options: dict, slot: str, sample=None) -> None:
     st.caption(surface_caption(options, sample))
 
 
-def sample_surface_ui(net, x) -> None:
+def sample_surface_ui(net: nn.Network, x) -> None:
     """On the Predict page: the surface around the form's sample, which moves with the form."""
     if state.dataset().X.shape[1] < 2:
         return
@@ -224,7 +233,7 @@ def sample_surface_ui(net, x) -> None:
 # ---- living network diagram ----
 
 
-def draw_network(trainer, slot: str) -> None:
+def draw_network(trainer: training.Trainer, slot: str) -> None:
     """The network with its current weights (throttled while training)."""
     dataset = state.dataset()
     what = (st.session_state[state.DATA_VERSION],)
@@ -262,7 +271,7 @@ HEALTH_ROWS = (
 )
 
 
-def health_report(trainer) -> dict:
+def health_report(trainer: training.Trainer) -> dict:
     """``nn.inspect.training_health`` on the training rows plus the generalization gap."""
     net, s = trainer.net, trainer.settings
     report = nn.inspect.training_health(
@@ -273,6 +282,14 @@ def health_report(trainer) -> dict:
         l2=float(s["l2"]),
     )
     report["gap"] = nn.inspect.generalization_gap(net.history)
+    # Columns that are constant in the training rows (digits' blank border pixels) have a
+    # standard deviation of ~1e-16 after standardizing; they would make the spread between
+    # features look astronomically large, so the scale check leaves them out.
+    X = np.asarray(trainer.X_train, dtype=float)
+    spread = X.std(axis=0)
+    informative = spread > 1e-8 * max(float(spread.max()), 1e-300)
+    if informative.any() and not informative.all():
+        report["input_scale"] = nn.inspect.input_scale(X[:, informative])
     return report
 
 
@@ -291,14 +308,12 @@ def health_value(name: str, part: dict) -> str:
         return "–" if part.get("gap") is None else f"{part['gap']:+.3g}"
     if part["max_abs_mean"] > 1.5:
         return f"mean {part['max_abs_mean']:.3g}"
-    if part["max_std"] > 5:
-        return f"std {part['max_std']:.3g}"
-    if part["std_ratio"] > 10:
-        return f"stds {part['std_ratio']:.3g}x apart"
-    return f"std {part['max_std']:.2g}"
+    if part["std_ratio"] > 10 and part["max_std"] <= 5:
+        return f"std ratio {part['std_ratio']:.3g}"
+    return f"std {part['max_std']:.3g}"
 
 
-def health_layers(trainer, report: dict) -> pd.DataFrame:
+def health_layers(trainer: training.Trainer, report: dict) -> pd.DataFrame:
     """Per layer: activation, saturated share, dead ReLU share, gradient norm, update size."""
     config = trainer.net.config
     acts = config["activation"]
@@ -321,7 +336,7 @@ def health_layers(trainer, report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def draw_health(trainer, slot: str) -> None:
+def draw_health(trainer: training.Trainer, slot: str) -> None:
     """Five checks, each with its number and a plain-language hint, then a per-layer table."""
     if len(trainer.y_train) == 0:
         st.info("There are no training rows to check.")
@@ -377,7 +392,7 @@ def draw_live(view: str | None, trainer, options: dict, prefix: str) -> None:
         draw_health(trainer, f"{prefix}.health")
 
 
-def progress_line(trainer) -> None:
+def progress_line(trainer: training.Trainer) -> None:
     """Epoch, status and the latest losses in one progress bar."""
     last = trainer.net.history[-1] if trainer.net.history else None
     text = f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"
@@ -481,7 +496,7 @@ def _sample_table(row: int) -> pd.DataFrame:
     return frame
 
 
-def backprop_ui(trainer) -> None:
+def backprop_ui(trainer: training.Trainer) -> None:
     """Forward pass, loss, deltas, gradients and the update for one sample, with its numbers."""
     split, dataset = state.split(), state.dataset()
     n = len(split.y_train)
@@ -605,7 +620,7 @@ def sklearn_epochs(settings: dict, n_train: int) -> int:
     return max(1, min(int(settings["epochs"]), SKLEARN_UPDATES // per_epoch))
 
 
-def trust_checks(trainer, split) -> dict:
+def trust_checks(trainer: training.Trainer, split) -> dict:
     """Gradient check of the current network, and test accuracy next to scikit-learn's."""
     net, s = trainer.net, trainer.settings
     check = nn.inspect.gradient_check(net, split.X_train, split.y_train, l2=float(s["l2"]))
@@ -634,7 +649,7 @@ def trust_checks(trainer, split) -> dict:
     }
 
 
-def trust_ui(trainer) -> None:
+def trust_ui(trainer: training.Trainer) -> None:
     """One button: the gradient check and the scikit-learn comparison, then their results."""
     st.markdown(
         "Two ways to trust this lab: the **gradient check** compares the gradients "

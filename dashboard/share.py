@@ -41,6 +41,9 @@ PARAMS = (*DATA_KEYS, *SPLIT_KEYS, *ARCH_KEYS, *TRAIN_KEYS)  # every URL paramet
 MAX_PARAM_LEN = 200  # longer URL values are refused, not parsed
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 NO_HIDDEN = "none"
+# The Train page's momentum slider stops here (training.check_settings allows up to 0.999);
+# a larger value from a link would make the slider raise.
+MAX_MOMENTUM = 0.99
 
 
 @dataclass
@@ -262,6 +265,9 @@ def decode_model(
             params, name, key, bool(defaults.train[TRAIN_KEYS[name]]), messages
         )
     train, more = training.check_settings(raw, n_train, has_validation)
+    if train["momentum"] > MAX_MOMENTUM:
+        more.append(f"Momentum is limited to {MAX_MOMENTUM:g} here; using {MAX_MOMENTUM:g}.")
+        train["momentum"] = MAX_MOMENTUM
     return arch, train, messages + more
 
 

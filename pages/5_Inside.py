@@ -6,7 +6,7 @@ from dashboard import inside_ui, page, state, train_ui
 
 page.setup("Inside")
 
-st.title("Inside the network")
+st.title("Inside")
 trainer = state.ensure_trainer()
 st.caption(
     "Network " + " → ".join(map(str, trainer.net.config["layers"])) + ". The first three views "

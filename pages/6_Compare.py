@@ -6,7 +6,7 @@ from dashboard import compare_ui, page, runs, share_ui, state
 
 page.setup("Compare")
 
-st.title("Compare runs")
+st.title("Compare")
 st.caption(
     "Change one thing, train again, and see what it did: every finished run of this session is "
     "kept here with its settings and test results."

@@ -63,13 +63,13 @@ def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
     table = at.dataframe[0].value
     assert list(table.columns) == ["run 1", "run 2"]
     assert table.index[0] == "training.learning_rate"  # the one difference comes first
-    assert list(table.loc["training.learning_rate"]) == ["0.15", "0.6"]  # shown as text
+    assert [float(v) for v in table.loc["training.learning_rate"]] == [0.15, 0.6]
     assert "differ (training.learning_rate)" in " ".join(c.value for c in at.caption)
     split = at.session_state["app.split"]
     net = at.session_state["app.trainer"].net
     ours = net.evaluate(split.X_test, split.y_test)["accuracy"]
-    assert table.loc["test accuracy", "run 2"] == f"{ours:.4g}"
-    assert list(table.loc["epochs trained"]) == ["15", "15"]
+    assert float(table.loc["test accuracy", "run 2"]) == ours
+    assert [int(v) for v in table.loc["epochs trained"]] == [15, 15]
     assert kept(at)[1]["metrics"]["test accuracy"] == ours
     at.button(key="compare.forget").click().run()
     assert kept(at) == []
@@ -150,3 +150,29 @@ def test_record_builders_without_streamlit():
     accs = [r["test_accuracy"] for r in results]
     assert spread == {"mean": np.mean(accs), "min": min(accs), "max": max(accs), "n": 2}
     assert runs.seed_spread([{"test_accuracy": None}])["n"] == 0
+
+
+def test_settings_rows_put_differences_first_and_shade_them():
+    from dashboard import compare_ui
+
+    def record(name, lr, acc):
+        return {
+            "name": name,
+            "settings": {"training": {"learning_rate": lr, "shuffle": False, "momentum": None}},
+            "metrics": {"test accuracy": acc},
+        }
+
+    rows, differing = compare_ui.settings_rows([record("a", 0.1, 0.9), record("b", 0.2, 0.8)])
+    assert differing == ["training.learning_rate"]
+    assert list(rows.index) == [
+        "training.learning_rate",
+        "test accuracy",
+        "training.shuffle",
+        "training.momentum",
+    ]
+    html = compare_ui.highlight_rows(rows, differing).to_html()
+    style = html.split("</style>")[0]
+    assert "background-color: #fff3b0" in style
+    assert "row0_col0" in style and "row0_col1" in style  # both cells of the differing row
+    assert "row1_" not in style and "row2_" not in style
+    assert ">no<" in html and ">–<" in html and ">0.9<" in html

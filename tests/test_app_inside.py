@@ -290,3 +290,39 @@ def test_live_network_and_health_follow_training_on_the_inside_page(monkeypatch)
     epochs = trainer(at).epochs_trained
     at.run()
     assert trainer(at).epochs_trained > epochs  # the Inside page trains while it is open
+
+
+def test_surfaces_of_features_in_very_different_units_fill_the_plot():
+    at = open_with({"data": "wine"})
+    names = [str(f) for f in at.session_state["app.dataset"].feature_names]
+    picker(at, "x").set_value(names.index("proline")).run()
+    picker(at, "y").set_value(names.index("hue")).run()
+    fig = charts(at, '"surface"')[0]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "proline"
+    assert fig["layout"]["yaxis"]["scaleanchor"] is False  # not a 1,000:1 sliver
+    iris = charts(open_with({}), '"surface"')[0]
+    assert "scaleanchor" not in iris["layout"]["yaxis"]  # comparable units keep their shape
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    ["iris", "wine", "breast_cancer", "digits", "moons", "circles", "xor", "spiral", "blobs"],
+)
+def test_every_view_works_on_every_bundled_and_generated_dataset(dataset):
+    at = open_with({"data": dataset, "standardize": "1", "epochs": "2"})
+    at.button(key="train.step").click().run()
+    for view in inside_ui.VIEWS:
+        at.query_params["inside.view"] = view
+        at.run()
+        assert not at.exception, (dataset, view)
+        assert not at.error, (dataset, view)
+    assert trainer(at).epochs_trained == 1
+
+
+def test_constant_columns_do_not_make_standardized_inputs_look_unscaled():
+    # Digits has blank border pixels: constant in training, std ~1e-16 once standardized.
+    at = open_with({"inside.view": inside_ui.HEALTH, "data": "digits", "standardize": "1"})
+    assert not at.exception
+    assert any("similar, moderate scale" in s.value for s in at.success)
+    raw = open_with({"inside.view": inside_ui.HEALTH, "data": "digits"})
+    assert any("not on a common scale" in w.value for w in raw.warning)

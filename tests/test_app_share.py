@@ -109,6 +109,7 @@ def test_synthetic_defaults_stay_out_of_the_link():
         ({"act": "relu,tanh,relu"}, ("arch", "activations"), ["sigmoid"] * 2, "one activation"),
         ({"out": "linear", "loss": "cross_entropy"}, ("arch", "loss"), "squared_error", "default"),
         ({"seed": "-4"}, ("arch", "seed"), 0, "at least 0"),
+        ({"momentum": "0.995"}, ("train", "momentum"), 0.99, "limited to 0.99"),
         ({"lr": "1" * 500}, ("train", "learning_rate"), 0.15, "too long"),
     ],
 )
@@ -150,6 +151,15 @@ def test_a_link_recreates_the_experiment_on_the_page_it_opens():
     at.switch_page("pages/2_Architecture.py").run()
     assert at.number_input(key="arch.w.nodes.1").value == 8
     assert at.selectbox(key="arch.w.act.0").value == "relu"
+
+
+def test_a_link_value_the_checks_allow_never_breaks_a_widget():
+    at = open_with({"opt": "momentum", "momentum": "0.995", "noise": "0.33", "data": "moons"})
+    assert not at.exception
+    assert at.slider(key="train.momentum").value == 0.99
+    at.switch_page("pages/1_Data.py").run()
+    assert not at.exception
+    assert at.slider(key="data.noise").value == 0.33
 
 
 def test_bad_link_values_are_refused_escaped_and_the_page_still_works():

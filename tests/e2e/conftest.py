@@ -102,9 +102,10 @@ def browser(browser_available):
 
 
 @pytest.fixture
-def new_app(browser, streamlit_server):
+def new_app(request, browser, streamlit_server):
     """``new_app(path="/")``: a page opened in a fresh browser context (a new visitor)."""
     contexts, apps = [], []
+    request.node.e2e_apps = apps  # for the failure report
 
     def open_app(path: str = "/") -> App:
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
@@ -147,12 +148,25 @@ def screenshot(request):
     return take
 
 
+FAILURE_DIR = Path(os.environ.get("E2E_FAILURE_DIR", "/tmp/e2e-failures"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Add the server's log to the report of a failed browser test."""
+    """A failed browser test: the server's log in the report, and screenshots of its tabs."""
     report = yield
-    if report.failed and "streamlit_server" in getattr(item, "fixturenames", ()):
-        server = item.funcargs.get("streamlit_server") if hasattr(item, "funcargs") else None
-        if server is not None:
-            report.sections.append(("streamlit server log (tail)", log_tail(server.log_path)))
+    if not report.failed or "streamlit_server" not in getattr(item, "fixturenames", ()):
+        return report
+    server = getattr(item, "funcargs", {}).get("streamlit_server")
+    if server is not None:
+        report.sections.append(("streamlit server log (tail)", log_tail(server.log_path)))
+    shots = []
+    for i, app in enumerate(getattr(item, "e2e_apps", [])):
+        path = FAILURE_DIR / f"{item.name}-{report.when}-{i}.png"
+        with contextlib.suppress(Exception):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            app.page.screenshot(path=str(path), full_page=True)
+            shots.append(f"{path} ({app.page.url})")
+    if shots:
+        report.sections.append(("screenshots of the open tabs", "\n".join(shots)))
     return report

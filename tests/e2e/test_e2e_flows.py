@@ -96,7 +96,7 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     for source, rows, features, classes in DATASETS:
         app.select("Dataset", data.SOURCES[source])
         app.expect(lambda: shape_shown(app), (rows, features, classes), what=source)
-        assert f"{rows} rows" in app.sidebar_text()
+        assert f"{rows.replace(',', '')} rows" in app.sidebar_text()
 
     app.select("Dataset", data.SOURCES["moons"])
     app.expect(lambda: shape_shown(app), ("300", "2", "2"), what="moons")
@@ -110,7 +110,6 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     assert all(t["type"] == "splom" for t in splom)
     assert sum(t["n_points"] for t in splom) == 500
     assert splom[0]["dimensions"] == ["x1", "x2"]
-    screenshot(app, "data")
 
     app.select("Dataset", data.SOURCES[data.CSV])
     app.upload("CSV file", "flowers.csv", iris_csv_target_first())
@@ -124,6 +123,20 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     (balance,) = app.traces("data.balance")
     assert sorted(map(str, balance["x"])) == ["setosa", "versicolor", "virginica"]
     assert list(balance["y"]) == [50, 50, 50]
+
+
+@pytest.mark.parametrize("source", ["iris", "moons"])
+def test_the_scatter_matrix_is_drawn_on_screen(new_app, screenshot, source):
+    """Not only the chart's data: the picture itself (a 2-D set has a single pair to show)."""
+    app = new_app("/Data")
+    if source != "iris":
+        app.select("Dataset", data.SOURCES[source])
+        app.expect(lambda: app.metric("Features"), "2", what=source)
+    app.tab("Scatter matrix")
+    assert len(app.traces("data.splom")) >= 2
+    assert app.colored_pixels("data.splom") > 200, f"the {source} scatter matrix is blank"
+    if source == "iris":
+        screenshot(app, "data")
 
 
 def test_architecture_edits_follow_in_diagram_and_count(new_app, screenshot):
@@ -171,10 +184,15 @@ def history_from_download(app) -> pd.DataFrame:
 
 
 def test_train_start_pause_step_learning_rate_resume_reset(new_app):
-    app = new_app("/Train")
+    # Breast cancer (434 training rows, one update per row) is slow enough that a run of 2000
+    # epochs lasts about a minute: time to see the counter move and stop.
+    app = new_app("/Data")
+    app.select("Dataset", data.SOURCES["breast_cancer"])
+    app.expect(lambda: app.metric("Rows"), "569", what="breast cancer")
+    app.nav("Train")
     assert app.epoch() == (0, 100)
     app.number("Epochs", 2000)
-    assert app.epoch() == (0, 2000)
+    app.expect(app.epoch, (0, 2000), what="the epoch counter")
 
     app.click("Start")
     seen = []
@@ -186,7 +204,7 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.wait_until(rose_three_times, timeout=60, what="the epoch counter to rise")
     assert seen == sorted(seen), f"the counter went down: {seen}"
 
-    app.click("Pause")
+    app.pause_training()
     paused = app.epoch()[0]
     assert 0 < paused < 2000
     assert app.button("Resume").is_enabled()
@@ -202,8 +220,11 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.number("Learning rate", 0.05)
     app.click("Resume")
     app.wait_until(lambda: app.epoch()[0] > paused + 20, timeout=60, what="training to resume")
-    app.click("Pause")
+    app.pause_training()
     total = app.epoch()[0]
+    # what the page says agrees: the counter, the progress bar and the sidebar
+    assert f"paused: epoch {total} of 2000" in app.main_text()
+    assert f"paused, epoch {total} of 2000" in app.sidebar_text()
     history = history_from_download(app)
     assert len(history) == total
     assert list(history["epoch"]) == list(range(1, total + 1))

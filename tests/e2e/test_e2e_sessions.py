@@ -25,7 +25,7 @@ FIRST_VISIT = {
 
 
 @pytest.mark.parametrize("target", PAGES, ids=[p.label for p in PAGES])
-def test_each_page_opened_first_by_url(new_app, target):
+def test_each_page_opened_first_by_url(new_app, screenshot, target):
     app = new_app(page_url_path(target.path))
     expected_heading = "Neural network lab" if target.label == "Home" else target.label
     assert app.heading() == expected_heading
@@ -36,6 +36,8 @@ def test_each_page_opened_first_by_url(new_app, target):
         assert any(link.endswith(p.label) for link in links), (p.label, links)
     assert "Training: not started" in app.sidebar_text()
     app.assert_no_exception()
+    if target.label not in ("Home", "Data", "Architecture", "Train", "Predict"):
+        screenshot(app, target.label.lower())  # the flows take the others at a better moment
 
 
 def caption_network(app) -> str:
@@ -51,42 +53,46 @@ def history_rows(app) -> pd.DataFrame:
 
 
 def test_two_visitors_train_different_networks_on_different_data(new_app):
-    wine = new_app("/Data")
-    moons = new_app("/Data")
-    wine.select("Dataset", data.SOURCES["wine"])
-    moons.select("Dataset", data.SOURCES["moons"])
-    moons.nav("Architecture")
-    moons.click("Add hidden layer")
-    for visitor in (wine, moons):
+    # two slow-enough sets (one update per row): both runs last long enough to pause them
+    cancer = new_app("/Data")
+    digits = new_app("/Data")
+    cancer.select("Dataset", data.SOURCES["breast_cancer"])
+    digits.select("Dataset", data.SOURCES["digits"])
+    cancer.expect(lambda: cancer.metric("Rows"), "569", what="breast cancer")
+    digits.expect(lambda: digits.metric("Rows"), "1,797", what="digits")
+    digits.nav("Architecture")
+    digits.click("Add hidden layer")
+    for visitor in (cancer, digits):
         visitor.nav("Train")
         visitor.number("Epochs", 2000)
-    assert caption_network(wine) == "13 → 5 → 10 → 3"
-    assert caption_network(moons) == "2 → 5 → 10 → 10 → 2"
+    assert caption_network(cancer) == "30 → 5 → 10 → 2"
+    assert caption_network(digits) == "64 → 5 → 10 → 10 → 10"
 
-    wine.click("Start")
-    moons.click("Start")
+    cancer.click("Start")
+    digits.click("Start")
 
     def both_moving() -> bool:
-        return wine.epoch()[0] >= 5 and moons.epoch()[0] >= 5
+        return cancer.epoch()[0] >= 3 and digits.epoch()[0] >= 3
 
-    wine.wait_until(both_moving, timeout=60, what="both visitors to train")
-    wine.click("Pause")
-    wine_paused = wine.epoch()[0]
-    moons_before = moons.epoch()[0]
+    cancer.wait_until(both_moving, timeout=60, what="both visitors to train")
+    cancer.pause_training()
+    cancer_paused = cancer.epoch()[0]
+    digits_before = digits.epoch()[0]
     # the other visitor keeps training while this one is paused
-    moons.wait_until(lambda: moons.epoch()[0] > moons_before + 5, timeout=60, what="moons")
-    wine.settle()
-    assert wine.epoch()[0] == wine_paused
-    moons.click("Pause")
-    moons_paused = moons.epoch()[0]
+    digits.wait_until(lambda: digits.epoch()[0] > digits_before + 3, timeout=60, what="digits")
+    cancer.settle()
+    assert cancer.epoch()[0] == cancer_paused
+    digits.pause_training()
+    digits_paused = digits.epoch()[0]
+    assert 0 < cancer_paused < 2000 and 0 < digits_paused < 2000
 
     # each sees only its own data, network and history
-    assert "Wine: 178 rows" in wine.sidebar_text()
-    assert "Moons: 300 rows" in moons.sidebar_text()
-    assert "13 → 5 → 10 → 3" in wine.sidebar_text()
-    assert "2 → 5 → 10 → 10 → 2" in moons.sidebar_text()
-    assert len(history_rows(wine)) == wine_paused
-    assert len(history_rows(moons)) == moons_paused
+    assert "Breast cancer: 569 rows" in cancer.sidebar_text()
+    assert "Digits: 1797 rows" in digits.sidebar_text()
+    assert "30 → 5 → 10 → 2" in cancer.sidebar_text()
+    assert "64 → 5 → 10 → 10 → 10" in digits.sidebar_text()
+    assert len(history_rows(cancer)) == cancer_paused
+    assert len(history_rows(digits)) == digits_paused
     # a third visitor starts from scratch
     fresh = new_app("/Train")
     assert fresh.epoch() == (0, 100)

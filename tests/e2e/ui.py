@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import os
 import re
 import signal
@@ -18,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")  # another path: E2E_CHROMIUM
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,8 +29,8 @@ CHROMIUM_ARGS = [
 ]
 INSTALL_HINT = (
     f"Chromium is not installed at {CHROMIUM}: the browser tests need it. Install it with "
-    "`apt-get install chromium` (Debian/Ubuntu; never `playwright install`), and the Python "
-    "package with `pip install playwright`."
+    "`apt-get install chromium` (Debian/Ubuntu; never `playwright install`) and the Python "
+    "package with `pip install playwright`, or point E2E_CHROMIUM at a Chromium binary."
 )
 VIEWPORT = {"width": 1400, "height": 1000}
 APP_READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -148,14 +149,17 @@ class App:
 
     def settle(self, timeout: float = 60_000) -> None:
         """Wait until the app is idle: the rerun a click started (and any rerun it triggers
-        itself) has finished; then check that no exception box is shown."""
+        itself) has finished; then check that no exception box is shown.
+
+        While a training run redraws the page several times a second the app is never idle
+        for long: after a few short idle moments this returns anyway.
+        """
         with contextlib.suppress(Exception):
             self.page.wait_for_selector(APP_RUNNING, timeout=700)
-        deadline = time.monotonic() + timeout / 1000
-        while True:
+        for _ in range(6):
             self.page.wait_for_selector(APP_READY, timeout=timeout)
             self.page.wait_for_timeout(250)
-            if self.page.locator(APP_READY).count() or time.monotonic() > deadline:
+            if self.page.locator(APP_READY).count():
                 break
         self.assert_no_exception()
 
@@ -218,7 +222,7 @@ class App:
     def traces(self, key: str) -> list[dict]:
         """The traces plotly drew for the chart with widget key ``key`` (arrays as lists)."""
         selector = f".st-key-{chart_class(key)} .js-plotly-plot"
-        self.page.wait_for_selector(selector, timeout=30_000)
+        self.page.wait_for_selector(selector, state="attached", timeout=30_000)
         raw = self.page.locator(selector).last.evaluate(
             """el => (el._fullData || el.data || []).map(t => {
                 const out = {};
@@ -266,6 +270,14 @@ class App:
     def click(self, name: str) -> None:
         """Click the button labelled ``name`` and wait for the rerun."""
         self.button(name).click()
+        self.settle()
+
+    def pause_training(self) -> None:
+        """Press Pause on the Train page and wait until the run has stopped (Pause disabled)."""
+        self.button("Pause").click()
+        self.wait_until(
+            lambda: not self.button("Pause").is_enabled(), timeout=30, what="Pause to take"
+        )
         self.settle()
 
     def button(self, name: str):
@@ -323,10 +335,35 @@ class App:
         path = download.path()
         return download.suggested_filename, Path(path).read_bytes()
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, max_height: int = 3000) -> None:
+        """The whole page: Streamlit scrolls inside its main block, so the viewport is made as
+        tall as the content for the picture, then set back."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.wait_for_timeout(800)  # let plotly finish drawing
-        self.page.screenshot(path=str(path), full_page=True)
+        size = self.page.viewport_size or VIEWPORT
+        height = self.page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll("
+            "'[data-testid=stMain], [data-testid=stMainBlockContainer]')]"
+            ".map(e => e.scrollHeight), 0)"
+        )
+        tall = {"width": size["width"], "height": int(min(max(height, size["height"]), max_height))}
+        self.page.set_viewport_size(tall)
+        try:
+            self.page.wait_for_timeout(1200)  # let plotly redraw at the new size
+            self.page.screenshot(path=str(path))
+        finally:
+            self.page.set_viewport_size(size)
+
+    def colored_pixels(self, key: str) -> int:
+        """How many clearly coloured pixels the chart ``key`` shows on screen (0: blank)."""
+        from PIL import Image
+
+        element = self.page.locator(f".st-key-{chart_class(key)}").last
+        element.scroll_into_view_if_needed()
+        self.page.wait_for_timeout(1000)  # WebGL charts draw after they come into view
+        import numpy as np
+
+        rgb = np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("RGB"), dtype=int)
+        return int(((rgb.max(axis=2) - rgb.min(axis=2)) > 60).sum())
 
     # -- hostile-input checks --
 
