@@ -137,7 +137,7 @@ OUTPUT = {"sigmoid": Sigmoid, "softmax": Softmax, "linear": Linear}
 def get(name: str, output: bool = False) -> Activation:
     """Return a fresh activation layer by name; ``ValueError`` for an unknown name."""
     table = OUTPUT if output else HIDDEN
-    if name not in table:
+    if not isinstance(name, str) or name not in table:
         kind = "output activation" if output else "activation"
         raise ValueError(f"unknown {kind} {name!r}; choose one of {', '.join(table)}")
     return table[name]()

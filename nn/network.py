@@ -67,6 +67,8 @@ def normalize_config(config: dict) -> dict:
         sizes.append(int(n))
     n_hidden = len(sizes) - 2
     act = config.get("activation", "sigmoid")
+    if not isinstance(act, (str, list, tuple)):
+        raise ValueError(f"'activation' must be a name or a list of names, got {act!r}")
     acts = [act] * n_hidden if isinstance(act, str) else list(act)
     if len(acts) != n_hidden:
         raise ValueError(
@@ -78,14 +80,14 @@ def normalize_config(config: dict) -> dict:
     out = config.get("output_activation", "sigmoid")
     activations.get(out, output=True)
     loss = config.get("loss", "squared_error")
-    if loss not in losses.LOSSES:
+    if not isinstance(loss, str) or loss not in losses.LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses.LOSSES)}")
     if loss == "cross_entropy" and out == "linear":
         raise ValueError("cross_entropy needs a sigmoid or softmax output, not linear")
     if out == "softmax" and sizes[-1] < 2:
         raise ValueError("a softmax output needs at least 2 output nodes")
     init = config.get("init", "uniform")
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
     seed = config.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -93,7 +95,7 @@ def normalize_config(config: dict) -> dict:
     dtype = config.get("dtype", "float64")
     if dtype in (np.float64, np.float32):
         dtype = np.dtype(dtype).name
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     return {
         "layers": sizes,
@@ -612,44 +614,94 @@ class Network:
 
     @classmethod
     def load(cls, file) -> Network:
-        """Read a network written by ``save``; ``ValueError`` for anything else; never unpickles."""
+        """Read a network written by ``save``; ``ValueError`` for anything else; never unpickles.
+
+        The metadata is read first, and the weights only when the archive's declared sizes match
+        the layer sizes it names, so a small file cannot inflate into a large allocation.
+        """
         try:
             if isinstance(file, (bytes, bytearray)):
                 file = io.BytesIO(file)
-            with np.load(file, allow_pickle=False) as data:
-                if not hasattr(data, "files"):
-                    raise ValueError("not an .npz archive")
-                arrays = {k: data[k] for k in data.files}
-            if not all(isinstance(a, np.ndarray) for a in arrays.values()):
-                raise ValueError("it holds members that are not arrays")
+            with zipfile.ZipFile(file) as archive:
+                meta = _read_meta(archive)
+                config = normalize_config(meta.get("config"))
+                arrays = _read_weights(archive, config)
         except ValueError as exc:
             raise ValueError(f"not a model file saved by this app ({exc})") from None
-        except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as exc:
+        except Exception as exc:  # a broken archive can fail in many ways; none may escape
             raise ValueError(f"not a readable model file ({type(exc).__name__}: {exc})") from None
-        meta_arr = arrays.pop("meta", None)
-        if meta_arr is None or meta_arr.dtype.kind != "U" or meta_arr.shape != ():
-            raise ValueError("not a model file saved by this app (no metadata)")
-        try:
-            meta = json.loads(str(meta_arr))
-        except json.JSONDecodeError:
-            raise ValueError("the model file's metadata is not valid JSON") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"not a model file saved by this app (format is not {FORMAT})")
-        config = normalize_config(meta.get("config"))
-        if count_params(config["layers"]) != sum(a.size for a in arrays.values()):
-            raise ValueError("the model file's weights do not match its layer sizes")
         net = cls(config)
-        n = 2 * len(net.layers)
-        if set(arrays) != {f"w{i}" for i in range(n)}:
-            raise ValueError(f"the model file should hold {n} weight arrays for its config")
-        net.set_weights([arrays[f"w{i}"] for i in range(n)])
-        history = meta.get("history", [])
-        try:
-            net.history = [EpochRecord(**r) for r in history]
-        except TypeError:
-            raise ValueError("the model file's training history is malformed") from None
+        net.set_weights(arrays)
+        net.history = _history_from(meta.get("history", []))
         metadata = meta.get("metadata", {})
         if not isinstance(metadata, dict):
             raise ValueError("the model file's metadata is malformed")
         net.metadata = metadata
         return net
+
+
+# ---- reading model files ----
+
+MAX_META_BYTES = 64 * 1024 * 1024  # the JSON config and history, stored as UTF-32
+NPY_HEADER_MAX = 4096  # bytes an .npy header may take besides the array data
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, max_bytes: int) -> np.ndarray:
+    info = archive.getinfo(name)
+    if info.file_size > max_bytes:
+        raise ValueError(f"{name} declares {info.file_size} bytes, more than its content needs")
+    with archive.open(info) as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
+
+
+def _read_meta(archive: zipfile.ZipFile) -> dict:
+    if "meta.npy" not in archive.namelist():
+        raise ValueError("no metadata")
+    meta_arr = _read_member(archive, "meta.npy", MAX_META_BYTES)
+    if meta_arr.dtype.kind != "U" or meta_arr.shape != ():
+        raise ValueError("no metadata")
+    try:
+        meta = json.loads(str(meta_arr))
+    except json.JSONDecodeError:
+        raise ValueError("its metadata is not valid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"the format is not {FORMAT}")
+    return meta
+
+
+def _read_weights(archive: zipfile.ZipFile, config: dict) -> list[np.ndarray]:
+    sizes = config["layers"]
+    n = 2 * (len(sizes) - 1)
+    names = sorted(archive.namelist())
+    expected = sorted([f"w{i}.npy" for i in range(n)] + ["meta.npy"])
+    if names != expected:
+        raise ValueError(f"it should hold {n} weight arrays and the metadata for its config")
+    shapes = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        shapes += [(n_in, n_out), (n_out,)]
+    # Shapes and values are checked by ``set_weights``, which names the layer.
+    arrays = [
+        _read_member(archive, f"w{i}.npy", math.prod(shape) * 8 + NPY_HEADER_MAX)
+        for i, shape in enumerate(shapes)
+    ]
+    if sum(a.size for a in arrays) != count_params(sizes):
+        raise ValueError("the weights do not match its layer sizes")
+    return arrays
+
+
+def _history_from(records) -> list[EpochRecord]:
+    fields = EpochRecord.__dataclass_fields__
+    optional = {"val_loss", "val_accuracy"}
+    if not isinstance(records, list):
+        raise ValueError("the model file's training history is malformed")
+    history = []
+    for r in records:
+        if not isinstance(r, dict) or set(r) != set(fields):
+            raise ValueError("the model file's training history is malformed")
+        for key, value in r.items():
+            if value is None and key in optional:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"the model file's training history has a bad {key!r}")
+        history.append(EpochRecord(**r))
+    return history
