@@ -604,7 +604,9 @@ def input_scale(X) -> dict:
     """How far the inputs are from standardized (mean 0, standard deviation 1), with a hint."""
     X = np.asarray(X, dtype=np.float64)
     means, stds = X.mean(axis=0), X.std(axis=0)
-    positive = stds[stds > 0]
+    # A constant column's std comes out as rounding noise (~1e-16 x its mean), not 0.
+    constant = stds <= 1e-12 * np.maximum(np.abs(means), 1.0)
+    positive = stds[~constant]
     ratio = float(positive.max() / positive.min()) if positive.size else 1.0
     max_mean = float(np.abs(means).max())
     max_std = float(stds.max())

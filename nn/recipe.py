@@ -145,7 +145,9 @@ def reproducibility_notes(settings: dict, history) -> list[str]:
             "The learning rate changed during the run; the recipe trains with "
             f"{training['learning_rate']:g} throughout."
         )
-    if records and len(records) != training["epochs"]:
+    # An early-stopped run ends before its epochs; the recipe stops at the same point.
+    stops_early = training["early_stopping"] and len(records) < training["epochs"]
+    if records and len(records) != training["epochs"] and not stops_early:
         notes.append(
             f"The run has {len(records)} epochs but the recipe trains {training['epochs']}."
         )

@@ -406,6 +406,10 @@ def test_input_scale(iris):
     assert raw["std_ratio"] == pytest.approx(X.std(axis=0).max() / X.std(axis=0).min())
     scaled = ins.input_scale(standardized(X))
     assert scaled["status"] == "ok" and scaled["std_ratio"] == pytest.approx(1.0)
+    # A constant column (whose std is rounding noise, not 0) does not count as a tiny scale.
+    with_constant = np.column_stack([standardized(X), np.full(len(X), 0.1)])
+    assert np.std(with_constant[:, -1]) > 0
+    assert ins.input_scale(with_constant)["std_ratio"] == pytest.approx(1.0)
     health = ins.training_health(make_net([4, 3]), X, y)
     assert health["input_scale"]["status"] == "warning"
     assert set(health) == {"saturation", "dead_relu", "gradient_norms", "input_scale"}

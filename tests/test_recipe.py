@@ -305,3 +305,5 @@ def test_reproducibility_notes():
     notes = recipe.reproducibility_notes(settings, changed)
     assert len(notes) == 1 and "learning rate changed" in notes[0]
     assert "2 epochs" in recipe.reproducibility_notes(settings, same[:2])[0]
+    settings["training"]["early_stopping"] = True  # an early stop is repeated by the recipe
+    assert recipe.reproducibility_notes(settings, same[:2]) == []
