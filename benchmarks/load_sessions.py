@@ -6,20 +6,27 @@ For each N, every visitor presses **Reproduce the article** on the Home page, an
 - how long the article's 100 epochs take to finish at the app's default pace ("watch": the run is
   spread over ~40 redraws so the curves visibly grow), the slowest of the N visitors;
 - the training throughput of each visitor at the "Fastest" pace with Epochs raised to 2000,
-  read from the page's epoch counter over a fixed window (epochs per second, per session);
-- the server's memory: resident now and its peak (VmHWM) so far, from /proc (or psutil).
+  read from the page's epoch counter over a fixed window (epochs per second, per session). The
+  window opens only once every session's counter has moved (so all of them really train), and
+  the table says how many sessions were training at the Fastest pace;
+- the CPU used meanwhile by the server and by Chromium (both share this machine's cores), the
+  1-minute load average at the start and end of the window (other work on the machine skews
+  everything), and the server's memory: resident now and its peak (VmHWM), from /proc.
 
-Prints a markdown table and writes it to benchmarks/LOAD.md. Bounded in time: every wait has
-a deadline (about 3 minutes in all on 2 cores). Needs Chromium at /usr/bin/chromium and the
-pip package playwright, like the browser tests.
+``--post-script-gc off`` starts the server with Streamlit's ``runner.postScriptGC`` off (by
+default Streamlit runs a full ``gc.collect()`` after every script run, fragment runs included,
+which holds the GIL for ~0.1 s per training tick). The result goes into benchmarks/LOAD.md
+between markers named after that setting, leaving the rest of the file alone. Every wait has a
+deadline. Needs Chromium at /usr/bin/chromium and the pip package playwright, like the browser
+tests.
 
-    python benchmarks/load_sessions.py [--sessions 1,2,4,8] [--window 8] [--output FILE]
+    python benchmarks/load_sessions.py [--sessions 1,2,4,8] [--window 8] [--repeats 1]
+        [--post-script-gc config|on|off] [--output FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import math
 import os
@@ -46,6 +53,7 @@ from tests.e2e.ui import (  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "LOAD.md"
 TARGET = 2000  # epochs of the throughput run (the demo's limit)
+GC_ENV = "STREAMLIT_RUNNER_POST_SCRIPT_GC"  # Streamlit reads any option from STREAMLIT_<OPTION>
 
 
 def rate(samples: list[tuple[float, int]]) -> float:
@@ -155,23 +163,37 @@ def run_round(
             app.page.get_by_text("Fastest", exact=True).click()
             app.settle()
             app.number("Epochs", TARGET)
+        before = [read_epoch(app) for app in apps]
         for app in apps:
             app.button("Resume").click()
-        time.sleep(1.0)  # let every session get going
+        # the window opens once every session really trains at the Fastest pace: its counter
+        # has moved past where the article run left it
+        moving = [False] * n
+        wait_until = time.monotonic() + 60
+        while not all(moving) and time.monotonic() < wait_until:
+            for i, app in enumerate(apps):
+                if not moving[i]:
+                    moving[i] = (read_epoch(app) or 0) > (before[i] or 0)
+            apps[0].page.wait_for_timeout(200)
+        fastest = sum(_fastest_checked(app) for app in apps)
         samples: list[list[tuple[float, int]]] = [[] for _ in apps]
         server = _tree(server_pid)
         client = [p for p in _tree(os.getpid()) if p not in server and p != os.getpid()]
+        load_start = os.getloadavg()[0]
         cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
         end = time.monotonic() + window
         while time.monotonic() < end:
             for i, app in enumerate(apps):
-                with contextlib.suppress(Exception):  # the counter is redrawn as we read it
-                    samples[i].append((time.monotonic(), app.epoch()[0]))
+                t0 = time.monotonic()
+                epoch = read_epoch(app)
+                if epoch is not None:  # stamped in the middle of the read, which takes a while
+                    samples[i].append(((t0 + time.monotonic()) / 2, epoch))
             time.sleep(0.25)
         rates = [rate(s) for s in samples]
         elapsed = time.monotonic() - cpu0[2]
         server_cpu = 100 * (cpu_seconds(server) - cpu0[0]) / elapsed
         browser_cpu = 100 * (cpu_seconds(client) - cpu0[1]) / elapsed
+        load_end = os.getloadavg()[0]
         errors = sum(app.page.locator("[data-testid='stException']").count() for app in apps)
         done = [t for t in finish_times if t is not None]
         return {
@@ -182,20 +204,38 @@ def run_round(
             "server_cpu": server_cpu,
             "browser_cpu": browser_cpu,
             "errors": errors,
+            "running": sum(moving),
+            "fastest": fastest,
+            "load": (load_start, load_end),
         }
     finally:
         for context in contexts:
             context.close()
 
 
+def read_epoch(app) -> int | None:
+    """The session's epoch counter, or None when it is being redrawn as we read it."""
+    try:
+        return app.epoch()[0]
+    except Exception:
+        return None
+
+
+def _fastest_checked(app) -> bool:
+    try:
+        return app.page.get_by_role("radio", name="Fastest", exact=True).is_checked()
+    except Exception:
+        return False
+
+
 def table(rows: list[dict]) -> str:
     lines = [
-        "| Sessions | Article run, slowest (s) | Epochs/s per session, mean (min-max) "
-        "| Epochs/s all sessions | Server CPU | Browser CPU | Server RSS after (MB) "
-        "| Server peak RSS (MB) | Errors |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Sessions | Load avg (1 min), start-end | Article run, slowest (s) "
+        "| Training at Fastest | Epochs/s per session, mean (min-max) | Epochs/s all sessions "
+        "| Server CPU | Browser CPU | Server RSS after (MB) | Server peak RSS (MB) | Errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:
+    for r in sorted(rows, key=lambda r: r["n"]):
         article = (
             f"{r['article_s']:.1f}"
             if r["article_s"] is not None
@@ -203,7 +243,8 @@ def table(rows: list[dict]) -> str:
         )
         rates = [x for x in r["rates"] if not math.isnan(x)] or [float("nan")]
         lines.append(
-            f"| {r['n']} | {article} | {statistics.mean(rates):.0f} "
+            f"| {r['n']} | {r['load'][0]:.1f}-{r['load'][1]:.1f} | {article} "
+            f"| {min(r['running'], r['fastest'])}/{r['n']} | {statistics.mean(rates):.0f} "
             f"({min(rates):.0f}-{max(rates):.0f}) | {sum(rates):.0f} "
             f"| {r['server_cpu']:.0f}% | {r['browser_cpu']:.0f}% | {r['rss']:.0f} "
             f"| {r['peak']:.0f} | {r['errors']} |"
@@ -211,10 +252,48 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def ratios(rows: list[dict]) -> list[str]:
+    """Each N's rates against the single-session rate measured in the same sweep."""
+    notes = []
+    singles = {r["sweep"]: statistics.mean(r["rates"]) for r in rows if r["n"] == 1}
+    for r in rows:
+        base = singles.get(r["sweep"])
+        if r["n"] == 1 or not base:
+            continue
+        rates = [x for x in r["rates"] if not math.isnan(x)] or [float("nan")]
+        notes.append(
+            f"- {r['n']} sessions: each gets {statistics.mean(rates) / base:.2f}x the "
+            f"single-session rate of the same sweep (a fair share is {1 / r['n']:.2f}x); "
+            f"together {sum(rates) / base:.2f}x."
+        )
+    return notes
+
+
+def write_block(path: Path, key: str, block: str) -> None:
+    """Put ``block`` into ``path`` between markers named ``key``; keep everything else."""
+    begin, end = f"<!-- load_sessions {key} -->", f"<!-- /load_sessions {key} -->"
+    text = path.read_text() if path.exists() else "# Load: concurrent sessions\n"
+    wrapped = f"{begin}\n{block.strip()}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + wrapped + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + wrapped + "\n"
+    path.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated session counts")
     parser.add_argument("--window", type=float, default=8.0, help="seconds of throughput reading")
+    parser.add_argument("--repeats", type=int, default=1, help="sweeps over the session counts")
+    parser.add_argument(
+        "--post-script-gc",
+        choices=("config", "on", "off"),
+        default="config",
+        help="Streamlit's runner.postScriptGC for the server: as .streamlit/config.toml says, "
+        "or forced on or off (a full gc.collect() after every script and fragment run)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.sessions.split(",")]
@@ -223,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
+    if args.post_script_gc != "config":  # the server inherits our environment
+        os.environ[GC_ENV] = "true" if args.post_script_gc == "on" else "false"
     log_path = Path(tempfile.mkdtemp(prefix="load_sessions_")) / "server.log"
     proc, url = start_server(log_path)
     rows = []
@@ -233,58 +314,45 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             try:
-                for n in counts:
-                    row = run_round(browser, url, n, args.window, proc.pid)
-                    row["rss"], row["peak"] = memory_mb(proc.pid)
-                    rows.append(row)
-                    print(f"N={n}: done ({time.monotonic() - began:.0f} s)", file=sys.stderr)
+                for sweep in range(args.repeats):
+                    for n in counts:
+                        row = run_round(browser, url, n, args.window, proc.pid)
+                        row["rss"], row["peak"] = memory_mb(proc.pid)
+                        row["sweep"] = sweep
+                        rows.append(row)
+                        print(f"N={n}: done ({time.monotonic() - began:.0f} s)", file=sys.stderr)
             finally:
                 browser.close()
         time.sleep(2)
         after_rss, _ = memory_mb(proc.pid)
     finally:
         stop_server(proc)
+        os.environ.pop(GC_ENV, None)
 
-    result = table(rows)
-    single = rows[0]["rates"] if rows and rows[0]["n"] == 1 else None
-    notes = []
-    if single:
-        base = statistics.mean(single)
-        for r in rows[1:]:
-            notes.append(
-                f"- {r['n']} sessions: each gets {statistics.mean(r['rates']) / base:.2f}x the "
-                f"single-session rate; together {sum(r['rates']) / base:.2f}x."
-            )
-    text = "\n".join(
+    gc_setting = {
+        "config": "as in .streamlit/config.toml",
+        "on": "forced on",
+        "off": "forced off",
+    }[args.post_script_gc]
+    block = "\n".join(
         [
-            "# Load: concurrent sessions",
+            f"### runner.postScriptGC {gc_setting}",
             "",
-            f"Measured {dt.date.today().isoformat()} with `python benchmarks/load_sessions.py` on "
+            f"Measured {dt.datetime.now().isoformat(timespec='minutes')} with `python "
+            f"benchmarks/load_sessions.py --post-script-gc {args.post_script_gc}"
+            f"{f' --repeats {args.repeats}' if args.repeats > 1 else ''}` on "
             f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, "
-            f"Streamlit {_version('streamlit')}, headless Chromium driving N browser contexts "
-            "against one server.",
+            f"Streamlit {_version('streamlit')}; epochs/s over {args.window:.0f} s per round. "
+            f"Idle server before the first session: {idle_rss:.0f} MB; after all sessions "
+            f"closed: {after_rss:.0f} MB.",
             "",
-            "Each session presses **Reproduce the article** (Iris, 4-5-10-3 sigmoid, per-sample "
-            "SGD, 100 epochs). *Article run* is the wall time until the slowest session shows "
-            "its result at the default pace (spread over ~40 redraws on purpose). Then each "
-            "session switches to the *Fastest* pace with 2000 epochs and *epochs/s* is read off "
-            f"its epoch counter over {args.window:.0f} s (readings before the run reached "
-            f"{TARGET} epochs). Memory is the server process tree's "
-            "resident set (peak = VmHWM since start). CPU is the share of one core used during "
-            f"the throughput window ({os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%) by "
-            "the server and by the headless Chromium that plays the visitors: both run on this "
-            "machine, so the browser's rendering competes with the server for the same cores. "
-            f"Idle server before the first session: "
-            f"{idle_rss:.0f} MB; after all sessions closed: {after_rss:.0f} MB.",
+            table(rows),
             "",
-            result,
-            "",
-            *notes,
-            "",
+            *ratios(rows),
         ]
     )
-    print(text)
-    args.output.write_text(text)
+    print(block)
+    write_block(args.output, f"post-script-gc={args.post_script_gc}", block)
     print(f"written to {args.output}", file=sys.stderr)
     return 0
 

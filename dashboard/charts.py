@@ -63,52 +63,58 @@ def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Fig
     """Loss (left) and accuracy (right) per epoch, training and validation.
 
     ``history`` is a list of ``nn.EpochRecord``. The x axes span the whole run so the curves
-    visibly grow while training; long runs are thinned to ``max_points`` points per curve.
+    visibly grow while training. Long runs are thinned to at most ``max_points`` evenly spread
+    epochs per curve, first and last always kept, and the hover says so: the Train page
+    redraws this figure several times a second while training, so its size must not grow
+    with the history. The values go in as NumPy arrays, which plotly validates and ships
+    (as typed binary arrays) far faster than lists.
     """
-    rows = [history[i] for i in downsample(len(history), max_points)]
-    epochs = [r.epoch for r in rows]
+    keep = downsample(len(history), max_points)
+    rows = [history[i] for i in keep]
+    epochs = np.array([r.epoch for r in rows], dtype=np.int64)
     has_val = any(r.val_loss is not None for r in rows)
-    fig = go.Figure()
+    thinned = f" · {len(rows)} of {len(history)} epochs drawn" if len(rows) < len(history) else ""
     curves = [
         ("train_loss", "training", TRAIN_COLOR, "x", "y", True),
         ("val_loss", "validation", VAL_COLOR, "x", "y", has_val),
         ("train_accuracy", "training", TRAIN_COLOR, "x2", "y2", True),
         ("val_accuracy", "validation", VAL_COLOR, "x2", "y2", has_val),
     ]
-    for attr, name, color, xaxis, yaxis, show in curves:
-        if not show:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=[getattr(r, attr) for r in rows],
-                name=name,
-                mode="lines",
-                line={"color": color, "dash": "solid" if "train" in attr else "dash"},
-                xaxis=xaxis,
-                yaxis=yaxis,
-                legendgroup=name.split()[0],
-                showlegend=attr.endswith("loss"),
-                hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + "</extra>",
-                meta=attr,
-            )
+    traces = [
+        go.Scatter(
+            x=epochs,
+            y=np.array([getattr(r, attr) for r in rows], dtype=float),
+            name=name,
+            mode="lines",
+            line={"color": color, "dash": "solid" if "train" in attr else "dash"},
+            xaxis=xaxis,
+            yaxis=yaxis,
+            legendgroup=name,
+            showlegend=attr.endswith("loss"),
+            hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + thinned + "</extra>",
+            meta=attr,
         )
+        for attr, name, color, xaxis, yaxis, show in curves
+        if show
+    ]
     x_range = [0, max(target_epochs, len(history), 1) + 0.5]
-    fig.update_layout(
-        height=340,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        uirevision="history",
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
-        xaxis={"domain": [0, 0.46], "range": x_range, "title": "epoch"},
-        yaxis={"title": "loss", "rangemode": "tozero"},
-        xaxis2={"domain": [0.54, 1], "range": x_range, "title": "epoch", "anchor": "y2"},
-        yaxis2={"title": "accuracy", "range": [0, 1.02], "anchor": "x2"},
-        annotations=[
-            _title(0.23, "Loss"),
-            _title(0.77, "Accuracy"),
-        ],
-    )
-    return fig
+    layout = {
+        "height": 340,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "uirevision": "history",
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
+        "xaxis": {"domain": [0, 0.46], "range": x_range, "title": {"text": "epoch"}},
+        "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
+        "xaxis2": {
+            "domain": [0.54, 1],
+            "range": x_range,
+            "title": {"text": "epoch"},
+            "anchor": "y2",
+        },
+        "yaxis2": {"title": {"text": "accuracy"}, "range": [0, 1.02], "anchor": "x2"},
+        "annotations": [_title(0.23, "Loss"), _title(0.77, "Accuracy")],
+    }
+    return go.Figure(data=traces, layout=layout)
 
 
 def _title(x: float, text: str) -> dict:

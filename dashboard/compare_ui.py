@@ -36,7 +36,12 @@ def runs_view(records: list[dict]) -> None:
     st.plotly_chart(fig, key="compare.curves")
     st.caption("Solid: training; dashed: validation. One colour per run.")
     table, differing = settings_rows(chosen)
-    st.dataframe(highlight_rows(table, differing), height=min(38 + 35 * len(table), 1000))
+    st.dataframe(
+        highlight_rows(table, differing),
+        height=min(38 + 35 * len(table), 1200),
+        # the index holds names such as "training.early_stopping": wide enough to read them
+        column_config={"_index": st.column_config.Column("setting", width=200)},
+    )
     st.caption(
         (
             f"Highlighted: the settings that differ ({', '.join(differing)}); then the test "
@@ -86,6 +91,8 @@ def highlight_rows(table: pd.DataFrame, rows: list[str], color: str = "#fff3b0")
     def shade(row: pd.Series) -> list[str]:
         return [f"background-color: {color}" if row.name in rows else ""] * len(row)
 
+    # The grid draws an empty cell as "None" whatever the Styler says: fill the gaps with text.
+    table = table.astype(object).where(table.notna(), "–")
     return table.style.apply(shade, axis=1).format(_cell)
 
 

@@ -61,6 +61,31 @@ def check_synthetic_params(params: dict) -> tuple[dict, list[str]]:
     return {"n_samples": n, "noise": noise, "seed": seed}, [m for m in (m1, m2, m3) if m]
 
 
+def csv_text(data: bytes) -> str:
+    """The text of an uploaded CSV, decoded as ``nn.data.load_csv`` decodes it.
+
+    UTF-16 only with a byte-order mark, else UTF-8 (with or without BOM) then Latin-1: the
+    preview must read a file exactly as the loader will, or the two disagree about its columns
+    (UTF-16 without a BOM turns any bytes that are not UTF-8 into one column of CJK text).
+    """
+    if not data.strip():
+        raise ValueError("The file is empty.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in data[:4096]:
+        raise ValueError("The file looks binary, not like a CSV text file.")
+    else:
+        encodings = nn.data.ENCODINGS
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise ValueError("The file's text encoding is not readable (save it as UTF-8).")
+
+
 def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
     """The first rows of an uploaded CSV, to pick the target from; ``ValueError`` if unreadable.
 
@@ -69,16 +94,7 @@ def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
     too_big = limits.check_upload_size(len(data))
     if too_big:
         raise ValueError(too_big)
-    if not data.strip():
-        raise ValueError("The file is empty.")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError("The file looks binary, not like a CSV text file.")
-    for encoding in ("utf-8-sig", "utf-16", "latin-1"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    text = csv_text(data)
     try:
         head = pd.read_csv(io.StringIO(text), nrows=rows, skipinitialspace=True)
     except Exception as exc:  # pandas raises many kinds for junk; all mean "not a CSV"

@@ -139,6 +139,10 @@ def overview(dataset) -> None:
             fig = charts.scatter_matrix_figure(
                 X[rows][:, chosen], y[rows], [names[j] for j in chosen], classes
             )
+            if len(chosen) == 2:
+                # plotly.js draws nothing at all for a splom with a single visible cell (two
+                # features, no diagonal, lower half only): show the pair both ways
+                fig.update_traces(showupperhalf=True)
             st.plotly_chart(fig, key="data.splom")
         else:
             st.info("Pick at least two features.")

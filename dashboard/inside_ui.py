@@ -217,7 +217,14 @@ def draw_surface(trainer: training.Trainer, options: dict, slot: str, sample=Non
         lambda: surface_figure(trainer.net, options, sample),
     )
     st.plotly_chart(fig, key=slot)
-    st.caption(surface_caption(options, sample))
+    caption = surface_caption(options, sample)
+    if trainer.epochs_trained == 0 and not state.manual_steps(trainer.net):
+        caption = (
+            "Not trained yet: these colours come from the random initial weights, which often "
+            "give every class about the same probability (hence pale). Press Start and watch "
+            "the regions form. " + caption
+        )
+    st.caption(caption)
 
 
 def sample_surface_ui(net: nn.Network, x) -> None:
@@ -297,6 +304,11 @@ def _share(value) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def _percent(value) -> str:
+    """A share as "12.3%", or "–" where the check does not apply."""
+    return "–" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
 def health_value(name: str, part: dict) -> str:
     """The one number shown next to a health check."""
     if name in ("saturation", "dead_relu"):
@@ -349,12 +361,23 @@ def draw_health(trainer: training.Trainer, slot: str) -> None:
         c1.metric(title, health_value(name, part))
         kind = c2.warning if part["status"] == "warning" else c2.success
         kind(part["hint"], icon=":material/warning:" if part["status"] == "warning" else None)
+    table = health_layers(trainer, report)
+    if table["dead ReLU"].isna().all():
+        table = table.drop(columns="dead ReLU")  # no ReLU layer: a column of blanks says nothing
+    for column in ("saturated", "dead ReLU"):
+        if column in table:
+            # as text: the grid would write "None" in the rows a check does not apply to
+            table[column] = [_percent(v) for v in table[column]]
     st.dataframe(
-        health_layers(trainer, report),
+        table,
         hide_index=True,
         column_config={
-            "saturated": st.column_config.NumberColumn(format="percent"),
-            "dead ReLU": st.column_config.NumberColumn(format="percent"),
+            "saturated": st.column_config.TextColumn(
+                help="Share of outputs at a sigmoid/tanh limit (hidden layers only)."
+            ),
+            "dead ReLU": st.column_config.TextColumn(
+                help="Share of ReLU units that never fire on these rows (ReLU layers only)."
+            ),
             "gradient norm": st.column_config.NumberColumn(format="%.3g"),
             "update / weights": st.column_config.NumberColumn(
                 format="%.3g", help="learning rate x gradient norm / weight norm: one step's size"
@@ -706,6 +729,12 @@ def trust_ui(trainer: training.Trainer) -> None:
     c1.metric("This network", "–" if ours is None else f"{ours:.3f}")
     c2.metric("scikit-learn MLPClassifier", f"{result['sklearn']['MLPClassifier']:.3f}")
     c3.metric("scikit-learn LogisticRegression", f"{result['sklearn']['LogisticRegression']:.3f}")
+    if result["epoch"] == 0:
+        st.info(
+            "This network was not trained when the checks ran: its accuracy is that of its "
+            "random initial weights, while scikit-learn's models were trained. Train it, then "
+            "run the checks again for a fair comparison."
+        )
     capped = (
         f" (capped from {result['epochs_set']} to keep the check quick)"
         if result["sklearn_epochs"] < result["epochs_set"]

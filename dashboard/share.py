@@ -204,11 +204,12 @@ def _activations(text: str, n: int, messages: list) -> list[str]:
             "using sigmoid for every layer."
         )
         return ["sigmoid"] * n
-    checked = []
+    checked, refused = [], []
     for name in names:
         value, m = limits.check_choice("Activation", name, tuple(activations.HIDDEN), "sigmoid")
-        messages += [m] if m else []
+        refused += [m] if m else []
         checked.append(value)
+    messages += dict.fromkeys(refused)  # one message per refused name, not one per layer
     return checked
 
 
@@ -266,7 +267,11 @@ def decode_model(
         )
     train, more = training.check_settings(raw, n_train, has_validation)
     if train["momentum"] > MAX_MOMENTUM:
-        more.append(f"Momentum is limited to {MAX_MOMENTUM:g} here; using {MAX_MOMENTUM:g}.")
+        # replaces the engine's own limit (0.999) in the message: one limit, the slider's
+        more = [m for m in more if not m.startswith("Momentum")]
+        more.append(
+            f"Momentum is limited to {MAX_MOMENTUM:g} in this demo; using {MAX_MOMENTUM:g}."
+        )
         train["momentum"] = MAX_MOMENTUM
     return arch, train, messages + more
 

@@ -74,10 +74,16 @@ def recipe_ui(trainer: training.Trainer | None) -> None:
     """The recipe of the current run: what it is, its settings, the download."""
     if trainer is None:
         trainer = state.ensure_trainer()
+    what = "the current run"
+    if trainer.epochs_trained == 0:
+        what = (
+            f"the run the current settings make ({trainer.target_epochs} epochs; nothing is "
+            "trained yet)"
+        )
     st.markdown(
-        f"A standalone Python script (NumPy only, no code of this lab) that repeats the current "
-        f"run step by step: the same split, initial weights, sample order and updates, so its "
-        f"numbers match the app's to rounding. Unzip and run `python {recipe.SCRIPT_NAME}`."
+        f"A standalone Python script (NumPy only, no code of this lab) that repeats {what} step "
+        f"by step: the same split, initial weights, sample order and updates, so its numbers "
+        f"match the app's to rounding. Unzip and run `python {recipe.SCRIPT_NAME}`."
     )
     recipe_download(trainer, "compare.recipe")
     with st.expander(f"The settings ({recipe.SETTINGS_NAME})"):

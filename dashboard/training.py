@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +31,15 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 # "fastest" trains as many epochs per tick as the time budget allows.
 PACES = ("watch", "fastest")
 WATCH_TICKS = 40
+# A chunk trains for its wall-clock budget, and longer if the session's own thread got too little
+# CPU in that time: with several sessions in one server (one Python process, one GIL) or other
+# processes on the cores, a fixed wall-clock chunk shrinks the training per tick while drawing the
+# page costs the same, and drawing ends up taking most of the server. So a chunk goes on until
+# the CPU time it got is at least (1 - DRAW_SHARE) / DRAW_SHARE times what the thread spent since
+# the last chunk (drawing, Streamlit's own work), at most MAX_CHUNK_S of wall time, so that every
+# session still redraws about once a second however busy the server is.
+DRAW_SHARE = 0.2
+MAX_CHUNK_S = 1.0
 DEFAULT_SETTINGS = {
     **nn.presets.ARTICLE["training"],
     "momentum": 0.9,
@@ -55,6 +65,8 @@ class Trainer:
     message: str = ""
     tag: str = ""  # "article" for the run started by "Reproduce the article"
     data_version: int = 0
+    # (thread id, that thread's CPU time) when the last chunk ended: see chunk_budget
+    last_chunk_end: tuple[int, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def epochs_trained(self) -> int:
@@ -105,27 +117,49 @@ def epochs_per_tick(trainer: Trainer) -> int | None:
 
 
 def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = None) -> int:
-    """Train whole epochs until ``budget_s`` seconds have passed (at least one epoch).
+    """Train whole epochs for about ``budget_s`` seconds (at least one epoch).
 
-    Returns the number of epochs trained. Updates ``trainer.status``, ``running`` and
-    ``message`` when the run finishes, stops early or diverges. The learning rate and the
-    other settings are read afresh for every chunk; the optimizer state carries over as
-    long as the optimizer stays the same.
+    The chunk goes on past ``budget_s`` while the CPU time it got is below ``min_cpu_s`` (a
+    busy server), up to ``max(MAX_CHUNK_S, budget_s)`` seconds of wall time. A budget of 0
+    trains exactly one epoch. Returns the number of epochs trained. Updates ``trainer.status``,
+    ``running`` and ``message`` when the run finishes, stops early or diverges. The learning
+    rate and the other settings are read afresh for every chunk; the optimizer state carries
+    over as long as the optimizer stays the same.
     """
     remaining = trainer.target_epochs - trainer.epochs_trained
     if remaining <= 0:
         _finish(trainer)
         return 0
     limit = remaining if max_epochs is None else min(remaining, max_epochs)
+    min_cpu = min_cpu_s(trainer, budget_s)
     # Overflow on the way to a divergence is reported as nn.DivergenceError, not as warnings.
     # The errstate is scoped to this chunk: it is never held across a yield to the page.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _run(trainer, remaining, limit, budget_s)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _run(trainer, remaining, limit, budget_s, min_cpu)
+    finally:
+        trainer.last_chunk_end = (threading.get_ident(), time.thread_time())
 
 
-def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float) -> int:
+def min_cpu_s(trainer: Trainer, budget_s: float) -> float:
+    """CPU seconds the next chunk should get, so that drawing stays within ``DRAW_SHARE``.
+
+    That is ``(1 - DRAW_SHARE) / DRAW_SHARE`` times the CPU time this thread spent since the
+    last chunk ended (drawing the page and Streamlit's own work, when the fragment reruns in
+    the same thread, as it does while ticks keep coming); 0 when that is unknown or for a
+    budget of 0.
+    """
+    end = trainer.last_chunk_end
+    if budget_s <= 0 or end is None or end[0] != threading.get_ident():
+        return 0.0
+    between = max(time.thread_time() - end[1], 0.0)
+    return between * (1 - DRAW_SHARE) / DRAW_SHARE
+
+
+def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float, min_cpu: float) -> int:
     done = 0
-    start = time.perf_counter()
+    max_wall = max(MAX_CHUNK_S, budget_s)
+    cpu_start, wall_start = time.thread_time(), time.perf_counter()
     try:
         # Ask for every remaining epoch and stop pulling when the chunk is over: the
         # generator only runs its end-of-run code (restore the best weights) after the
@@ -138,7 +172,12 @@ def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float) -> int:
                 done += 1
                 if trainer.net.stopped_early or trainer.at_target:
                     continue
-                if done >= limit or time.perf_counter() - start >= budget_s:
+                if done >= limit:
+                    break
+                wall = time.perf_counter() - wall_start
+                if wall >= max_wall or (
+                    wall >= budget_s and time.thread_time() - cpu_start >= min_cpu
+                ):
                     break
         finally:
             epochs.close()

@@ -1,8 +1,18 @@
-"""Activations as parameter-free layers: ``forward`` keeps its output, ``backward`` uses it."""
+"""Activations as parameter-free layers: ``forward`` keeps its output, ``backward`` uses it.
+
+Both work in place where they can: ``forward(z, out)`` writes into ``out`` (over ``z`` when
+``out`` is None) and ``backward(grad)`` overwrites ``grad``, so the training loop runs on
+preallocated buffers. ``forward`` leaves ``z`` unchanged when ``out`` is another array (softmax
+shifts each row of ``z`` by its maximum, which is all the loss needs of the logits).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+# Arrays of at most this many elements get fresh temporaries instead of a kept scratch buffer
+# (for them the lookup costs more than the allocation).
+SMALL = 1024
 
 
 class Activation:
@@ -12,6 +22,7 @@ class Activation:
 
     def __init__(self) -> None:
         self.a: np.ndarray | None = None
+        self._tmp: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -21,8 +32,22 @@ class Activation:
         raise NotImplementedError
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        """Turn the gradient with respect to the output into one with respect to the input."""
+        """Turn the gradient with respect to the output into one with respect to the input
+        (in place: ``grad`` is overwritten and returned)."""
         raise NotImplementedError
+
+    def forward_hidden(self, full: np.ndarray, view: np.ndarray) -> np.ndarray:
+        """Activate a hidden layer in place: ``view`` = ``full[:, :-1]`` holds the layer's
+        ``z``; the last column of ``full`` (n, width + 1) is the next layer's bias input 1 and
+        must stay 1."""
+        return self.forward(view, out=view)
+
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A reusable array shaped like ``like``, for intermediate values."""
+        tmp = self._tmp
+        if tmp is None or tmp.shape != like.shape or tmp.dtype != like.dtype:
+            tmp = self._tmp = np.empty(like.shape, dtype=like.dtype)
+        return tmp
 
 
 class Sigmoid(Activation):
@@ -32,9 +57,9 @@ class Sigmoid(Activation):
 
     def forward(self, z, out=None):
         out = z if out is None else out
-        np.multiply(z, 0.5, out=z)
-        np.tanh(z, out=z)
         np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        np.multiply(out, 0.5, out=out)
         np.add(out, 0.5, out=out)
         self.a = out
         return out
@@ -42,7 +67,9 @@ class Sigmoid(Activation):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         a = self.a
         grad *= a
-        return np.multiply(grad, 1.0 - a, out=grad)
+        if a.size <= SMALL:
+            return np.multiply(grad, 1.0 - a, out=grad)
+        return np.multiply(grad, np.subtract(1.0, a, out=self._scratch(a)), out=grad)
 
 
 class Tanh(Activation):
@@ -56,7 +83,11 @@ class Tanh(Activation):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         a = self.a
-        return grad * (1.0 - a * a)
+        if a.size <= SMALL:
+            return np.multiply(grad, 1.0 - a * a, out=grad)
+        slope = np.multiply(a, a, out=self._scratch(a))
+        np.subtract(1.0, slope, out=slope)
+        return np.multiply(grad, slope, out=grad)
 
 
 class ReLU(Activation):
@@ -67,6 +98,13 @@ class ReLU(Activation):
     def forward(self, z, out=None):
         self.a = np.maximum(z, 0.0, out=z if out is None else out)
         return self.a
+
+    def forward_hidden(self, full, view):
+        # max(1, 0) = 1: the bias column may go through too, and one contiguous pass is faster
+        # than a strided one over the view
+        np.maximum(full, 0.0, out=full)
+        self.a = view
+        return view
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return np.multiply(grad, self.a > 0.0, out=grad)
@@ -86,12 +124,20 @@ class LeakyReLU(Activation):
 
     def forward(self, z, out=None):
         out = z if out is None else out
-        np.copyto(out, np.where(z > 0.0, z, self.alpha * z))
+        if 0.0 <= self.alpha <= 1.0:
+            # max(z, alpha * z) is z for z > 0 and alpha * z otherwise
+            np.maximum(z, np.multiply(z, self.alpha, out=self._scratch(z)), out=out)
+        else:
+            np.copyto(out, np.where(z > 0.0, z, self.alpha * z))
         self.a = out
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * np.where(self.a > 0.0, 1.0, self.alpha).astype(grad.dtype, copy=False)
+        a = self.a
+        slope = self._scratch(a)
+        slope[...] = self.alpha
+        np.copyto(slope, 1.0, where=a > 0.0)
+        return np.multiply(grad, slope, out=grad)
 
 
 class Linear(Activation):
@@ -100,7 +146,7 @@ class Linear(Activation):
     name = "linear"
 
     def forward(self, z, out=None):
-        if out is not None:
+        if out is not None and out is not z:
             out[...] = z
             z = out
         self.a = z
@@ -116,14 +162,12 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z, out=None):
-        if out is not None:
-            out[...] = z
-            z = out
-        z -= z.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        self.a = z
-        return z
+        out = z if out is None else out
+        np.subtract(z, z.max(axis=1, keepdims=True), out=z)
+        np.exp(z, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        self.a = out
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         a = self.a

@@ -25,16 +25,18 @@ class Dense:
         n_in, n_out = self.W.shape
         return f"Dense({n_in}, {n_out})"
 
-    def forward(self, X1: np.ndarray) -> np.ndarray:
-        """Return ``X @ W + b`` (n_samples, n_out) from ``X1 = [X, 1]`` (n_samples, n_in + 1)."""
+    def forward(self, X1: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Return ``X @ W + b`` (n_samples, n_out) from ``X1 = [X, 1]`` (n_samples, n_in + 1),
+        written into ``out`` when given."""
         self.X1 = X1
-        return X1 @ self.Wb
+        return np.matmul(X1, self.Wb, out=out)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        """Store dL/dW and dL/db from ``grad`` = dL/dz; return dL/dX (None for the first layer)."""
+    def backward(self, grad: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
+        """Store dL/dW and dL/db from ``grad`` = dL/dz; return dL/dX (None for the first layer),
+        written into ``out`` (n_samples, n_in) when given."""
         np.matmul(self.X1.T, grad, out=self.gWb)
         if self.input_grad:
-            return grad @ self.W.T
+            return np.matmul(grad, self.W.T, out=out)
         return None
 
 

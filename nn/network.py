@@ -24,11 +24,23 @@ CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "see
 FORMAT = "nn-lab-model/1"
 # Training metrics are measured after each epoch on at most this many training rows.
 TRAIN_EVAL_MAX = 2048
+# Where an epoch's training loss and accuracy come from (see ``Network.train_epochs``).
+TRAIN_METRICS = ("after_epoch", "batches")
+# Work arrays are kept for this many batch sizes, and only for batches of at most this many rows.
+WORKSPACES_MAX = 6
+WORKSPACE_ROWS_MAX = 8192
 
 
 @dataclass
 class EpochRecord:
-    """What one epoch of training did."""
+    """What one epoch of training did.
+
+    ``train_loss`` and ``train_accuracy`` are measured after the epoch, with its final weights,
+    on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with ``train_metrics="batches"``
+    they are instead the mean over the epoch's samples of what each scored in the forward pass
+    that trained on it (the figure Keras and scikit-learn report). The validation figures are
+    always measured after the epoch. Losses exclude the L2 penalty.
+    """
 
     epoch: int
     train_loss: float
@@ -108,6 +120,49 @@ def normalize_config(config: dict) -> dict:
     }
 
 
+class Workspace:
+    """Preallocated arrays for batches of ``n`` rows, so a training step allocates nothing.
+
+    ``hidden[i]`` is ``(full, view)``: an (n, width + 1) array whose last column is the bias
+    input 1, and a view of the rest, into which the layer's product and then its activation are
+    written in place. ``logits`` and ``out`` hold the output layer's pre-activations and
+    activations. Gradient arrays (``delta`` (n, n_outputs) and ``dx[i]`` (n, n_in of layer i))
+    and the batch arrays (``X1``, ``Y``, for shuffled batches) are made on first use.
+    """
+
+    def __init__(self, sizes: list[int], n: int, dtype: np.dtype) -> None:
+        self.sizes, self.n, self.dtype = sizes, n, dtype
+        self.hidden = []
+        for width in sizes[1:-1]:
+            full = np.ones((n, width + 1), dtype=dtype)
+            self.hidden.append((full, full[:, :-1]))
+        self.logits = np.empty((n, sizes[-1]), dtype=dtype)
+        self.out = np.empty((n, sizes[-1]), dtype=dtype)
+        self.delta: np.ndarray | None = None
+        self.dx: list | None = None
+        self._batch: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(rows={self.n}, layers={self.sizes})"
+
+    def make_grads(self) -> None:
+        """Make ``delta`` (n, n_outputs) and, per layer, its input gradient array ``dx[i]``
+        (None for the first layer, whose input gradient is never needed)."""
+        n, sizes = self.n, self.sizes
+        self.dx = [None] + [np.empty((n, width), dtype=self.dtype) for width in sizes[1:-1]]
+        self.delta = np.empty((n, sizes[-1]), dtype=self.dtype)
+
+    def batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``X1`` (n, n_inputs + 1) and ``Y`` (n, n_outputs) to gather a shuffled batch into."""
+        if self._batch is None:
+            n, sizes = self.n, self.sizes
+            self._batch = (
+                np.empty((n, sizes[0] + 1), dtype=self.dtype),
+                np.empty((n, sizes[-1]), dtype=self.dtype),
+            )
+        return self._batch
+
+
 class Network:
     """A fully connected feed-forward classifier, trained by backpropagation.
 
@@ -134,8 +189,7 @@ class Network:
         hidden = [acts] * (len(sizes) - 2) if isinstance(acts, str) else acts
         self.activations = [activations.get(a) for a in hidden]
         self.activations.append(activations.get(self.config["output_activation"], output=True))
-        self._pairs = list(zip(self.layers, self.activations, strict=True))
-        self._buffers: dict[int, list] = {}
+        self._workspaces: dict[int, Workspace] = {}
         self.history: list[EpochRecord] = []
         # JSON-serializable facts that travel with the saved model (feature names, scaler, ...)
         self.metadata: dict = {}
@@ -293,42 +347,43 @@ class Network:
 
     # ---- the math ----
 
-    def _hidden_buffers(self, n: int) -> list:
-        """Per hidden layer, an (n, width + 1) buffer whose last column is the bias input 1,
-        with a view of the rest for the activation to write into; None for the output layer."""
-        bufs = self._buffers.get(n)
-        if bufs is None:
-            if len(self._buffers) >= 4:
-                self._buffers.clear()
-            bufs = []
-            for width in self.config["layers"][1:-1]:
-                full = np.ones((n, width + 1), dtype=self.dtype)
-                bufs.append((full, full[:, :-1]))
-            bufs.append(None)
-            self._buffers[n] = bufs
-        return bufs
+    def _workspace(self, n: int) -> Workspace:
+        """The work arrays for batches of ``n`` rows (kept for a few sizes)."""
+        ws = self._workspaces.get(n)
+        if ws is None:
+            ws = Workspace(self.config["layers"], n, self.dtype)
+            if n <= WORKSPACE_ROWS_MAX:
+                if len(self._workspaces) >= WORKSPACES_MAX:
+                    self._workspaces.clear()
+                self._workspaces[n] = ws
+        return ws
 
-    def _forward(self, X1: np.ndarray) -> np.ndarray:
-        """Output activations from ``X1`` = ``[X, 1]``; every layer keeps what backward needs."""
+    def _forward(self, X1: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
+        """Output activations from ``X1`` = ``[X, 1]``, in ``ws.out`` (the logits in
+        ``ws.logits``); every layer keeps what backward needs."""
+        if ws is None:
+            ws = self._workspace(len(X1))
         a = X1
-        for (layer, act), buf in zip(self._pairs, self._hidden_buffers(len(X1)), strict=False):
-            z = layer.forward(a)
-            if buf is None:
-                a = act.forward(z)
-            else:
-                act.forward(z, out=buf[1])
-                a = buf[0]
-        return a
+        for layer, act, (full, view) in zip(self.layers, self.activations, ws.hidden, strict=False):
+            layer.forward(a, out=view)
+            act.forward_hidden(full, view)
+            a = full
+        z = self.layers[-1].forward(a, out=ws.logits)
+        return self.activations[-1].forward(z, out=ws.out)
 
-    def _backward(self, P: np.ndarray, Y: np.ndarray) -> None:
+    def _backward(self, P: np.ndarray, Y: np.ndarray, ws: Workspace | None = None) -> None:
         """Fill the flat gradient buffer from the last forward pass."""
-        cfg = self.config
-        grad = losses.output_delta(cfg["loss"], self.activations[-1], P, Y)
+        if ws is None:
+            ws = self._workspace(len(P))
+        if ws.delta is None:
+            ws.make_grads()
+        dx = ws.dx
+        grad = losses.output_delta(self.config["loss"], self.activations[-1], P, Y, out=ws.delta)
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             if i != last:
                 grad = self.activations[i].backward(grad)
-            grad = self.layers[i].backward(grad)
+            grad = self.layers[i].backward(grad, out=dx[i])
 
     def _add_l2(self, l2: float) -> None:
         for layer in self.layers:
@@ -346,9 +401,10 @@ class Network:
         """
         X = self._check_X(X)
         Y = self._check_y(y, len(X))
-        P = self._forward(with_ones(X))
-        loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
-        self._backward(P, Y)
+        ws = self._workspace(len(X))
+        P = self._forward(with_ones(X), ws)
+        loss = self._loss(P, Y, ws)
+        self._backward(P, Y, ws)
         if l2:
             self._add_l2(l2)
         grads = [g.copy() for layer in self.layers for g in (layer.gW, layer.gb)]
@@ -362,11 +418,24 @@ class Network:
             return (P[:, 0] > 0.5).astype(np.int64)
         return P.argmax(axis=1)
 
-    def _metrics(self, X1: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
-        P = self._forward(X1)
-        loss = losses.value(self.config["loss"], self.config["output_activation"], P, Y)
-        truth = Y[:, 0] > 0.5 if self.n_outputs == 1 else Y.argmax(axis=1)
-        return loss, float(np.mean(self._labels(P) == truth))
+    def _truth(self, Y: np.ndarray) -> np.ndarray:
+        """The class of each one-hot (or 0/1) target row."""
+        return Y[:, 0] > 0.5 if self.n_outputs == 1 else Y.argmax(axis=1)
+
+    def _loss(self, P: np.ndarray, Y: np.ndarray, ws: Workspace) -> float:
+        """Mean loss of the last forward pass, from its logits where the loss needs them."""
+        cfg = self.config
+        return losses.value(cfg["loss"], cfg["output_activation"], P, Y, logits=ws.logits)
+
+    def _metrics(
+        self, X1: np.ndarray, Y: np.ndarray, truth: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        """Mean loss and accuracy on ``X1`` = ``[X, 1]``; ``truth`` is ``_truth(Y)`` if known."""
+        ws = self._workspace(len(X1))
+        P = self._forward(X1, ws)
+        if truth is None:
+            truth = self._truth(Y)
+        return self._loss(P, Y, ws), float(np.mean(self._labels(P) == truth))
 
     # ---- prediction ----
 
@@ -434,6 +503,7 @@ class Network:
         early_stopping: bool = False,
         patience: int = 10,
         restore_best: bool = True,
+        train_metrics: str = "after_epoch",
     ) -> Iterator[EpochRecord]:
         """Return a generator that trains one epoch per ``next`` and yields its ``EpochRecord``.
 
@@ -441,6 +511,13 @@ class Network:
         optimizer state, shuffling stream and early-stopping state included, as long as the
         optimizer name stays the same. ``seed`` seeds the shuffling stream when it is created.
         Inputs are checked here, before the first epoch runs.
+
+        ``train_metrics`` says where each record's training loss and accuracy come from:
+        ``"after_epoch"`` (the default) evaluates the training data with the epoch's final
+        weights, a forward pass over up to ``TRAIN_EVAL_MAX`` rows after every epoch;
+        ``"batches"`` averages what the epoch's own forward passes scored, at almost no cost
+        (for minibatch training this can be a large share of the time), but with weights that
+        moved during the epoch.
         """
         X = self._check_X(X)
         Y = self._check_y(y, len(X))
@@ -480,12 +557,16 @@ class Network:
                 raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
         if not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
             raise ValueError(f"eps must be a small positive number, got {eps!r}")
+        if not isinstance(train_metrics, str) or train_metrics not in TRAIN_METRICS:
+            raise ValueError(
+                f"train_metrics must be one of {', '.join(TRAIN_METRICS)}, got {train_metrics!r}"
+            )
         settings = {
-            "momentum": momentum,
+            "momentum": float(momentum),
             "nesterov": bool(nesterov),
-            "beta1": beta1,
-            "beta2": beta2,
-            "eps": eps,
+            "beta1": float(beta1),
+            "beta2": float(beta2),
+            "eps": float(eps),
         }
         opt = self._optimizer
         if opt is None or opt.name != optimizer:
@@ -517,6 +598,7 @@ class Network:
             bool(early_stopping),
             int(patience),
             bool(restore_best),
+            train_metrics == "batches",
         )
 
     def _train_eval_rows(self, n: int) -> np.ndarray | None:
@@ -525,32 +607,76 @@ class Network:
         return np.sort(np.random.default_rng(n).choice(n, TRAIN_EVAL_MAX, replace=False))
 
     def _epochs(
-        self, X, Y, val, epochs, batch_size, shuffle, l2, early_stopping, patience, restore_best
+        self,
+        X,
+        Y,
+        val,
+        epochs,
+        batch_size,
+        shuffle,
+        l2,
+        early_stopping,
+        patience,
+        restore_best,
+        batch_metrics,
     ) -> Iterator[EpochRecord]:
         n = len(X)
-        rows = self._train_eval_rows(n)
-        X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
+        batch_size = min(batch_size, n)
+        truth = self._truth(Y)
+        if batch_metrics:
+            # What each sample scored when it was trained on, in the epoch's order
+            seen_logits = np.empty_like(Y)
+            seen_out = np.empty_like(Y)
+        else:
+            rows = self._train_eval_rows(n)
+            X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
+            truth_eval = truth if rows is None else truth[rows]
+        if val is not None:
+            val = (*val, self._truth(val[1]))
         params, grads, opt = [self._params], [self._grads], self._optimizer
         early = self._early if early_stopping else None
+        forward, backward, step = self._forward, self._backward, opt.step
         for _ in range(epochs):
             start = time.perf_counter()
             last_good = self._params.copy()
-            if shuffle:
-                order = self._rng.permutation(n)
-                Xs, Ys = X[order], Y[order]
-            else:
-                Xs, Ys = X, Y
+            order = self._rng.permutation(n) if shuffle else None
+            ws_full = self._workspace(batch_size)
+            ws_last = self._workspace(n % batch_size) if n % batch_size else ws_full
             # Overflow on the way to divergence is reported as DivergenceError below; the
             # context is scoped to one epoch, never held across a yield.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for i in range(0, n, batch_size):
-                    Xb, Yb = Xs[i : i + batch_size], Ys[i : i + batch_size]
-                    P = self._forward(Xb)
-                    self._backward(P, Yb)
+                    stop = i + batch_size  # slices stop at n by themselves
+                    ws = ws_full if stop <= n else ws_last
+                    if order is None:
+                        Xb, Yb = X[i:stop], Y[i:stop]
+                    else:
+                        # Gather the batch into a reused array rather than copying all of X
+                        # in shuffled order every epoch.
+                        Xb, Yb = ws.batch()
+                        rows_b = order[i:stop]
+                        X.take(rows_b, axis=0, out=Xb, mode="wrap")
+                        Y.take(rows_b, axis=0, out=Yb, mode="wrap")
+                    P = forward(Xb, ws)
+                    if batch_metrics:
+                        seen_logits[i:stop] = ws.logits
+                        seen_out[i:stop] = P
+                    backward(P, Yb, ws)
                     if l2:
                         self._add_l2(l2)
-                    opt.step(params, grads)
-                train_loss, train_acc = self._metrics(X_eval, Y_eval)
+                    step(params, grads)
+                if batch_metrics:
+                    Ys, truth_s = (Y, truth) if order is None else (Y[order], truth[order])
+                    train_loss = losses.value(
+                        self.config["loss"],
+                        self.config["output_activation"],
+                        seen_out,
+                        Ys,
+                        logits=seen_logits,
+                    )
+                    train_acc = float(np.mean(self._labels(seen_out) == truth_s))
+                else:
+                    train_loss, train_acc = self._metrics(X_eval, Y_eval, truth_eval)
                 val_loss = val_acc = None
                 if val is not None:
                     val_loss, val_acc = self._metrics(*val)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -37,7 +39,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def step(self, params, grads) -> None:
-        lr = self.learning_rate
+        lr = float(self.learning_rate)
         for p, g in zip(params, grads, strict=True):
             g *= lr
             p -= g
@@ -64,7 +66,7 @@ class Momentum(Optimizer):
     def step(self, params, grads) -> None:
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
-        lr, mu = self.learning_rate, self.momentum
+        lr, mu = float(self.learning_rate), float(self.momentum)
         for p, g, v in zip(params, grads, self.velocity, strict=True):
             g *= lr
             v *= mu
@@ -113,26 +115,25 @@ class Adam(Optimizer):
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        lr_t = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        root = np.sqrt(1.0 - b2)
+        # Python floats, not NumPy float64 scalars: those would make float32 arrays compute in
+        # float64 (NumPy 2 promotion), several times slower.
+        b1, b2 = float(self.beta1), float(self.beta2)
+        lr_t = float(self.learning_rate) * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        root = math.sqrt(1.0 - b2)
         scale = lr_t * (1.0 - b1) / root
-        eps = self.eps / root
+        eps = float(self.eps) / root
         for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
-            self._update(p, g, m, v, scale, eps)
-
-    def _update(self, p, g, m, v, scale: float, eps: float) -> None:
-        m *= self.beta1
-        m += g
-        v *= self.beta2
-        g *= g
-        v += g
-        # g is scratch space from here on: the step is scale * m' / (sqrt(v') + eps')
-        np.sqrt(v, out=g)
-        g += eps
-        np.divide(m, g, out=g)
-        g *= scale
-        p -= g
+            m *= b1
+            m += g
+            v *= b2
+            g *= g
+            v += g
+            # g is scratch space from here on: the step is scale * m' / (sqrt(v') + eps')
+            np.sqrt(v, out=g)
+            g += eps
+            np.divide(m, g, out=g)
+            g *= scale
+            p -= g
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

@@ -47,6 +47,7 @@ def test_compare_opened_first_says_what_to_do(clear_streamlit_caches):
     assert any("No finished runs yet" in i.value for i in at.info)
     assert at.button(key="compare.seeds_run").label == f"Run {runs.N_SEEDS} seeds"
     assert "Download the recipe (.zip)" in {b.proto.label for b in at.get("download_button")}
+    assert any("nothing is trained yet" in m.value for m in at.markdown)
 
 
 def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
@@ -70,6 +71,9 @@ def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
     ours = net.evaluate(split.X_test, split.y_test)["accuracy"]
     assert float(table.loc["test accuracy", "run 2"]) == ours
     assert [int(v) for v in table.loc["epochs trained"]] == [15, 15]
+    # settings that do not apply are a dash, never an empty cell (the grid would say "None")
+    assert list(table.loc["training.momentum"]) == ["–", "–"]
+    assert not table.isna().any().any()
     assert kept(at)[1]["metrics"]["test accuracy"] == ours
     at.button(key="compare.forget").click().run()
     assert kept(at) == []

@@ -100,6 +100,7 @@ def test_tabular_surface_picks_two_features_and_holds_the_others_at_the_medians(
     n_train = sum(len(values(t["x"])) for t in fig["data"] if "(training)" in str(t.get("name")))
     assert n_train == len(split.y_train)
     assert "held at their training medians" in texts(at)
+    assert "Not trained yet" in texts(at)  # an untrained surface says why it looks flat
     picker(at, "x").set_value(0).run()
     fig = charts(at, '"surface"')[0]
     assert fig["layout"]["xaxis"]["title"]["text"] == "SepalLengthCm"
@@ -135,6 +136,7 @@ def test_the_surface_follows_the_predict_form_sample():
     inside_star = [t for t in charts(at, "your sample")[0]["data"] if t["name"] == "your sample"]
     assert inside_star[0]["y"] == [2.4]
     assert "held at the Predict form's values" in texts(at)
+    assert "Not trained yet" not in texts(at)
 
 
 def test_network_diagram_shows_every_weight_and_bias_of_the_real_network():
@@ -159,10 +161,23 @@ def test_health_names_unscaled_inputs_and_clears_when_standardized():
     table = at.dataframe[0].value
     assert list(table["activation"]) == ["sigmoid", "sigmoid", "sigmoid"]
     assert table["gradient norm"].iloc[-1] > 0
+    # no ReLU layer: no column of blanks; the output layer's saturation does not apply
+    assert "dead ReLU" not in table.columns
+    assert table["saturated"].iloc[-1] == "–"
+    assert all(v.endswith("%") for v in table["saturated"].iloc[:-1])
     # Proline runs to about 1,700: the first sigmoid layer saturates and its gradient vanishes.
     assert any("vanishing" in w.value for w in at.warning)
     at = open_with({"inside.view": inside_ui.HEALTH, "data": "wine", "standardize": "1"})
     assert any("similar, moderate scale" in s.value for s in at.success)
+
+
+def test_health_of_a_relu_network_shows_its_dead_units_per_layer():
+    at = open_with({"inside.view": inside_ui.HEALTH, "act": "relu", "init": "he"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["activation"]) == ["relu", "relu", "sigmoid"]
+    assert all(v.endswith("%") for v in table["dead ReLU"].iloc[:2])
+    assert table["dead ReLU"].iloc[-1] == "–" and set(table["saturated"]) == {"–"}
 
 
 def test_backprop_shows_the_engine_numbers_and_apply_moves_the_network_by_one_sample():
@@ -227,6 +242,18 @@ def test_trust_panel_checks_gradients_and_compares_with_scikit_learn():
     at.button(key="train.step").click().run()
     at.switch_page(INSIDE).run()
     assert "it has changed since" in texts(at)
+
+
+def test_trust_panel_on_an_untrained_network_says_the_comparison_is_not_fair_yet():
+    at = open_with({"inside.view": inside_ui.TRUST, "epochs": "5"})
+    at.button(key="inside.trust_run").click().run()
+    assert not at.exception
+    assert any("was not trained when the checks ran" in i.value for i in at.info)
+    at.switch_page("pages/3_Train.py").run()
+    at.button(key="train.step").click().run()
+    at.switch_page(INSIDE).run()
+    at.button(key="inside.trust_run").click().run()
+    assert not any("was not trained" in i.value for i in at.info)
 
 
 def test_sklearn_epochs_are_capped_for_big_runs():

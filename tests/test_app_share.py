@@ -120,6 +120,17 @@ def test_bad_values_fall_back_with_a_message(params, field, expected, message):
     assert any(message in m for m in messages), messages
 
 
+def test_each_refused_value_is_named_once():
+    *_, arch, train, messages = decode({"hidden": "4,4,4", "act": "swish", "momentum": "7"})
+    assert arch["activations"] == ["sigmoid"] * 3
+    assert sum("swish" in m for m in messages) == 1, messages  # not once per layer
+    assert train["momentum"] == share.MAX_MOMENTUM
+    about_momentum = [m for m in messages if m.startswith("Momentum")]
+    assert about_momentum == [
+        f"Momentum is limited to {share.MAX_MOMENTUM:g} in this demo; using {share.MAX_MOMENTUM:g}."
+    ]  # one limit, not two
+
+
 def test_a_link_recreates_the_experiment_on_the_page_it_opens():
     at = open_with(
         {

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -206,6 +209,60 @@ def test_history_figure_grows_with_the_history():
     assert len(charts.history_figure(no_val, 30).data) == 2
     long = trainer.net.history * 300
     assert max(len(t.x) for t in charts.history_figure(long, 1500, max_points=100).data) <= 100
+
+
+def test_a_long_history_figure_is_bounded_and_ends_at_the_last_epoch():
+    trainer = make_trainer(epochs=4)
+    drain(trainer)
+    base = trainer.net.history
+    history = [
+        base[i % 4].__class__(**{**base[i % 4].as_dict(), "epoch": i + 1}) for i in range(2000)
+    ]
+    fig = charts.history_figure(history, 2000)
+    assert [t.meta for t in fig.data] == [
+        "train_loss",
+        "val_loss",
+        "train_accuracy",
+        "val_accuracy",
+    ]
+    for trace in fig.data:
+        x, y = np.asarray(trace.x), np.asarray(trace.y)
+        assert 2 <= len(x) <= 400 and len(y) == len(x)
+        assert x[0] == 1 and x[-1] == 2000  # first and last epoch always drawn
+        assert np.all(np.diff(x) > 0)
+        assert y[-1] == getattr(history[-1], trace.meta)
+        assert "400 of 2000 epochs drawn" in trace.hovertemplate
+    spec = json.loads(fig.to_json())  # what st.plotly_chart ships: size independent of 2000
+    short = json.loads(charts.history_figure(history[:400], 2000).to_json())
+    assert len(json.dumps(spec)) < 1.2 * len(json.dumps(short))
+    assert "epochs drawn" not in charts.history_figure(history[:400], 2000).data[0].hovertemplate
+
+
+def test_a_chunk_asks_for_more_cpu_when_drawing_between_chunks_was_expensive():
+    trainer = make_trainer(epochs=50)
+    assert training.min_cpu_s(trainer, 0.2) == 0.0  # no chunk yet: nothing measured
+    training.start(trainer)
+    training.run_chunk(trainer, budget_s=60.0, max_epochs=1)
+    ident, cpu = trainer.last_chunk_end
+    assert ident == threading.get_ident()
+    # pretend this thread spent 50 ms of CPU drawing since that chunk ended
+    trainer.last_chunk_end = (ident, cpu - 0.05)
+    share = training.DRAW_SHARE
+    assert training.min_cpu_s(trainer, 0.2) >= 0.05 * (1 - share) / share
+    assert training.min_cpu_s(trainer, 0.0) == 0.0  # budget 0 still means one epoch
+    trainer.last_chunk_end = (ident + 1, cpu - 0.05)  # another thread: its clock says nothing
+    assert training.min_cpu_s(trainer, 0.2) == 0.0
+
+
+def test_a_starved_chunk_still_ends_at_the_wall_clock_cap(monkeypatch):
+    monkeypatch.setattr(training, "MAX_CHUNK_S", 0.05)
+    trainer = make_trainer(epochs=100_000)
+    training.start(trainer)
+    # as if drawing had taken 100 s of CPU: the chunk would want 400 s of training
+    trainer.last_chunk_end = (threading.get_ident(), time.thread_time() - 100.0)
+    done = training.run_chunk(trainer, budget_s=0.01)
+    assert 1 <= done < 100_000
+    assert trainer.running and trainer.status == training.RUNNING
 
 
 def test_figures_escape_names_from_data():

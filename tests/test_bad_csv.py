@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import limits
+from dashboard import data, limits
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"
@@ -222,14 +222,16 @@ def test_the_data_page_refuses_generated_oversized_files(app, name, tmp_path):
     assert_refused_and_usable(at, pattern)
 
 
-@pytest.mark.parametrize("name", ["utf16_with_bom.csv", "invalid_utf8_bytes.csv"])
+@pytest.mark.parametrize("name", sorted(LOADS))
 def test_files_the_loader_reads_are_accepted_by_the_app_too(app, name):
+    """The preview decodes a file as the loader does, so both see the same columns."""
     at = app("pages/1_Data.py")
     content = (BAD / name).read_bytes()
+    expected = nn.data.load_csv(io.BytesIO(content))
+    assert list(data.csv_head(content).columns)[:-1] == expected.feature_names  # last: target
     assert upload(at, name, content), [unescape(e.value) for e in at.error]
     assert not at.error
     assert at.session_state["app.data_spec"]["file_name"] == name
-    expected = nn.data.load_csv(io.BytesIO(content))
     np.testing.assert_array_equal(at.session_state["app.dataset"].X, expected.X)
     assert at.session_state["app.dataset"].feature_names == expected.feature_names
 

@@ -190,3 +190,53 @@ def test_l2_does_not_touch_the_bias_gradients():
             np.testing.assert_array_equal(g0, g1)
         else:
             np.testing.assert_allclose(g1, g0 + 0.5 * w, rtol=1e-12, atol=1e-15)
+
+
+# ---- cross-entropy of confident predictions ----
+
+
+def confident_net(output, gap, dtype):
+    """No hidden layer; for the input [1] the logits are [0, gap] (softmax) or [-gap] (sigmoid),
+    so class 0 is predicted wrongly with a logit gap of ``gap``."""
+    if output == "softmax":
+        config = {"layers": [1, 2], "output_activation": "softmax"}
+        weights = [np.array([[0.0, gap]]), np.zeros(2)]
+    else:
+        config = {"layers": [1, 1], "output_activation": "sigmoid"}
+        weights = [np.array([[gap]]), np.zeros(1)]
+    net = nn.Network.from_config({**config, "loss": "cross_entropy", "dtype": dtype})
+    net.set_weights(weights)
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("gap", [5.0, 40.0, 800.0])
+def test_cross_entropy_of_a_confident_wrong_prediction_is_exact(output, gap, dtype):
+    """-log p of the true class is log(1 + exp(gap)), about the gap itself; clipping p at 1e-12
+    would give 27.6 for any gap above 27.6 (and float32 softmax underflows past ~104)."""
+    net = confident_net(output, gap, dtype)
+    X, y = np.array([[1.0]]), np.array([0])
+    expected = gap + np.log1p(np.exp(-gap))
+    rel = 1e-12 if dtype == "float64" else 1e-6
+    assert net.evaluate(X, y)["loss"] == pytest.approx(expected, rel=rel)
+    loss, grads = net.loss_and_gradients(X, y)
+    assert loss == pytest.approx(expected, rel=rel)
+    # the gradient stays p - y: the true class's logit is pushed up with slope ~1
+    p_true = np.exp(-gap) / (1.0 + np.exp(-gap))
+    expected_dz = [p_true - 1.0, 1.0 - p_true] if output == "softmax" else [1.0 - p_true]
+    np.testing.assert_allclose(grads[1], expected_dz, rtol=rel)
+    (record,) = net.fit(X, y, epochs=1, learning_rate=1e-9)
+    assert record.train_loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_cross_entropy_from_probabilities_alone_is_floored_not_clipped_at_1e12():
+    """Without logits (e.g. a single probability row), losses.value floors log p at the log of
+    the smallest normal number: exact for any representable p, finite for p = 0."""
+    Y = np.array([[1.0, 0.0]])
+    P = np.array([[np.exp(-40.0), 1.0 - np.exp(-40.0)]])
+    assert nn.losses.value("cross_entropy", "softmax", P, Y) == pytest.approx(40.0, rel=1e-12)
+    zero = nn.losses.value("cross_entropy", "softmax", np.array([[0.0, 1.0]]), Y)
+    assert zero == pytest.approx(-np.log(np.finfo(float).tiny))
+    sig = nn.losses.value("cross_entropy", "sigmoid", np.array([[np.exp(-40.0)]]), np.ones((1, 1)))
+    assert sig == pytest.approx(40.0, rel=1e-12)

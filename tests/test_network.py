@@ -372,6 +372,8 @@ def test_bad_validation_data():
         ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),
         ({"patience": 0}, "patience must be a whole number >= 1"),
         ({"early_stopping": True}, "early stopping needs validation data"),
+        ({"train_metrics": "during"}, "train_metrics must be one of after_epoch, batches"),
+        ({"train_metrics": None}, "train_metrics must be one of"),
     ],
 )
 def test_bad_training_settings(settings, message):

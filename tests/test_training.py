@@ -242,6 +242,77 @@ def test_epoch_records_match_evaluation_after_each_epoch():
     assert record.val_loss is None and record.val_accuracy is None
 
 
+def test_batch_train_metrics_are_what_each_batch_scored_before_its_step():
+    """train_metrics="batches": each sample's loss and prediction from the forward pass that
+    trained on it (before that batch's step), averaged over the epoch's samples."""
+    X, y, _, _ = iris_split()
+    X, y = X[:20], y[:20]
+    net = nn.Network.from_config(MODERN_NET)
+    (record,) = net.fit(
+        X, y, epochs=1, learning_rate=0.3, batch_size=8, optimizer="sgd", train_metrics="batches"
+    )
+    ref = nn.Network.from_config(MODERN_NET)
+    weights, total, correct = ref.get_weights(), 0.0, 0
+    for rows in (slice(0, 8), slice(8, 16), slice(16, 20)):  # the last batch is short
+        ref.set_weights(weights)
+        loss, grads = ref.loss_and_gradients(X[rows], y[rows])
+        total += loss * len(y[rows])
+        correct += int(np.sum(ref.predict(X[rows]) == y[rows]))
+        weights = [w - 0.3 * g for w, g in zip(weights, grads, strict=True)]
+    for a, b in zip(net.get_weights(), weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert record.train_loss == pytest.approx(total / 20, rel=1e-12)
+    assert record.train_accuracy == correct / 20
+    # not the after-epoch figure: the weights moved during the epoch
+    assert record.train_loss != pytest.approx(net.evaluate(X, y)["loss"], rel=1e-3)
+
+
+def test_train_metrics_setting_changes_the_training_figures_only():
+    X, y, Xv, yv = iris_split()
+    runs = {}
+    for mode in ("after_epoch", "batches"):
+        net = nn.Network.from_config(MODERN_NET)
+        net.fit(X, y, epochs=5, validation_data=(Xv, yv), train_metrics=mode, **SETTINGS)
+        runs[mode] = net
+    after, batches = runs["after_epoch"], runs["batches"]
+    assert_same_weights(after.get_weights(), batches.get_weights())
+    assert [r.val_loss for r in after.history] == [r.val_loss for r in batches.history]
+    assert [r.train_loss for r in after.history] != [r.train_loss for r in batches.history]
+    # a trained network scores better at the end of the epoch than on average during it
+    assert batches.history[-1].train_loss > after.history[-1].train_loss
+
+
+def test_resumed_run_with_batch_train_metrics_equals_one_run():
+    X, y, Xv, yv = iris_split()
+    common = {"validation_data": (Xv, yv), "train_metrics": "batches", **SETTINGS}
+    one = nn.Network.from_config(MODERN_NET)
+    one.fit(X, y, epochs=6, **common)
+    two = nn.Network.from_config(MODERN_NET)
+    two.fit(X, y, epochs=2, **common)
+    two.fit(X, y, epochs=4, **common)
+    assert losses_of(one.history) == losses_of(two.history)
+    assert_same_weights(one.get_weights(), two.get_weights())
+
+
+def test_predictions_between_epochs_do_not_disturb_training():
+    """The work arrays are shared by training and prediction: predicting or evaluating other
+    batch sizes between epochs (as the app does) must not change the run."""
+    X, y, Xv, yv = iris_split()
+    one = nn.Network.from_config(MODERN_NET)
+    one.fit(X, y, epochs=6, validation_data=(Xv, yv), **{**SETTINGS, "batch_size": 16})
+    two = nn.Network.from_config(MODERN_NET)
+    gen = two.train_epochs(
+        X, y, epochs=6, validation_data=(Xv, yv), **{**SETTINGS, "batch_size": 16}
+    )
+    for i, _ in enumerate(gen):
+        for n in (1, 7, 16, len(X) % 16, 40 + i):
+            two.predict_proba(X[: max(n, 1)])
+        two.evaluate(Xv, yv)
+        two.loss_and_gradients(X[:16], y[:16])
+    assert losses_of(one.history) == losses_of(two.history)
+    assert_same_weights(one.get_weights(), two.get_weights())
+
+
 def test_zero_epochs_changes_nothing():
     X, y, _, _ = iris_split()
     net = nn.Network.from_config(MODERN_NET)
@@ -283,6 +354,9 @@ def test_float32_training_tracks_float64():
         nets[dtype] = net
     assert all(w.dtype == np.float32 for w in nets["float32"].get_weights())
     assert nets["float32"].predict_proba(Xv).dtype == np.float32
+    # the optimizer state stays float32 too (no float64 arrays on the training path)
+    m, v = nets["float32"].optimizer.moments()
+    assert all(a.dtype == np.float32 for a in m + v)
     for a, b in zip(nets["float64"].get_weights(), nets["float32"].get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-3)
 

@@ -19,6 +19,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from dashboard import data
+from tests.e2e.ui import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -69,16 +70,24 @@ def test_reproduce_the_article_from_home(app, screenshot):
     assert float(app.metric("Test accuracy, this run")) == accuracy
 
 
-DATASETS = [  # source, rows, features, classes as the page shows them
-    ("wine", "178", "13", "3"),
-    ("breast_cancer", "569", "30", "2"),
-    ("digits", "1,797", "64", "10"),
-    ("iris", "150", "4", "3"),
+DATASETS = [  # source, name, rows, features, classes as the page shows them
+    ("wine", "Wine", "178", "13", "3"),
+    ("breast_cancer", "Breast cancer", "569", "30", "2"),
+    ("digits", "Digits", "1,797", "64", "10"),
+    ("iris", "Iris", "150", "4", "3"),
 ]
+TARGET = "Target column (the class to predict)"
 
 
 def shape_shown(app) -> tuple[str, str, str]:
     return app.metric("Rows"), app.metric("Features"), app.metric("Classes")
+
+
+def expect_sidebar_data(app, name: str, rows: str, features: str, classes: str) -> None:
+    """The sidebar names the current dataset and its size (counts without separators)."""
+    app.expect_sidebar_text(
+        f"Data: {name}: {rows.replace(',', '')} rows, {features} features, {classes} classes"
+    )
 
 
 def iris_csv_target_first() -> bytes:
@@ -93,36 +102,55 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     app = new_app("/Data")
     assert app.heading() == "Data"
     assert shape_shown(app) == ("150", "4", "3")
-    for source, rows, features, classes in DATASETS:
+    expect_sidebar_data(app, "Iris", "150", "4", "3")
+    for source, name, rows, features, classes in DATASETS:
         app.select("Dataset", data.SOURCES[source])
         app.expect(lambda: shape_shown(app), (rows, features, classes), what=source)
-        assert f"{rows.replace(',', '')} rows" in app.sidebar_text()
+        expect_sidebar_data(app, name, rows, features, classes)
 
     app.select("Dataset", data.SOURCES["moons"])
     app.expect(lambda: shape_shown(app), ("300", "2", "2"), what="moons")
     app.number("Samples", 500)
     app.expect(lambda: shape_shown(app), ("500", "2", "2"), what="500 moons")
-    parts = [int(app.metric(m)) for m in ("Training rows", "Validation rows", "Test rows")]
-    assert sum(parts) == 500 and min(parts) > 0
+    expect_sidebar_data(app, "Moons", "500", "2", "2")
+
+    def split_of_500() -> tuple[int, ...] | None:
+        parts = tuple(int(app.metric(m)) for m in ("Training rows", "Validation rows", "Test rows"))
+        return parts if sum(parts) == 500 else None
+
+    parts = app.wait_until(split_of_500, timeout=30, what="a split of the 500 rows")
+    assert min(parts) > 0
     app.tab("Scatter matrix")
-    splom = app.traces("data.splom")
-    assert len(splom) == 2  # one trace per class
-    assert all(t["type"] == "splom" for t in splom)
-    assert sum(t["n_points"] for t in splom) == 500
-    assert splom[0]["dimensions"] == ["x1", "x2"]
+
+    def splom_shown():
+        splom = app.traces("data.splom")
+        return (
+            [t["type"] for t in splom],
+            sum(t["n_points"] for t in splom),
+            [t["dimensions"] for t in splom],
+        )
+
+    # one trace per class, the 500 points between them, the two features as dimensions
+    expected = (["splom", "splom"], 500, [["x1", "x2"], ["x1", "x2"]])
+    app.expect(splom_shown, expected, what="the scatter matrix of 500 moons")
 
     app.select("Dataset", data.SOURCES[data.CSV])
     app.upload("CSV file", "flowers.csv", iris_csv_target_first())
-    assert app.selected("Target column (the class to predict)") == "petal_w"  # the last column
-    app.select("Target column (the class to predict)", "species")
+    assert app.selected(TARGET) == "petal_w"  # the last column
+    app.select(TARGET, "species")
     app.click("Use this CSV")
-    assert "Loaded the uploaded CSV." in app.alerts("success")
+    app.expect_alert("Loaded the uploaded CSV.", "success")
     app.expect(lambda: shape_shown(app), ("150", "4", "3"), what="the uploaded CSV")
-    assert "CSV file flowers.csv" in app.main_text()
+    app.expect_main_text("CSV file flowers.csv")
+    expect_sidebar_data(app, "CSV file flowers.csv", "150", "4", "3")
     app.tab("Class balance")
-    (balance,) = app.traces("data.balance")
-    assert sorted(map(str, balance["x"])) == ["setosa", "versicolor", "virginica"]
-    assert list(balance["y"]) == [50, 50, 50]
+
+    def balance_shown() -> list[tuple[str, int]]:
+        (balance,) = app.traces("data.balance")
+        return sorted(zip(map(str, balance["x"]), map(int, balance["y"]), strict=True))
+
+    expected = [("setosa", 50), ("versicolor", 50), ("virginica", 50)]
+    app.expect(balance_shown, expected, what="the class balance of the uploaded CSV")
 
 
 @pytest.mark.parametrize("source", ["iris", "moons"])
@@ -134,47 +162,56 @@ def test_the_scatter_matrix_is_drawn_on_screen(new_app, screenshot, source):
         app.expect(lambda: app.metric("Features"), "2", what=source)
     app.tab("Scatter matrix")
     assert len(app.traces("data.splom")) >= 2
-    assert app.colored_pixels("data.splom") > 200, f"the {source} scatter matrix is blank"
+    # WebGL draws after the chart comes into view, slowly on a busy machine
+    app.wait_until(
+        lambda: app.colored_pixels("data.splom") > 200,
+        timeout=60,
+        what=f"the {source} scatter matrix to be drawn (it stays blank)",
+    )
     if source == "iris":
         screenshot(app, "data")
 
 
 def test_architecture_edits_follow_in_diagram_and_count(new_app, screenshot):
     app = new_app("/Architecture")
-    layers = [4, 5, 10, 3]
-    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
 
-    def diagram_nodes() -> int:
+    def shown() -> tuple[str, int]:
+        """The parameter count and the nodes the diagram draws."""
         traces = app.traces("arch.diagram")
-        return sum(len(t["x"]) for t in traces if t.get("mode") == "markers")
+        nodes = sum(len(t["x"]) for t in traces if t.get("mode") == "markers")
+        return app.metric("Parameters (weights and biases)"), nodes
 
-    assert diagram_nodes() == sum(layers)
+    def follows(layers: list[int]) -> None:
+        app.expect(shown, (f"{n_params(layers):,}", sum(layers)), what=f"the network {layers}")
+
+    follows([4, 5, 10, 3])
 
     app.click("Add hidden layer")
-    layers = [4, 5, 10, 10, 3]
-    assert app.number_value("Layer 3: nodes") == "10"
-    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
-    assert diagram_nodes() == sum(layers)
+    expect(app.page.get_by_role("spinbutton", name="Layer 3: nodes", exact=True)).to_have_value(
+        "10"
+    )
+    follows([4, 5, 10, 10, 3])
 
     app.number("Layer 3: nodes", 7)
-    layers = [4, 5, 10, 7, 3]
-    assert app.metric("Parameters (weights and biases)") == f"{n_params(layers):,}"
-    assert diagram_nodes() == sum(layers)
-    assert "4 → 5 → 10 → 7 → 3 nodes" in app.main_text()
+    follows([4, 5, 10, 7, 3])
+    app.expect_main_text("4 → 5 → 10 → 7 → 3 nodes")
 
     app.select("Layer 1: activation", "relu")
     app.select("Initial weights", "He")
-    assert "relu" in app.sidebar_text()
+    app.expect_sidebar_text("relu")
     app.select("Output activation", "softmax")
-    assert any("Softmax with squared error" in w for w in app.alerts("warning"))
+    app.expect_alert("Softmax with squared error", "warning")
     app.select("Loss", "cross_entropy")
-    assert not any("Softmax with squared error" in w for w in app.alerts("warning"))
+    softmax_warning = app.page.locator("[data-testid='stAlertContentWarning']").filter(
+        has_text="Softmax with squared error"
+    )
+    expect(softmax_warning).to_have_count(0)
     hover = [h for t in app.traces("arch.diagram") for h in t.get("hovertext", []) or []]
     assert any("SepalLengthCm" in str(h) for h in hover)
     screenshot(app, "architecture")
 
     app.nav("Train")
-    assert "Network 4 → 5 → 10 → 7 → 3" in app.main_text()
+    app.expect_main_text("Network 4 → 5 → 10 → 7 → 3")
 
 
 def history_from_download(app) -> pd.DataFrame:
@@ -207,14 +244,14 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.pause_training()
     paused = app.epoch()[0]
     assert 0 < paused < 2000
-    assert app.button("Resume").is_enabled()
-    app.page.wait_for_timeout(1500)  # paused: nothing moves
+    expect(app.button("Resume")).to_be_enabled()
+    app.page.wait_for_timeout(1500)  # paused: nothing may move in this while
     app.settle()
     assert app.epoch()[0] == paused
 
     app.click("Step")
-    assert app.epoch()[0] == paused + 1
-    app.page.wait_for_timeout(800)
+    app.expect(lambda: app.epoch()[0], paused + 1, what="one step")
+    app.page.wait_for_timeout(800)  # and nothing more in this while
     assert app.epoch()[0] == paused + 1  # exactly one epoch
 
     app.number("Learning rate", 0.05)
@@ -223,8 +260,8 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.pause_training()
     total = app.epoch()[0]
     # what the page says agrees: the counter, the progress bar and the sidebar
-    assert f"paused: epoch {total} of 2000" in app.main_text()
-    assert f"paused, epoch {total} of 2000" in app.sidebar_text()
+    app.expect_main_text(f"paused: epoch {total} of 2000")
+    app.expect_sidebar_text(f"paused, epoch {total} of 2000")
     history = history_from_download(app)
     assert len(history) == total
     assert list(history["epoch"]) == list(range(1, total + 1))
@@ -233,9 +270,9 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     assert np.all(lr[paused + 1 :] == 0.05)  # after the change
 
     app.click("Reset")
-    assert app.epoch() == (0, 2000)
-    assert app.button("Start").is_enabled()
-    assert app.trace_length("train.chart") == 0
+    app.expect(app.epoch, (0, 2000), what="the counter after Reset")
+    expect(app.button("Start")).to_be_enabled()
+    app.expect(lambda: app.trace_length("train.chart"), 0, what="an empty chart after Reset")
 
 
 def virginica_sample() -> dict[str, str]:
@@ -263,7 +300,7 @@ def test_predict_a_sample_then_download_and_upload_the_model(new_app, screenshot
     app.click("Start")
     app.wait_until(lambda: "Finished: 100 epochs" in app.main_text(), timeout=90, what="training")
     app.nav("Predict")
-    assert "The network after 100 epochs" in app.main_text()
+    app.expect_main_text("The network after 100 epochs")
 
     predicted, outputs, classes = predict(app, virginica_sample())
     assert classes == ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
@@ -278,9 +315,9 @@ def test_predict_a_sample_then_download_and_upload_the_model(new_app, screenshot
 
     # A new visitor (fresh context) has no network, uploads the file, gets the same answers
     other = new_app("/Predict")
-    assert "There is no trained network yet" in other.main_text()
+    other.expect_main_text("There is no trained network yet")
     other.upload("Model file (.npz)", "model.npz", model, mime="application/octet-stream")
-    assert any("Loaded the model: 4 → 5 → 10 → 3, 100 epochs trained" in s for s in other.alerts())
+    other.expect_alert("Loaded the model: 4 → 5 → 10 → 3, 100 epochs trained")
     again, outputs_again, _ = predict(other, virginica_sample())
     assert again == predicted
     np.testing.assert_allclose(outputs_again, outputs, rtol=0, atol=1e-12)
@@ -293,7 +330,6 @@ def test_predict_a_sample_then_download_and_upload_the_model(new_app, screenshot
         b"PK\x03\x04 not really a zip",
         mime="application/octet-stream",
     )
-    errors = other.alerts("error")
-    assert errors and "unchanged" in errors[0]
+    other.expect_alert("unchanged", "error")
     other.tab("One sample")
     assert predict(other, virginica_sample())[0] == predicted

@@ -1,4 +1,5 @@
-"""Every page opened first by URL in a fresh session; two visitors at once never mix."""
+"""Every page opened first by URL in a fresh session; two visitors at once never mix; the
+Inside and Compare pages follow one visitor's finished runs."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import re
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
-from dashboard import data, page
+from dashboard import data, inside_ui, page, runs
 from tests.e2e.ui import page_url_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -21,33 +23,68 @@ FIRST_VISIT = {
     "Architecture": "The input layer has one node per feature (4)",
     "Train": "Press Start",
     "Predict": "There is no trained network yet",
+    "Inside": "The first three views follow training live",
+    "Compare": "No finished runs yet",
 }
+IRIS_TRAINING_ROWS = 114  # the default split of Iris's 150 rows: 15% test, then 10% validation
+WAIT_MS = 60_000  # generous: two cores, and other browser tests may run at the same time
+
+
+def check_inside_first_visit(app) -> None:
+    """The five views are offered and the decision surface is drawn with the training rows."""
+    expect(app.page.get_by_role("tab")).to_have_text(list(inside_ui.VIEWS), timeout=WAIT_MS)
+    traces = app.traces("inside.surface")
+    assert traces[0]["type"] == "image", traces[0]
+    shown = [t for t in traces if "(training)" in str(t.get("name"))]
+    assert sum(len(t["x"]) for t in shown) == IRIS_TRAINING_ROWS
+    expect(main(app)).to_contain_text("Not trained yet", timeout=WAIT_MS)
+
+
+def check_compare_first_visit(app) -> None:
+    """No runs yet: the five-seed study, the link to this app's Train page and the recipe."""
+    expect(app.button(f"Run {runs.N_SEEDS} seeds")).to_be_enabled(timeout=WAIT_MS)
+    link = app.page.locator("[data-testid='stCode']").first
+    expect(link).to_have_text(f"{app.base_url}/Train", timeout=WAIT_MS)  # defaults: bare link
+    expect(app.button("Download the recipe (.zip)")).to_be_visible(timeout=WAIT_MS)
+
+
+CHECKS = {"Inside": check_inside_first_visit, "Compare": check_compare_first_visit}
+
+
+def main(app):
+    return app.page.locator("[data-testid='stMain']")
+
+
+def sidebar(app):
+    return app.page.locator("[data-testid='stSidebar']")
 
 
 @pytest.mark.parametrize("target", PAGES, ids=[p.label for p in PAGES])
-def test_each_page_opened_first_by_url(new_app, screenshot, target):
+def test_each_page_opened_first_by_url(new_app, target):
     app = new_app(page_url_path(target.path))
     expected_heading = "Neural network lab" if target.label == "Home" else target.label
-    assert app.heading() == expected_heading
-    assert FIRST_VISIT.get(target.label, "") in app.main_text()
-    sidebar = app.page.locator("[data-testid='stSidebar']")
-    links = [t.strip() for t in sidebar.get_by_role("link").all_inner_texts()]
+    expect(app.page.locator("h1").first).to_have_text(expected_heading, timeout=WAIT_MS)
+    # a page added to the navigation needs an entry in FIRST_VISIT
+    expect(main(app)).to_contain_text(FIRST_VISIT[target.label], timeout=WAIT_MS)
     for p in PAGES:  # the navigation is there even without the entry script
-        assert any(link.endswith(p.label) for link in links), (p.label, links)
-    assert "Training: not started" in app.sidebar_text()
+        link = sidebar(app).get_by_role("link", name=p.label, exact=True)
+        expect(link).to_be_visible(timeout=WAIT_MS)
+    expect(sidebar(app)).to_contain_text("Training: not started", timeout=WAIT_MS)
+    CHECKS.get(target.label, lambda app: None)(app)
     app.assert_no_exception()
-    if target.label not in ("Home", "Data", "Architecture", "Train", "Predict"):
-        screenshot(app, target.label.lower())  # the flows take the others at a better moment
+
+
+CAPTION = re.compile(r"Network ([\d → ]+?) on (\d+) training")
 
 
 def caption_network(app) -> str:
-    match = re.search(r"Network ([\d → ]+?) on (\d+) training", app.main_text())
-    assert match, app.main_text()[:500]
-    return match.group(1).strip()
+    """The layer sizes the Train page's caption names ("4 → 5 → 10 → 3")."""
+    expect(main(app)).to_contain_text(CAPTION, timeout=WAIT_MS)
+    return CAPTION.search(app.main_text()).group(1).strip()
 
 
 def history_rows(app) -> pd.DataFrame:
-    with app.page.expect_download() as info:
+    with app.page.expect_download(timeout=WAIT_MS) as info:
         app.button("Download the history (CSV)").click()
     return pd.read_csv(io.BytesIO(open(info.value.path(), "rb").read()))
 
@@ -74,12 +111,12 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     def both_moving() -> bool:
         return cancer.epoch()[0] >= 3 and digits.epoch()[0] >= 3
 
-    cancer.wait_until(both_moving, timeout=60, what="both visitors to train")
+    cancer.wait_until(both_moving, timeout=120, what="both visitors to train")
     cancer.pause_training()
     cancer_paused = cancer.epoch()[0]
     digits_before = digits.epoch()[0]
     # the other visitor keeps training while this one is paused
-    digits.wait_until(lambda: digits.epoch()[0] > digits_before + 3, timeout=60, what="digits")
+    digits.wait_until(lambda: digits.epoch()[0] > digits_before + 3, timeout=120, what="digits")
     cancer.settle()
     assert cancer.epoch()[0] == cancer_paused
     digits.pause_training()
@@ -87,13 +124,51 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     assert 0 < cancer_paused < 2000 and 0 < digits_paused < 2000
 
     # each sees only its own data, network and history
-    assert "Breast cancer: 569 rows" in cancer.sidebar_text()
-    assert "Digits: 1797 rows" in digits.sidebar_text()
-    assert "30 → 5 → 10 → 2" in cancer.sidebar_text()
-    assert "64 → 5 → 10 → 10 → 10" in digits.sidebar_text()
+    for visitor, own, other in (
+        (cancer, ["Breast cancer: 569 rows", "30 → 5 → 10 → 2"], "Digits"),
+        (digits, ["Digits: 1797 rows", "64 → 5 → 10 → 10 → 10"], "Breast cancer"),
+    ):
+        for text in own:
+            expect(sidebar(visitor)).to_contain_text(text, timeout=WAIT_MS)
+        expect(sidebar(visitor)).not_to_contain_text(other, timeout=WAIT_MS)
     assert len(history_rows(cancer)) == cancer_paused
     assert len(history_rows(digits)) == digits_paused
     # a third visitor starts from scratch
     fresh = new_app("/Train")
-    assert fresh.epoch() == (0, 100)
+    fresh.expect(fresh.epoch, (0, 100), what="a fresh epoch counter")
     assert caption_network(fresh) == "4 → 5 → 10 → 3"
+
+
+def test_inside_and_compare_show_the_visitor_s_finished_runs(new_app, screenshot):
+    # a link sets the pace and the epochs: two short runs that differ in the learning rate
+    app = new_app("/Train?pace=fastest&epochs=60")
+    for learning_rate in (None, 0.6):
+        if learning_rate is not None:
+            app.click("Reset")
+            app.number("Learning rate", learning_rate)
+        app.click("Start")
+        app.expect(app.epoch, (60, 60), timeout=120, what="the run to finish")
+        expect(sidebar(app)).to_contain_text("Training: finished", timeout=WAIT_MS)
+
+    app.nav("Compare")
+    expect(main(app)).to_contain_text("differ (training.learning_rate)", timeout=WAIT_MS)
+    curves = {t["name"]: t for t in app.traces("compare.curves")}
+    for run in ("run 1", "run 2"):
+        for part in ("training", "validation"):
+            assert len(curves[f"{run} ({part})"]["x"]) == 60, sorted(curves)
+    assert curves["run 1 (training)"]["y"] != curves["run 2 (training)"]["y"]
+    screenshot(app, "compare")
+
+    app.nav("Inside")
+    expect(main(app)).to_contain_text("The other 2 features are held", timeout=WAIT_MS)
+    expect(main(app)).not_to_contain_text("Not trained yet", timeout=WAIT_MS)
+    assert app.traces("inside.surface")[0]["type"] == "image"
+    # trained, the class regions colour much of the chart (untrained: ~1%, only the points)
+    box = app.page.locator(".st-key-inside-surface").last.bounding_box()
+    assert app.colored_pixels("inside.surface") > 0.15 * box["width"] * box["height"]
+    screenshot(app, "inside")
+    app.tab("Network")
+    app.settle()
+    weights = [t for t in app.traces("inside.network") if t.get("name") == "weights"]
+    assert len(weights[0]["hovertext"]) == 4 * 5 + 5 * 10 + 10 * 3  # one per weight
+    app.assert_no_exception()

@@ -36,6 +36,18 @@ VIEWPORT = {"width": 1400, "height": 1000}
 APP_READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 APP_RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 EXCEPTION = "[data-testid='stException']"
+MAIN = "[data-testid='stMain']"
+SIDEBAR = "[data-testid='stSidebar']"
+WAIT_MS = 60_000  # how long an expectation waits: generous, other browsers share the 2 cores
+
+
+def expect(target):
+    """Playwright's auto-waiting ``expect`` with the timeout above (imported late, so that this
+    module loads without playwright and the tests can skip with a message)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT_MS)
+    return playwright_expect(target)
 
 
 # ---- the server ----
@@ -191,10 +203,39 @@ class App:
     # -- reading --
 
     def main_text(self) -> str:
-        return self.page.locator("[data-testid='stMain']").inner_text()
+        return self.page.locator(MAIN).inner_text()
 
     def sidebar_text(self) -> str:
-        return self.page.locator("[data-testid='stSidebar']").inner_text()
+        return self.page.locator(SIDEBAR).inner_text()
+
+    def expect_main_text(self, text: str | re.Pattern) -> None:
+        """Wait until the main area shows ``text`` (as a user reads it)."""
+        self._expect_text(self.page.locator(MAIN), text)
+
+    def expect_sidebar_text(self, text: str | re.Pattern) -> None:
+        """Wait until the sidebar shows ``text`` (as a user reads it)."""
+        self._expect_text(self.page.locator(SIDEBAR), text)
+
+    def expect_alert(self, text: str, kind: str | None = None) -> list[str]:
+        """Wait for a message box (kind: error, warning, info, success) containing ``text``;
+        return the texts of all boxes of that kind."""
+        box = f"stAlertContent{kind.capitalize()}" if kind else "stAlertContainer"
+        boxes = self.page.locator(f"[data-testid='{box}']").filter(has_text=text)
+        try:
+            expect(boxes.first).to_be_visible()
+        except AssertionError:
+            self.assert_no_exception()
+            raise AssertionError(
+                f"no {kind or ''} message with {text!r}; shown: {self.alerts()}"
+            ) from None
+        return self.alerts(kind)
+
+    def _expect_text(self, locator, text) -> None:
+        try:
+            expect(locator).to_contain_text(text, use_inner_text=True)
+        except AssertionError:
+            self.assert_no_exception()  # an exception box explains more than the text
+            raise
 
     def heading(self) -> str:
         return self.page.locator("h1").first.inner_text().strip()
@@ -305,8 +346,10 @@ class App:
         return self.page.get_by_role("spinbutton", name=label, exact=True).input_value()
 
     def tab(self, name: str) -> None:
-        self.page.get_by_role("tab", name=name, exact=True).click()
-        self.page.wait_for_timeout(300)
+        """Select the tab ``name`` and wait until it is the selected one."""
+        tab = self.page.get_by_role("tab", name=name, exact=True)
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
 
     def nav(self, label: str) -> None:
         """Follow the sidebar link to a page ("Home" is the entry page, at "/")."""
@@ -325,6 +368,11 @@ class App:
         uploader.locator("input[type='file']").set_input_files(
             {"name": name, "mimeType": mime, "buffer": content}
         )
+        # the file is sent to the server before the app reruns: wait until its chip shows it
+        # uploaded (or refused in the browser, as a file over the size limit is)
+        chip = uploader.get_by_test_id("stFileChip").filter(has=self.page.get_by_title(name))
+        expect(chip).to_have_count(1)
+        expect(chip.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=60_000)
         self.settle()
 
     def download(self, button_name: str) -> tuple[str, bytes]:
