@@ -436,7 +436,7 @@ def live_fragment(view: str | None, options: dict, running: bool) -> None:
         progress_line(t)
         draw_live(view, t, options, "inside")
         if t.running:
-            training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
+            train_ui.train_tick(t)
             if not t.running:
                 st.rerun()
 
@@ -470,6 +470,7 @@ def _numbers(frame: pd.DataFrame, **kwargs) -> None:
     )
 
 
+@train_ui.exclusive
 def _apply_step(row: int) -> None:
     """Advance the real network by one plain gradient-descent step on one training row."""
     t, s = state.trainer(), state.split()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import streamlit as st
 
 from dashboard import limits, state, training
@@ -17,6 +20,8 @@ SETTING_TYPES = {
     "epochs": int,
     "patience": int,
 }
+TRAINING_LOCK = "train.lock"  # this session's lock around training: see training_lock
+_CREATING = threading.Lock()  # only makes creating a session's lock atomic; holds no user data
 PACE_LABELS = {"watch": "Watch it learn", "fastest": "Fastest"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
 
@@ -111,20 +116,58 @@ def settings_ui(trainer: training.Trainer) -> dict:
     return settings
 
 
+def training_lock() -> threading.Lock:
+    """This session's lock: held while a chunk trains and while a button changes the run.
+
+    A click starts the next script run at once, in a new thread (Streamlit's fast reruns),
+    while the previous run finishes its chunk of training before it notices that it has been
+    stopped. Without the lock, Pause would return while that chunk still trains (the page
+    would show a paused run whose epochs keep rising), and Step or Reset would change the
+    network under a chunk that is training it. With it, a button waits for the chunk.
+    """
+    with _CREATING:
+        lock = st.session_state.get(TRAINING_LOCK)
+        if lock is None:
+            lock = st.session_state[TRAINING_LOCK] = threading.Lock()
+        return lock
+
+
+def exclusive(change: Callable[..., None]) -> Callable[..., None]:
+    """``change`` (a button's callback) run under the session's training lock."""
+
+    def run(*args, **kwargs) -> None:
+        with training_lock():
+            change(*args, **kwargs)
+
+    run.__doc__ = change.__doc__
+    return run
+
+
+def train_tick(trainer: training.Trainer) -> None:
+    """One tick's chunk of training, if the run is still on once the lock is held."""
+    with training_lock():
+        if trainer.running:  # a Pause may have come in while this tick waited for the lock
+            training.run_chunk(trainer, BUDGET_S, training.epochs_per_tick(trainer))
+
+
+@exclusive
 def _start() -> None:
     training.start(state.ensure_trainer())
 
 
+@exclusive
 def _pause() -> None:
     t = state.trainer()
     if t is not None:
         training.pause(t)
 
 
+@exclusive
 def _step() -> None:
     training.step(state.ensure_trainer())
 
 
+@exclusive
 def _reset() -> None:
     t = state.trainer()
     if t is not None:

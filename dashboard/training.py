@@ -31,15 +31,17 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 # "fastest" trains as many epochs per tick as the time budget allows.
 PACES = ("watch", "fastest")
 WATCH_TICKS = 40
-# A chunk trains for its wall-clock budget, and longer if the session's own thread got too little
-# CPU in that time: with several sessions in one server (one Python process, one GIL) or other
-# processes on the cores, a fixed wall-clock chunk shrinks the training per tick while drawing the
-# page costs the same, and drawing ends up taking most of the server. So a chunk goes on until
-# the CPU time it got is at least (1 - DRAW_SHARE) / DRAW_SHARE times what the thread spent since
-# the last chunk (drawing, Streamlit's own work), at most MAX_CHUNK_S of wall time, so that every
-# session still redraws about once a second however busy the server is.
+# A chunk trains for its wall-clock budget, and longer when the session spent too much of the
+# last tick elsewhere. With several sessions in one server (one Python process, one GIL), other
+# processes on the cores, or a browser that asks for the next tick late, a fixed wall-clock chunk
+# shrinks the training per tick while drawing the page costs the same: drawing and waiting end
+# up taking most of each tick. So a chunk goes on until both the wall time it took and the CPU
+# time it got are at least (1 - DRAW_SHARE) / DRAW_SHARE times what went by since the last chunk
+# ended, but never longer than MAX_CHUNK_S, so that every session still redraws about once a
+# second however busy the server is. Gaps longer than MAX_GAP_S (a pause) are not counted.
 DRAW_SHARE = 0.2
 MAX_CHUNK_S = 1.0
+MAX_GAP_S = 5.0
 DEFAULT_SETTINGS = {
     **nn.presets.ARTICLE["training"],
     "momentum": 0.9,
@@ -65,8 +67,8 @@ class Trainer:
     message: str = ""
     tag: str = ""  # "article" for the run started by "Reproduce the article"
     data_version: int = 0
-    # (thread id, that thread's CPU time) when the last chunk ended: see chunk_budget
-    last_chunk_end: tuple[int, float] | None = field(default=None, repr=False, compare=False)
+    # (thread id, its CPU time, wall time) when the last chunk ended: see chunk_floor
+    last_chunk_end: tuple[int, float, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def epochs_trained(self) -> int:
@@ -119,44 +121,57 @@ def epochs_per_tick(trainer: Trainer) -> int | None:
 def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = None) -> int:
     """Train whole epochs for about ``budget_s`` seconds (at least one epoch).
 
-    The chunk goes on past ``budget_s`` while the CPU time it got is below ``min_cpu_s`` (a
-    busy server), up to ``max(MAX_CHUNK_S, budget_s)`` seconds of wall time. A budget of 0
-    trains exactly one epoch. Returns the number of epochs trained. Updates ``trainer.status``,
-    ``running`` and ``message`` when the run finishes, stops early or diverges. The learning
-    rate and the other settings are read afresh for every chunk; the optimizer state carries
-    over as long as the optimizer stays the same.
+    The chunk goes on past ``budget_s`` as ``chunk_floor`` asks (a busy server or a slow
+    browser), up to ``max(MAX_CHUNK_S, budget_s)`` seconds. A budget of 0 trains exactly one
+    epoch. Returns the number of epochs trained. Updates ``trainer.status``, ``running`` and
+    ``message`` when the run finishes, stops early or diverges. The learning rate and the
+    other settings are read afresh for every chunk; the optimizer state carries over as long
+    as the optimizer stays the same.
     """
     remaining = trainer.target_epochs - trainer.epochs_trained
     if remaining <= 0:
         _finish(trainer)
         return 0
     limit = remaining if max_epochs is None else min(remaining, max_epochs)
-    min_cpu = min_cpu_s(trainer, budget_s)
+    min_wall, min_cpu = chunk_floor(trainer, budget_s)
     # Overflow on the way to a divergence is reported as nn.DivergenceError, not as warnings.
     # The errstate is scoped to this chunk: it is never held across a yield to the page.
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return _run(trainer, remaining, limit, budget_s, min_cpu)
+            return _run(trainer, remaining, limit, budget_s, min_wall, min_cpu)
     finally:
-        trainer.last_chunk_end = (threading.get_ident(), time.thread_time())
+        trainer.last_chunk_end = (threading.get_ident(), time.thread_time(), time.perf_counter())
 
 
-def min_cpu_s(trainer: Trainer, budget_s: float) -> float:
-    """CPU seconds the next chunk should get, so that drawing stays within ``DRAW_SHARE``.
+def chunk_floor(trainer: Trainer, budget_s: float) -> tuple[float, float]:
+    """``(wall, cpu)`` seconds the next chunk should last and get, so that training keeps at
+    least ``1 - DRAW_SHARE`` of each tick.
 
-    That is ``(1 - DRAW_SHARE) / DRAW_SHARE`` times the CPU time this thread spent since the
-    last chunk ended (drawing the page and Streamlit's own work, when the fragment reruns in
-    the same thread, as it does while ticks keep coming); 0 when that is unknown or for a
-    budget of 0.
+    Each is ``(1 - DRAW_SHARE) / DRAW_SHARE`` times what went by since the last chunk ended:
+    wall time (drawing, waiting for the GIL and for the browser's next tick) and this thread's
+    CPU time (drawing and Streamlit's own work, counted when the fragment reruns in the same
+    thread, as it does while ticks keep coming). ``(budget_s, 0)`` when nothing is known, after
+    a pause, or for a budget of 0.
     """
     end = trainer.last_chunk_end
-    if budget_s <= 0 or end is None or end[0] != threading.get_ident():
-        return 0.0
-    between = max(time.thread_time() - end[1], 0.0)
-    return between * (1 - DRAW_SHARE) / DRAW_SHARE
+    if budget_s <= 0 or end is None:
+        return budget_s, 0.0
+    factor = (1 - DRAW_SHARE) / DRAW_SHARE
+    gap = time.perf_counter() - end[2]
+    if not 0 <= gap <= MAX_GAP_S:
+        return budget_s, 0.0
+    cpu = time.thread_time() - end[1] if end[0] == threading.get_ident() else 0.0
+    return max(budget_s, factor * gap), factor * max(cpu, 0.0)
 
 
-def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float, min_cpu: float) -> int:
+def _run(
+    trainer: Trainer,
+    remaining: int,
+    limit: int,
+    budget_s: float,
+    min_wall: float,
+    min_cpu: float,
+) -> int:
     done = 0
     max_wall = max(MAX_CHUNK_S, budget_s)
     cpu_start, wall_start = time.thread_time(), time.perf_counter()
@@ -176,7 +191,7 @@ def _run(trainer: Trainer, remaining: int, limit: int, budget_s: float, min_cpu:
                     break
                 wall = time.perf_counter() - wall_start
                 if wall >= max_wall or (
-                    wall >= budget_s and time.thread_time() - cpu_start >= min_cpu
+                    wall >= min_wall and time.thread_time() - cpu_start >= min_cpu
                 ):
                     break
         finally:

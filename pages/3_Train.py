@@ -34,7 +34,7 @@ def live_view() -> None:
     st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
     inside_ui.draw_live(look, t, look_options, "train")
     if t.running:
-        training.run_chunk(t, train_ui.BUDGET_S, training.epochs_per_tick(t))
+        train_ui.train_tick(t)
         if not t.running:
             st.rerun()  # the run ended: redraw the page without the timer
 

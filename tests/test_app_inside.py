@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import nn.inspect
-from dashboard import inside_ui
+from dashboard import inside_ui, state, train_ui, training
 from tests.conftest import ROOT
 
 INSIDE = "pages/5_Inside.py"
@@ -254,6 +255,48 @@ def test_trust_panel_on_an_untrained_network_says_the_comparison_is_not_fair_yet
     at.switch_page(INSIDE).run()
     at.button(key="inside.trust_run").click().run()
     assert not any("was not trained" in i.value for i in at.info)
+
+
+def test_pause_waits_for_the_chunk_an_older_script_run_is_training():
+    """A click starts the next script run at once in a new thread, while the previous run still
+    trains its chunk (Streamlit's fast reruns). Pause, drawn on this page and the Train page,
+    must return only when no chunk trains any more. The two threads are played here without a
+    browser; Streamlit's session state works in bare mode."""
+    import streamlit as st
+
+    split = nn.data.split(nn.data.load_dataset("iris"), seed=0)
+    t = training.Trainer(
+        net=nn.Network.from_config(nn.presets.ARTICLE["network"]),
+        X_train=split.X_train,
+        y_train=split.y_train,
+        X_val=split.X_val,
+        y_val=split.y_val,
+        settings={**training.DEFAULT_SETTINGS, "epochs": 2000, "pace": "fastest"},
+    )
+    st.session_state[state.TRAINER] = t
+    training.start(t)
+    first_chunk = threading.Event()
+
+    def older_run() -> None:
+        while t.running:
+            train_ui.train_tick(t)
+            first_chunk.set()  # from here on, the next chunk is (almost always) under way
+
+    worker = threading.Thread(target=older_run, daemon=True)
+    worker.start()
+    try:
+        assert first_chunk.wait(60)
+        train_ui._pause()  # the callback, as the new script run calls it
+        paused_at = t.epochs_trained
+        worker.join(60)
+        assert not worker.is_alive()
+        assert 0 < paused_at < 2000
+        assert t.epochs_trained == paused_at == len(t.net.history)  # nothing trained after
+    finally:
+        t.running = False
+        worker.join(60)
+        for key in (state.TRAINER, train_ui.TRAINING_LOCK):
+            st.session_state.pop(key, None)
 
 
 def test_sklearn_epochs_are_capped_for_big_runs():

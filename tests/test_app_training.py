@@ -238,20 +238,27 @@ def test_a_long_history_figure_is_bounded_and_ends_at_the_last_epoch():
     assert "epochs drawn" not in charts.history_figure(history[:400], 2000).data[0].hovertemplate
 
 
-def test_a_chunk_asks_for_more_cpu_when_drawing_between_chunks_was_expensive():
+def test_a_chunk_lasts_longer_when_the_tick_went_elsewhere():
     trainer = make_trainer(epochs=50)
-    assert training.min_cpu_s(trainer, 0.2) == 0.0  # no chunk yet: nothing measured
+    assert training.chunk_floor(trainer, 0.2) == (0.2, 0.0)  # no chunk yet: nothing measured
     training.start(trainer)
     training.run_chunk(trainer, budget_s=60.0, max_epochs=1)
-    ident, cpu = trainer.last_chunk_end
+    ident, cpu, wall = trainer.last_chunk_end
     assert ident == threading.get_ident()
-    # pretend this thread spent 50 ms of CPU drawing since that chunk ended
-    trainer.last_chunk_end = (ident, cpu - 0.05)
-    share = training.DRAW_SHARE
-    assert training.min_cpu_s(trainer, 0.2) >= 0.05 * (1 - share) / share
-    assert training.min_cpu_s(trainer, 0.0) == 0.0  # budget 0 still means one epoch
-    trainer.last_chunk_end = (ident + 1, cpu - 0.05)  # another thread: its clock says nothing
-    assert training.min_cpu_s(trainer, 0.2) == 0.0
+    factor = (1 - training.DRAW_SHARE) / training.DRAW_SHARE
+    # as if this thread had spent 50 ms of CPU drawing, and 0.3 s had gone by (GIL, browser)
+    trainer.last_chunk_end = (ident, cpu - 0.05, wall - 0.3)
+    min_wall, min_cpu = training.chunk_floor(trainer, 0.2)
+    assert min_wall >= 0.3 * factor > 0.2
+    assert min_cpu >= 0.05 * factor
+    assert training.chunk_floor(trainer, 0.0) == (0.0, 0.0)  # budget 0 still means one epoch
+    # another thread's CPU clock says nothing about this one; the wall clock still counts
+    trainer.last_chunk_end = (ident + 1, cpu - 0.05, wall - 0.3)
+    assert training.chunk_floor(trainer, 0.2)[1] == 0.0
+    assert training.chunk_floor(trainer, 0.2)[0] >= 0.3 * factor
+    # a pause between chunks is not drawing time
+    trainer.last_chunk_end = (ident, cpu, wall - 2 * training.MAX_GAP_S)
+    assert training.chunk_floor(trainer, 0.2) == (0.2, 0.0)
 
 
 def test_a_starved_chunk_still_ends_at_the_wall_clock_cap(monkeypatch):
@@ -259,7 +266,11 @@ def test_a_starved_chunk_still_ends_at_the_wall_clock_cap(monkeypatch):
     trainer = make_trainer(epochs=100_000)
     training.start(trainer)
     # as if drawing had taken 100 s of CPU: the chunk would want 400 s of training
-    trainer.last_chunk_end = (threading.get_ident(), time.thread_time() - 100.0)
+    trainer.last_chunk_end = (
+        threading.get_ident(),
+        time.thread_time() - 100.0,
+        time.perf_counter(),
+    )
     done = training.run_chunk(trainer, budget_s=0.01)
     assert 1 <= done < 100_000
     assert trainer.running and trainer.status == training.RUNNING

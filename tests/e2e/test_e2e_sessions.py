@@ -105,8 +105,10 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     assert caption_network(cancer) == "30 → 5 → 10 → 2"
     assert caption_network(digits) == "64 → 5 → 10 → 10 → 10"
 
-    cancer.click("Start")
-    digits.click("Start")
+    # Start both at once: waiting for one tab to settle while it trains would let its run
+    # get far (or finish) before the other has started.
+    for visitor in (cancer, digits):
+        visitor.button("Start").click()
 
     def both_moving() -> bool:
         return cancer.epoch()[0] >= 3 and digits.epoch()[0] >= 3
@@ -114,6 +116,10 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     cancer.wait_until(both_moving, timeout=120, what="both visitors to train")
     cancer.pause_training()
     cancer_paused = cancer.epoch()[0]
+    # the whole page agrees on where the paused run stands (no chunk trains behind Pause)
+    expect(sidebar(cancer)).to_contain_text(
+        f"paused, epoch {cancer_paused} of 2000", timeout=WAIT_MS
+    )
     digits_before = digits.epoch()[0]
     # the other visitor keeps training while this one is paused
     digits.wait_until(lambda: digits.epoch()[0] > digits_before + 3, timeout=120, what="digits")
@@ -121,6 +127,9 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     assert cancer.epoch()[0] == cancer_paused
     digits.pause_training()
     digits_paused = digits.epoch()[0]
+    expect(sidebar(digits)).to_contain_text(
+        f"paused, epoch {digits_paused} of 2000", timeout=WAIT_MS
+    )
     assert 0 < cancer_paused < 2000 and 0 < digits_paused < 2000
 
     # each sees only its own data, network and history

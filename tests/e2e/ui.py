@@ -220,13 +220,14 @@ class App:
         """Wait for a message box (kind: error, warning, info, success) containing ``text``;
         return the texts of all boxes of that kind."""
         box = f"stAlertContent{kind.capitalize()}" if kind else "stAlertContainer"
-        boxes = self.page.locator(f"[data-testid='{box}']").filter(has_text=text)
+        selector = f"[data-testid='{box}'] [data-testid='stMarkdownContainer']"
+        texts = self.page.locator(selector).filter(has_text=text)
         try:
-            expect(boxes.first).to_be_visible()
+            expect(texts.first).to_be_visible()
         except AssertionError:
             self.assert_no_exception()
             raise AssertionError(
-                f"no {kind or ''} message with {text!r}; shown: {self.alerts()}"
+                f"no {kind or 'alert'} message with {text!r}; shown: {self.alerts()}"
             ) from None
         return self.alerts(kind)
 
