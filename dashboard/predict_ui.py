@@ -170,11 +170,14 @@ def model_upload() -> None:
             )
         else:
             install_model(net)
-            handled[upload.file_id] = (
-                "success",
+            message = (
                 f"Loaded the model: {' → '.join(map(str, net.config['layers']))}, "
-                f"{net.epochs_trained} epochs trained.",
+                f"{net.epochs_trained} epochs trained."
             )
+            # At the top of the page: after the rerun the page may show its tabs, with this
+            # uploader in a tab that is not the selected one. Here, a quiet reminder.
+            state.flash(message, "success")
+            handled[upload.file_id] = ("caption", message)
             st.rerun()
     kind, message = handled[upload.file_id]
     getattr(st, kind)(message)

@@ -317,7 +317,7 @@ def test_predict_a_sample_then_download_and_upload_the_model(new_app, screenshot
     other = new_app("/Predict")
     other.expect_main_text("There is no trained network yet")
     other.upload("Model file (.npz)", "model.npz", model, mime="application/octet-stream")
-    other.expect_alert("Loaded the model: 4 → 5 → 10 → 3, 100 epochs trained")
+    other.expect_alert("Loaded the model: 4 → 5 → 10 → 3, 100 epochs trained", "success")
     again, outputs_again, _ = predict(other, virginica_sample())
     assert again == predicted
     np.testing.assert_allclose(outputs_again, outputs, rtol=0, atol=1e-12)
