@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -64,11 +65,19 @@ def chart_spec(trainer: training.Trainer) -> str:
     return plotly.io.to_json(figure, validate=False)
 
 
-def app_tick(trainer: training.Trainer, budget_s: float) -> tuple[int, float]:
-    """One tick: a time-boxed chunk of epochs, then the redraw. Returns (epochs, redraw s)."""
+def app_tick(
+    trainer: training.Trainer, budget_s: float, post_script_gc: bool = False
+) -> tuple[int, float]:
+    """One tick: a time-boxed chunk of epochs, then the redraw. Returns (epochs, redraw s).
+
+    With ``post_script_gc`` the redraw also includes the full ``gc.collect()`` that Streamlit
+    runs after every script run, fragment runs included, unless ``runner.postScriptGC`` is off.
+    """
     done = training.run_chunk(trainer, budget_s, training.epochs_per_tick(trainer))
     start = time.perf_counter()
     chart_spec(trainer)
+    if post_script_gc:
+        gc.collect(2)
     return done, time.perf_counter() - start
 
 
@@ -92,14 +101,16 @@ def make_trainer(split, epochs: int, pace: str) -> training.Trainer:
     )
 
 
-def run_app(split, epochs: int, budget_s: float, pace: str = "fastest") -> dict:
+def run_app(
+    split, epochs: int, budget_s: float, pace: str = "fastest", post_script_gc: bool = False
+) -> dict:
     """Run the app's loop from Start to the end of the run."""
     trainer = make_trainer(split, epochs, pace)
     training.start(trainer)
     ticks, redraw = 0, []
     start = time.perf_counter()
     while trainer.running:
-        _, seconds = app_tick(trainer, budget_s)
+        _, seconds = app_tick(trainer, budget_s, post_script_gc)
         redraw.append(seconds)
         ticks += 1
     total = time.perf_counter() - start
@@ -139,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print markdown")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs of each loop")
+    parser.add_argument(
+        "--post-script-gc",
+        action="store_true",
+        help="add Streamlit's default full gc.collect() after every tick to the redraw",
+    )
     args = parser.parse_args(argv)
     epochs = args.epochs or (300 if args.quick else 2000)
     repeats = args.repeats or (1 if args.quick else 3)
@@ -151,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     app_runs, bare_runs = [], []
     for _ in range(repeats):  # interleaved, so load from elsewhere hits both alike
         bare_runs.append(run_bare(split, epochs))
-        app_runs.append(run_app(split, epochs, budget_s))
+        app_runs.append(run_app(split, epochs, budget_s, post_script_gc=args.post_script_gc))
     watch = run_app(split, ARTICLE["training"]["epochs"], budget_s, pace="watch")
 
     bare_rate = statistics.median(r["epochs"] / r["seconds"] for r in bare_runs)
@@ -192,7 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {repeats} interleaved runs of each loop after a warm-up.",
         f"App tick as on the Train page: run_chunk with BUDGET_S = {budget_s:g} s at the "
         f"'fastest' pace, then charts.history_figure and its serialization as st.plotly_chart "
-        f"does it (to_dict + plotly.io.to_json). Redraw median {redraw_s * 1e3:.1f} ms, "
+        f"does it (to_dict + plotly.io.to_json)"
+        + (
+            ", then a full gc.collect() as Streamlit's runner.postScriptGC does"
+            if args.post_script_gc
+            else " (with runner.postScriptGC off: no gc.collect() per tick)"
+        )
+        + f". Redraw median {redraw_s * 1e3:.1f} ms, "
         f"slowest {redraw_max * 1e3:.1f} ms. Server side only; TICK_S = {tick_s:g} s is "
         "shorter than a tick, so the next tick is already queued when one ends.",
         "Both loops end with identical weights: "
