@@ -187,7 +187,10 @@ def run_round(
         sent0 = list(sent)
         cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
         end = time.monotonic() + window
-        while time.monotonic() < end:
+        # at least two readings per session, even when a busy browser makes a pass slow
+        while time.monotonic() < end or (
+            any(len(s) < 2 for s in samples) and time.monotonic() < end + 60
+        ):
             for i, app in enumerate(apps):
                 t0 = time.monotonic()
                 epoch = read_epoch(app)
@@ -224,10 +227,22 @@ def _count(counts: list[int], i: int) -> None:
     counts[i] += 1
 
 
+EPOCH_JS = """() => {
+    const label = m => m.querySelector("[data-testid='stMetricLabel']");
+    const metrics = [...document.querySelectorAll("[data-testid='stMetric']")].filter(
+        m => label(m) && label(m).innerText.trim() === "Epoch");
+    const value = metrics.length && metrics[metrics.length - 1].querySelector(
+        "[data-testid='stMetricValue']");
+    return value ? value.innerText : null;
+}"""
+
+
 def read_epoch(app) -> int | None:
-    """The session's epoch counter, or None when it is being redrawn as we read it."""
+    """The session's epoch counter ("12 / 2,000" -> 12) in one round trip to the page, or
+    None when it cannot be read right now (being redrawn, or the page is busy)."""
     try:
-        return app.epoch()[0]
+        text = app.page.evaluate(EPOCH_JS)
+        return int(text.split("/")[0].replace(",", "").strip())
     except Exception:
         return None
 
@@ -243,9 +258,9 @@ def table(rows: list[dict]) -> str:
     lines = [
         "| Sessions | Load avg (1 min), start-end | Article run, slowest (s) "
         "| Training at Fastest | Epochs/s per session, mean (min-max) | Epochs/s all sessions "
-        "| Tick requests/s per session | Server CPU | Browser CPU | Server RSS after (MB) "
-        "| Server peak RSS (MB) | Errors |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Tick requests/s per session | Server CPU | Epochs per server CPU-second "
+        "| Browser CPU | Server RSS after (MB) | Server peak RSS (MB) | Errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sorted(rows, key=lambda r: r["n"]):
         article = (
@@ -259,6 +274,7 @@ def table(rows: list[dict]) -> str:
             f"| {min(r['running'], r['fastest'])}/{r['n']} | {statistics.mean(rates):.0f} "
             f"({min(rates):.0f}-{max(rates):.0f}) | {sum(rates):.0f} "
             f"| {statistics.mean(r['requests']):.1f} | {r['server_cpu']:.0f}% "
+            f"| {sum(rates) / max(r['server_cpu'] / 100, 1e-9):.0f} "
             f"| {r['browser_cpu']:.0f}% | {r['rss']:.0f} "
             f"| {r['peak']:.0f} | {r['errors']} |"
         )

@@ -18,6 +18,7 @@ class Dense:
         self.Wb, self.gWb = Wb, gWb
         self.W, self.b = Wb[:-1], Wb[-1]
         self.gW, self.gb = gWb[:-1], gWb[-1]
+        self._WT = self.W.T  # a view, kept so that backward does not make it every call
         self.input_grad = input_grad
         self.X1: np.ndarray | None = None
 
@@ -36,7 +37,7 @@ class Dense:
         written into ``out`` (n_samples, n_in) when given."""
         np.matmul(self.X1.T, grad, out=self.gWb)
         if self.input_grad:
-            return np.matmul(grad, self.W.T, out=out)
+            return np.matmul(grad, self._WT, out=out)
         return None
 
 
