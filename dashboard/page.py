@@ -99,7 +99,7 @@ def status_lines() -> list[str]:
     ds, s = state.dataset(), state.split()
     sizes = [state.current_network_config()["layers"]]
     lines = [
-        f"**Data:** {md_escape(state.dataset_label())}: {len(ds.y)} rows, "
+        f"**Data:** {md_escape(state.dataset_label())}: {len(ds.y):,} rows, "
         f"{ds.X.shape[1]} features, {len(ds.class_names)} classes "
         f"(train {len(s.y_train)} / val {len(s.y_val)} / test {len(s.y_test)})",
         f"**Network:** {' → '.join(map(str, sizes[0]))}, "

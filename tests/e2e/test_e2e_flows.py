@@ -84,10 +84,8 @@ def shape_shown(app) -> tuple[str, str, str]:
 
 
 def expect_sidebar_data(app, name: str, rows: str, features: str, classes: str) -> None:
-    """The sidebar names the current dataset and its size (counts without separators)."""
-    app.expect_sidebar_text(
-        f"Data: {name}: {rows.replace(',', '')} rows, {features} features, {classes} classes"
-    )
+    """The sidebar names the current dataset and its size."""
+    app.expect_sidebar_text(f"Data: {name}: {rows} rows, {features} features, {classes} classes")
 
 
 def iris_csv_target_first() -> bytes:

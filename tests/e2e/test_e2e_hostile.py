@@ -20,6 +20,7 @@ BAD = ROOT / "tests" / "data" / "bad"
 _spec = importlib.util.spec_from_file_location("make_bad_csvs", BAD.parent / "make_bad_csvs.py")
 make = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make)
+TARGET = "Target column (the class to predict)"
 
 
 def tick_labels(app, key: str) -> list[str]:
@@ -57,9 +58,6 @@ def use_csv(app, rows: str) -> None:
     app.click("Use this CSV")
     app.expect_alert("Loaded the uploaded CSV.", "success")
     expect_rows(app, rows)
-
-
-TARGET = "Target column (the class to predict)"
 
 
 def choose_upload(app) -> None:

@@ -135,7 +135,7 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     # each sees only its own data, network and history
     for visitor, own, other in (
         (cancer, ["Breast cancer: 569 rows", "30 → 5 → 10 → 2"], "Digits"),
-        (digits, ["Digits: 1797 rows", "64 → 5 → 10 → 10 → 10"], "Breast cancer"),
+        (digits, ["Digits: 1,797 rows", "64 → 5 → 10 → 10 → 10"], "Breast cancer"),
     ):
         for text in own:
             expect(sidebar(visitor)).to_contain_text(text, timeout=WAIT_MS)
