@@ -229,7 +229,7 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.number("Epochs", 2000)
     app.expect(app.epoch, (0, 2000), what="the epoch counter")
 
-    app.click("Start")
+    app.start_training()
     seen = []
 
     def rose_three_times() -> bool:
@@ -253,7 +253,7 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     assert app.epoch()[0] == paused + 1  # exactly one epoch
 
     app.number("Learning rate", 0.05)
-    app.click("Resume")
+    app.start_training("Resume")
     app.wait_until(lambda: app.epoch()[0] > paused + 20, timeout=60, what="training to resume")
     app.pause_training()
     total = app.epoch()[0]

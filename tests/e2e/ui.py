@@ -314,6 +314,15 @@ class App:
         self.button(name).click()
         self.settle()
 
+    def start_training(self, name: str = "Start") -> None:
+        """Press Start (or Resume) on the Train page and wait until the run is going (Pause
+        enabled). Not ``click``: a running page is busy almost all the time, so waiting for it
+        to be idle would wait for the whole run."""
+        self.button(name).click()
+        self.wait_until(
+            lambda: self.button("Pause").is_enabled(), timeout=30, what=f"{name} to take"
+        )
+
     def pause_training(self) -> None:
         """Press Pause on the Train page and wait until the run has stopped (Pause disabled)."""
         self.button("Pause").click()
