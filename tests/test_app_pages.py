@@ -66,6 +66,8 @@ def test_config_matches_the_limits():
     assert config["server"]["maxUploadSize"] == limits.MAX_UPLOAD_MB
     assert config["client"]["showSidebarNavigation"] is False
     assert config["browser"]["gatherUsageStats"] is False
+    # a full gc.collect() after every training tick starved concurrent sessions (LOAD.md)
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_data_page_switches_bundled_and_synthetic_sets(app):
