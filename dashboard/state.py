@@ -291,8 +291,10 @@ def apply_url_once() -> None:
         len(new_split.y_val) > 0,
     )
     ss[ARCH], ss[TRAIN_SETTINGS], ss[TRAINER] = arch_set, train_set, None
-    for message in messages + more:
-        flash(md_escape(message, max_len=400), "warning")
+    refused = messages + more
+    if refused:  # one box that lists them all, not one box per value
+        items = "\n".join(f"- {md_escape(message, max_len=400)}" for message in refused)
+        flash(f"Some values in the link could not be used:\n\n{items}", "warning")
     flash("The settings from the link are loaded: press Start on the Train page to run them.")
 
 

@@ -177,6 +177,8 @@ def test_bad_link_values_are_refused_escaped_and_the_page_still_works():
     at = open_with({"data": "<img src=x onerror=alert(1)>", "lr": "**bold**", "hidden": "0"})
     assert not at.exception
     warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1, warnings  # one box lists every refused value
+    assert warnings[0].count("\n- ") == 3, warnings[0]
     assert any(r"\<img src\=x onerror\=alert\(1\)\>" in w for w in warnings)
     assert any(r"\*\*bold\*\*" in w for w in warnings)
     assert at.session_state[state.DATA_SPEC] == {"source": "iris"}
