@@ -28,10 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.ui import (  # noqa: E402
     CHROMIUM,
+    EPOCH_TEXT_JS,
     INSTALL_HINT,
     VIEWPORT,
     App,
     launch_chromium,
+    parse_epoch,
     start_server,
     stop_server,
     wait_healthy,
@@ -45,25 +47,20 @@ SETTINGS = [
 ]
 
 # Records [time in ms, counter text] each time the Train page's epoch counter changes.
-OBSERVE_JS = """() => {
+OBSERVE_JS = f"""() => {{
     window.__epochs = [];
     let last = null;
-    const read = () => {
-        const metrics = [...document.querySelectorAll("[data-testid='stMetric']")].filter(m => {
-            const label = m.querySelector("[data-testid='stMetricLabel']");
-            return label && label.innerText.trim() === "Epoch";
-        });
-        const value = metrics.length && metrics[metrics.length - 1].querySelector(
-            "[data-testid='stMetricValue']");
-        const text = value ? value.innerText : null;
-        if (text !== null && text !== last) {
-            last = text;
-            window.__epochs.push([performance.now(), text]);
-        }
-    };
+    const text = {EPOCH_TEXT_JS};
+    const read = () => {{
+        const now = text();
+        if (now !== null && now !== last) {{
+            last = now;
+            window.__epochs.push([performance.now(), now]);
+        }}
+    }};
     new MutationObserver(read).observe(
-        document.body, {subtree: true, childList: true, characterData: true});
-}"""
+        document.body, {{subtree: true, childList: true, characterData: true}});
+}}"""
 
 
 def measure(browser, url: str, path: str, pace: str, window: float) -> tuple[float, float]:
@@ -83,7 +80,7 @@ def measure(browser, url: str, path: str, pace: str, window: float) -> tuple[flo
     if len(seen) < 2:
         return 0.0, 0.0
     span = (seen[-1][0] - seen[0][0]) / 1000
-    first, last = (int(text.split("/")[0].replace(",", "")) for _, text in (seen[0], seen[-1]))
+    first, last = (parse_epoch(text)[0] for _, text in (seen[0], seen[-1]))
     return (len(seen) - 1) / span, (last - first) / span
 
 

@@ -42,10 +42,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.ui import (  # noqa: E402
     CHROMIUM,
+    EPOCH_TEXT_JS,
     INSTALL_HINT,
     VIEWPORT,
     App,
     launch_chromium,
+    parse_epoch,
     start_server,
     stop_server,
     wait_healthy,
@@ -227,22 +229,11 @@ def _count(counts: list[int], i: int) -> None:
     counts[i] += 1
 
 
-EPOCH_JS = """() => {
-    const label = m => m.querySelector("[data-testid='stMetricLabel']");
-    const metrics = [...document.querySelectorAll("[data-testid='stMetric']")].filter(
-        m => label(m) && label(m).innerText.trim() === "Epoch");
-    const value = metrics.length && metrics[metrics.length - 1].querySelector(
-        "[data-testid='stMetricValue']");
-    return value ? value.innerText : null;
-}"""
-
-
 def read_epoch(app) -> int | None:
     """The session's epoch counter ("12 / 2,000" -> 12) in one round trip to the page, or
     None when it cannot be read right now (being redrawn, or the page is busy)."""
     try:
-        text = app.page.evaluate(EPOCH_JS)
-        return int(text.split("/")[0].replace(",", "").strip())
+        return parse_epoch(app.page.evaluate(EPOCH_TEXT_JS))[0]
     except Exception:
         return None
 

@@ -137,6 +137,24 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+# The text of the Train page's epoch counter ("12 / 2,000"), read inside the page in one go:
+# `EPOCH_TEXT_JS` is a JavaScript function (none when the counter is not on the page).
+EPOCH_TEXT_JS = """() => {
+    const label = m => m.querySelector("[data-testid='stMetricLabel']");
+    const metrics = [...document.querySelectorAll("[data-testid='stMetric']")].filter(
+        m => label(m) && label(m).innerText.trim() === "Epoch");
+    const value = metrics.length && metrics[metrics.length - 1].querySelector(
+        "[data-testid='stMetricValue']");
+    return value ? value.innerText : null;
+}"""
+
+
+def parse_epoch(text: str) -> tuple[int, int]:
+    """The epoch counter's text, "12 / 2,000" -> (12, 2000)."""
+    done, total = text.split("/")
+    return int(done.replace(",", "")), int(total.replace(",", ""))
+
+
 class App:
     """One browser tab on the app, with the waits and reads the tests need."""
 
@@ -252,8 +270,7 @@ class App:
 
     def epoch(self) -> tuple[int, int]:
         """The Train page's epoch counter, "12 / 100" -> (12, 100)."""
-        done, total = self.metric("Epoch").split("/")
-        return int(done.replace(",", "")), int(total.replace(",", ""))
+        return parse_epoch(self.metric("Epoch"))
 
     def alerts(self, kind: str | None = None) -> list[str]:
         """Texts of the visible message boxes (kind: error, warning, info, success)."""
