@@ -1,14 +1,10 @@
-"""The multilayer perceptron: configuration, training loop, prediction, save and load."""
+"""The multilayer perceptron: configuration, training loop and prediction (files: nn/io.py)."""
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
 import math
-import os
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
@@ -21,7 +17,6 @@ from nn.layers import Dense, with_ones
 INITS = ("uniform", "xavier", "he")
 DTYPES = ("float64", "float32")
 CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype")
-FORMAT = "nn-lab-model/1"
 # Training metrics are measured after each epoch on at most this many training rows.
 TRAIN_EVAL_MAX = 2048
 # Where an epoch's training loss and accuracy come from (see ``Network.train_epochs``).
@@ -720,114 +715,20 @@ class Network:
             early["last"] = True
             self._params[...] = early["weights"]
 
-    # ---- persistence ----
+    # ---- persistence (nn/io.py) ----
 
     def save(self, file) -> None:
-        """Write weights, config, history and ``metadata`` to one ``.npz`` (no pickled objects)."""
-        arrays = {f"w{i}": w for i, w in enumerate(self.get_weights())}
-        meta = {
-            "format": FORMAT,
-            "config": self.config,
-            "history": [r.as_dict() for r in self.history],
-            "metadata": self.metadata,
-        }
-        arrays["meta"] = np.array(json.dumps(meta))
-        if isinstance(file, (str, os.PathLike)):
-            with open(file, "wb") as fh:
-                np.savez(fh, **arrays)
-        else:
-            np.savez(file, **arrays)
+        """Write weights, config, history and ``metadata`` to one ``.npz`` (see ``nn.io.save``)."""
+        from nn import io as nn_io
+
+        nn_io.save(self, file)
 
     @classmethod
-    def load(cls, file) -> Network:
-        """Read a network written by ``save``; ``ValueError`` for anything else; never unpickles.
+    def load(cls, file, **options) -> Network:
+        """Read a network written by ``save``; ``ValueError`` for anything else (``nn.io.load``).
 
-        The metadata is read first, and the weights only when the archive's declared sizes match
-        the layer sizes it names, so a small file cannot inflate into a large allocation.
+        ``options``: ``max_params``, the largest network to accept (None: no bound).
         """
-        try:
-            if isinstance(file, (bytes, bytearray)):
-                file = io.BytesIO(file)
-            with zipfile.ZipFile(file) as archive:
-                meta = _read_meta(archive)
-                config = normalize_config(meta.get("config"))
-                arrays = _read_weights(archive, config)
-        except ValueError as exc:
-            raise ValueError(f"not a model file saved by this app ({exc})") from None
-        except Exception as exc:  # a broken archive can fail in many ways; none may escape
-            raise ValueError(f"not a readable model file ({type(exc).__name__}: {exc})") from None
-        net = cls(config)
-        net.set_weights(arrays)
-        net.history = _history_from(meta.get("history", []))
-        metadata = meta.get("metadata", {})
-        if not isinstance(metadata, dict):
-            raise ValueError("the model file's metadata is malformed")
-        net.metadata = metadata
-        return net
+        from nn import io as nn_io
 
-
-# ---- reading model files ----
-
-MAX_META_BYTES = 64 * 1024 * 1024  # the JSON config and history, stored as UTF-32
-NPY_HEADER_MAX = 4096  # bytes an .npy header may take besides the array data
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, max_bytes: int) -> np.ndarray:
-    info = archive.getinfo(name)
-    if info.file_size > max_bytes:
-        raise ValueError(f"{name} declares {info.file_size} bytes, more than its content needs")
-    with archive.open(info) as fh:
-        return np.lib.format.read_array(fh, allow_pickle=False)
-
-
-def _read_meta(archive: zipfile.ZipFile) -> dict:
-    if "meta.npy" not in archive.namelist():
-        raise ValueError("no metadata")
-    meta_arr = _read_member(archive, "meta.npy", MAX_META_BYTES)
-    if meta_arr.dtype.kind != "U" or meta_arr.shape != ():
-        raise ValueError("no metadata")
-    try:
-        meta = json.loads(str(meta_arr))
-    except json.JSONDecodeError:
-        raise ValueError("its metadata is not valid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"the format is not {FORMAT}")
-    return meta
-
-
-def _read_weights(archive: zipfile.ZipFile, config: dict) -> list[np.ndarray]:
-    sizes = config["layers"]
-    n = 2 * (len(sizes) - 1)
-    names = sorted(archive.namelist())
-    expected = sorted([f"w{i}.npy" for i in range(n)] + ["meta.npy"])
-    if names != expected:
-        raise ValueError(f"it should hold {n} weight arrays and the metadata for its config")
-    shapes = []
-    for n_in, n_out in itertools.pairwise(sizes):
-        shapes += [(n_in, n_out), (n_out,)]
-    # Shapes and values are checked by ``set_weights``, which names the layer.
-    arrays = [
-        _read_member(archive, f"w{i}.npy", math.prod(shape) * 8 + NPY_HEADER_MAX)
-        for i, shape in enumerate(shapes)
-    ]
-    if sum(a.size for a in arrays) != count_params(sizes):
-        raise ValueError("the weights do not match its layer sizes")
-    return arrays
-
-
-def _history_from(records) -> list[EpochRecord]:
-    fields = EpochRecord.__dataclass_fields__
-    optional = {"val_loss", "val_accuracy"}
-    if not isinstance(records, list):
-        raise ValueError("the model file's training history is malformed")
-    history = []
-    for r in records:
-        if not isinstance(r, dict) or set(r) != set(fields):
-            raise ValueError("the model file's training history is malformed")
-        for key, value in r.items():
-            if value is None and key in optional:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"the model file's training history has a bad {key!r}")
-        history.append(EpochRecord(**r))
-    return history
+        return nn_io.load(file, **options)
