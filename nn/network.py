@@ -275,8 +275,9 @@ class Network:
                     raise ValueError(
                         f"layer {i + 1} {name} must have shape {target.shape}, got {new.shape}"
                     )
-                if not np.issubdtype(new.dtype, np.number) or not np.all(np.isfinite(new)):
-                    raise ValueError(f"layer {i + 1} {name} must hold finite numbers")
+                # Real numbers only: complex, timedelta or bool values would be cast silently.
+                if new.dtype.kind not in "fiu" or not np.all(np.isfinite(new)):
+                    raise ValueError(f"layer {i + 1} {name} must hold finite real numbers")
         for i, layer in enumerate(self.layers):
             layer.W[...] = weights[2 * i]
             layer.b[...] = weights[2 * i + 1]

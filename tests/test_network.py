@@ -231,8 +231,13 @@ def test_set_weights_wrong_shape_names_the_layer():
         net.set_weights(weights[:4])
     bad = list(weights)
     bad[0] = np.full((4, 5), np.nan)
-    with pytest.raises(ValueError, match="layer 1 W must hold finite numbers"):
+    with pytest.raises(ValueError, match="layer 1 W must hold finite real numbers"):
         net.set_weights(bad)
+    for dtype in (complex, "m8[s]", bool):
+        bad = list(weights)
+        bad[2] = np.zeros((5, 10), dtype=dtype)
+        with pytest.raises(ValueError, match="layer 2 W must hold finite real numbers"):
+            net.set_weights(bad)
     # nothing was half-applied by the rejected calls
     for a, b in zip(net.get_weights(), weights, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -236,7 +236,7 @@ def test_load_rejects_non_numeric_or_non_finite_weights():
         nn.Network.load(npz_bytes(**arrays))
     arrays = valid_arrays(trained())
     arrays["w2"] = np.full((6, 5), np.nan)
-    with pytest.raises(ValueError, match="layer 2 W must hold finite numbers"):
+    with pytest.raises(ValueError, match="layer 2 W must hold finite real numbers"):
         nn.Network.load(npz_bytes(**arrays))
 
 
