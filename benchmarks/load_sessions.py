@@ -13,6 +13,12 @@ For each N, every visitor presses **Reproduce the article** on the Home page, an
   1-minute load average at the start and end of the window (other work on the machine skews
   everything), and the server's memory: resident now and its peak (VmHWM), from /proc.
 
+``--page-loads`` measures something else: how long a visitor waits for the Home page (a fresh
+tab: first heading, then the whole page drawn) while ``--heavy`` other tabs train the largest run
+a link can ask for (5,000 rows, six hidden layers of 180 nodes, batch 1: ~2 s of CPU per epoch),
+on a server with the training limit (``dashboard.limits.MAX_TRAINING_SESSIONS``, or
+``--limits``) and on one without it. That result goes between the markers ``page-loads``.
+
 ``--post-script-gc off`` starts the server with Streamlit's ``runner.postScriptGC`` off (by
 default Streamlit runs a full ``gc.collect()`` after every script run, fragment runs included,
 which holds the GIL for ~0.1 s per training tick). The result goes into benchmarks/LOAD.md
@@ -22,6 +28,7 @@ tests.
 
     python benchmarks/load_sessions.py [--sessions 1,2,4,8] [--window 8] [--repeats 1]
         [--post-script-gc config|on|off] [--output FILE]
+    python benchmarks/load_sessions.py --page-loads [--heavy 3] [--loads 5] [--limits 2,off]
 """
 
 from __future__ import annotations
@@ -41,9 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.ui import (  # noqa: E402
+    APP_READY,
     CHROMIUM,
     EPOCH_TEXT_JS,
     INSTALL_HINT,
+    SIDEBAR,
     VIEWPORT,
     App,
     launch_chromium,
@@ -57,6 +66,14 @@ DEFAULT_OUTPUT = ROOT / "benchmarks" / "LOAD.md"
 TARGET = 2000  # epochs of the throughput run (the demo's limit)
 POLL_S = 1.0  # between counter readings: each one costs the page's main thread some work
 GC_ENV = "STREAMLIT_RUNNER_POST_SCRIPT_GC"  # Streamlit reads any option from STREAMLIT_<OPTION>
+LIMIT_ENV = "NN_LAB_MAX_TRAINING"  # read by dashboard/limits.py
+NO_LIMIT = 99  # "off": more slots than tabs
+# The largest run a link can ask for (no upload): 3,825 training rows, 163,983 parameters,
+# one update per row, as fast as it goes.
+HEAVY = (
+    "/Train?data=spiral&samples=5000&hidden=180,180,180,180,180,180"
+    "&act=relu,relu,relu,relu,relu,relu&batch=1&epochs=2000&pace=fastest"
+)
 
 
 def rate(samples: list[tuple[float, int]]) -> float:
@@ -302,6 +319,159 @@ def write_block(path: Path, key: str, block: str) -> None:
     path.write_text(text)
 
 
+# ---- page loads while the largest runs train ----
+
+
+def page_load(browser, url: str) -> tuple[float, float, float]:
+    """A visitor's waits, in seconds: a fresh tab on the Home page until its heading shows and
+    until its script has finished (this includes Chromium loading Streamlit's scripts), then
+    the Data page from the sidebar until its script has finished (the server's part alone)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        started = time.monotonic()
+        page.goto(url + "/", timeout=180_000)
+        page.wait_for_selector("h1", timeout=180_000)
+        heading = time.monotonic() - started
+        page.wait_for_selector(APP_READY, timeout=180_000)
+        drawn = time.monotonic() - started
+        started = time.monotonic()
+        page.locator(SIDEBAR).get_by_role("link", name="Data", exact=True).first.click()
+        page.locator("h1", has_text="Data").first.wait_for(timeout=180_000)
+        page.wait_for_selector(APP_READY, timeout=180_000)
+        return heading, drawn, time.monotonic() - started
+    finally:
+        context.close()
+
+
+def _queued(app) -> bool:
+    try:
+        return any(a.startswith("Queued") for a in app.alerts("info"))
+    except Exception:
+        return False
+
+
+def run_page_loads(browser, url: str, n_heavy: int, n_loads: int, server_pid: int) -> dict:
+    """Open ``n_heavy`` tabs that train the largest run, then load the Home page ``n_loads``
+    times in fresh tabs; what the visitors waited, and what the heavy tabs did meanwhile."""
+    contexts, apps = [], []
+    try:
+        for _ in range(n_heavy):
+            context = browser.new_context(viewport=VIEWPORT)
+            context.set_default_timeout(120_000)
+            contexts.append(context)
+            apps.append(App(context.new_page(), url).open(HEAVY))
+        for app in apps:
+            app.button("Start").click()
+        # every heavy tab has either trained an epoch or shown that it waits in the queue
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if all((read_epoch(app) or 0) > 0 or _queued(app) for app in apps):
+                break
+            time.sleep(1)
+        before = [read_epoch(app) or 0 for app in apps]
+        server = _tree(server_pid)
+        client = [p for p in _tree(os.getpid()) if p not in server and p != os.getpid()]
+        cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
+        load_start = os.getloadavg()[0]
+        loads = []
+        for _ in range(n_loads):
+            loads.append(page_load(browser, url))
+            time.sleep(1)
+        elapsed = time.monotonic() - cpu0[2]
+        after = [read_epoch(app) or 0 for app in apps]
+        return {
+            "heavy": n_heavy,
+            "loads": loads,
+            "training": sum(b > a for a, b in zip(before, after, strict=True)),
+            "queued": sum(_queued(app) for app in apps),
+            "epochs": sum(b - a for a, b in zip(before, after, strict=True)),
+            "elapsed": elapsed,
+            "server_cpu": 100 * (cpu_seconds(server) - cpu0[0]) / elapsed,
+            "browser_cpu": 100 * (cpu_seconds(client) - cpu0[1]) / elapsed,
+            "load": (load_start, os.getloadavg()[0]),
+            "errors": sum(app.page.locator("[data-testid='stException']").count() for app in apps),
+        }
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def page_loads_table(rows: list[dict]) -> str:
+    lines = [
+        "| Training limit | Heavy tabs | Trained during the loads | Queued | Fresh tab, Home "
+        "heading shown: median (max) s | Fresh tab, Home drawn: median (max) s | Then the "
+        "Data page: median (max) s | Epochs (all heavy tabs) | Server CPU | Browser CPU "
+        "| Load avg (1 min), start-end | Errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        waits = [
+            f"{statistics.median(column):.2f} ({max(column):.2f})"
+            for column in zip(*r["loads"], strict=True)
+        ]
+        lines.append(
+            f"| {r['limit']} | {r['heavy']} | {r['training']} | {r['queued']} "
+            f"| {' | '.join(waits)} | {r['epochs']} "
+            f"| {r['server_cpu']:.0f}% | {r['browser_cpu']:.0f}% "
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def page_loads_main(args) -> int:
+    """``--page-loads``: one server per training limit; a quiet round, then the heavy round."""
+    from playwright.sync_api import sync_playwright
+
+    from dashboard import limits
+
+    rows = []
+    for text in args.limits.split(","):
+        limit = NO_LIMIT if text.strip() == "off" else int(text)
+        label = "none" if limit == NO_LIMIT else f"{limit} at once"
+        os.environ[LIMIT_ENV] = str(limit)
+        log_path = Path(tempfile.mkdtemp(prefix="load_page_loads_")) / "server.log"
+        proc, url = start_server(log_path)
+        os.environ.pop(LIMIT_ENV, None)
+        try:
+            wait_healthy(proc, url, log_path, timeout=60)
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                try:
+                    page_load(browser, url)  # warm up: the first visit imports the libraries
+                    if not rows:
+                        quiet = run_page_loads(browser, url, 0, args.loads, proc.pid)
+                        rows.append({**quiet, "limit": "(no training)"})
+                    row = run_page_loads(browser, url, args.heavy, args.loads, proc.pid)
+                    rows.append({**row, "limit": label})
+                finally:
+                    browser.close()
+        finally:
+            stop_server(proc)
+        print(f"limit {label}: done", file=sys.stderr)
+    block = "\n".join(
+        [
+            "### Page loads while the largest runs train",
+            "",
+            f"Measured {dt.datetime.now().isoformat(timespec='minutes')} with `python "
+            f"benchmarks/load_sessions.py --page-loads --heavy {args.heavy} --loads "
+            f"{args.loads} --limits {args.limits}` on {os.cpu_count()} CPU cores, Python "
+            f"{platform.python_version()}, Streamlit {_version('streamlit')}. Each heavy tab "
+            f"opens `{HEAVY}` and presses Start; then a visitor opens the Home page in a fresh "
+            f"tab and goes on to the Data page, {args.loads} times, one after the other (a "
+            "fresh tab includes Chromium loading Streamlit's scripts on the same two cores; "
+            "the Data page is the server's part alone). The app's default limit is "
+            f"{limits.MAX_TRAINING_SESSIONS} runs at once.",
+            "",
+            page_loads_table(rows),
+        ]
+    )
+    print(block)
+    write_block(args.output, "page-loads", block)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated session counts")
@@ -315,13 +485,27 @@ def main(argv: list[str] | None = None) -> int:
         "or forced on or off (a full gc.collect() after every script and fragment run)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--page-loads",
+        action="store_true",
+        help="measure Home page loads while --heavy tabs train the largest runs",
+    )
+    parser.add_argument("--heavy", type=int, default=3, help="tabs training the largest run")
+    parser.add_argument("--loads", type=int, default=5, help="Home page loads per round")
+    parser.add_argument(
+        "--limits", default="2,off", help="training limits to compare (a number, or off)"
+    )
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.sessions.split(",")]
     if not Path(CHROMIUM).exists():
         print(INSTALL_HINT, file=sys.stderr)
         return 2
+    if args.page_loads:
+        return page_loads_main(args)
     from playwright.sync_api import sync_playwright
 
+    # every visitor trains at once here: no queue (the limit has its own round, --page-loads)
+    os.environ[LIMIT_ENV] = str(NO_LIMIT)
     if args.post_script_gc != "config":  # the server inherits our environment
         os.environ[GC_ENV] = "true" if args.post_script_gc == "on" else "false"
     log_path = Path(tempfile.mkdtemp(prefix="load_sessions_")) / "server.log"
@@ -348,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_server(proc)
         os.environ.pop(GC_ENV, None)
+        os.environ.pop(LIMIT_ENV, None)
 
     gc_setting = {
         "config": "as in .streamlit/config.toml",

@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from dashboard.text import display_name
+
 CLASS_COLORS = qualitative.Plotly + qualitative.Dark24
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 ACTIVATION_COLORS = {
@@ -27,11 +29,9 @@ MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
 def safe(text, max_len: int = 80) -> str:
-    """Text from data, shortened and escaped so plotly shows it literally."""
-    text = " ".join(str(text).split())
-    if len(text) > max_len:
-        text = text[: max_len - 1] + "…"
-    return html.escape(text, quote=False)
+    """Text from data, shortened and escaped so plotly shows it literally (``display_name``:
+    no bidirectional controls)."""
+    return html.escape(display_name(text, max_len), quote=False)
 
 
 def label(text) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from dashboard import inside, limits, runs, state
+from dashboard import capacity, inside, limits, runs, state, train_ui
 from dashboard.text import md_escape
 
 METRICS = ("loss", "accuracy")
@@ -86,14 +86,16 @@ def _cell(value) -> str:
 
 
 def highlight_rows(table: pd.DataFrame, rows: list[str], color: str = "#fff3b0") -> Styler:
-    """A Styler that shades ``rows`` and writes every cell as short text."""
+    """A Styler that shades ``rows`` and holds every cell as short text."""
 
     def shade(row: pd.Series) -> list[str]:
         return [f"background-color: {color}" if row.name in rows else ""] * len(row)
 
-    # The grid draws an empty cell as "None" whatever the Styler says: fill the gaps with text.
-    table = table.astype(object).where(table.notna(), "–")
-    return table.style.apply(shade, axis=1).format(_cell)
+    # Text in every cell, not just in what the Styler shows: a run's column mixes names and
+    # numbers, which Arrow cannot hold in one column (Streamlit logged a conversion error on
+    # every render). The grid would also draw an empty cell as "None": gaps become a dash.
+    table = table.astype(object).where(table.notna(), "–").map(_cell)
+    return table.style.apply(shade, axis=1)
 
 
 def _seed_snapshot() -> dict:
@@ -135,9 +137,21 @@ def seeds_ui() -> None:
             share = (i + min(done, total) / max(total, 1)) / runs.N_SEEDS
             bar.progress(min(share, 1.0), text=f"Seed {chosen[i]}: epoch {done} of {target}")
 
-        results = runs.train_seeds(config, state.split(), settings, chosen, progress)
+        try:
+            results = runs.train_seeds(
+                config,
+                state.split(),
+                settings,
+                chosen,
+                progress,
+                slots=capacity.SLOTS,
+                slot_key=train_ui.session_key(),
+            )
+        except runs.ServerBusyError as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+        else:
+            st.session_state[runs.SEEDS] = {"results": results, "snapshot": _seed_snapshot()}
         bar.empty()
-        st.session_state[runs.SEEDS] = {"results": results, "snapshot": _seed_snapshot()}
     study = st.session_state.get(runs.SEEDS)
     if study is None:
         return

@@ -11,7 +11,8 @@ import streamlit as st
 
 import nn
 from dashboard import limits
-from dashboard.text import sentence
+from dashboard.text import display_name, sentence
+from nn.text import strip_bidi
 
 BUNDLED = {
     "iris": "Iris (150 flowers, 4 features, 3 species)",
@@ -108,8 +109,40 @@ def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
             f"The file has {head.shape[1]} columns; this demo accepts up to "
             f"{limits.MAX_COLUMNS} feature columns plus the target."
         )
-    head.columns = [str(c).strip() for c in head.columns]
+    # named as nn.data.load_csv names them, so the target picked here is found there
+    head.columns = [strip_bidi(str(c)).strip() for c in head.columns]
+    too_long = check_name_lengths(list(head.columns), "column")
+    if too_long:
+        raise ValueError(too_long)
     return head
+
+
+def check_name_lengths(names: list[str], kind: str) -> str | None:
+    """A message naming the first name longer than ``limits.MAX_NAME_LENGTH`` (``kind``:
+    "column" for the header, by position; "class" for the target's labels), else None."""
+    for i, name in enumerate(names, start=1):
+        if len(name) <= limits.MAX_NAME_LENGTH:
+            continue
+        start = display_name(name, 40)
+        if kind == "column":
+            where, what = f"Column {i}'s name", "column names"
+        else:
+            where, what = "A class label in the target column", "class labels"
+        return (
+            f"{where} is {len(name):,} characters long (it starts “{start}”); this demo accepts "
+            f"{what} of up to {limits.MAX_NAME_LENGTH} characters."
+        )
+    return None
+
+
+def preview_frame(head: pd.DataFrame) -> pd.DataFrame:
+    """The preview as it is shown: text cells as ``display_name`` shows names, shortened to
+    ``limits.MAX_NAME_LENGTH`` (a cell may hold a class label that is refused later)."""
+
+    def shown(value):
+        return display_name(value, limits.MAX_NAME_LENGTH) if isinstance(value, str) else value
+
+    return head.map(shown)
 
 
 def load_uploaded_csv(data: bytes, target: str, name: str):
@@ -128,6 +161,7 @@ def load_uploaded_csv(data: bytes, target: str, name: str):
     except Exception as exc:  # the loader promises ValueError; never let junk crash the page
         raise ValueError(f"The file could not be read ({type(exc).__name__}: {exc}).") from None
     problem = limits.check_table_shape(len(dataset.y), dataset.X.shape[1], len(dataset.class_names))
+    problem = problem or check_name_lengths([str(c) for c in dataset.class_names], "class")
     if problem:
         raise ValueError(problem)
     if len(dataset.class_names) < 2:

@@ -59,7 +59,8 @@ def csv_ui() -> None:
     st.caption(
         f"One row per sample: numeric feature columns and one target column with the class. "
         f"Up to {limits.MAX_UPLOAD_MB} MB, {limits.MAX_ROWS:,} rows and {limits.MAX_COLUMNS} "
-        "features. The current dataset stays selected until you press **Use this CSV**."
+        f"features; column names and class labels of up to {limits.MAX_NAME_LENGTH} characters. "
+        "The current dataset stays selected until you press **Use this CSV**."
     )
     upload = st.file_uploader("CSV file", type=["csv", "txt"], key="data.upload")
     if upload is None:
@@ -72,7 +73,7 @@ def csv_ui() -> None:
             f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
         )
         return
-    st.dataframe(head, hide_index=True)
+    st.dataframe(data.preview_frame(head), hide_index=True)
     columns = list(head.columns)
     target = st.selectbox(
         "Target column (the class to predict)", columns, index=len(columns) - 1, key="data.target"

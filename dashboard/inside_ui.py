@@ -19,6 +19,7 @@ import streamlit as st
 import nn
 import nn.inspect
 from dashboard import inside, results, state, train_ui, training
+from dashboard.text import md_escape
 from dashboard.widgets import bind
 
 SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
@@ -425,20 +426,18 @@ def progress_line(trainer: training.Trainer) -> None:
     st.progress(share, text=text)
 
 
-def live_fragment(view: str | None, options: dict, running: bool) -> None:
-    """The Inside page's ticker: draw the view, then train a chunk while the run is on."""
+def live_fragment(view: str | None, options: dict, trainer) -> None:
+    """The Inside page's ticker: draw the view, then train a chunk while the run is on (or
+    keep its place in the server's queue), as the Train page does."""
 
-    @st.fragment(run_every=train_ui.TICK_S if running else None)
+    @st.fragment(run_every=train_ui.tick_every(trainer))
     def tick() -> None:
         t = state.trainer()
         if t is None:
             return
         progress_line(t)
         draw_live(view, t, options, "inside")
-        if t.running:
-            train_ui.train_tick(t)
-            if not t.running:
-                st.rerun()
+        train_ui.live_tick(t)
 
     tick()
 
@@ -533,7 +532,7 @@ def backprop_ui(trainer: training.Trainer) -> None:
     with c1:
         row = _pick_row(n)
         label = int(split.y_train[row])
-        st.metric("Its class", str(dataset.class_names[label])[:40])
+        st.metric("Its class", md_escape(dataset.class_names[label], 40))
         st.caption(
             f"Learning rate {lr:g}" + (f", L2 {l2:g}" if l2 else "") + " (Train page settings)."
         )

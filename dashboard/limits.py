@@ -7,11 +7,26 @@ which clamp or refuse it and return a message in plain words for the page to sho
 from __future__ import annotations
 
 import math
+import os
+
+
+def _env_number(name: str, default: float, lo: float) -> float:
+    """``default``, or the number in the environment variable ``name`` (at least ``lo``).
+
+    For tests and for a server with more cores; a value that is not a number is ignored.
+    """
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return max(value, lo) if math.isfinite(value) else default
+
 
 MAX_UPLOAD_MB = 5  # keep equal to server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5_000
 MAX_COLUMNS = 100  # feature columns
 MAX_CLASSES = 20
+MAX_NAME_LENGTH = 200  # characters in a column name or a class label of an upload
 MAX_SYNTHETIC_SAMPLES = 5_000
 MAX_HIDDEN_LAYERS = 6
 MAX_NODES = 256  # per hidden layer
@@ -28,12 +43,31 @@ MAX_PLOT_ROWS = 1_000  # rows drawn in scatter plots (training always uses every
 MAX_PLOT_FEATURES = 6  # features in the scatter matrix
 MAX_TABLE_ROWS = 200  # rows shown in tables such as the misclassified samples
 MAX_PREDICT_INPUTS = 100  # number inputs drawn in the single-sample form
+# Training work of the whole server (one process for every visitor, 2 cores): runs that train at
+# the same time (more wait in a first-come, first-served queue), and the CPU time one run may use
+# (its own thread's, measured around each chunk of epochs; Reset starts a new run).
+MAX_TRAINING_SESSIONS = int(_env_number("NN_LAB_MAX_TRAINING", 2, 1))
+MAX_RUN_CPU_S = _env_number("NN_LAB_MAX_RUN_CPU_S", 600.0, 1.0)
+# A run that has not asked for its slot (or its place in the queue) for this long loses it: its
+# tab was closed, or the browser throttles a hidden tab's timer. It asks again at its next tick.
+TRAINING_SLOT_TIMEOUT_S = 20.0
+
+
+def duration_text(seconds: float) -> str:
+    """``600`` -> "10 minutes", ``90`` -> "1.5 minutes", ``5`` -> "5 seconds"."""
+    if seconds >= 60:
+        minutes = seconds / 60
+        return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
+
 
 LIMITS_TEXT = (
     f"Limits of this demo: uploads up to {MAX_UPLOAD_MB} MB, {MAX_ROWS:,} rows and "
     f"{MAX_COLUMNS} feature columns, {MAX_CLASSES} classes; up to {MAX_HIDDEN_LAYERS} hidden "
     f"layers of at most {MAX_NODES} nodes and {MAX_PARAMS:,} parameters; up to {MAX_EPOCHS:,} "
-    "epochs per run."
+    f"epochs and {duration_text(MAX_RUN_CPU_S)} of compute per run; {MAX_TRAINING_SESSIONS} "
+    f"{'run trains' if MAX_TRAINING_SESSIONS == 1 else 'runs train'} at once on this server, "
+    "more wait in a queue."
 )
 
 

@@ -110,7 +110,7 @@ def status_lines() -> list[str]:
     if t is None or (t.epochs_trained == 0 and not t.running):
         lines.append("**Training:** not started")
     elif t.running:
-        lines.append("**Training:** running")
+        lines.append(f"**Training:** {t.status}")
     else:
         last = t.net.history[-1] if t.net.history else None
         acc = f", train accuracy {last.train_accuracy:.3f}" if last else ""

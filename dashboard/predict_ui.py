@@ -57,9 +57,9 @@ def prediction_view(net, x, split, dataset) -> None:
     classes = [str(c) for c in dataset.class_names]
     probabilistic = results.outputs_are_probabilities(net)
     c1, c2 = st.columns([1, 2])
-    c1.metric("Predicted class", classes[k])
+    c1.metric("Predicted class", md_escape(classes[k], 80))
     if net.n_outputs == 1:
-        c1.caption(f"Output {outputs[0]:.3f} (above 0.5 means {classes[1]!r}).")
+        c1.caption(f"Output {outputs[0]:.3f} (above 0.5 means “{md_escape(classes[1], 80)}”).")
         shown, labels = np.array([1 - outputs[0], outputs[0]]), classes
     else:
         shown, labels = outputs, classes

@@ -13,6 +13,7 @@ import pandas as pd
 import nn
 from dashboard import limits
 from dashboard.text import csv_safe_cell
+from nn.text import strip_bidi
 
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
 
@@ -102,9 +103,13 @@ def predicted_class(net: nn.Network, outputs: np.ndarray) -> int:
 
 
 def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.DataFrame:
-    """Predictions for every row of an uploaded table that has the dataset's feature columns."""
+    """Predictions for every row of an uploaded table that has the dataset's feature columns.
+
+    Its columns are named as ``nn.data.load_csv`` names them; every cell and column name
+    follows the CSV rule of ``csv_safe_cell``, since the table is offered as a CSV download.
+    """
     feature_names = [str(f) for f in dataset.feature_names]
-    frame = frame.rename(columns=str)
+    frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
     missing = [f for f in feature_names if f not in frame.columns]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -128,6 +133,7 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.D
     if net.n_outputs > 1:
         for k, name in enumerate(names):
             result[f"output_{csv_safe_cell(name)}"] = outputs[:, k]
+    result.columns = [csv_safe_cell(c) for c in result.columns]
     return result
 
 
@@ -194,7 +200,10 @@ def load_model(data_bytes: bytes, dataset, scaler=None) -> nn.Network:
     if too_big:
         raise ValueError(too_big)
     try:
-        net = nn.Network.load(io.BytesIO(data_bytes))
+        # The demo's size limit is checked before the network is built.
+        net = nn.Network.load(io.BytesIO(data_bytes), max_params=limits.MAX_PARAMS)
+    except MemoryError:
+        raise ValueError("This model file is too large to load here.") from None
     except ValueError as exc:
         raise ValueError(f"This is not a model file this app can use: {exc}") from None
     n_features, n_classes = dataset.X.shape[1], len(dataset.class_names)
@@ -203,10 +212,13 @@ def load_model(data_bytes: bytes, dataset, scaler=None) -> nn.Network:
             f"The model expects {net.n_inputs} input features but the current dataset has "
             f"{n_features}. Choose the dataset it was trained on (Data page) and upload it again."
         )
-    if net.n_classes != n_classes:
+    # The app gives every class its own output node (a single sigmoid output for two classes
+    # is not something it makes), so the outputs must be exactly the dataset's classes.
+    if net.n_outputs != n_classes:
         raise ValueError(
-            f"The model predicts {net.n_classes} classes but the current dataset has "
-            f"{n_classes}. Choose the dataset it was trained on (Data page) and upload it again."
+            f"The model has {net.n_outputs} output node{'s' * (net.n_outputs != 1)} but the "
+            f"current dataset has {n_classes} classes, and this app's models have one output "
+            "per class. Choose the dataset it was trained on (Data page) and upload it again."
         )
     check_model_metadata(net, dataset, scaler)
     sizes = net.config["layers"]

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import nn
-from dashboard import state, training
+from dashboard import capacity, state, training
 
 RUNS = "compare.runs"
 COUNTER = "compare.counter"
@@ -23,7 +23,7 @@ SEEDS = "compare.seeds"
 SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
 MAX_RUNS = 10
 N_SEEDS = 5
-ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED)
+ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED, training.OUT_OF_COMPUTE)
 
 
 def describe(trainer: training.Trainer, dataset_label: str, split_settings: dict) -> dict:
@@ -142,40 +142,69 @@ def train_seeds(
     seeds: list[int],
     progress: Callable[[int, int, int], None] | None = None,
     budget_s: float = 0.25,
+    slots: capacity.Slots | None = None,
+    slot_key: str = "",
 ) -> list[dict]:
     """Train the same settings from each seed (initial weights and shuffling) to the end.
 
     ``progress(seed_index, epochs_done, epochs_set)`` is called after every chunk of epochs.
     Returns one dict per seed: seed, history, status, epochs, test loss and accuracy.
+
+    With ``slots`` (the server's training slots), the seeds train only while the session
+    ``slot_key`` holds one (``ServerBusyError`` when none is free: they run in one click, so they do
+    not wait in the queue), and all of them share one run's compute budget.
     """
+    owner = "seeds"
+    if slots is not None:
+        ticket = slots.acquire(slot_key, owner)
+        if not ticket.granted:
+            slots.release(slot_key, owner)
+            raise ServerBusyError(
+                f"The server is training {ticket.training} runs, as many as it allows at once; "
+                "run the seeds when one of them finishes."
+            )
     results = []
-    for i, seed in enumerate(seeds):
-        net = nn.Network.from_config({**config, "seed": int(seed)})
-        trainer = training.Trainer(
-            net=net,
-            X_train=split.X_train,
-            y_train=split.y_train,
-            X_val=split.X_val,
-            y_val=split.y_val,
-            settings=dict(settings),
-        )
-        training.start(trainer)
-        while trainer.running:
-            training.run_chunk(trainer, budget_s)
-            if progress is not None:
-                progress(i, trainer.epochs_trained, trainer.target_epochs)
-        test = test_metrics(net, split)
-        results.append(
-            {
-                "seed": int(seed),
-                "history": [r.as_dict() for r in net.history],
-                "status": trainer.status,
-                "epochs": trainer.epochs_trained,
-                "test_accuracy": test["accuracy"],
-                "test_loss": test["loss"],
-            }
-        )
+    cpu_s = 0.0
+    try:
+        for i, seed in enumerate(seeds):
+            net = nn.Network.from_config({**config, "seed": int(seed)})
+            trainer = training.Trainer(
+                net=net,
+                X_train=split.X_train,
+                y_train=split.y_train,
+                X_val=split.X_val,
+                y_val=split.y_val,
+                settings=dict(settings),
+                cpu_s=cpu_s,  # what the earlier seeds used counts against this one
+            )
+            training.start(trainer)
+            while trainer.running:
+                if slots is not None:
+                    slots.acquire(slot_key, owner)  # still here: keep the slot
+                training.run_chunk(trainer, budget_s)
+                if progress is not None:
+                    progress(i, trainer.epochs_trained, trainer.target_epochs)
+            cpu_s = trainer.cpu_s
+            net.release_workspaces()
+            test = test_metrics(net, split)
+            results.append(
+                {
+                    "seed": int(seed),
+                    "history": [r.as_dict() for r in net.history],
+                    "status": trainer.status,
+                    "epochs": trainer.epochs_trained,
+                    "test_accuracy": test["accuracy"],
+                    "test_loss": test["loss"],
+                }
+            )
+    finally:
+        if slots is not None:
+            slots.release(slot_key, owner)
     return results
+
+
+class ServerBusyError(RuntimeError):
+    """All the server's training slots are taken (``train_seeds``)."""
 
 
 def seed_table(results: list[dict]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import streamlit as st
 
 import nn
 from dashboard import data, share, training
-from dashboard.text import md_escape
+from dashboard.text import display_name, md_escape
 
 DATA_SPEC = "app.data_spec"  # which dataset: {"source": ..., plus generator params or file name}
 DATASET = "app.dataset"
@@ -226,10 +226,11 @@ def reproduce_article() -> training.Trainer:
 
 
 def dataset_label() -> str:
-    """A short name of the current dataset (may contain a user's file name)."""
+    """A short name of the current dataset (may contain a user's file name, shown as
+    ``display_name`` shows names; escape it before Markdown)."""
     spec = data_spec()
     if spec.get("source") == data.CSV:
-        return f"CSV file {spec.get('file_name', '')}".strip()
+        return f"CSV file {display_name(spec.get('file_name', ''), 200)}".strip()
     label = data.SOURCES.get(spec.get("source"), str(spec.get("source")))
     return label.split(" (")[0]
 

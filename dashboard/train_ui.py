@@ -6,11 +6,15 @@ import threading
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dashboard import limits, state, training
+from dashboard import capacity, limits, state, training
 from dashboard.widgets import bind, show_limit_messages
 
 TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
+# A queued run's timer: it only asks for a slot (its heartbeat, well within
+# limits.TRAINING_SLOT_TIMEOUT_S) and redraws its place in the queue.
+QUEUED_TICK_S = 1.0
 BUDGET_S = 0.2  # seconds of training per tick, then the chart is redrawn
 SETTING_TYPES = {
     "learning_rate": float,
@@ -143,16 +147,54 @@ def exclusive(change: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def session_key() -> str:
+    """This session's id: the key of its training slot ("" outside a script run)."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def tick_every(trainer: training.Trainer) -> float | None:
+    """The training fragment's timer: fast while training, slow while queued, off when idle."""
+    if not trainer.running:
+        return None
+    return QUEUED_TICK_S if trainer.status == training.QUEUED else TICK_S
+
+
 def train_tick(trainer: training.Trainer) -> None:
-    """One tick's chunk of training, if the run is still on once the lock is held."""
+    """One tick: a training slot (or the place in the queue), then a chunk of training, if the
+    run is still on once the lock is held."""
     with training_lock():
         if trainer.running:  # a Pause may have come in while this tick waited for the lock
-            training.run_chunk(trainer, BUDGET_S, training.epochs_per_tick(trainer))
+            trainer.slot_key = session_key() or trainer.slot_key
+            training.tick(trainer, capacity.SLOTS, BUDGET_S, training.epochs_per_tick(trainer))
+
+
+def live_tick(trainer: training.Trainer) -> None:
+    """The end of a live fragment's tick (Train and Inside pages): train a chunk, and rerun the
+    page when the run ended or got or lost a slot, so the timer matches (``tick_every``)."""
+    if not trainer.running:
+        return
+    queued = trainer.status == training.QUEUED
+    train_tick(trainer)
+    if not trainer.running or queued != (trainer.status == training.QUEUED):
+        st.rerun()
+
+
+def release_idle_slot(trainer: training.Trainer) -> None:
+    """Give back this session's slot or queue place when its trainer is not running (a trainer
+    discarded while it ran, when the data or architecture changed, never releases its own)."""
+    key = session_key()
+    if key and not trainer.running:
+        capacity.SLOTS.release(key)
 
 
 @exclusive
 def _start() -> None:
-    training.start(state.ensure_trainer())
+    t = state.ensure_trainer()
+    training.start(t)
+    if t.running:  # take a slot or join the queue now, so the page shows which at once
+        t.slot_key = session_key() or t.slot_key
+        training.admit(t, capacity.SLOTS)
 
 
 @exclusive
@@ -177,11 +219,12 @@ def _reset() -> None:
 def controls_ui(trainer: training.Trainer) -> None:
     """Start/Resume, Pause, Step and Reset: callbacks outside the training fragment."""
     c1, c2, c3, c4 = st.columns(4)
+    spent = trainer.at_target or trainer.out_of_compute
     c1.button(
         "Resume" if trainer.epochs_trained else "Start",
         key="train.start",
         on_click=_start,
-        disabled=trainer.running or trainer.at_target,
+        disabled=trainer.running or spent,
         type="primary",
         icon=":material/play_arrow:",
         width="stretch",
@@ -198,7 +241,7 @@ def controls_ui(trainer: training.Trainer) -> None:
         "Step",
         key="train.step",
         on_click=_step,
-        disabled=trainer.running or trainer.at_target,
+        disabled=trainer.running or spent,
         help="Train exactly one epoch.",
         icon=":material/skip_next:",
         width="stretch",
@@ -224,13 +267,17 @@ def status_ui(trainer: training.Trainer) -> None:
         training.DIVERGED: st.error,
         training.FAILED: st.error,
         training.EARLY_STOPPED: st.warning,
+        training.OUT_OF_COMPUTE: st.warning,
         training.FINISHED: st.success,
     }.get(trainer.status, st.info)
     kind(trainer.message)
 
 
 def progress_ui(trainer: training.Trainer) -> None:
-    """Epoch counter, progress bar and the latest numbers (drawn inside the fragment)."""
+    """Epoch counter, progress bar and the latest numbers (drawn inside the fragment); a
+    queued run's place in the queue."""
+    if trainer.running and trainer.status == training.QUEUED and trainer.ticket is not None:
+        st.info(training.queue_message(trainer.ticket), icon=":material/hourglass_top:")
     history = trainer.net.history
     last = history[-1] if history else None
     c1, c2, c3, c4 = st.columns(4)

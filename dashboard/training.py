@@ -1,7 +1,14 @@
 """The app's live training loop: a trainer kept in session state, advanced in time-boxed chunks.
 
-No Streamlit here: the Train page calls ``run_chunk`` from a ``run_every`` fragment, and
-``benchmarks/bench_app_loop.py`` calls it directly to measure the loop's overhead.
+No Streamlit here: the Train page calls ``tick`` (a slot from ``dashboard.capacity``, then
+``run_chunk``) from a ``run_every`` fragment, and ``benchmarks/bench_app_loop.py`` calls
+``run_chunk`` directly to measure the loop's overhead.
+
+Two server-wide bounds from ``dashboard.limits`` apply here: a run trains only while it holds
+one of the server's training slots (otherwise it is ``QUEUED`` and waits its turn), and a run
+stops for good once it has used ``MAX_RUN_CPU_S`` of CPU time (``OUT_OF_COMPUTE``, weights
+kept). Step trains one epoch without a slot: it is one epoch per click, at most a few seconds
+of CPU, and it counts towards the run's compute budget like any other epoch.
 """
 
 from __future__ import annotations
@@ -10,12 +17,15 @@ import io
 import math
 import threading
 import time
+import uuid
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 import nn
+from dashboard import capacity, limits
 
 READY, RUNNING, PAUSED, FINISHED, EARLY_STOPPED, DIVERGED, FAILED = (
     "ready",
@@ -26,6 +36,8 @@ READY, RUNNING, PAUSED, FINISHED, EARLY_STOPPED, DIVERGED, FAILED = (
     "diverged",
     "failed",
 )
+QUEUED = "queued"  # started, waiting for one of the server's training slots
+OUT_OF_COMPUTE = "out of compute"  # stopped at the run's compute budget (limits.MAX_RUN_CPU_S)
 OPTIMIZERS = ("sgd", "momentum", "adam")
 # "watch" spreads a quick run over about WATCH_TICKS redraws so the curves visibly grow;
 # "fastest" trains as many epochs per tick as the time budget allows.
@@ -69,6 +81,13 @@ class Trainer:
     data_version: int = 0
     # (thread id, its CPU time, wall time) when the last chunk ended: see chunk_floor
     last_chunk_end: tuple[int, float, float] | None = field(default=None, repr=False, compare=False)
+    cpu_s: float = 0.0  # CPU seconds this run has trained (its thread's, chunk by chunk)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False, compare=False)
+    # Who asks for a training slot: the session's id (one slot per session), else ``run_id``.
+    slot_key: str = field(default="", repr=False, compare=False)
+    # The registry holding this run's slot or queue place, and its last answer while queued.
+    slots: capacity.Slots | None = field(default=None, repr=False, compare=False)
+    ticket: capacity.Ticket | None = field(default=None, repr=False, compare=False)
 
     @property
     def epochs_trained(self) -> int:
@@ -89,6 +108,11 @@ class Trainer:
     def has_validation(self) -> bool:
         """True when there is a validation set."""
         return len(self.X_val) > 0
+
+    @property
+    def out_of_compute(self) -> bool:
+        """True when the run has used its compute budget (``limits.MAX_RUN_CPU_S``)."""
+        return self.cpu_s >= limits.MAX_RUN_CPU_S
 
 
 def train_kwargs(trainer: Trainer) -> dict:
@@ -131,6 +155,9 @@ def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = 
     remaining = trainer.target_epochs - trainer.epochs_trained
     if remaining <= 0:
         _finish(trainer)
+        return 0
+    if trainer.out_of_compute:
+        _stop(trainer, OUT_OF_COMPUTE, out_of_compute_message(trainer))
         return 0
     limit = remaining if max_epochs is None else min(remaining, max_epochs)
     min_wall, min_cpu = chunk_floor(trainer, budget_s)
@@ -175,6 +202,8 @@ def _run(
     done = 0
     max_wall = max(MAX_CHUNK_S, budget_s)
     cpu_start, wall_start = time.thread_time(), time.perf_counter()
+    cpu_left = limits.MAX_RUN_CPU_S - trainer.cpu_s
+    spent = False
     try:
         # Ask for every remaining epoch and stop pulling when the chunk is over: the
         # generator only runs its end-of-run code (restore the best weights) after the
@@ -187,31 +216,30 @@ def _run(
                 done += 1
                 if trainer.net.stopped_early or trainer.at_target:
                     continue
+                cpu = time.thread_time() - cpu_start
+                if cpu >= cpu_left:
+                    spent = True
+                    break
                 if done >= limit:
                     break
                 wall = time.perf_counter() - wall_start
-                if wall >= max_wall or (
-                    wall >= min_wall and time.thread_time() - cpu_start >= min_cpu
-                ):
+                if wall >= max_wall or (wall >= min_wall and cpu >= min_cpu):
                     break
         finally:
             epochs.close()
+            trainer.cpu_s += time.thread_time() - cpu_start
     except nn.DivergenceError as exc:
-        trainer.running = False
-        trainer.status = DIVERGED
-        trainer.message = divergence_message(exc, trainer)
+        _stop(trainer, DIVERGED, divergence_message(exc, trainer))
         return done
     except ValueError as exc:
-        trainer.running = False
-        trainer.status = FAILED
-        trainer.message = f"Training could not run: {exc}"
+        _stop(trainer, FAILED, f"Training could not run: {exc}")
         return done
     if trainer.net.stopped_early:
-        trainer.running = False
-        trainer.status = EARLY_STOPPED
-        trainer.message = early_stopping_message(trainer)
+        _stop(trainer, EARLY_STOPPED, early_stopping_message(trainer))
     elif trainer.at_target:
         _finish(trainer)
+    elif spent:
+        _stop(trainer, OUT_OF_COMPUTE, out_of_compute_message(trainer))
     else:
         trainer.status = RUNNING if trainer.running else PAUSED
         trainer.message = ""
@@ -219,17 +247,30 @@ def _run(
 
 
 def _finish(trainer: Trainer) -> None:
-    trainer.running = False
-    trainer.status = FINISHED
-    trainer.message = (
+    _stop(
+        trainer,
+        FINISHED,
         f"Finished: {trainer.epochs_trained} epochs trained. Raise Epochs to train further, "
-        "or Reset to start again."
+        "or Reset to start again.",
     )
 
 
-def step(trainer: Trainer) -> int:
-    """Train exactly one epoch (Step); returns 1, or 0 when the run is already complete."""
+def _stop(trainer: Trainer, status: str, message: str) -> None:
+    """End the run's training (for now): its slot goes to the next run in the queue."""
     trainer.running = False
+    trainer.status = status
+    trainer.message = message
+    release(trainer)
+
+
+def step(trainer: Trainer) -> int:
+    """Train exactly one epoch (Step); returns 1, or 0 when the run is already complete.
+
+    Step needs no training slot (see the module's docstring); it does count towards the run's
+    compute budget.
+    """
+    trainer.running = False
+    release(trainer)
     if trainer.at_target:
         trainer.message = (
             f"All {trainer.target_epochs} epochs are trained. Raise Epochs to step further."
@@ -239,12 +280,16 @@ def step(trainer: Trainer) -> int:
 
 
 def start(trainer: Trainer) -> None:
-    """Start or resume (the Start/Resume button)."""
+    """Start or resume (the Start/Resume button); the run trains once it holds a slot."""
     if trainer.at_target:
         trainer.message = (
             f"All {trainer.target_epochs} epochs are trained. Raise Epochs to train further, "
             "or Reset to start again."
         )
+        return
+    if trainer.out_of_compute:
+        trainer.status = OUT_OF_COMPUTE
+        trainer.message = out_of_compute_message(trainer)
         return
     trainer.running = True
     trainer.status = RUNNING
@@ -252,19 +297,126 @@ def start(trainer: Trainer) -> None:
 
 
 def pause(trainer: Trainer) -> None:
-    """Pause after the current chunk (the Pause button); finished epochs are kept."""
+    """Pause after the current chunk (the Pause button); finished epochs are kept. A queued
+    run gives up its place in the queue."""
     trainer.running = False
     if trainer.status == RUNNING:
         trainer.status = PAUSED
+    elif trainer.status == QUEUED:
+        trainer.status = PAUSED if trainer.epochs_trained else READY
+    release(trainer)
 
 
 def reset(trainer: Trainer) -> None:
     """Forget the training: a freshly initialised network with the same config and seed."""
+    release(trainer)
     trainer.net = nn.Network.from_config(trainer.net.config)
     trainer.running = False
     trainer.status = READY
     trainer.message = ""
     trainer.tag = ""
+    trainer.cpu_s = 0.0
+
+
+# ---- the server's training slots (dashboard.capacity) ----
+
+
+def tick(
+    trainer: Trainer,
+    slots: capacity.Slots,
+    budget_s: float = 0.2,
+    max_epochs: int | None = None,
+) -> int:
+    """One tick of a live run: hold a training slot (or wait in the queue), then train a
+    chunk (``run_chunk``). Returns the number of epochs trained (0 while queued)."""
+    if not admit(trainer, slots):
+        return 0
+    return run_chunk(trainer, budget_s, max_epochs)
+
+
+def admit(trainer: Trainer, slots: capacity.Slots) -> bool:
+    """Keep or take a training slot for a run that is on, or keep its place in the queue.
+
+    True when the run may train now. A queued run has status ``QUEUED`` and its place in
+    ``trainer.ticket``; it turns ``RUNNING`` again at the tick that gets it a slot.
+    """
+    if not trainer.running:
+        release(trainer)
+        return False
+    key = trainer.slot_key or trainer.run_id
+    ticket = slots.acquire(key, trainer.run_id, _reclaimer(trainer))
+    trainer.slots = slots
+    if not trainer.running:  # paused meanwhile (Pause released before this acquire)
+        slots.release(key, trainer.run_id)
+        return False
+    if ticket.granted:
+        trainer.ticket = None
+        if trainer.status == QUEUED:
+            trainer.status = RUNNING
+        return True
+    trainer.ticket = ticket
+    if trainer.status != QUEUED:
+        trainer.status = QUEUED
+        drop_work_arrays(trainer.net)
+    return False
+
+
+def release(trainer: Trainer) -> None:
+    """Give the run's slot or queue place back, and let its network drop its work arrays."""
+    if trainer.slots is not None:
+        trainer.slots.release(trainer.slot_key or trainer.run_id, trainer.run_id)
+        trainer.slots = None
+    trainer.ticket = None
+    drop_work_arrays(trainer.net)
+
+
+def drop_work_arrays(net: nn.Network) -> None:
+    """Let ``net`` forget the work arrays it keeps between batches (rebuilt on the next use).
+
+    At the largest settings they are ~20-100 MB per network (batch and evaluation buffers for
+    every hidden layer), against ~1-2 MB of weights: a session that is not training, and a
+    closed tab that Streamlit keeps for a while (benchmarks/LOAD.md), need not hold them.
+    """
+    net.release_workspaces()
+
+
+def _reclaimer(trainer: Trainer):
+    """What the registry calls if this run's slot goes stale (its tab stopped ticking): free
+    the work arrays. Holds the trainer weakly, so the registry never keeps a session alive."""
+    ref = weakref.ref(trainer)
+
+    def reclaimed() -> None:
+        t = ref()
+        if t is not None:
+            drop_work_arrays(t.net)
+
+    return reclaimed
+
+
+def queue_message(ticket: capacity.Ticket) -> str:
+    """What a queued run shows: how many runs are ahead and when it starts."""
+    ahead = ticket.training + ticket.ahead
+    runs = f"{ahead} run{'' if ahead == 1 else 's'} ahead"
+    if ticket.ahead:
+        runs += f" ({ticket.training} training, {ticket.ahead} waiting before this one)"
+        when = "its turn comes"
+    else:
+        when = "one finishes"
+    return (
+        f"Queued: {runs}; it starts when {when}. This server trains "
+        f"{ticket.slots} run{'' if ticket.slots == 1 else 's'} at a time; the run starts by "
+        "itself, keep this tab open. Pause gives up the place in the queue."
+    )
+
+
+def out_of_compute_message(trainer: Trainer) -> str:
+    """Why a run stopped at its compute budget, and what is kept."""
+    return (
+        f"Stopped: this run used its {limits.duration_text(limits.MAX_RUN_CPU_S)} of compute "
+        f"(the limit per run in this demo, so that every visitor gets a turn). The weights of "
+        f"its {trainer.epochs_trained} epochs are kept: predict with them or download the "
+        "model on the Predict page, or Reset to start a new run."
+    )
 
 
 def divergence_message(exc: nn.DivergenceError, trainer: Trainer) -> str:
@@ -324,8 +476,6 @@ def history_csv(history: list[nn.EpochRecord]) -> str:
 
 def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict, list[str]]:
     """Training settings clamped to the demo's limits and the data; messages for changes."""
-    from dashboard import limits
-
     messages: list[str | None] = []
 
     def _keep(value_and_message):

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nn.text import strip_bidi
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED = ("iris", "wine", "breast_cancer", "digits")
 SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
@@ -158,7 +160,9 @@ def load_csv(
     the target's distinct values, sorted (as numbers when they are numbers), as strings. Features
     must be numbers without gaps; the target needs two or more classes and at least two rows per
     class on average (else it is a measurement or an id, not a label). Text is read as UTF-8
-    (with or without BOM), UTF-16 with BOM, or Latin-1. ``max_rows`` and ``max_columns`` cap the
+    (with or without BOM), UTF-16 with BOM, or Latin-1. Column names and class names lose
+    surrounding whitespace and bidirectional control characters (``nn.text.BIDI_CONTROLS``,
+    which would make a name read as something else). ``max_rows`` and ``max_columns`` cap the
     table. Any problem is a ``ValueError`` whose message says what is wrong with the file.
     """
     text = _read_text(source)
@@ -187,7 +191,7 @@ def load_csv(
         raise ValueError(f"the file has more than {max_rows} rows; the limit is {max_rows}")
     if max_columns is not None and df.shape[1] > max_columns:
         raise ValueError(f"the file has {df.shape[1]} columns; the limit is {max_columns}")
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [strip_bidi(str(c)).strip() for c in df.columns]
     # pandas renames a repeated header name ("a", "a.1"); the raw header shows the repeat
     names = header if len(header) == df.shape[1] else list(df.columns)
     repeated = sorted({c for c in names if names.count(c) > 1})
@@ -204,7 +208,7 @@ def load_csv(
         )
     if target is None:
         target = df.columns[-1]
-    target = str(target)
+    target = strip_bidi(str(target))
     if target not in df.columns:
         raise ValueError(f"the target column {target!r} does not exist in the file")
     y_raw = df.pop(target)
@@ -269,7 +273,9 @@ def _header(text: str) -> list[str]:
     """The column names of the first line, stripped (empty if it cannot be parsed)."""
     first_line = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
     try:
-        return [c.strip() for c in next(csv.reader([first_line], skipinitialspace=True))]
+        return [
+            strip_bidi(c).strip() for c in next(csv.reader([first_line], skipinitialspace=True))
+        ]
     except (csv.Error, StopIteration):
         return []
 
@@ -279,7 +285,7 @@ def _classes(y_raw: pd.Series) -> tuple[list[str], np.ndarray]:
     if pd.api.types.is_numeric_dtype(y_raw):
         values, y = np.unique(y_raw.to_numpy(), return_inverse=True)
         return [str(v.item()) for v in values], y
-    labels = y_raw.astype(str).str.strip().to_numpy()
+    labels = y_raw.astype(str).map(strip_bidi).str.strip().to_numpy()
     values, y = np.unique(labels, return_inverse=True)
     return [str(v) for v in values], y
 

@@ -354,6 +354,14 @@ class Network:
                 self._workspaces[n] = ws
         return ws
 
+    def release_workspaces(self) -> None:
+        """Forget the work arrays kept between batches (made again on the next use).
+
+        They can take far more memory than the weights (a batch's activations for every
+        layer); a network that is not training need not hold them.
+        """
+        self._workspaces.clear()
+
     def _forward(self, X1: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
         """Output activations from ``X1`` = ``[X, 1]``, in ``ws.out`` (the logits in
         ``ws.logits``); every layer keeps what backward needs."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from nn import optimizers
 from nn.network import normalize_config
+from nn.text import csv_safe_cell
 
 FORMAT = "nn-lab-recipe/1"
 SCRIPT_NAME = "recipe.py"
@@ -165,7 +166,11 @@ def target_column(feature_names: list[str]) -> str:
 
 def data_csv(X, y, feature_names: list[str], class_names: list[str], target: str | None = None):
     """The dataset as CSV text for the script: the features with every digit kept, then the
-    class name of each row in the ``target`` column. Returns ``(text, target)``."""
+    class name of each row in the ``target`` column. Returns ``(text, target)``.
+
+    Every cell follows the lab's one CSV rule (``nn.text.csv_safe_cell``): a name a spreadsheet
+    would run as a formula gets a leading apostrophe, which the script removes when it reads
+    the file back; the numbers are written as they are."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     if X.ndim != 2 or y.shape != (len(X),):
@@ -183,9 +188,9 @@ def data_csv(X, y, feature_names: list[str], class_names: list[str], target: str
     names = [str(c) for c in class_names]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*feature_names, target])
+    writer.writerow([csv_safe_cell(c) for c in (*feature_names, target)])
     for row, label in zip(X.tolist(), y.tolist(), strict=True):
-        writer.writerow([*(repr(v) for v in row), names[label]])
+        writer.writerow([csv_safe_cell(c) for c in (*(repr(v) for v in row), names[label])])
     return buffer.getvalue(), target
 
 
@@ -237,19 +242,26 @@ LOG_CLIP = 1e-12  # probabilities are clipped away from 0 and 1 before taking lo
 # ---- data ----
 
 
+def text_cell(cell):
+    """A text cell of the lab's CSV as it was meant: the lab puts an apostrophe in front of
+    text a spreadsheet would run as a formula (and of text that starts with one)."""
+    cell = cell.strip()
+    return cell[1:] if cell.startswith("'") else cell
+
+
 def read_data(path, data):
     """Features X (n, d) and integer labels y (n,) from the CSV the lab wrote."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh) if row]
-    header, body = [h.strip() for h in rows[0]], rows[1:]
+    header, body = [text_cell(h) for h in rows[0]], rows[1:]
     target = header.index(data["target"])
     features = [i for i in range(len(header)) if i != target]
     if "feature_names" in data and [header[i] for i in features] != data["feature_names"]:
         sys.exit("error: the CSV's columns are not the ones in the settings")
     X = np.array([[float(row[i]) for i in features] for row in body])
-    names = data.get("class_names") or sorted({row[target].strip() for row in body})
+    names = data.get("class_names") or sorted({text_cell(row[target]) for row in body})
     index = {name: k for k, name in enumerate(names)}
-    y = np.array([index[row[target].strip()] for row in body], dtype=np.int64)
+    y = np.array([index[text_cell(row[target])] for row in body], dtype=np.int64)
     return X, y
 
 

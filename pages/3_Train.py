@@ -13,6 +13,7 @@ st.caption(
     f"{len(trainer.y_train)} training and {len(trainer.y_val)} validation rows. "
     "Press Start; pause, step one epoch at a time or change the learning rate whenever you like."
 )
+train_ui.release_idle_slot(trainer)
 train_ui.settings_ui(trainer)
 train_ui.controls_ui(trainer)
 train_ui.status_ui(trainer)
@@ -20,9 +21,10 @@ views.article_result()
 look, look_options = inside_ui.live_choice_ui("train")
 
 
-@st.fragment(run_every=train_ui.TICK_S if trainer.running else None)
+@st.fragment(run_every=train_ui.tick_every(trainer))
 def live_view() -> None:
-    """One tick: redraw the counters and the chart, then train a time-boxed chunk of epochs.
+    """One tick: redraw the counters and the chart, then train a time-boxed chunk of epochs
+    (or, while all the server's training slots are taken, keep the place in the queue).
 
     Drawing first keeps the elements fresh while the chunk runs (Streamlit fades elements that
     a running script has not redrawn yet); the next tick shows this chunk's epochs.
@@ -33,10 +35,7 @@ def live_view() -> None:
     train_ui.progress_ui(t)
     st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
     inside_ui.draw_live(look, t, look_options, "train")
-    if t.running:
-        train_ui.train_tick(t)
-        if not t.running:
-            st.rerun()  # the run ended: redraw the page without the timer
+    train_ui.live_tick(t)
 
 
 live_view()

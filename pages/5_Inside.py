@@ -22,7 +22,7 @@ for tab, view in zip(tabs, inside_ui.VIEWS, strict=True):
         continue
     with tab:
         options = inside_ui.surface_options_ui("inside") if view == inside_ui.SURFACE else {}
-        inside_ui.live_fragment(view, options, trainer.running)
+        inside_ui.live_fragment(view, options, trainer)
         if view == inside_ui.BACKPROP:
             inside_ui.backprop_ui(trainer)
         elif view == inside_ui.TRUST:

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 import nn
-from dashboard import runs, training
+from dashboard import capacity, limits, runs, training
 from tests.conftest import ROOT
 
 COMPARE = "pages/6_Compare.py"
@@ -50,12 +51,22 @@ def test_compare_opened_first_says_what_to_do(clear_streamlit_caches):
     assert any("nothing is trained yet" in m.value for m in at.markdown)
 
 
-def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
+def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at, monkeypatch):
     finish(at, 15)
     at.button(key="train.reset").click().run()
     finish(at, 15, learning_rate=0.6)
+    # Streamlit repairs (and logs) a table Arrow cannot hold as it is: the settings table, whose
+    # run columns mix names and numbers, must arrive as text and need no repair.
+    repaired = []
+    fix = dataframe_util.fix_arrow_incompatible_column_types
+    monkeypatch.setattr(
+        dataframe_util,
+        "fix_arrow_incompatible_column_types",
+        lambda df, *a, **k: repaired.append(list(df.columns)) or fix(df, *a, **k),
+    )
     at.switch_page(COMPARE).run()
     assert not at.exception
+    assert repaired == []
     records = kept(at)
     assert [r["name"] for r in records] == ["run 1", "run 2"]
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -69,7 +80,7 @@ def test_two_finished_runs_are_overlaid_with_their_differences_highlighted(at):
     split = at.session_state["app.split"]
     net = at.session_state["app.trainer"].net
     ours = net.evaluate(split.X_test, split.y_test)["accuracy"]
-    assert float(table.loc["test accuracy", "run 2"]) == ours
+    assert table.loc["test accuracy", "run 2"] == f"{ours:.4g}"  # as the grid shows it
     assert [int(v) for v in table.loc["epochs trained"]] == [15, 15]
     # settings that do not apply are a dash, never an empty cell (the grid would say "None")
     assert list(table.loc["training.momentum"]) == ["–", "–"]
@@ -154,6 +165,47 @@ def test_record_builders_without_streamlit():
     accs = [r["test_accuracy"] for r in results]
     assert spread == {"mean": np.mean(accs), "min": min(accs), "max": max(accs), "n": 2}
     assert runs.seed_spread([{"test_accuracy": None}])["n"] == 0
+
+
+def test_seeds_wait_for_a_free_training_slot_and_give_it_back(at):
+    finish(at, 5)
+    at.switch_page(COMPARE).run()
+    others = [f"another visitor {i}" for i in range(capacity.SLOTS.limit)]
+    try:
+        for key in others:
+            assert capacity.SLOTS.acquire(key, "their run").granted
+        at.button(key="compare.seeds_run").click().run()
+        assert not at.exception
+        assert runs.SEEDS not in at.session_state
+        assert any("as many as it allows at once" in w.value for w in at.warning)
+        assert capacity.SLOTS.status() == (others, [])  # no place kept in the queue
+        capacity.SLOTS.release(others[0])
+        at.button(key="compare.seeds_run").click().run()
+        assert not at.exception
+        assert [r["epochs"] for r in at.session_state[runs.SEEDS]["results"]] == [5] * 5
+        assert capacity.SLOTS.status() == (others[1:], [])  # the seeds gave theirs back
+    finally:
+        capacity.SLOTS.clear()
+
+
+def test_the_seeds_share_one_run_compute_budget(monkeypatch):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    split = nn.data.split((X, y), seed=0)
+    settings = {**training.DEFAULT_SETTINGS, "epochs": 2_000, "pace": "fastest"}
+    monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.5)
+    slots = capacity.Slots(limit=1, stale_s=60)
+    results = runs.train_seeds(
+        nn.presets.ARTICLE["network"], split, settings, [0, 1, 2], slots=slots, slot_key="me"
+    )
+    # Half a CPU second trains a few hundred per-sample epochs at most, not 3 x 2,000: the
+    # first seed spends the budget and the others stop at once with nothing left.
+    assert results[0]["status"] == training.OUT_OF_COMPUTE
+    assert 0 < results[0]["epochs"] < 2_000
+    assert [r["epochs"] for r in results[1:]] == [0, 0]
+    assert all(r["status"] == training.OUT_OF_COMPUTE for r in results)
+    assert slots.status() == ([], [])
 
 
 def test_settings_rows_put_differences_first_and_shade_them():

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 import nn
 from dashboard import results
+from dashboard.text import md_escape
+
+HOSTILE_MODELS = Path(__file__).resolve().parent / "data" / "hostile_models"
 
 
 def metrics(at) -> dict:
@@ -75,7 +80,7 @@ def test_choose_configure_train_pause_step_reset_predict_download(app):
     assert len(inputs) == 13
     inputs[0].set_value(13.0)
     next(b for b in at.button if b.label == "Predict").click().run()
-    assert metrics(at)["Predicted class"] in classes
+    assert metrics(at)["Predicted class"] in [md_escape(c) for c in classes]  # Markdown source
     accuracy = float(metrics(at)["Test accuracy"])
     assert 0.8 <= accuracy <= 1.0
     downloads = {b.proto.label for b in at.get("download_button")}
@@ -185,4 +190,24 @@ def test_a_sample_outside_the_training_range_gets_a_warning(app):
     first.set_value(10.0)  # sepal length: training rows stop below 8 cm
     next(b for b in at.button if b.label == "Predict").click().run()
     assert any("Outside what the network saw" in w.value for w in at.warning)
-    assert metrics(at)["Predicted class"] in at.session_state["app.dataset"].class_names
+    classes = at.session_state["app.dataset"].class_names
+    assert metrics(at)["Predicted class"] in [md_escape(c) for c in classes]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("bz2_meta_bomb.npz", "only stored or deflated members are read"),
+        ("zero_itemsize_V0.npz", "at most 200,000 can be loaded here"),
+        ("complex_weights.npz", "must hold real numbers"),
+        ("nan_history.npz", "NaN, which is not a number"),
+    ],
+)
+def test_a_hostile_model_upload_shows_a_message_not_a_traceback(app, name, words):
+    at = trained_iris(app)
+    trainer = at.session_state["app.trainer"]
+    data = (HOSTILE_MODELS / name).read_bytes()
+    at.file_uploader(key="predict.model_upload").upload(name, data).run()
+    assert not at.exception
+    assert at.error and words in at.error[0].value.replace("\\", "")
+    assert at.session_state["app.trainer"] is trainer and trainer.epochs_trained == 20

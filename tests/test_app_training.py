@@ -1,4 +1,5 @@
-"""The app's training loop (dashboard.training) and figure builders, without Streamlit."""
+"""The app's training loop (dashboard.training) and figure builders, without Streamlit; the
+Train page's queued and out-of-compute states with AppTest."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import nn
-from dashboard import charts, limits, training
+from dashboard import capacity, charts, limits, training
 
 
 def iris_parts(standardize: bool = True):
@@ -299,3 +300,136 @@ def test_category_labels_stay_distinct_when_shortened():
     ]
     fig = charts.confusion_matrix_figure([[1, 0], [0, 1]], names)
     assert len(set(fig.data[0].x)) == 2
+
+
+# ---- the compute budget per run ----
+
+
+def test_a_run_stops_at_its_compute_budget_and_keeps_its_weights(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.05)
+    trainer = make_trainer(epochs=100_000)
+    drain(trainer)  # one epoch per chunk
+    assert trainer.status == training.OUT_OF_COMPUTE and not trainer.running
+    assert 0 < trainer.epochs_trained < 100_000
+    assert len(trainer.net.history) == trainer.epochs_trained
+    assert trainer.cpu_s >= 0.05
+    assert trainer.message.startswith("Stopped: this run used its 0.05 seconds of compute")
+    assert f"The weights of its {trainer.epochs_trained} epochs are kept" in trainer.message
+    weights = trainer.net.get_weights()
+    training.start(trainer)  # Resume is refused ...
+    assert not trainer.running and trainer.status == training.OUT_OF_COMPUTE
+    assert training.step(trainer) == 0  # ... and so is Step
+    for a, b in zip(weights, trainer.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    training.reset(trainer)  # a new run gets a new budget
+    assert trainer.cpu_s == 0.0
+    training.start(trainer)
+    assert trainer.running
+
+
+def test_the_compute_budget_ends_a_long_chunk(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.05)
+    trainer = make_trainer(epochs=100_000, pace="fastest")
+    training.start(trainer)
+    started = time.thread_time()
+    training.run_chunk(trainer, budget_s=60.0)  # would train for a minute without the budget
+    assert time.thread_time() - started < 5
+    assert trainer.status == training.OUT_OF_COMPUTE
+
+
+def test_every_chunk_counts_its_cpu_time():
+    trainer = make_trainer(epochs=50)
+    training.start(trainer)
+    before = time.thread_time()
+    training.run_chunk(trainer, budget_s=0.0)
+    training.run_chunk(trainer, budget_s=0.0)
+    assert 0 < trainer.cpu_s <= time.thread_time() - before
+
+
+# ---- the Train page when the server's training slots are taken (AppTest) ----
+
+
+@pytest.fixture
+def busy_slots(monkeypatch):
+    """The server's registry, replaced by one whose two slots other visitors hold."""
+    slots = capacity.Slots(2, stale_s=600.0)
+    monkeypatch.setattr(capacity, "SLOTS", slots)
+    slots.acquire("visitor-1")
+    slots.acquire("visitor-2")
+    return slots
+
+
+def running_trainer(at) -> training.Trainer:
+    return at.session_state["app.trainer"]
+
+
+def test_a_run_waits_in_the_queue_and_starts_when_a_slot_frees(app, busy_slots):
+    at = app("pages/3_Train.py")
+    at.number_input(key="train.epochs").set_value(2000).run()
+    at.button(key="train.start").click().run()
+    t = running_trainer(at)
+    assert t.running and t.status == training.QUEUED
+    shown = [i.value for i in at.info]
+    assert any(v.startswith("Queued: 2 runs ahead; it starts when one finishes.") for v in shown)
+    for _ in range(3):  # ticks while queued: nothing trains, the controls stay usable
+        at.run()
+    assert t.epochs_trained == 0
+    assert not at.button(key="train.pause").disabled
+    assert at.button(key="train.start").disabled
+    assert "queued: epoch 0 of 2000" in at.get("progress")[0].proto.text
+    busy_slots.release("visitor-1")
+    for _ in range(3):
+        at.run()
+    t = running_trainer(at)
+    assert t.status == training.RUNNING and t.epochs_trained > 0
+    assert not any(i.value.startswith("Queued") for i in at.info)
+    at.button(key="train.pause").click().run()
+    assert busy_slots.status() == (["visitor-2"], [])
+    assert not at.exception
+
+
+def test_pause_and_reset_while_queued(app, busy_slots):
+    at = app("pages/3_Train.py")
+    at.button(key="train.start").click().run()
+    assert running_trainer(at).status == training.QUEUED
+    assert len(busy_slots.status()[1]) == 1
+    at.button(key="train.pause").click().run()
+    t = running_trainer(at)
+    assert not t.running and t.status == training.READY and t.epochs_trained == 0
+    assert busy_slots.status()[1] == []  # the place in the queue is given up
+    assert at.button(key="train.start").label == "Start"
+    assert not any(i.value.startswith("Queued") for i in at.info)
+    at.button(key="train.step").click().run()  # Step needs no slot
+    assert running_trainer(at).epochs_trained == 1
+    at.button(key="train.start").click().run()
+    assert running_trainer(at).status == training.QUEUED
+    at.button(key="train.reset").click().run()
+    t = running_trainer(at)
+    assert not t.running and t.status == training.READY and t.epochs_trained == 0
+    assert busy_slots.status() == (["visitor-1", "visitor-2"], [])
+    assert not at.exception
+
+
+def test_a_run_out_of_compute_says_so_and_keeps_its_epochs(app, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.3)
+    monkeypatch.setattr(capacity, "SLOTS", capacity.Slots(2, stale_s=600.0))
+    at = app("pages/3_Train.py")
+    at.number_input(key="train.epochs").set_value(2000).run()
+    at.button(key="train.start").click().run()
+    for _ in range(100):
+        if not running_trainer(at).running:
+            break
+        at.run()
+    t = running_trainer(at)
+    assert t.status == training.OUT_OF_COMPUTE and 0 < t.epochs_trained < 2000
+    assert any("this run used its 0.3 seconds of compute" in w.value for w in at.warning)
+    assert at.button(key="train.start").disabled and at.button(key="train.step").disabled
+    assert capacity.SLOTS.status() == ([], [])
+    assert not at.exception
+
+
+def test_the_data_page_shows_the_training_limits(app):
+    at = app("pages/1_Data.py")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{limits.MAX_TRAINING_SESSIONS} runs train at once" in captions
+    assert "of compute per run" in captions

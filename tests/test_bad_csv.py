@@ -14,10 +14,14 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import nn
-from dashboard import data, limits
+from dashboard import data, limits, results, training
+from dashboard.text import WORD_JOINER, md_escape
+from nn.text import BIDI_CONTROLS
+from tests.test_text import AUTOLINK_EMAIL, AUTOLINK_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"
@@ -58,11 +62,22 @@ APP_REFUSED = {
 }
 LOADS = {
     "formula_injection.csv",
+    "markdown_and_addresses_in_names.csv",
     "html_in_headers_and_cells.csv",
     "utf16_with_bom.csv",
     "invalid_utf8_bytes.csv",
 }
-HOSTILE = [make.SCRIPT, make.IMG, make.FORMULA, "<b>bold</b>"]
+HOSTILE = [
+    make.SCRIPT,
+    make.IMG,
+    make.FORMULA,
+    "<b>bold</b>",
+    make.MD_IMAGE,
+    make.MD_LINK,
+    make.ADDRESSES,
+    "www.evil",
+    "](",
+]
 
 
 def corpus_files() -> list[str]:
@@ -176,9 +191,11 @@ def upload(at, name: str, content: bytes):
     return previewed
 
 
-def unescape(markdown: str) -> str:
-    """Markdown with backslash escapes removed: the text a user reads."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+def unescape(markdown: str, keep_joiners: bool = False) -> str:
+    """Markdown with backslash escapes (and the invisible word joiners ``md_escape`` puts into
+    addresses) removed: the text a user reads."""
+    text = re.sub(r"\\(.)", r"\1", markdown)
+    return text if keep_joiners else text.replace(WORD_JOINER, "")
 
 
 def assert_refused_and_usable(at, pattern: str) -> None:
@@ -236,18 +253,39 @@ def test_files_the_loader_reads_are_accepted_by_the_app_too(app, name):
     assert at.session_state["app.dataset"].feature_names == expected.feature_names
 
 
+def markdown_texts(at) -> list[str]:
+    """Every text on the page that Streamlit renders as Markdown."""
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    out += [t for m in at.metric for t in (str(m.label), str(m.value))]
+    for kind in ("number_input", "selectbox", "multiselect", "button", "checkbox", "tabs"):
+        out += [str(getattr(w, "label", "")) for w in getattr(at, kind)]
+    return out
+
+
 def assert_shown_as_text(at) -> None:
-    """No hostile string reaches markdown unescaped or a chart spec un-HTML-escaped."""
-    for element in [*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success]:
-        value = str(element.value)
+    """No hostile string reaches Markdown unescaped, no address in it can become a link, no
+    bidirectional control is shown, and no chart spec holds un-HTML-escaped names."""
+    for value in markdown_texts(at):
         for hostile in HOSTILE:
             assert hostile not in value, (hostile, value)
+        read = unescape(value, keep_joiners=True)
+        assert not AUTOLINK_URL.search(read) and not AUTOLINK_EMAIL.search(read), read
+        assert not set(value) & BIDI_CONTROLS, value
     for chart in at.get("plotly_chart"):
         spec = chart.proto.spec
         assert "<script" not in spec and "<img" not in spec, spec[:300]
 
 
-@pytest.mark.parametrize("name", ["html_in_headers_and_cells.csv", "formula_injection.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "html_in_headers_and_cells.csv",
+        "formula_injection.csv",
+        "markdown_and_addresses_in_names.csv",
+    ],
+)
 def test_html_and_formulas_load_as_plain_data_on_every_page(app, name):
     at = app("pages/1_Data.py")
     assert upload(at, name, (BAD / name).read_bytes())
@@ -271,11 +309,24 @@ def test_html_and_formulas_load_as_plain_data_on_every_page(app, name):
     assert_shown_as_text(at)
     predicted = [m.value for m in at.metric if m.label == "Predicted class"]
     dataset = at.session_state["app.dataset"]
-    assert predicted and predicted[0] in [str(c) for c in dataset.class_names]
+    assert predicted and predicted[0] in [md_escape(c) for c in dataset.class_names]
+    labels = [unescape(n.label) for n in at.number_input]
     if name == "html_in_headers_and_cells.csv":
         # the form's labels are the feature names, escaped so they read literally
-        labels = [unescape(n.label) for n in at.number_input]
         assert make.SCRIPT in labels and make.IMG in labels
+    if name == "markdown_and_addresses_in_names.csv":
+        assert make.MD_IMAGE in labels and make.MD_LINK in labels
+        assert "petal gnp.exe" in labels  # without its bidi control
+    at.switch_page("pages/5_Inside.py").run()
+    at.session_state["inside.view"] = "Backprop step"
+    at.run()
+    assert not at.exception
+    assert_shown_as_text(at)
+    its_class = [m.value for m in at.metric if m.label == "Its class"]
+    assert its_class and its_class[0] in [md_escape(c, 40) for c in dataset.class_names]
+    at.switch_page("pages/6_Compare.py").run()
+    assert not at.exception
+    assert_shown_as_text(at)
 
 
 def test_a_megabyte_header_name_leaves_the_app_usable(app, tmp_path):
@@ -290,3 +341,106 @@ def test_a_megabyte_header_name_leaves_the_app_usable(app, tmp_path):
         assert len(text) < 10_000, "a megabyte name must be shortened where it is shown"
     at.switch_page("pages/2_Architecture.py").run()
     assert not at.exception
+
+
+# ---- long names and bidirectional controls ----
+
+LONG = limits.MAX_NAME_LENGTH + 1
+
+
+def named_csv(header: list[str], labels: dict[str, str] | None = None) -> bytes:
+    """30 Iris rows under ``header``, species renamed by ``labels``."""
+    rows = [[*r[:4], (labels or {}).get(r[4], r[4])] for r in make.iris_rows()]
+    return make.to_csv(header, rows).encode()
+
+
+def test_a_column_name_over_the_limit_is_refused_naming_its_position():
+    ok = ["a" * limits.MAX_NAME_LENGTH, *make.HEADER[1:]]
+    assert list(data.csv_head(named_csv(ok)).columns) == ok
+    header = [*make.HEADER[:2], "petal " + "z" * LONG, *make.HEADER[3:]]
+    with pytest.raises(ValueError) as refused:
+        data.csv_head(named_csv(header))
+    message = str(refused.value)
+    assert message.startswith(f"Column 3's name is {LONG + 6:,} characters long")
+    assert "“petal zzz" in message and f"up to {limits.MAX_NAME_LENGTH} characters" in message
+    assert len(message) < 300, "the name is shortened in the message"
+
+
+def test_a_class_label_over_the_limit_is_refused():
+    ok = named_csv(make.HEADER, {"Iris-setosa": "s" * limits.MAX_NAME_LENGTH})
+    assert "s" * limits.MAX_NAME_LENGTH in data.load_uploaded_csv(ok, "Species", "x").class_names
+    long_label = named_csv(make.HEADER, {"Iris-virginica": "v" * 45_000})
+    with pytest.raises(ValueError, match="A class label in the target column is 45,000 char") as e:
+        data.load_uploaded_csv(long_label, "Species", "x")
+    assert len(str(e.value)) < 300
+
+
+def test_the_preview_shortens_long_cells():
+    content = named_csv(make.HEADER, {"Iris-setosa": "s" * 45_000 + "\u202e"})
+    shown = data.preview_frame(data.csv_head(content))
+    longest = max(len(v) for v in shown["Species"])
+    assert longest == limits.MAX_NAME_LENGTH
+    assert not any("\u202e" in v for v in shown["Species"])
+
+
+def test_the_data_page_refuses_huge_headers_and_keeps_working(app):
+    """The finding: 100 headers of 45 KB each used to push 26 MB to the browser."""
+    header = [f"{j}" + "h" * 45_000 for j in range(limits.MAX_COLUMNS)] + ["class"]
+    row = ",".join(["1"] * limits.MAX_COLUMNS)
+    content = (",".join(header) + f"\n{row},a\n{row},b\n").encode()
+    at = app("pages/1_Data.py")
+    upload(at, "huge_names.csv", content)
+    assert_refused_and_usable(at, r"Column 1's name is 45,001 characters long")
+    assert not at.dataframe or all(len(str(c)) < 1000 for d in at.dataframe for c in d.value)
+
+
+def test_the_data_page_refuses_a_long_class_label(app):
+    content = named_csv(make.HEADER, {"Iris-versicolor": "v" * 500})
+    at = app("pages/1_Data.py")
+    assert upload(at, "long_label.csv", content), "the preview accepts it; Use refuses it"
+    assert_refused_and_usable(at, r"class label .* 500 characters long")
+
+
+BIDI_HEADER = ["Sepal\u202eLength", "\u2066SepalWidth\u2069", *make.HEADER[2:4], "Spe\u200fcies"]
+
+
+def test_bidi_controls_leave_column_and_class_names_when_read():
+    content = named_csv(BIDI_HEADER, {"Iris-setosa": "\u202egnp.exe", "Iris-virginica": "v\u061c"})
+    ds = nn.data.load_csv(io.BytesIO(content))
+    assert ds.feature_names == ["SepalLength", "SepalWidth", *make.HEADER[2:4]]
+    assert ds.class_names == ["Iris-versicolor", "gnp.exe", "v"]
+    # the preview names the columns the same way, so the target picked there is found
+    assert list(data.csv_head(content).columns) == [*ds.feature_names, "Species"]
+    picked = data.load_uploaded_csv(content, "Species", "bidi.csv")
+    assert picked.feature_names == ds.feature_names
+    assert nn.data.load_csv(io.BytesIO(content), target="Spe\u200fcies").class_names == (
+        ds.class_names
+    )
+
+
+def test_batch_columns_are_matched_as_the_loader_names_them():
+    ds = nn.data.load_csv(io.BytesIO(named_csv(BIDI_HEADER)))
+    net = nn.Network.from_config({"layers": [4, 3]})
+    batch = pd.read_csv(io.BytesIO(named_csv(BIDI_HEADER)))
+    predicted = results.batch_predict(net, batch, ds, None)
+    assert len(predicted) == 30 and "SepalLength" in predicted.columns
+
+
+def test_the_one_output_caption_names_the_class_as_text(app):
+    """A single sigmoid output says which class "above 0.5" means: that name is escaped too."""
+    two = {"Iris-setosa": make.MD_IMAGE, "Iris-versicolor": make.ADDRESSES}
+    rows = [[*r[:4], two[r[4]]] for r in make.iris_rows(150) if r[4] in two]
+    at = app("pages/1_Data.py")
+    assert upload(at, "two.csv", make.to_csv(make.HEADER, rows).encode())
+    split = at.session_state["app.split"]
+    net = nn.Network.from_config({"layers": [4, 3, 1], "output_activation": "sigmoid"})
+    net.fit(split.X_train, split.y_train, epochs=1)
+    at.session_state["app.trainer"] = training.Trainer(
+        net, split.X_train, split.y_train, split.X_val, split.y_val
+    )
+    at.switch_page("pages/4_Predict.py").run()
+    assert not at.exception
+    names = at.session_state["app.dataset"].class_names
+    caption = next(c.value for c in at.caption if "above 0.5 means" in c.value)
+    assert f"“{md_escape(names[1], 80)}”" in caption, caption
+    assert_shown_as_text(at)

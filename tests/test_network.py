@@ -410,3 +410,17 @@ def test_set_learning_rate_rejects_bad_values(lr):
     with pytest.raises(ValueError, match="learning_rate must be"):
         net.set_learning_rate(lr)
     assert net.optimizer.learning_rate == 0.15
+
+
+def test_release_workspaces_frees_the_work_arrays_and_training_goes_on_the_same():
+    X, y = data(n=60)
+    a = nn.Network.from_config(CONFIG)
+    b = nn.Network.from_config(CONFIG)
+    a.fit(X, y, epochs=2, batch_size=16)
+    b.fit(X, y, epochs=2, batch_size=16)
+    assert a._workspaces
+    a.release_workspaces()
+    assert not a._workspaces
+    a.fit(X, y, epochs=2, batch_size=16)
+    b.fit(X, y, epochs=2, batch_size=16)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))

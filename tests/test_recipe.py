@@ -2,6 +2,7 @@
 
 import ast
 import copy
+import csv
 import importlib.util
 import io
 import json
@@ -227,14 +228,21 @@ def test_script_uses_only_numpy_and_the_standard_library():
 def test_names_from_the_data_stay_data(tmp_path, iris):
     """Hostile feature and class names travel as CSV/JSON text; the script is the same text."""
     X, y, _, _ = iris
-    features = ['a,"b"', "x'); import os #", "<script>", "class"]
-    classes = ["setosa, the first", 'ver"si', "=HYPERLINK(1)"]
+    features = ['a,"b"', "x'); import os #", "@<script>", "class"]
+    classes = ["setosa, the first", "'quoted", "=HYPERLINK(1)"]
     settings = copy.deepcopy(nn.presets.ARTICLE)
     settings["training"]["epochs"] = 3
     write_bundle(tmp_path, settings, X, y, features, classes)
     assert (tmp_path / recipe.SCRIPT_NAME).read_text() == recipe.SCRIPT
     saved = json.loads((tmp_path / recipe.SETTINGS_NAME).read_text())
     assert saved["data"]["feature_names"] == features
+    assert saved["data"]["class_names"] == classes
+    # data.csv follows the one CSV rule: no cell a spreadsheet would run as a formula
+    with open(tmp_path / recipe.DATA_NAME, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ['a,"b"', "x'); import os #", "'@<script>", "class", "target"]
+    assert {r[-1] for r in rows[1:]} == {"setosa, the first", "''quoted", "'=HYPERLINK(1)"}
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
     assert saved["data"]["target"] == "target"  # "class" is taken by a feature
     result, _ = run_script(tmp_path)
     net, parts = run_engine(settings, X, y)

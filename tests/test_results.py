@@ -3,7 +3,7 @@
 import pytest
 
 import nn
-from dashboard import results
+from dashboard import limits, results
 
 
 def trained(dataset, scaler=None):
@@ -34,3 +34,28 @@ def test_standardize_mismatch_is_refused_with_what_to_do():
     with pytest.raises(ValueError, match="Standardize off"):
         results.load_model(trained(iris), iris, scaler)
     assert results.load_model(trained(iris, scaler), iris, scaler).n_inputs == 4
+
+
+def test_a_one_output_model_is_refused_for_a_two_class_dataset():
+    iris = nn.data.load_dataset("iris")
+    two = nn.data.load_dataset("iris")
+    keep = two.y < 2
+    two.X, two.y, two.class_names = two.X[keep], two.y[keep], two.class_names[:2]
+    one_output = nn.Network.from_config({"layers": [4, 5, 1]})
+    with pytest.raises(ValueError, match="1 output node but the current dataset has 2 classes"):
+        results.load_model(results.model_bytes(one_output, two), two, None)
+    two_outputs = nn.Network.from_config({"layers": [4, 5, 2]})
+    assert results.load_model(results.model_bytes(two_outputs, two), two, None).n_outputs == 2
+    with pytest.raises(ValueError, match="2 output nodes but the current dataset has 3 classes"):
+        results.load_model(results.model_bytes(two_outputs, two), iris, None)
+
+
+def test_the_demo_parameter_limit_is_enforced_by_the_loader():
+    iris = nn.data.load_dataset("iris")
+    big = nn.Network.from_config({"layers": [4, 256, 256, 256, 256, 3]})  # 199,427 params
+    assert big.n_params <= limits.MAX_PARAMS
+    assert results.load_model(results.model_bytes(big, iris), iris, None).n_params == big.n_params
+    too_big = nn.Network.from_config({"layers": [4, 256, 256, 256, 256, 256, 3]})
+    assert too_big.n_params > limits.MAX_PARAMS
+    with pytest.raises(ValueError, match=f"at most {limits.MAX_PARAMS:,} can be loaded here"):
+        results.load_model(results.model_bytes(too_big), iris, None)

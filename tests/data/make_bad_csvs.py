@@ -21,6 +21,12 @@ HEADER = ["SepalLengthCm", "SepalWidthCm", "PetalLengthCm", "PetalWidthCm", "Spe
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://x","y")'
+# Markdown that would load an outside image or make a link, bare addresses (which Markdown turns
+# into links by itself) and bidirectional controls (U+202E makes "gnp.exe" read "exe.png")
+MD_IMAGE = "![x](http://127.0.0.1:9/pixel.png)"
+MD_LINK = "**bold** [t](http://127.0.0.1:9/a)"
+ADDRESSES = "https://evil.example/x www.evil.example bob@evil.example"
+BIDI_NAME = "\u202egnp.exe"
 
 
 def iris_rows(n: int = 30) -> list[list[str]]:
@@ -107,6 +113,13 @@ def corpus() -> dict[str, bytes]:
         r[4] = labels[r[4]]
     files["html_in_headers_and_cells.csv"] = to_csv(
         [SCRIPT, IMG, "<b>petal</b> length", "petal width", "<i>species</i>"], html
+    ).encode()
+    markdown = [list(r) for r in rows]
+    labels = {"Iris-setosa": MD_IMAGE, "Iris-versicolor": MD_LINK, "Iris-virginica": ADDRESSES}
+    for r in markdown:
+        r[4] = labels[r[4]]
+    files["markdown_and_addresses_in_names.csv"] = to_csv(
+        [MD_IMAGE, MD_LINK, ADDRESSES, f"petal {BIDI_NAME}", "_species_"], markdown
     ).encode()
     html_features = [list(r) for r in rows]
     for r in html_features[::4]:

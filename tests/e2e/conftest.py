@@ -2,6 +2,8 @@
 
 - ``streamlit_server``: ``streamlit run streamlit_app.py`` on a free localhost port for the whole
   session, stopped afterwards (its whole process group), also when a test fails.
+- ``limited_server``: another such server whose training limit is ``QUEUE_LIMIT`` runs at once
+  (``NN_LAB_MAX_TRAINING``), for the queue's tests; ``new_limited_app`` opens tabs on it.
 - ``browser``: Debian's Chromium (/usr/bin/chromium) driven by the pip ``playwright`` package.
 - ``new_app``: ``new_app(path)`` opens a page in a fresh browser context (a new visitor);
   ``app`` is one such tab.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +39,12 @@ from tests.e2e.ui import (
 
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 E2E_DIR = Path(__file__).resolve().parent
+# The shared server trains more runs at once than the app's default (dashboard.limits): a tab
+# that a test closes while its run is on keeps its training slot until
+# limits.TRAINING_SLOT_TIMEOUT_S has passed, and the next test may train two tabs at once.
+SHARED_MAX_TRAINING = 8
+QUEUE_LIMIT = 2  # the limited server's runs at once (the hosted demo's default)
+SERVERS = ("streamlit_server", "limited_server")
 
 
 def pytest_addoption(parser):
@@ -70,18 +79,47 @@ def browser_available():
     return True
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(browser_available, tmp_path_factory):
-    """The app served on a free localhost port; yields its URL; stopped afterwards."""
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    proc, url = start_server(log_path)
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Environment variables set for the block (a server started in it inherits them)."""
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def serve(tmp_path_factory, name: str, **env: str):
+    """Start a server with ``env`` in its environment; yield it (``.url``, ``.log_path``,
+    ``.env``)."""
+    log_path = tmp_path_factory.mktemp(name) / "server.log"
+    with environment(**env):
+        proc, url = start_server(log_path)
     try:
         wait_healthy(proc, url, log_path, timeout=60)
         proc.url = url
         proc.log_path = log_path
+        proc.env = dict(env)
         yield proc
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(browser_available, tmp_path_factory):
+    """The app served on a free localhost port; yields its URL; stopped afterwards."""
+    yield from serve(tmp_path_factory, "streamlit", NN_LAB_MAX_TRAINING=str(SHARED_MAX_TRAINING))
+
+
+@pytest.fixture(scope="module")
+def limited_server(browser_available, tmp_path_factory):
+    """A server of its own that trains at most ``QUEUE_LIMIT`` runs at once."""
+    yield from serve(tmp_path_factory, "streamlit_limited", NN_LAB_MAX_TRAINING=str(QUEUE_LIMIT))
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +139,8 @@ def browser(browser_available):
             chromium.close()
 
 
-@pytest.fixture
-def new_app(request, browser, streamlit_server):
-    """``new_app(path="/")``: a page opened in a fresh browser context (a new visitor)."""
+def open_apps(request, browser, server):
+    """Yield ``open_app(path)`` for tabs on ``server``; close them all afterwards."""
     contexts, apps = [], []
     request.node.e2e_apps = apps  # for the failure report
 
@@ -111,7 +148,7 @@ def new_app(request, browser, streamlit_server):
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         context.set_default_timeout(30_000)
         contexts.append(context)
-        app = App(context.new_page(), streamlit_server.url)
+        app = App(context.new_page(), server.url)
         apps.append(app)
         return app.open(path)
 
@@ -122,6 +159,18 @@ def new_app(request, browser, streamlit_server):
             context.close()
     dialogs = [d for app in apps for d in app.dialogs]
     assert not dialogs, f"the page opened dialogs: {dialogs}"
+
+
+@pytest.fixture
+def new_app(request, browser, streamlit_server):
+    """``new_app(path="/")``: a page opened in a fresh browser context (a new visitor)."""
+    yield from open_apps(request, browser, streamlit_server)
+
+
+@pytest.fixture
+def new_limited_app(request, browser, limited_server):
+    """``new_limited_app(path="/")``: like ``new_app``, on ``limited_server``."""
+    yield from open_apps(request, browser, limited_server)
 
 
 @pytest.fixture
@@ -155,11 +204,13 @@ FAILURE_DIR = Path(os.environ.get("E2E_FAILURE_DIR", "/tmp/e2e-failures"))
 def pytest_runtest_makereport(item, call):
     """A failed browser test: the server's log in the report, and screenshots of its tabs."""
     report = yield
-    if not report.failed or "streamlit_server" not in getattr(item, "fixturenames", ()):
+    names = [n for n in SERVERS if n in getattr(item, "fixturenames", ())]
+    if not report.failed or not names:
         return report
-    server = getattr(item, "funcargs", {}).get("streamlit_server")
-    if server is not None:
-        report.sections.append(("streamlit server log (tail)", log_tail(server.log_path)))
+    for name in names:
+        server = getattr(item, "funcargs", {}).get(name)
+        if server is not None:
+            report.sections.append((f"{name} log (tail)", log_tail(server.log_path)))
     shots = []
     for i, app in enumerate(getattr(item, "e2e_apps", [])):
         path = FAILURE_DIR / f"{item.name}-{report.when}-{i}.png"
