@@ -150,11 +150,12 @@ def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
     f0, f1 = options["features"]
-    raw_train = results.to_raw_units(split.X_train, split.scaler)
-    raw_test = results.to_raw_units(split.X_test, split.scaler)
+    raw_train = results.to_raw_units(split, split.X_train)
+    raw_test = results.to_raw_units(split, split.X_test)
     fixed = np.median(raw_train, axis=0) if sample is None else np.asarray(sample, dtype=float)
     extent = raw_train if sample is None else np.vstack([raw_train, fixed])
-    transform = split.scaler.transform if split.scaler is not None else None
+    pre = net.preprocessor
+    transform = pre.transform if pre is not None else None
     xs, ys, probs = nn.inspect.decision_grid(
         net,
         extent,
@@ -506,15 +507,15 @@ def _pick_row(n: int) -> int:
     return min(max(row, 1), n) - 1  # checked on the server: the bounds are a browser hint
 
 
-def _sample_table(row: int) -> pd.DataFrame:
+def _sample_table(row: int, trainer: training.Trainer) -> pd.DataFrame:
     dataset, split = state.dataset(), state.split()
-    x = split.X_train[row]
     frame = pd.DataFrame(
-        {"value": results.to_raw_units(x.reshape(1, -1), split.scaler)[0]},
+        {"value": results.to_raw_units(split, split.X_train[row : row + 1])[0]},
         index=[str(f)[:40] for f in dataset.feature_names],
     )
-    if split.scaler is not None:
-        frame["as the network sees it (standardized)"] = x
+    pre = trainer.net.preprocessor
+    if pre is not None and pre.standardize:
+        frame["as the network sees it (standardized)"] = trainer.X_train[row]
     frame.index.name = "feature"
     return frame
 
@@ -536,8 +537,8 @@ def backprop_ui(trainer: training.Trainer) -> None:
         st.caption(
             f"Learning rate {lr:g}" + (f", L2 {l2:g}" if l2 else "") + " (Train page settings)."
         )
-    c2.dataframe(_sample_table(row))
-    trace = nn.inspect.backprop_trace(net, split.X_train[row], label, lr, l2)
+    c2.dataframe(_sample_table(row, trainer))
+    trace = nn.inspect.backprop_trace(net, trainer.X_train[row], label, lr, l2)
     steps = {step["title"]: step["latex"] for step in inside.backprop_steps(trace)}
     notes = []
     if s["optimizer"] != "sgd":
@@ -646,18 +647,19 @@ def sklearn_epochs(settings: dict, n_train: int) -> int:
 def trust_checks(trainer: training.Trainer, split) -> dict:
     """Gradient check of the current network, and test accuracy next to scikit-learn's."""
     net, s = trainer.net, trainer.settings
-    check = nn.inspect.gradient_check(net, split.X_train, split.y_train, l2=float(s["l2"]))
+    X_train, X_test = trainer.X_train, results.network_inputs(net, split, split.X_test)
+    check = nn.inspect.gradient_check(net, X_train, split.y_train, l2=float(s["l2"]))
     epochs = sklearn_epochs(s, len(split.y_train))
     scores = inside.sklearn_baselines(
-        split.X_train,
+        X_train,
         split.y_train,
-        split.X_test,
+        X_test,
         split.y_test,
         net.config,
         {**s, "epochs": epochs},
         seed=int(net.config["seed"]),
     )
-    ours = net.evaluate(split.X_test, split.y_test)["accuracy"] if len(split.y_test) else None
+    ours = net.evaluate(X_test, split.y_test)["accuracy"] if len(split.y_test) else None
     return {
         "check": check.table(),
         "passed": check.passed,

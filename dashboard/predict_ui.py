@@ -52,7 +52,7 @@ def sample_form(net, split, dataset) -> np.ndarray:
 
 def prediction_view(net, x, split, dataset) -> None:
     """The predicted class and a bar chart of the outputs for one sample."""
-    outputs = results.predict_one(net, x, split.scaler)
+    outputs = results.predict_one(net, x)
     k = results.predicted_class(net, outputs)
     classes = [str(c) for c in dataset.class_names]
     probabilistic = results.outputs_are_probabilities(net)
@@ -117,7 +117,7 @@ def batch_view(net, split, dataset) -> None:
         return
     try:
         frame = results.read_table(upload.getvalue())
-        predicted = results.batch_predict(net, frame, dataset, split.scaler)
+        predicted = results.batch_predict(net, frame, dataset)
     except ValueError as exc:
         st.error(
             f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
@@ -140,7 +140,7 @@ def model_download(net) -> None:
     """The trained network as an .npz file."""
     st.download_button(
         "Download the model (.npz)",
-        results.model_bytes(net, state.dataset(), state.split().scaler),
+        results.model_bytes(net, state.dataset()),
         file_name="model.npz",
         mime="application/octet-stream",
         key="predict.model_download",
@@ -162,7 +162,7 @@ def model_upload() -> None:
     if upload.file_id not in handled:
         handled.clear()  # remember only the latest upload
         try:
-            net = results.load_model(upload.getvalue(), state.dataset(), state.split().scaler)
+            net = results.load_model(upload.getvalue(), state.dataset(), state.split())
         except ValueError as exc:
             handled[upload.file_id] = (
                 "error",

@@ -18,14 +18,25 @@ from nn.text import strip_bidi
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
 
 
-def to_network_units(X, scaler) -> np.ndarray:
-    """Raw feature values as the network sees them (standardized when the split was)."""
-    return scaler.transform(X) if scaler is not None else np.asarray(X, dtype=float)
+def to_network_units(net: nn.Network, X) -> np.ndarray:
+    """Raw feature rows as ``net`` takes them, through the preprocessing it was trained with."""
+    if net.preprocessor is None:
+        return np.asarray(X, dtype=float)
+    return net.preprocessor.transform(X)
 
 
-def to_raw_units(X, scaler) -> np.ndarray:
-    """Network inputs back in the data's own units."""
-    return scaler.inverse(X) if scaler is not None else np.asarray(X, dtype=float)
+def to_raw_units(split, X) -> np.ndarray:
+    """Rows of ``split`` (network inputs) back in the data's own units."""
+    return split.preprocessor.inverse(X)
+
+
+def network_inputs(net: nn.Network, split, X) -> np.ndarray:
+    """Rows of ``split`` as ``net`` takes them: the same rows, unless the network was fitted
+    with other preprocessing than the split's (a model uploaded from another session)."""
+    pre = net.preprocessor
+    if pre is None or pre == split.preprocessor:
+        return X
+    return pre.transform(split.preprocessor.inverse(X))
 
 
 def outputs_are_probabilities(net: nn.Network) -> bool:
@@ -39,7 +50,7 @@ def test_report(net: nn.Network, split, dataset) -> dict:
     y_true = np.asarray(split.y_test, dtype=int)
     if len(y_true) == 0:
         raise ValueError("The split has no test rows; raise the test share on the Data page.")
-    y_pred = net.predict(split.X_test)
+    y_pred = net.predict(network_inputs(net, split, split.X_test))
     scores = nn.metrics.precision_recall_f1(y_true, y_pred, n_classes)
     names = [str(c) for c in dataset.class_names]
     per_class = pd.DataFrame(
@@ -53,7 +64,7 @@ def test_report(net: nn.Network, split, dataset) -> dict:
     )
     wrong = np.flatnonzero(y_true != y_pred)
     feature_names = [str(f) for f in dataset.feature_names]
-    raw = to_raw_units(split.X_test[wrong[: limits.MAX_TABLE_ROWS]], split.scaler)
+    raw = to_raw_units(split, split.X_test[wrong[: limits.MAX_TABLE_ROWS]])
     misclassified = pd.DataFrame(raw, columns=feature_names)
     misclassified.insert(0, "predicted", [names[i] for i in y_pred[wrong[: len(raw)]]])
     misclassified.insert(0, "true", [names[i] for i in y_true[wrong[: len(raw)]]])
@@ -70,7 +81,7 @@ def test_report(net: nn.Network, split, dataset) -> dict:
 
 def feature_ranges(split) -> pd.DataFrame:
     """Per feature, in the data's own units: training median, min, max, and input bounds."""
-    raw = to_raw_units(split.X_train, split.scaler)
+    raw = to_raw_units(split, split.X_train)
     lo, hi = _tidy(raw.min(axis=0)), _tidy(raw.max(axis=0))
     span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1.0))
     return pd.DataFrame(
@@ -89,9 +100,9 @@ def _tidy(values: np.ndarray) -> np.ndarray:
     return np.array([float(f"{v:.6g}") for v in values])
 
 
-def predict_one(net: nn.Network, values, scaler) -> np.ndarray:
+def predict_one(net: nn.Network, values) -> np.ndarray:
     """The network's outputs (n_outputs,) for one sample given in the data's own units."""
-    x = to_network_units(np.asarray(values, dtype=float).reshape(1, -1), scaler)
+    x = to_network_units(net, np.asarray(values, dtype=float).reshape(1, -1))
     return net.predict_proba(x)[0]
 
 
@@ -102,7 +113,7 @@ def predicted_class(net: nn.Network, outputs: np.ndarray) -> int:
     return int(np.argmax(outputs))
 
 
-def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.DataFrame:
+def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame:
     """Predictions for every row of an uploaded table that has the dataset's feature columns.
 
     Its columns are named as ``nn.data.load_csv`` names them; every cell and column name
@@ -125,7 +136,7 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset, scaler) -> pd.D
         raise ValueError("Some feature cells are not numbers.") from None
     if not np.all(np.isfinite(X)):
         raise ValueError("Some feature cells are empty or not finite numbers.")
-    outputs = net.predict_proba(to_network_units(X, scaler))
+    outputs = net.predict_proba(to_network_units(net, X))
     names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
     labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
     result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
@@ -159,20 +170,20 @@ def read_table(data_bytes: bytes) -> pd.DataFrame:
     return frame
 
 
-def model_bytes(net: nn.Network, dataset=None, scaler=None) -> bytes:
-    """The network as the bytes of an ``.npz`` file, with the data facts it was trained on."""
+def model_bytes(net: nn.Network, dataset=None) -> bytes:
+    """The network as the bytes of an ``.npz`` file, with the names of the data it was trained
+    on (its preprocessing travels in the file too: ``net.preprocessor``)."""
     if dataset is not None:
         net.metadata = {
             "feature_names": [str(f) for f in dataset.feature_names],
             "class_names": [str(c) for c in dataset.class_names],
-            "standardized": scaler is not None,
         }
     buffer = io.BytesIO()
     net.save(buffer)
     return buffer.getvalue()
 
 
-def check_model_metadata(net: nn.Network, dataset, scaler) -> None:
+def check_model_metadata(net: nn.Network, dataset, split) -> None:
     """``ValueError`` when a model's saved data facts contradict the current dataset and split."""
     meta = net.metadata if isinstance(net.metadata, dict) else {}
     for key, ours, what in (
@@ -185,8 +196,12 @@ def check_model_metadata(net: nn.Network, dataset, scaler) -> None:
                 f"The model was trained on other {what} than the current dataset's. Choose the "
                 "dataset it was trained on (Data page) and upload it again."
             )
+    # Files saved before the preprocessing travelled with the model only say whether it
+    # standardized; such a model can only use the current split's preprocessing.
     standardized = meta.get("standardized")
-    if isinstance(standardized, bool) and standardized != (scaler is not None):
+    if net.preprocessor is None and isinstance(standardized, bool) and standardized != (
+        split.scaler is not None
+    ):
         wanted = "on" if standardized else "off"
         raise ValueError(
             f"The model was trained with Standardize {wanted}. Turn Standardize {wanted} on the "
@@ -194,8 +209,12 @@ def check_model_metadata(net: nn.Network, dataset, scaler) -> None:
         )
 
 
-def load_model(data_bytes: bytes, dataset, scaler=None) -> nn.Network:
-    """A network from an uploaded ``.npz`` that fits the current dataset; ``ValueError`` else."""
+def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
+    """A network from an uploaded ``.npz`` that fits the current dataset; ``ValueError`` else.
+
+    It predicts with the preprocessing saved in it, whatever the current split; a file without
+    one (saved before it travelled with the model) gets the current split's.
+    """
     too_big = limits.check_upload_size(len(data_bytes))
     if too_big:
         raise ValueError(too_big)
@@ -220,7 +239,14 @@ def load_model(data_bytes: bytes, dataset, scaler=None) -> nn.Network:
             f"current dataset has {n_classes} classes, and this app's models have one output "
             "per class. Choose the dataset it was trained on (Data page) and upload it again."
         )
-    check_model_metadata(net, dataset, scaler)
+    check_model_metadata(net, dataset, split)
+    if net.preprocessor is None:
+        net.preprocessor = split.preprocessor
+    elif net.preprocessor.features != [str(f) for f in dataset.feature_names]:
+        raise ValueError(
+            "The model was trained on other features than the current dataset's. Choose the "
+            "dataset it was trained on (Data page) and upload it again."
+        )
     sizes = net.config["layers"]
     problems = limits.check_architecture(sizes[1:-1], net.n_params)
     if problems:

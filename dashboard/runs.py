@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import nn
-from dashboard import capacity, state, training
+from dashboard import capacity, results, state, training
 
 RUNS = "compare.runs"
 COUNTER = "compare.counter"
@@ -64,7 +64,7 @@ def test_metrics(net: nn.Network, split) -> dict:
     """Test loss and accuracy of ``net`` (None without test rows)."""
     if len(split.y_test) == 0:
         return {"loss": None, "accuracy": None}
-    return net.evaluate(split.X_test, split.y_test)
+    return net.evaluate(results.network_inputs(net, split, split.X_test), split.y_test)
 
 
 def make_record(

@@ -12,7 +12,7 @@ import weakref
 import streamlit as st
 
 import nn
-from dashboard import data, share, training
+from dashboard import data, results, share, training
 from dashboard.text import display_name, md_escape
 
 DATA_SPEC = "app.data_spec"  # which dataset: {"source": ..., plus generator params or file name}
@@ -195,13 +195,19 @@ def ensure_trainer() -> training.Trainer:
 
 
 def new_trainer(net: nn.Network, tag: str = "") -> training.Trainer:
-    """Install a trainer for ``net`` on the current split and training settings."""
+    """Install a trainer for ``net`` on the current split and training settings.
+
+    A new network gets the split's preprocessing; an uploaded one keeps its own, and the rows
+    it trains on are prepared with it.
+    """
     s = split()
+    if net.preprocessor is None:
+        net.preprocessor = s.preprocessor
     t = training.Trainer(
         net=net,
-        X_train=s.X_train,
+        X_train=results.network_inputs(net, s, s.X_train),
         y_train=s.y_train,
-        X_val=s.X_val,
+        X_val=results.network_inputs(net, s, s.X_val),
         y_val=s.y_val,
         settings=dict(train_settings()),
         tag=tag,

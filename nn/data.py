@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nn.preprocess import Preprocessor
 from nn.text import strip_bidi
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -52,37 +53,9 @@ class Dataset:
 
 
 @dataclass
-class Scaler:
-    """Standardization fitted on the training part: ``(X - mean) / std``."""
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    def transform(self, X) -> np.ndarray:
-        """Standardize rows with the training statistics."""
-        return (_rows(X, len(self.mean)) - self.mean) / self.std
-
-    def inverse(self, X) -> np.ndarray:
-        """Undo ``transform``."""
-        return _rows(X, len(self.mean)) * self.std + self.mean
-
-
-def _rows(X, n_features: int) -> np.ndarray:
-    """``X`` as float rows with ``n_features`` columns (one row may be given as a 1-D array)."""
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("the feature values must be numbers") from None
-    if X.ndim not in (1, 2) or X.shape[-1] != n_features:
-        raise ValueError(
-            f"expected rows of {n_features} feature values, got an array of shape {X.shape}"
-        )
-    return X
-
-
-@dataclass
 class Split:
-    """Training, validation and test parts and the scaler fitted on the training part, if any.
+    """Training, validation and test parts, as network inputs, and the ``Preprocessor`` fitted
+    on the training part that made them from the raw rows.
 
     Without a validation part (``val_size=0``) ``X_val`` is an empty ``(0, n_features)`` array
     and ``y_val`` an empty label array, never ``None``: test ``len(split.y_val)``.
@@ -94,14 +67,17 @@ class Split:
     y_val: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    scaler: Scaler | None = None
+    preprocessor: Preprocessor
     sizes: dict = field(default_factory=dict)
+
+    @property
+    def scaler(self) -> Preprocessor | None:
+        """The preprocessor when it standardizes, else None (the parts are the raw values)."""
+        return self.preprocessor if self.preprocessor.standardize else None
 
     def transform(self, X) -> np.ndarray:
         """Prepare raw feature rows the way the training part was prepared."""
-        if self.scaler is not None:
-            return self.scaler.transform(X)
-        return _rows(X, self.X_train.shape[1])
+        return self.preprocessor.transform(X)
 
 
 # ---- CSV ----
@@ -394,12 +370,17 @@ def split(
     """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
     rest for validation (0 gives an empty validation part); shuffled with ``seed``.
 
-    ``data`` is a ``Dataset`` or a pair ``(X, y)``. With ``standardize`` the mean and standard
-    deviation are fitted on the training part only and applied to all three parts.
+    ``data`` is a ``Dataset`` or a pair ``(X, y)``. The parts are made by a ``Preprocessor``
+    fitted on the training part only: with ``standardize`` it subtracts the training mean and
+    divides by the training standard deviation.
     """
     from sklearn.model_selection import train_test_split
 
     X, y = _features_and_labels(data)
+    if isinstance(data, Dataset):
+        features = [str(f) for f in data.feature_names]
+    else:
+        features = [f"x{j}" for j in range(X.shape[1])]
     _check_ratios(test_size, val_size)
     sizes = split_sizes(len(X), test_size, val_size)
     if min(sizes["train"], sizes["test"]) < 1:
@@ -426,11 +407,8 @@ def split(
             X_va, y_va = X[:0].copy(), y[:0].copy()
     except ValueError as exc:
         raise ValueError(f"cannot split these rows: {exc}") from None
-    scaler = None
-    if standardize:
-        std = X_tr.std(axis=0)
-        scaler = Scaler(mean=X_tr.mean(axis=0), std=np.where(std > 0, std, 1.0))
-        X_tr, X_va, X_te = (scaler.transform(a) for a in (X_tr, X_va, X_te))
+    pre = Preprocessor.fit(X_tr, features, standardize=standardize)
+    X_tr, X_va, X_te = (pre.transform(a) for a in (X_tr, X_va, X_te))
     return Split(
         X_train=X_tr,
         y_train=y_tr,
@@ -438,7 +416,7 @@ def split(
         y_val=y_va,
         X_test=X_te,
         y_test=y_te,
-        scaler=scaler,
+        preprocessor=pre,
         sizes={"train": len(X_tr), "validation": len(X_va), "test": len(X_te)},
     )
 

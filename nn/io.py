@@ -1,11 +1,12 @@
 """Saving and loading networks: one ``.npz`` of plain arrays plus JSON, read in bounded steps.
 
 A model file is a zip archive holding ``meta.npy`` (a JSON string: format, config, history,
-metadata) and ``w0.npy`` ... ``w{2L-1}.npy`` (each layer's W then b). Loading treats the file as
-hostile: nothing is unpickled, only stored or deflated members are read and they are inflated in
-bounded steps, every array header is checked against the shape and dtype the config implies
-before a byte of its data is read, and the network is built only when the whole file has passed.
-Any problem is a ``ValueError`` that says what is wrong.
+metadata, and the preprocessing fitted on the training rows) and ``w0.npy`` ... ``w{2L-1}.npy``
+(each layer's W then b). Loading treats the file as hostile: nothing is unpickled, only stored
+or deflated members are read and they are inflated in bounded steps, every array header is
+checked against the shape and dtype the config implies before a byte of its data is read, and
+the network is built only when the whole file has passed. Any problem is a ``ValueError`` that
+says what is wrong.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import zipfile
 import numpy as np
 
 from nn.network import EpochRecord, Network, count_params, normalize_config
+from nn.preprocess import Preprocessor
 
 FORMAT = "nn-lab-model/1"
 # The JSON metadata (config, history, data facts), stored as a UTF-32 string: 2 M characters.
@@ -41,6 +43,7 @@ def save(net: Network, file) -> None:
         "config": net.config,
         "history": [r.as_dict() for r in net.history],
         "metadata": net.metadata,
+        "preprocessor": None if net.preprocessor is None else net.preprocessor.to_dict(),
     }
     arrays["meta"] = np.array(json.dumps(meta, allow_nan=False))
     if isinstance(file, (str, os.PathLike)):
@@ -67,6 +70,7 @@ def load(file, max_params: int | None = MAX_LOAD_PARAMS) -> Network:
         metadata = meta.get("metadata", {})
         if not isinstance(metadata, dict):
             raise ValueError("its metadata is malformed")
+        preprocessor = _preprocessor_from(meta.get("preprocessor"), config)
         net = Network(config)
         net.set_weights(arrays)
     except MemoryError:
@@ -77,6 +81,7 @@ def load(file, max_params: int | None = MAX_LOAD_PARAMS) -> Network:
         raise ValueError(f"not a readable model file ({type(exc).__name__}: {exc})") from None
     net.history = history
     net.metadata = metadata
+    net.preprocessor = preprocessor
     return net
 
 
@@ -215,6 +220,20 @@ def _read_weights(archive: zipfile.ZipFile, config: dict) -> list[np.ndarray]:
 
         arrays.append(_read_array(archive, f"w{i}.npy", check))
     return arrays
+
+
+def _preprocessor_from(data, config: dict) -> Preprocessor | None:
+    """The saved preprocessing (None in files written before it was saved), checked against
+    the network's inputs."""
+    if data is None:
+        return None
+    preprocessor = Preprocessor.from_dict(data)
+    if preprocessor.n_features != config["layers"][0]:
+        raise ValueError(
+            f"its preprocessing makes {preprocessor.n_features} inputs but the network takes "
+            f"{config['layers'][0]}"
+        )
+    return preprocessor
 
 
 def _history_from(records) -> list[EpochRecord]:

@@ -188,6 +188,8 @@ class Network:
         self.history: list[EpochRecord] = []
         # JSON-serializable facts that travel with the saved model (feature names, scaler, ...)
         self.metadata: dict = {}
+        # The preprocessing fitted on the training rows (nn.data.Preprocessor), saved with it
+        self.preprocessor = None
         self.stopped_early = False
         self._optimizer: optimizers.Optimizer | None = None
         self._rng: np.random.Generator | None = None

@@ -211,3 +211,46 @@ def test_a_hostile_model_upload_shows_a_message_not_a_traceback(app, name, words
     assert not at.exception
     assert at.error and words in at.error[0].value.replace("\\", "")
     assert at.session_state["app.trainer"] is trainer and trainer.epochs_trained == 20
+
+
+def wine_session(app, split_seed: int):
+    """A session on wine, standardized, with this split seed, on the Predict page."""
+    at = app("pages/1_Data.py")
+    at.selectbox(key="data.source").set_value("wine").run()
+    at.checkbox(key="data.split.standardize").check().run()
+    at.number_input(key="data.split.seed").set_value(split_seed).run()
+    return at
+
+
+def test_a_model_from_another_split_predicts_in_the_page_as_it_did_when_saved(app):
+    at = wine_session(app, 0)
+    at.switch_page("pages/3_Train.py").run()
+    at.radio(key="train.pace").set_value("fastest").run()
+    at.number_input(key="train.epochs").set_value(15).run()
+    at.button(key="train.start").click().run()
+    while at.session_state["app.trainer"].running:
+        at.run()
+    net = at.session_state["app.trainer"].net
+    wine = nn.data.load_dataset("wine")
+    saved = results.model_bytes(net, wine)
+    expected = net.predict_proba(net.preprocessor.transform(wine.X))
+
+    other = wine_session(app, 5)
+    other.switch_page("pages/4_Predict.py").run()
+    assert other.session_state["app.split"].preprocessor != net.preprocessor
+    other.file_uploader(key="predict.model_upload").upload("model.npz", saved).run()
+    assert not other.exception and not other.error
+    trainer = other.session_state["app.trainer"]
+    loaded = trainer.net
+    np.testing.assert_array_equal(
+        loaded.predict_proba(loaded.preprocessor.transform(wine.X)), expected
+    )
+    # The rows it would go on training on are prepared with its own preprocessing too.
+    split = other.session_state["app.split"]
+    raw_train = split.preprocessor.inverse(split.X_train)
+    np.testing.assert_allclose(trainer.X_train, net.preprocessor.transform(raw_train), atol=1e-12)
+    # The page's test accuracy is the model's on the other session's test rows.
+    raw_test = split.preprocessor.inverse(split.X_test)
+    accuracy = nn.metrics.accuracy(split.y_test, net.predict(net.preprocessor.transform(raw_test)))
+    other.run()
+    assert metrics(other)["Test accuracy"] == f"{accuracy:.3f}"

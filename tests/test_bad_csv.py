@@ -422,7 +422,7 @@ def test_batch_columns_are_matched_as_the_loader_names_them():
     ds = nn.data.load_csv(io.BytesIO(named_csv(BIDI_HEADER)))
     net = nn.Network.from_config({"layers": [4, 3]})
     batch = pd.read_csv(io.BytesIO(named_csv(BIDI_HEADER)))
-    predicted = results.batch_predict(net, batch, ds, None)
+    predicted = results.batch_predict(net, batch, ds)
     assert len(predicted) == 30 and "SepalLength" in predicted.columns
 
 

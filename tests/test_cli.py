@@ -38,7 +38,15 @@ def test_overrides_and_save(tmp_path, capsys):
     net = nn.Network.load(model)
     assert net.config["layers"] == [13, 8, 3]
     assert net.epochs_trained == 40
-    assert float(out.strip().splitlines()[-2].split(": ")[1]) > 0.8
+    printed = float(out.strip().splitlines()[-2].split(": ")[1])
+    assert printed > 0.8
+    # The file carries what it takes to use it on raw rows: the names and the preprocessing.
+    wine = nn.data.load_dataset("wine")
+    parts = nn.data.split(wine, seed=3, standardize=True)
+    assert net.preprocessor == parts.preprocessor and net.preprocessor.standardize
+    assert net.metadata["feature_names"] == wine.feature_names
+    raw_test = parts.preprocessor.inverse(parts.X_test)
+    assert net.evaluate(net.preprocessor.transform(raw_test), parts.y_test)["accuracy"] == printed
 
 
 def test_last_epoch_is_logged_and_no_validation_without_a_validation_part(capsys):

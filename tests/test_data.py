@@ -275,7 +275,7 @@ def test_standardization_is_fitted_on_the_training_part_only():
 def test_a_constant_feature_is_scaled_by_one_not_divided_by_zero():
     X = np.c_[np.arange(40.0), np.full(40, 7.0)]
     parts = data.split((X, np.arange(40) % 2), standardize=True)
-    assert parts.scaler.std[1] == 1.0
+    assert parts.preprocessor.scale[1] == 1.0
     assert np.all(np.isfinite(parts.X_test)) and np.all(parts.X_train[:, 1] == 0)
 
 

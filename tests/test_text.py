@@ -161,7 +161,7 @@ def test_batch_predictions_follow_the_rule_in_cells_and_column_names():
     net = nn.Network.from_config({"layers": [4, 3]})
     frame = pd.DataFrame(dataset.X[:3], columns=dataset.feature_names)
     frame["=note"] = ["=1+1", "-1.5", "fine"]
-    out = results.batch_predict(net, frame, dataset, None)
+    out = results.batch_predict(net, frame, dataset)
     assert "'=note" in out.columns and "=note" not in out.columns
     assert list(out["'=note"]) == ["'=1+1", "-1.5", "fine"]
     assert out[dataset.feature_names[0]].dtype.kind == "f"  # numbers stay numbers
