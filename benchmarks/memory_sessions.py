@@ -183,16 +183,9 @@ def serve(port: int) -> None:
     os.chdir(ROOT)
     from streamlit.web import cli
 
-    sys.argv = [
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless=true",
-        "--server.address=127.0.0.1",
-        f"--server.port={port}",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-    ]
+    from tests.e2e.ui import streamlit_args
+
+    sys.argv = ["streamlit", *streamlit_args(port)]
     cli.main()
 
 

@@ -59,13 +59,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(log_path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run streamlit_app.py`` headless on a free port; return it and its URL."""
-    port = port or free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
+def streamlit_args(port: int) -> list[str]:
+    """``streamlit run streamlit_app.py`` headless on ``port`` (argv after the program name)."""
+    return [
         "run",
         "streamlit_app.py",
         "--server.headless=true",
@@ -74,6 +70,12 @@ def start_server(log_path: Path, port: int | None = None) -> tuple[subprocess.Po
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
     ]
+
+
+def start_server(log_path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run streamlit_app.py`` headless on a free port; return it and its URL."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "streamlit", *streamlit_args(port)]
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process in stop_server
     proc = subprocess.Popen(
         command,
