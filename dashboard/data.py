@@ -63,28 +63,12 @@ def check_synthetic_params(params: dict) -> tuple[dict, list[str]]:
 
 
 def csv_text(data: bytes) -> str:
-    """The text of an uploaded CSV, decoded as ``nn.data.load_csv`` decodes it.
-
-    UTF-16 only with a byte-order mark, else UTF-8 (with or without BOM) then Latin-1: the
-    preview must read a file exactly as the loader will, or the two disagree about its columns
-    (UTF-16 without a BOM turns any bytes that are not UTF-8 into one column of CJK text).
-    """
-    if not data.strip():
-        raise ValueError("The file is empty.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings: tuple[str, ...] = ("utf-16",)
-    elif b"\x00" in data[:4096]:
-        raise ValueError("The file looks binary, not like a CSV text file.")
-    else:
-        encodings = nn.data.ENCODINGS
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    raise ValueError("The file's text encoding is not readable (save it as UTF-8).")
+    """The text of an uploaded CSV, decoded as ``nn.data.load_csv`` decodes it (the preview
+    must read a file exactly as the loader will)."""
+    try:
+        return nn.data.decode_text(data)
+    except ValueError as exc:
+        raise ValueError(sentence(exc)) from None
 
 
 def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:

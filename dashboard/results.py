@@ -199,8 +199,10 @@ def check_model_metadata(net: nn.Network, dataset, split) -> None:
     # Files saved before the preprocessing travelled with the model only say whether it
     # standardized; such a model can only use the current split's preprocessing.
     standardized = meta.get("standardized")
-    if net.preprocessor is None and isinstance(standardized, bool) and standardized != (
-        split.scaler is not None
+    if (
+        net.preprocessor is None
+        and isinstance(standardized, bool)
+        and standardized != (split.scaler is not None)
     ):
         wanted = "on" if standardized else "off"
         raise ValueError(

@@ -99,6 +99,16 @@ def _read_text(source) -> str:
             return raw
     else:
         raise ValueError("the CSV source must be a path, bytes or a file-like object")
+    return decode_text(raw)
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a CSV file's bytes: UTF-16 only with a byte-order mark, else UTF-8 (with or
+    without BOM), then Latin-1; ``ValueError`` for an empty or binary file.
+
+    Whatever previews a file must decode it with this, or the preview and the loader disagree
+    about its columns (UTF-16 without a BOM turns bytes that are not UTF-8 into CJK text).
+    """
     if not raw or not raw.strip():
         raise ValueError("the file is empty")
     encodings = ENCODINGS
