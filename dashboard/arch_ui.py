@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import nn
-from dashboard import limits, state
+from dashboard import limits, share, state
 from dashboard.widgets import bind, forget
 
 DRAFT = "arch.draft"
@@ -187,12 +187,8 @@ def architecture_ui() -> dict:
 
 def problems(arch: dict) -> list[str]:
     """Why this architecture cannot be built for the current data (empty when it can)."""
-    config = state.current_network_config(arch)
-    try:
-        nn.normalize_config(config)
-    except ValueError as exc:
-        return [str(exc)]
-    return limits.check_architecture(arch["hidden"], count_params(config["layers"]))
+    ds = state.dataset()
+    return share.architecture_problems(arch, ds.X.shape[1], len(ds.class_names))
 
 
 def count_params(sizes: list[int]) -> int:

@@ -276,16 +276,22 @@ def decode_model(
     return arch, train, messages + more
 
 
-def architecture_problems(arch: dict, n_inputs: int, n_outputs: int) -> list[str]:
-    """Why ``arch`` cannot be built for data of this shape within the limits (empty: it can)."""
-    config = {
+def network_config(arch: dict, n_inputs: int, n_outputs: int) -> dict:
+    """An ``nn`` network config from the architecture settings and the data's shape."""
+    return {
         "layers": [n_inputs, *arch["hidden"], n_outputs],
         "activation": list(arch["activations"]),
         "output_activation": arch["output_activation"],
         "loss": arch["loss"],
         "init": arch["init"],
         "seed": int(arch["seed"]),
+        "dtype": "float64",
     }
+
+
+def architecture_problems(arch: dict, n_inputs: int, n_outputs: int) -> list[str]:
+    """Why ``arch`` cannot be built for data of this shape within the limits (empty: it can)."""
+    config = network_config(arch, n_inputs, n_outputs)
     try:
         nn.normalize_config(config)
     except ValueError as exc:

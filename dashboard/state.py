@@ -45,17 +45,7 @@ def arch_from_config(config: dict) -> dict:
     }
 
 
-def network_config(arch: dict, n_inputs: int, n_outputs: int) -> dict:
-    """An ``nn`` network config from the architecture settings and the data's shape."""
-    return {
-        "layers": [n_inputs, *arch["hidden"], n_outputs],
-        "activation": list(arch["activations"]),
-        "output_activation": arch["output_activation"],
-        "loss": arch["loss"],
-        "init": arch["init"],
-        "seed": int(arch["seed"]),
-        "dtype": "float64",
-    }
+network_config = share.network_config  # the one builder of network configs
 
 
 def init() -> None:
