@@ -20,6 +20,7 @@ import time
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -27,17 +28,25 @@ import pandas as pd
 import nn
 from dashboard import capacity, limits
 
-READY, RUNNING, PAUSED, FINISHED, EARLY_STOPPED, DIVERGED, FAILED = (
-    "ready",
-    "running",
-    "paused",
-    "finished",
-    "stopped early",
-    "diverged",
-    "failed",
-)
-QUEUED = "queued"  # started, waiting for one of the server's training slots
-OUT_OF_COMPUTE = "out of compute"  # stopped at the run's compute budget (limits.MAX_RUN_CPU_S)
+
+class Status(StrEnum):
+    """Where a run stands: the one source of truth (``Trainer.running`` is read off it)."""
+
+    READY = "ready"  # nothing trained yet
+    RUNNING = "running"  # on: trains a chunk at every tick
+    QUEUED = "queued"  # on, waiting for one of the server's training slots
+    PAUSED = "paused"
+    FINISHED = "finished"
+    EARLY_STOPPED = "stopped early"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    OUT_OF_COMPUTE = "out of compute"  # stopped at the run's compute budget (MAX_RUN_CPU_S)
+
+
+READY, RUNNING, QUEUED, PAUSED = Status.READY, Status.RUNNING, Status.QUEUED, Status.PAUSED
+FINISHED, EARLY_STOPPED, DIVERGED = Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED
+FAILED, OUT_OF_COMPUTE = Status.FAILED, Status.OUT_OF_COMPUTE
+ON = (RUNNING, QUEUED)
 OPTIMIZERS = ("sgd", "momentum", "adam")
 # "watch" spreads a quick run over about WATCH_TICKS redraws so the curves visibly grow;
 # "fastest" trains as many epochs per tick as the time budget allows.
@@ -74,8 +83,7 @@ class Trainer:
     X_val: np.ndarray
     y_val: np.ndarray
     settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
-    running: bool = False
-    status: str = READY
+    status: Status = READY
     message: str = ""
     tag: str = ""  # "article" for the run started by "Reproduce the article"
     data_version: int = 0
@@ -88,6 +96,12 @@ class Trainer:
     # The registry holding this run's slot or queue place, and its last answer while queued.
     slots: capacity.Slots | None = field(default=None, repr=False, compare=False)
     ticket: capacity.Ticket | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def running(self) -> bool:
+        """True while the run is on (training, or queued for a slot): Start until Pause or the
+        run's end."""
+        return self.status in ON
 
     @property
     def epochs_trained(self) -> int:
@@ -147,7 +161,7 @@ def run_chunk(trainer: Trainer, budget_s: float = 0.2, max_epochs: int | None = 
 
     The chunk goes on past ``budget_s`` as ``chunk_floor`` asks (a busy server or a slow
     browser), up to ``max(MAX_CHUNK_S, budget_s)`` seconds. A budget of 0 trains exactly one
-    epoch. Returns the number of epochs trained. Updates ``trainer.status``, ``running`` and
+    epoch. Returns the number of epochs trained. Updates ``trainer.status`` and
     ``message`` when the run finishes, stops early or diverges. The learning rate and the
     other settings are read afresh for every chunk; the optimizer state carries over as long
     as the optimizer stays the same.
@@ -257,7 +271,6 @@ def _finish(trainer: Trainer) -> None:
 
 def _stop(trainer: Trainer, status: str, message: str) -> None:
     """End the run's training (for now): its slot goes to the next run in the queue."""
-    trainer.running = False
     trainer.status = status
     trainer.message = message
     release(trainer)
@@ -269,7 +282,8 @@ def step(trainer: Trainer) -> int:
     Step needs no training slot (see the module's docstring); it does count towards the run's
     compute budget.
     """
-    trainer.running = False
+    if trainer.running:
+        trainer.status = PAUSED if trainer.epochs_trained else READY
     release(trainer)
     if trainer.at_target:
         trainer.message = (
@@ -291,7 +305,6 @@ def start(trainer: Trainer) -> None:
         trainer.status = OUT_OF_COMPUTE
         trainer.message = out_of_compute_message(trainer)
         return
-    trainer.running = True
     trainer.status = RUNNING
     trainer.message = ""
 
@@ -299,7 +312,6 @@ def start(trainer: Trainer) -> None:
 def pause(trainer: Trainer) -> None:
     """Pause after the current chunk (the Pause button); finished epochs are kept. A queued
     run gives up its place in the queue."""
-    trainer.running = False
     if trainer.status == RUNNING:
         trainer.status = PAUSED
     elif trainer.status == QUEUED:
@@ -311,7 +323,6 @@ def reset(trainer: Trainer) -> None:
     """Forget the training: a freshly initialised network with the same config and seed."""
     release(trainer)
     trainer.net = nn.Network.from_config(trainer.net.config)
-    trainer.running = False
     trainer.status = READY
     trainer.message = ""
     trainer.tag = ""

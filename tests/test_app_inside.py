@@ -293,7 +293,7 @@ def test_pause_waits_for_the_chunk_an_older_script_run_is_training():
         assert 0 < paused_at < 2000
         assert t.epochs_trained == paused_at == len(t.net.history)  # nothing trained after
     finally:
-        t.running = False
+        t.status = training.PAUSED
         worker.join(60)
         for key in (state.TRAINER, train_ui.TRAINING_LOCK):
             st.session_state.pop(key, None)
