@@ -12,8 +12,8 @@ import nn
 from dashboard import limits, share, state
 from dashboard.widgets import bind, forget
 
-DRAFT = "arch.draft"
-BASE = "arch.draft_base"  # the applied architecture the draft started from
+DRAFT = state.ARCH_DRAFT
+BASE = state.ARCH_DRAFT_BASE
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
 LOSSES = ("squared_error", "cross_entropy")

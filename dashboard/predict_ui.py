@@ -9,7 +9,7 @@ from dashboard import charts, limits, results, state, training
 from dashboard.text import md_escape, sentence
 from dashboard.widgets import bind
 
-MODEL_UPLOADS = "predict.model_uploads"  # file id -> (kind, message) of uploads already handled
+MODEL_UPLOADS = state.MODEL_UPLOADS
 
 
 def sample_form(net, split, dataset) -> np.ndarray:

@@ -17,10 +17,10 @@ import streamlit as st
 import nn
 from dashboard import capacity, results, state, training
 
-RUNS = "compare.runs"
-COUNTER = "compare.counter"
-SEEDS = "compare.seeds"
-SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
+RUNS = state.COMPARE_RUNS
+COUNTER = state.COMPARE_COUNTER
+SEEDS = state.COMPARE_SEEDS
+SEEN = state.COMPARE_SEEN
 MAX_RUNS = 10
 N_SEEDS = 5
 ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED, training.OUT_OF_COMPUTE)

@@ -27,6 +27,20 @@ FLASHES = "app.flashes"  # messages to show once, on the next page drawn
 URL_READ = "app.url_read"  # the link's settings were applied (once per session)
 PREDICT_SAMPLE = "app.predict_sample"  # the Predict form's last sample: (data version, values)
 MANUAL_STEPS = "app.manual_steps"  # single-sample steps applied by hand: (network ref, count)
+# The pages' own keys (each page's module names them after these; widgets use "page.name" keys
+# where they are drawn).
+ARCH_DRAFT = "arch.draft"
+ARCH_DRAFT_BASE = "arch.draft_base"  # the applied architecture the draft started from
+TRAINING_LOCK = "train.lock"  # this session's lock around training: see train_ui.training_lock
+MODEL_UPLOADS = "predict.model_uploads"  # file id -> (kind, message) of uploads already handled
+INSIDE_FIGURES = "inside.figures"  # per chart slot: what it showed, when, and the figure
+INSIDE_FEATURES = "inside.features"  # the tabular surface's two features: (data version, i, j)
+INSIDE_LAST_STEP = "inside.last_step"  # what the last "Apply this update" did
+INSIDE_TRUST = "inside.trust"
+COMPARE_RUNS = "compare.runs"
+COMPARE_COUNTER = "compare.counter"
+COMPARE_SEEDS = "compare.seeds"
+COMPARE_SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
 
 
 def arch_from_config(config: dict) -> dict:

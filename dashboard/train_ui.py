@@ -24,7 +24,7 @@ SETTING_TYPES = {
     "epochs": int,
     "patience": int,
 }
-TRAINING_LOCK = "train.lock"  # this session's lock around training: see training_lock
+TRAINING_LOCK = state.TRAINING_LOCK
 _CREATING = threading.Lock()  # only makes creating a session's lock atomic; holds no user data
 PACE_LABELS = {"watch": "Watch it learn", "fastest": "Fastest"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
