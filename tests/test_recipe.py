@@ -3,19 +3,20 @@
 import ast
 import copy
 import csv
-import importlib.util
+import functools
 import io
 import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_digits, load_iris, load_wine
 
 import nn
-from nn import recipe
+from nn import losses, recipe
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +26,9 @@ def iris():
 
 
 @pytest.fixture(scope="module")
-def script_module(tmp_path_factory):
-    """The script imported as a module, to call its split and init directly."""
-    path = tmp_path_factory.mktemp("script") / recipe.SCRIPT_NAME
-    path.write_text(recipe.SCRIPT, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("recipe_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script_module():
+    """The script imported as a module (``nn/recipe/script.py``), to call its parts directly."""
+    return recipe.script
 
 
 def write_bundle(folder, settings, X, y, feature_names, class_names):
@@ -214,6 +210,13 @@ def test_script_split_equals_nn_data_split(script_module, stratify, seed):
             np.testing.assert_array_equal(a, b)
 
 
+def test_the_zip_holds_the_script_file_verbatim(tmp_path, iris):
+    write_bundle(tmp_path, nn.presets.ARTICLE, *iris)
+    source = Path(recipe.script.__file__).read_bytes()
+    assert (tmp_path / recipe.SCRIPT_NAME).read_bytes() == source
+    assert recipe.make_recipe(nn.presets.ARTICLE)[0].encode("utf-8") == source
+
+
 def test_script_uses_only_numpy_and_the_standard_library():
     tree = ast.parse(recipe.SCRIPT)
     imported = set()
@@ -315,3 +318,227 @@ def test_reproducibility_notes():
     assert "2 epochs" in recipe.reproducibility_notes(settings, same[:2])[0]
     settings["training"]["early_stopping"] = True  # an early stop is repeated by the recipe
     assert recipe.reproducibility_notes(settings, same[:2]) == []
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_script_loss_is_the_engines_from_logits(script_module, output):
+    """Cross-entropy from the logits, as nn.losses computes it, extreme logits included."""
+    rng = np.random.default_rng(3)
+    k = 1 if output == "sigmoid" else 4
+    Z = rng.normal(size=(50, k)) * np.array([[1.0]] * 40 + [[1e3]] * 10)  # 10 extreme rows
+    y = rng.integers(0, max(k, 2), 50)
+    Y = y.reshape(-1, 1).astype(float) if k == 1 else np.eye(k)[y]
+    P = script_module.activate(output, Z)
+    mine = script_module.mean_loss("cross_entropy", output, P, Y, Z)
+    theirs = losses.value("cross_entropy", output, P, Y, logits=Z.copy())
+    assert mine == pytest.approx(theirs, rel=1e-12)
+    # A confident wrong answer costs its logit gap, not -log(1e-12) = 27.6 as clipping gave.
+    Z = np.array([[0.0, 40.0]])
+    P = script_module.activate("softmax", Z)
+    wrong = script_module.mean_loss("cross_entropy", "softmax", P, np.array([[1.0, 0.0]]), Z)
+    assert wrong == pytest.approx(40.0, rel=1e-12)
+
+
+# The sweep: the script equals the engine epoch by epoch over a seeded random draw of settings.
+# Raw (unscaled) inputs, Adam at high rates, early stopping and the logits of thousands that they
+# give are drawn on purpose: that is where a loss computed differently (the script's old clipped
+# probabilities) changes which epoch is best and so where early stopping ends the run.
+
+SWEEP_SIZE = 150
+# name: (features, classes); "many" has more rows than the training metrics use (2048)
+SWEEP_DATA = {"iris": (4, 3), "wine": (13, 3), "wine2": (13, 2), "iris2": (4, 2), "many": (3, 3)}
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+EXTREME_LOGIT = 40.0  # beyond this a clipped probability (1e-12, log = -27.6) misprices the loss
+
+
+def draw_settings(rng: np.random.Generator) -> tuple[str, dict]:
+    """One random configuration: the data set's name and the recipe settings."""
+    data = str(rng.choice(["iris", "iris2", "wine", "wine", "wine2", "many"]))
+    n_features, k = SWEEP_DATA[data]
+    n_hidden = int(rng.integers(1, 3))
+    acts = [str(a) for a in rng.choice(HIDDEN, n_hidden)]
+    output = str(rng.choice(["sigmoid", "softmax", "linear"]))
+    n_out = 1 if k == 2 and output == "sigmoid" and rng.random() < 0.5 else k
+    if output == "linear":
+        loss = "squared_error"
+    else:
+        loss = str(rng.choice(["cross_entropy", "cross_entropy", "squared_error"]))
+    optimizer = str(rng.choice(["sgd", "momentum", "adam", "adam"]))
+    low, high = {"sgd": (-3, 0), "momentum": (-3.5, -0.5), "adam": (-2.5, 0)}[optimizer]
+    if data == "many":
+        batch_size, epochs = int(rng.choice([64, 256])), 3
+    else:
+        batch_size = int(rng.choice([1, 4, 16, 64, 1000]))
+        epochs = int(rng.integers(4, 31)) if batch_size > 1 else int(rng.integers(3, 11))
+    network = {
+        "layers": [n_features, *(int(rng.integers(2, 9)) for _ in range(n_hidden)), n_out],
+        "activation": acts[0] if n_hidden == 1 and rng.random() < 0.5 else acts,
+        "output_activation": output,
+        "loss": loss,
+        "init": str(rng.choice(["uniform", "xavier", "he"])),
+        "seed": int(rng.integers(0, 1000)),
+        "dtype": "float32" if rng.random() < 0.15 else "float64",
+    }
+    training = {
+        "epochs": epochs,
+        "learning_rate": float(10 ** rng.uniform(low, high)),
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "momentum": float(rng.choice([0.5, 0.9, 0.99])),
+        "nesterov": bool(rng.random() < 0.5),
+        "beta2": float(rng.choice([0.999, 0.9])),
+        "shuffle": bool(rng.random() < 0.6),
+        "l2": float(rng.choice([0.0, 0.0, 1e-3, 0.05])),
+        "seed": int(rng.integers(0, 1000)),
+        "early_stopping": bool(rng.random() < 0.6),
+        "patience": int(rng.integers(1, 5)),
+        "restore_best": bool(rng.random() < 0.7),
+    }
+    split = {
+        "test_size": 0.2,
+        "val_size": float(rng.choice([0.2, 0.3])),
+        "seed": int(rng.integers(0, 1000)),
+        "stratify": bool(rng.random() < 0.5),
+        "standardize": bool(rng.random() < 0.3),  # mostly raw feature scales
+    }
+    return data, {"network": network, "training": training, "split": split}
+
+
+def _draw_sweep() -> list[tuple[str, dict]]:
+    rng = np.random.default_rng(20261201)
+    return [draw_settings(rng) for _ in range(SWEEP_SIZE)]
+
+
+SWEEP = _draw_sweep()
+
+
+def sweep_id(i: int) -> str:
+    data, s = SWEEP[i]
+    return f"{i:03d}-{data}-{s['network']['output_activation']}-{s['training']['optimizer']}"
+
+
+@functools.cache
+def sweep_data(name: str) -> tuple[np.ndarray, np.ndarray]:
+    if name in ("iris", "iris2"):
+        X, y = load_iris(return_X_y=True)
+    elif name in ("wine", "wine2"):
+        X, y = load_wine(return_X_y=True)
+    else:
+        rng = np.random.default_rng(5)
+        X = rng.normal(size=(2400, 3)) * [1.0, 30.0, 0.01] + [0.0, 100.0, 5.0]
+        y = (X[:, 0] + X[:, 1] / 30 > 3.3).astype(int) + (X[:, 2] > 5.0)
+    if name == "iris2":  # two classes that overlap, so the sigmoid output has work to do
+        X, y = X[y > 0], y[y > 0] - 1
+    elif name == "wine2":
+        X, y = X[y < 2], y[y < 2]
+    assert (X.shape[1], int(y.max()) + 1) == SWEEP_DATA[name]
+    return X, y
+
+
+@functools.cache
+def sweep_run(i: int) -> tuple[dict, dict]:
+    """Train configuration ``i`` with the script and with the engine, on the same split."""
+    data, settings = SWEEP[i]
+    s = json.loads(recipe.make_recipe(settings)[1])
+    sp = s["split"]
+    X_train, y_train, X_val, y_val, _, _ = recipe.script.split(
+        *sweep_data(data), sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"],
+        sp["standardize"],
+    )  # fmt: skip
+    layers, history, stopped, finished = recipe.script.train(
+        s, X_train, y_train, X_val, y_val, log_every=0, log=lambda _: None
+    )
+    _, logits, _ = recipe.script.forward(layers, recipe.script.layer_names(s["network"]), X_train)
+    mine = {
+        "history": history,
+        "weights": [a for Wb in layers for a in (Wb[:-1], Wb[-1])],
+        "stopped_early": stopped,
+        "diverged": not finished,
+        "max_logit": float(np.abs(logits).max()),
+    }
+    net = nn.Network.from_config(s["network"])
+    training = dict(s["training"])
+    epochs = training.pop("epochs")
+    diverged_at = None
+    try:
+        for _ in net.train_epochs(
+            X_train, y_train, epochs=epochs, validation_data=(X_val, y_val), **training
+        ):
+            pass
+    except nn.DivergenceError as exc:
+        diverged_at = exc.epoch
+    theirs = {
+        "history": [r.as_dict() for r in net.history],
+        "weights": net.get_weights(),
+        "stopped_early": net.stopped_early,
+        "diverged_at": diverged_at,
+    }
+    return mine, theirs
+
+
+@pytest.mark.parametrize("i", range(SWEEP_SIZE), ids=sweep_id)
+def test_script_equals_the_engine_epoch_by_epoch(i):
+    mine, theirs = sweep_run(i)
+    settings = SWEEP[i][1]
+    tol = 1e-9 if settings["network"]["dtype"] == "float64" else 1e-5
+    # Same length, same early stop, and a divergence at the same epoch in both.
+    assert len(mine["history"]) == len(theirs["history"])
+    assert mine["stopped_early"] == theirs["stopped_early"]
+    assert mine["diverged"] == (theirs["diverged_at"] is not None)
+    if mine["diverged"]:
+        assert theirs["diverged_at"] == len(mine["history"]) + 1
+    for a, b in zip(mine["history"], theirs["history"], strict=True):
+        assert a["epoch"] == b["epoch"]
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=tol, abs=1e-12)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=tol, abs=1e-12)
+        assert (a["train_accuracy"], a["val_accuracy"]) == (b["train_accuracy"], b["val_accuracy"])
+    for a, b in zip(mine["weights"], theirs["weights"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=1e-12)
+
+
+def test_the_sweep_draws_what_it_must():
+    """The draw covers every choice, and leans on what made the script drift before."""
+    nets = [s["network"] for _, s in SWEEP]
+    trains = [s["training"] for _, s in SWEEP]
+    hidden = {a for n in nets for a in ([n["activation"]] if isinstance(n["activation"], str)
+              else n["activation"])}  # fmt: skip
+    assert hidden == set(HIDDEN)
+    assert {n["output_activation"] for n in nets} == {"sigmoid", "softmax", "linear"}
+    assert {(n["output_activation"], n["loss"]) for n in nets} >= {
+        ("sigmoid", "cross_entropy"),
+        ("softmax", "cross_entropy"),
+        ("sigmoid", "squared_error"),
+        ("softmax", "squared_error"),
+        ("linear", "squared_error"),
+    }
+    assert any(n["layers"][-1] == 1 for n in nets)
+    assert {n["init"] for n in nets} == {"uniform", "xavier", "he"}
+    assert {n["dtype"] for n in nets} == {"float64", "float32"}
+    assert {t["optimizer"] for t in trains} == {"sgd", "momentum", "adam"}
+    assert {t["batch_size"] for t in trains} >= {1, 4, 16, 64, 256, 1000}
+    assert {t["shuffle"] for t in trains} == {t["restore_best"] for t in trains} == {True, False}
+    assert sum(t["l2"] > 0 for t in trains) >= 20
+    assert sum(t["early_stopping"] for t in trains) >= 40
+    assert {t["patience"] for t in trains if t["early_stopping"]} == {1, 2, 3, 4}
+    raw = [not s["split"]["standardize"] for _, s in SWEEP]
+    assert sum(raw) >= 50
+    fast_adam = [
+        t["optimizer"] == "adam" and t["learning_rate"] >= 0.1 and t["early_stopping"] and r
+        for t, r in zip(trains, raw, strict=True)
+    ]
+    assert sum(fast_adam) >= 5
+    assert any(d == "many" for d, _ in SWEEP)
+
+
+def test_the_sweep_reaches_early_stops_divergence_and_extreme_logits():
+    """What the runs did: early stops, divergences (equal in both, checked above) and
+    cross-entropy runs whose logits are far beyond where clipped probabilities go wrong."""
+    runs = [sweep_run(i)[0] for i in range(SWEEP_SIZE)]
+    assert sum(r["stopped_early"] for r in runs) >= 20
+    assert sum(r["diverged"] for r in runs) >= 4
+    extreme = [
+        r["max_logit"] > EXTREME_LOGIT and s["network"]["loss"] == "cross_entropy"
+        for r, (_, s) in zip(runs, SWEEP, strict=True)
+        if not r["diverged"]
+    ]
+    assert sum(extreme) >= 4

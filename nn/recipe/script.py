@@ -1,0 +1,389 @@
+"""Reproduce a run of the neural-network lab with NumPy alone.
+
+    python recipe.py --data data.csv --settings settings.json [--out results.json]
+
+This file does, step by step, what the lab did: the same train/validation/test split
+(scikit-learn's train_test_split, written out here), the same random initial weights, the same
+order of samples, the same updates, the same losses (cross-entropy from the logits, never from
+clipped probabilities) and the same early-stopping rule. The losses and accuracies it prints
+match the app's to rounding. Nothing but NumPy and the standard library is needed.
+"""
+
+import argparse
+import csv
+import itertools
+import json
+import math
+import sys
+
+import numpy as np
+
+FORMAT = "nn-lab-recipe/1"
+TRAIN_EVAL_MAX = 2048  # training metrics use at most this many rows, as the lab does
+
+
+# ---- data ----
+
+
+def text_cell(cell):
+    """A text cell of the lab's CSV as it was meant: the lab puts an apostrophe in front of
+    text a spreadsheet would run as a formula (and of text that starts with one)."""
+    cell = cell.strip()
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def read_data(path, data):
+    """Features X (n, d) and integer labels y (n,) from the CSV the lab wrote."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = [row for row in csv.reader(fh) if row]
+    header, body = [text_cell(h) for h in rows[0]], rows[1:]
+    target = header.index(data["target"])
+    features = [i for i in range(len(header)) if i != target]
+    if "feature_names" in data and [header[i] for i in features] != data["feature_names"]:
+        sys.exit("error: the CSV's columns are not the ones in the settings")
+    X = np.array([[float(row[i]) for i in features] for row in body])
+    names = data.get("class_names") or sorted({text_cell(row[target]) for row in body})
+    index = {name: k for k, name in enumerate(names)}
+    y = np.array([index[text_cell(row[target])] for row in body], dtype=np.int64)
+    return X, y
+
+
+# ---- the split (scikit-learn's train_test_split, shuffled with a seed) ----
+
+
+def approximate_mode(class_counts, n_draws, rng):
+    """Rows per class for a stratified part of n_draws rows; ties broken at random."""
+    continuous = class_counts / class_counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need_to_add = int(n_draws - floored.sum())
+    if need_to_add > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (inds,) = np.where(remainder == value)
+            add_now = min(len(inds), need_to_add)
+            inds = rng.choice(inds, size=add_now, replace=False)
+            floored[inds] += 1
+            need_to_add -= add_now
+            if need_to_add == 0:
+                break
+    return floored.astype(int)
+
+
+def train_test_indices(y, test_size, seed, stratify):
+    """Row indices (train, test): ceil(test_size * n) rows go to the test part."""
+    n = len(y)
+    n_test = math.ceil(test_size * n)
+    n_train = n - n_test
+    rng = np.random.RandomState(seed)
+    if not stratify:
+        permutation = rng.permutation(n)
+        return permutation[n_test : n_test + n_train], permutation[:n_test]
+    classes, y_indices, class_counts = np.unique(y, return_inverse=True, return_counts=True)
+    class_indices = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(class_counts)[:-1])
+    n_i = approximate_mode(class_counts, n_train, rng)
+    t_i = approximate_mode(class_counts - n_i, n_test, rng)
+    train, test = [], []
+    for i in range(len(classes)):
+        rows = class_indices[i].take(rng.permutation(class_counts[i]), mode="clip")
+        train.extend(rows[: n_i[i]])
+        test.extend(rows[n_i[i] : n_i[i] + t_i[i]])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def split(X, y, test_size, val_size, seed, stratify, standardize):
+    """Test part first, then the validation part from the rest; standardize with the training
+    part's mean and standard deviation."""
+    train, test = train_test_indices(y, test_size, seed, stratify)
+    X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
+    X_val, y_val = X[:0], y[:0]
+    if val_size > 0:
+        train, val = train_test_indices(y_train, val_size, seed, stratify)
+        X_train, y_train, X_val, y_val = X_train[train], y_train[train], X_train[val], y_train[val]
+    if standardize:
+        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        X_train, X_val, X_test = ((part - mean) / std for part in (X_train, X_val, X_test))
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+# ---- the network ----
+# Each layer is one matrix Wb (n_in + 1, n_out): the weights W with the bias b as an extra
+# last row, fed by an input that has an extra 1 at its end (the article's "bias as an input").
+
+
+def with_ones(X):
+    return np.hstack([X, np.ones((len(X), 1), dtype=X.dtype)])
+
+
+def initial_layers(sizes, init, seed, dtype):
+    """Draw W, then b, layer by layer from one generator seeded with the network's seed."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        if init == "uniform":
+            W = rng.uniform(-1.0, 1.0, size=(n_in, n_out))
+            b = rng.uniform(-1.0, 1.0, size=n_out)
+        elif init == "xavier":
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            W = rng.uniform(-limit, limit, size=(n_in, n_out))
+            b = np.zeros(n_out)
+        else:  # he
+            W = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+            b = np.zeros(n_out)
+        layers.append(np.vstack([W, b]).astype(dtype))
+    return layers
+
+
+def activate(name, z):
+    if name == "sigmoid":
+        return 0.5 * np.tanh(0.5 * z) + 0.5  # = 1 / (1 + exp(-z)), and never overflows
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0.0, z, 0.01 * z)
+    if name == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return z  # linear
+
+
+def backward_through(name, a, grad):
+    """dL/dz from dL/da, using the activation's output a."""
+    if name == "sigmoid":
+        return grad * a * (1.0 - a)
+    if name == "tanh":
+        return grad * (1.0 - a * a)
+    if name == "relu":
+        return grad * (a > 0.0)
+    if name == "leaky_relu":
+        return grad * np.where(a > 0.0, 1.0, 0.01).astype(grad.dtype)
+    if name == "softmax":
+        return a * (grad - (grad * a).sum(axis=1, keepdims=True))
+    return grad
+
+
+def forward(layers, names, X):
+    """Every layer's input [a, 1], the output layer's logits z and the network's output."""
+    inputs, a = [], X
+    for Wb, name in zip(layers, names, strict=True):
+        inputs.append(with_ones(a))
+        z = inputs[-1] @ Wb
+        a = activate(name, z)
+    return inputs, z, a
+
+
+def mean_loss(loss, output, P, Y, Z):
+    """Mean loss per row of outputs P (n, k) against targets Y, from the logits Z.
+
+    Cross-entropy is computed from the logits, exactly and without overflow: log softmax(z) =
+    z - max(z) - log(sum(exp(z - max(z)))), and for a sigmoid output
+    -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - y z + log(1 + exp(-|z|)).
+    A confident wrong answer costs what it should (a logit gap of 40 costs about 40).
+    """
+    n = len(P)
+    if loss == "squared_error":
+        diff = Y - P
+        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / n
+    if output == "softmax":
+        log_p = Z - Z.max(axis=1, keepdims=True)
+        log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        return -float(np.sum(Y * log_p)) / n
+    per_output = np.maximum(Z, 0.0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
+    return float(np.sum(per_output)) / n
+
+
+def gradients(layers, names, loss, X, Y, l2):
+    """dL/dWb of every layer for the batch's mean loss (plus l2 / 2 * sum W^2)."""
+    inputs, _, P = forward(layers, names, X)
+    delta = P - Y  # dL/da of squared error; dL/dz of cross-entropy with sigmoid or softmax
+    if len(P) != 1:
+        delta = delta / len(P)
+    if loss == "squared_error":
+        delta = backward_through(names[-1], P, delta)
+    grads = [None] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        grads[i] = inputs[i].T @ delta
+        if i > 0:
+            grad_a = delta @ layers[i][:-1].T
+            delta = backward_through(names[i - 1], inputs[i][:, :-1], grad_a)
+    if l2:
+        for g, Wb in zip(grads, layers, strict=True):
+            g[:-1] += l2 * Wb[:-1]  # biases are not regularized
+    return grads
+
+
+class Optimizer:
+    """sgd: p -= lr * g;  momentum: v = mu * v - lr * g, p += v (Nesterov: p += mu * v - lr * g);
+    adam: the textbook moments and bias correction (see step)."""
+
+    def __init__(self, s, layers):
+        self.s, self.t = s, 0
+        self.m = [np.zeros_like(p) for p in layers]  # velocity (momentum) or first moment (adam)
+        self.v = [np.zeros_like(p) for p in layers]
+
+    def step(self, layers, grads):
+        s, lr = self.s, float(self.s["learning_rate"])
+        self.t += 1
+        for p, g, m, v in zip(layers, grads, self.m, self.v, strict=True):
+            if s["optimizer"] == "sgd":
+                p -= lr * g
+            elif s["optimizer"] == "momentum":
+                mu = float(s["momentum"])
+                m *= mu
+                m -= lr * g
+                p += mu * m - lr * g if s["nesterov"] else m
+            else:
+                # Textbook Adam, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2 and the step
+                # lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), with m and v kept
+                # divided by (1 - b1) and (1 - b2) as the lab keeps them: the same numbers,
+                # rounded the same way.
+                b1, b2 = float(s["beta1"]), float(s["beta2"])
+                lr_t = lr * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+                root = math.sqrt(1.0 - b2)
+                m *= b1
+                m += g
+                v *= b2
+                v += g * g
+                p -= m / (np.sqrt(v) + float(s["eps"]) / root) * (lr_t * (1.0 - b1) / root)
+
+
+def metrics(layers, names, loss, X, Y):
+    _, Z, P = forward(layers, names, X)
+    if P.shape[1] == 1:
+        right = (P[:, 0] > 0.5) == (Y[:, 0] > 0.5)
+    else:
+        right = P.argmax(axis=1) == Y.argmax(axis=1)
+    return mean_loss(loss, names[-1], P, Y, Z), float(np.mean(right))
+
+
+def targets(y, n_outputs, dtype):
+    """One-hot rows, or the 0/1 label itself for a single sigmoid output."""
+    if n_outputs == 1:
+        return y.astype(dtype).reshape(-1, 1)
+    Y = np.zeros((len(y), n_outputs), dtype=dtype)
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+def layer_names(net):
+    """The activation of every layer: the hidden ones, then the output."""
+    hidden = net["activation"]
+    hidden = [hidden] * (len(net["layers"]) - 2) if isinstance(hidden, str) else hidden
+    return [*hidden, net["output_activation"]]
+
+
+def train(settings, X, y, X_val, y_val, log_every, log=print):
+    """Train as the lab does; return (layers, history, stopped early, finished).
+
+    Early stopping (with validation rows only): an epoch whose validation loss is below the
+    best so far becomes the best (its weights are kept) and resets the count; any other epoch
+    adds one, and training stops when the count reaches the patience. With restore_best the
+    best weights are the result, whether it stopped or ran all its epochs. A loss or weight
+    that is not finite ends the run at the weights of the epoch before (finished is False).
+    """
+    net, s = settings["network"], settings["training"]
+    sizes, dtype = net["layers"], np.dtype(net["dtype"])
+    names = layer_names(net)
+    layers = initial_layers(sizes, net["init"], net["seed"], dtype)
+    X, Y = X.astype(dtype), targets(y, sizes[-1], dtype)
+    val = (X_val.astype(dtype), targets(y_val, sizes[-1], dtype)) if len(y_val) else None
+    n = len(X)
+    eval_rows = np.arange(n)
+    if n > TRAIN_EVAL_MAX:
+        eval_rows = np.sort(np.random.default_rng(n).choice(n, TRAIN_EVAL_MAX, replace=False))
+    optimizer = Optimizer(s, layers)
+    shuffler = np.random.default_rng(s["seed"])
+    early = s["early_stopping"] and val is not None
+    best, best_layers, wait, stopped = math.inf, [p.copy() for p in layers], 0, False
+    history = []
+    for epoch in range(1, s["epochs"] + 1):
+        last_good = [p.copy() for p in layers]
+        order = shuffler.permutation(n) if s["shuffle"] else np.arange(n)
+        # Overflow on the way to divergence is reported below, not warned about.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, n, s["batch_size"]):
+                batch = order[start : start + s["batch_size"]]
+                grads = gradients(layers, names, net["loss"], X[batch], Y[batch], s["l2"])
+                optimizer.step(layers, grads)
+            train_loss, train_acc = metrics(layers, names, net["loss"], X[eval_rows], Y[eval_rows])
+            val_loss = val_acc = None
+            if val is not None:
+                val_loss, val_acc = metrics(layers, names, net["loss"], *val)
+        finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
+        if not finite or not all(np.all(np.isfinite(p)) for p in layers):
+            log(f"training diverged at epoch {epoch}: try a lower learning rate")
+            return last_good, history, False, False
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "val_loss": val_loss,
+                "val_accuracy": val_acc,
+            }
+        )
+        if log_every and epoch % log_every == 0:
+            log(f"Epoch {epoch}")
+            log(f"Training Accuracy:{train_acc}")
+            if val_acc is not None:
+                log(f"Validation Accuracy:{val_acc}")
+        if early:
+            if val_loss < best:
+                best, best_layers, wait = val_loss, [p.copy() for p in layers], 0
+            else:
+                wait += 1
+            if wait >= s["patience"]:
+                stopped = True
+                log(f"Stopped early after epoch {epoch}: no better validation loss in a while")
+                break
+    if early and s["restore_best"] and best < math.inf:
+        layers = best_layers
+    return layers, history, stopped, True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="data.csv", help="the CSV the lab wrote")
+    parser.add_argument("--settings", default="settings.json", help="the settings JSON")
+    parser.add_argument("--out", help="write the history, weights and test metrics to this JSON")
+    parser.add_argument("--log-every", type=int, default=20, help="print every N epochs (0: never)")
+    args = parser.parse_args(argv)
+    with open(args.settings, encoding="utf-8") as fh:
+        settings = json.load(fh)
+    if settings.get("format") != FORMAT:
+        sys.exit(f"error: {args.settings} is not a settings file of this recipe ({FORMAT})")
+    X, y = read_data(args.data, settings["data"])
+    sp = settings["split"]
+    X_train, y_train, X_val, y_val, X_test, y_test = split(
+        X, y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"], sp["standardize"]
+    )
+    print(f"{len(y_train)} training, {len(y_val)} validation, {len(y_test)} test rows")
+    net = settings["network"]
+    layers, history, stopped, finished = train(
+        settings, X_train, y_train, X_val, y_val, args.log_every
+    )
+    dtype = np.dtype(net["dtype"])
+    Y_test = targets(y_test, net["layers"][-1], dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        test_loss, test_acc = metrics(
+            layers, layer_names(net), net["loss"], X_test.astype(dtype), Y_test
+        )
+    print(f"Testing Accuracy: {test_acc}")
+    if args.out:
+        weights = [a.tolist() for Wb in layers for a in (Wb[:-1], Wb[-1])]
+        result = {
+            "history": history,
+            "weights": weights,
+            "test": {"loss": test_loss, "accuracy": test_acc},
+            "stopped_early": stopped,
+            "diverged": not finished,
+        }
+        with open(args.out, "w", encoding="utf-8") as fh:
+            json.dump(result, fh)
+    return 0 if finished else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
