@@ -38,6 +38,19 @@ MIN_LEARNING_RATE = 1e-6
 MAX_LEARNING_RATE = 1e6
 MAX_L2 = 10.0
 MAX_PATIENCE = 500
+# The demo's ranges of the numeric training settings: each narrows the range of its row of
+# nn.config.TRAINING (tests/test_config.py checks that it lies inside it).
+TRAINING_RANGES = {
+    "epochs": (1, MAX_EPOCHS),
+    "learning_rate": (MIN_LEARNING_RATE, MAX_LEARNING_RATE),
+    "batch_size": (1, MAX_BATCH_SIZE),
+    "l2": (0.0, MAX_L2),
+    "momentum": (0.0, 0.99),  # the Train page's slider stops here
+    "beta1": (0.0, 0.999),
+    "beta2": (0.0, 0.99999),
+    "eps": (1e-12, 0.1),
+    "patience": (1, MAX_PATIENCE),
+}
 MAX_SEED = 2**31 - 1
 MAX_PLOT_ROWS = 1_000  # rows drawn in scatter plots (training always uses every row)
 MAX_PLOT_FEATURES = 6  # features in the scatter matrix

@@ -32,6 +32,7 @@ def describe(trainer: training.Trainer, dataset_label: str, split_settings: dict
     acts = config["activation"]
     acts = acts if isinstance(acts, str) else ",".join(acts) or "none"
     early = bool(s.get("early_stopping")) and trainer.has_validation
+    applied = {**s, "early_stopping": early}
     return {
         "data": {"dataset": dataset_label, "rows": len(trainer.y_train)},
         "split": {
@@ -46,17 +47,12 @@ def describe(trainer: training.Trainer, dataset_label: str, split_settings: dict
             "init": config["init"],
             "seed": config["seed"],
         },
+        # every setting of the table; None where it does not take effect
         "training": {
-            "optimizer": s["optimizer"],
-            "learning_rate": float(s["learning_rate"]),
-            "batch_size": int(s["batch_size"]),
-            "epochs": trainer.target_epochs,
-            "l2": float(s["l2"]),
-            "shuffle": bool(s["shuffle"]),
-            "momentum": float(s["momentum"]) if s["optimizer"] == "momentum" else None,
-            "early_stopping": early,
-            "patience": int(s["patience"]) if early else None,
-        },
+            name: (applied.get(name, setting.default) if nn.config.applies(name, applied) else None)
+            for name, setting in nn.config.TRAINING.items()
+        }
+        | {"epochs": trainer.target_epochs},
     }
 
 

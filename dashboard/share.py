@@ -24,26 +24,12 @@ SPLIT_KEYS = {
     "standardize": "standardize",
 }
 ARCH_KEYS = ("hidden", "act", "out", "loss", "init", "seed")
-TRAIN_KEYS = {
-    "opt": "optimizer",
-    "lr": "learning_rate",
-    "batch": "batch_size",
-    "epochs": "epochs",
-    "l2": "l2",
-    "shuffle": "shuffle",
-    "momentum": "momentum",
-    "early_stop": "early_stopping",
-    "patience": "patience",
-    "restore_best": "restore_best",
-    "pace": "pace",
-}
+# URL name -> training setting: every row of nn.config.TRAINING, and the app's pace
+TRAIN_KEYS = {s.url: name for name, s in nn.config.TRAINING.items()} | {"pace": "pace"}
 PARAMS = (*DATA_KEYS, *SPLIT_KEYS, *ARCH_KEYS, *TRAIN_KEYS)  # every URL parameter of ours
 MAX_PARAM_LEN = 200  # longer URL values are refused, not parsed
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 NO_HIDDEN = "none"
-# The Train page's momentum slider stops here (training.check_settings allows up to 0.999);
-# a larger value from a link would make the slider raise.
-MAX_MOMENTUM = 0.99
 
 
 @dataclass
@@ -88,8 +74,9 @@ def to_params(exp: Experiment) -> dict[str, str]:
         init=arch["init"],
         seed=_text(int(arch["seed"])),
     )
+    train = {**training.DEFAULT_SETTINGS, **exp.train}
     for name, key in TRAIN_KEYS.items():
-        params[name] = _text(exp.train[key])
+        params[name] = _text(train[key])
     if spec.get("source") not in data.SYNTHETIC:
         for key in ("samples", "noise", "data_seed"):
             del params[key]
@@ -257,22 +244,12 @@ def decode_model(
             "activations": list(defaults.arch["activations"]),
         }
     raw = {key: _value(params, name, base[name]) for name, key in TRAIN_KEYS.items()}
-    for name, key in (
-        ("shuffle", "Shuffle"),
-        ("early_stop", "Early stopping"),
-        ("restore_best", "Restore best weights"),
-    ):
-        raw[TRAIN_KEYS[name]] = _flag(
-            params, name, key, bool(defaults.train[TRAIN_KEYS[name]]), messages
-        )
+    for name, setting in nn.config.TRAINING.items():
+        if setting.kind == "bool":
+            raw[name] = _flag(
+                params, setting.url, setting.label, bool(defaults.train[name]), messages
+            )
     train, more = training.check_settings(raw, n_train, has_validation)
-    if train["momentum"] > MAX_MOMENTUM:
-        # replaces the engine's own limit (0.999) in the message: one limit, the slider's
-        more = [m for m in more if not m.startswith("Momentum")]
-        more.append(
-            f"Momentum is limited to {MAX_MOMENTUM:g} in this demo; using {MAX_MOMENTUM:g}."
-        )
-        train["momentum"] = MAX_MOMENTUM
     return arch, train, messages + more
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+import nn
 from dashboard import capacity, limits, state, training
 from dashboard.widgets import bind, show_limit_messages
 
@@ -16,14 +17,14 @@ TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are mer
 # limits.TRAINING_SLOT_TIMEOUT_S) and redraws its place in the queue.
 QUEUED_TICK_S = 1.0
 BUDGET_S = 0.2  # seconds of training per tick, then the chart is redrawn
+# Widget value types, from the settings table (number inputs must get the right type).
 SETTING_TYPES = {
-    "learning_rate": float,
-    "l2": float,
-    "momentum": float,
-    "batch_size": int,
-    "epochs": int,
-    "patience": int,
+    name: {"int": int, "float": float}[s.kind]
+    for name, s in nn.config.TRAINING.items()
+    if s.kind in ("int", "float")
 }
+# Settings drawn in the "More settings" expander, each by its kind, from the table.
+MORE_SETTINGS = ("nesterov", "beta1", "beta2", "eps")
 TRAINING_LOCK = state.TRAINING_LOCK
 _CREATING = threading.Lock()  # only makes creating a session's lock atomic; holds no user data
 PACE_LABELS = {"watch": "Watch it learn", "fastest": "Fastest"}
@@ -103,6 +104,10 @@ def settings_ui(trainer: training.Trainer) -> dict:
     raw["restore_best"] = c5.checkbox(
         "Restore best weights", key="train.restore_best", disabled=not raw["early_stopping"]
     )
+    with st.expander("More settings (Nesterov, Adam's betas and epsilon)"):
+        columns = st.columns(len(MORE_SETTINGS))
+        for column, name in zip(columns, MORE_SETTINGS, strict=True):
+            raw[name] = setting_widget(column, name)
     raw["pace"] = st.radio(
         "Pace",
         training.PACES,
@@ -112,7 +117,7 @@ def settings_ui(trainer: training.Trainer) -> dict:
         help="Watch: a quick run is spread over a few seconds so you can see the curves grow. "
         "Fastest: as many epochs per redraw as fit in a fifth of a second.",
     )
-    settings, messages = training.check_settings(raw, len(trainer.y_train), has_val)
+    settings, messages = training.check_settings({**current, **raw}, len(trainer.y_train), has_val)
     show_limit_messages(messages)
     if settings != current:
         state.set_train_settings(settings)
@@ -167,6 +172,19 @@ def train_tick(trainer: training.Trainer) -> None:
         if trainer.running:  # a Pause may have come in while this tick waited for the lock
             trainer.slot_key = session_key() or trainer.slot_key
             training.tick(trainer, capacity.SLOTS, BUDGET_S, training.epochs_per_tick(trainer))
+
+
+def setting_widget(container, name: str):
+    """A widget for the training setting ``name``, drawn from its row of the settings table
+    (label, help, kind) and the demo's range; its value."""
+    setting = nn.config.TRAINING[name]
+    key = f"train.{name}"
+    if setting.kind == "bool":
+        return container.checkbox(setting.label, key=key, help=setting.help)
+    if setting.kind == "choice":
+        return container.selectbox(setting.label, setting.choices, key=key, help=setting.help)
+    lo, hi = limits.TRAINING_RANGES[name]
+    return container.number_input(setting.label, lo, hi, format="%g", key=key, help=setting.help)
 
 
 def live_tick(trainer: training.Trainer) -> None:

@@ -47,7 +47,7 @@ READY, RUNNING, QUEUED, PAUSED = Status.READY, Status.RUNNING, Status.QUEUED, St
 FINISHED, EARLY_STOPPED, DIVERGED = Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED
 FAILED, OUT_OF_COMPUTE = Status.FAILED, Status.OUT_OF_COMPUTE
 ON = (RUNNING, QUEUED)
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = nn.config.TRAINING["optimizer"].choices
 # "watch" spreads a quick run over about WATCH_TICKS redraws so the curves visibly grow;
 # "fastest" trains as many epochs per tick as the time budget allows.
 PACES = ("watch", "fastest")
@@ -63,12 +63,10 @@ WATCH_TICKS = 40
 DRAW_SHARE = 0.2
 MAX_CHUNK_S = 1.0
 MAX_GAP_S = 5.0
+# Every setting of nn.config.TRAINING (the article's where it sets one), and the app's pace.
 DEFAULT_SETTINGS = {
+    **nn.config.training_defaults(),
     **nn.presets.ARTICLE["training"],
-    "momentum": 0.9,
-    "early_stopping": False,
-    "patience": 10,
-    "restore_best": True,
     "pace": "watch",
 }
 
@@ -131,19 +129,10 @@ class Trainer:
 
 def train_kwargs(trainer: Trainer) -> dict:
     """Keyword arguments for ``nn.Network.train_epochs`` from the trainer's settings."""
-    s = trainer.settings
-    kwargs = {
-        "learning_rate": float(s["learning_rate"]),
-        "batch_size": int(s["batch_size"]),
-        "optimizer": s["optimizer"],
-        "shuffle": bool(s["shuffle"]),
-        "l2": float(s["l2"]),
-        "seed": int(trainer.net.config["seed"]),
-        "momentum": float(s.get("momentum", 0.9)),
-        "early_stopping": bool(s.get("early_stopping")) and trainer.has_validation,
-        "patience": int(s.get("patience", 10)),
-        "restore_best": bool(s.get("restore_best", True)),
-    }
+    s = {**DEFAULT_SETTINGS, **trainer.settings}
+    kwargs = {name: s[name] for name in nn.config.TRAINING if name != "epochs"}
+    kwargs["seed"] = int(trainer.net.config["seed"])
+    kwargs["early_stopping"] = bool(s["early_stopping"]) and trainer.has_validation
     if trainer.has_validation:
         kwargs["validation_data"] = (trainer.X_val, trainer.y_val)
     return kwargs
@@ -486,43 +475,30 @@ def history_csv(history: list[nn.EpochRecord]) -> str:
 
 
 def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict, list[str]]:
-    """Training settings clamped to the demo's limits and the data; messages for changes."""
+    """Training settings clamped to the demo's limits and the data; messages for changes.
+
+    Every setting of ``nn.config.TRAINING`` (its default where ``raw`` lacks it), in the
+    narrower ranges of ``limits.TRAINING_RANGES``, and the app's pace.
+    """
     messages: list[str | None] = []
-
-    def _keep(value_and_message):
-        value, message = value_and_message
-        messages.append(message)
-        return value
-
-    s = {
-        "optimizer": _keep(
-            limits.check_choice("Optimizer", raw.get("optimizer"), OPTIMIZERS, "sgd")
-        ),
-        "learning_rate": _keep(
-            limits.clamp_float(
-                "Learning rate",
-                raw.get("learning_rate"),
-                limits.MIN_LEARNING_RATE,
-                limits.MAX_LEARNING_RATE,
-                0.15,
+    s = {}
+    for name, setting in nn.config.TRAINING.items():
+        value = raw.get(name, DEFAULT_SETTINGS[name])
+        if setting.kind == "bool":
+            s[name] = bool(value)
+            continue
+        if setting.kind == "choice":
+            checked = limits.check_choice(
+                setting.label, value, setting.choices, DEFAULT_SETTINGS[name]
             )
-        ),
-        "batch_size": _keep(
-            limits.clamp_int("Batch size", raw.get("batch_size"), 1, limits.MAX_BATCH_SIZE, 1)
-        ),
-        "epochs": _keep(limits.clamp_int("Epochs", raw.get("epochs"), 1, limits.MAX_EPOCHS, 100)),
-        "l2": _keep(limits.clamp_float("L2", raw.get("l2"), 0.0, limits.MAX_L2, 0.0)),
-        "shuffle": bool(raw.get("shuffle")),
-        "momentum": _keep(
-            limits.clamp_float("Momentum", raw.get("momentum", 0.9), 0.0, 0.999, 0.9)
-        ),
-        "early_stopping": bool(raw.get("early_stopping")),
-        "patience": _keep(
-            limits.clamp_int("Patience", raw.get("patience", 10), 1, limits.MAX_PATIENCE, 10)
-        ),
-        "restore_best": bool(raw.get("restore_best", True)),
-        "pace": _keep(limits.check_choice("Pace", raw.get("pace", "watch"), PACES, "watch")),
-    }
+        else:
+            lo, hi = limits.TRAINING_RANGES[name]
+            clamp = limits.clamp_int if setting.kind == "int" else limits.clamp_float
+            checked = clamp(setting.label, value, lo, hi, DEFAULT_SETTINGS[name])
+        s[name], message = checked
+        messages.append(message)
+    s["pace"], message = limits.check_choice("Pace", raw.get("pace", "watch"), PACES, "watch")
+    messages.append(message)
     if n_train > 0 and s["batch_size"] > n_train:
         messages.append(
             f"Batch size {s['batch_size']} is more than the {n_train} training rows; "

@@ -4,19 +4,23 @@
 >>> net = nn.Network.from_config(nn.presets.ARTICLE["network"])
 """
 
-from nn import metrics, presets
+from nn import config, metrics, presets, train
 from nn.errors import DivergenceError
-from nn.network import EpochRecord, Network, count_params, normalize_config
+from nn.network import Network, count_params, normalize_config
+from nn.train import EarlyStopping, EpochRecord
 
 __all__ = [
     "DivergenceError",
+    "EarlyStopping",
     "EpochRecord",
     "Network",
+    "config",
     "count_params",
     "data",
     "metrics",
     "normalize_config",
     "presets",
+    "train",
 ]
 
 

@@ -11,7 +11,7 @@ import copy
 import sys
 from pathlib import Path
 
-from nn import data, presets
+from nn import config, data, presets
 from nn.errors import DivergenceError
 from nn.network import Network
 
@@ -46,12 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loss", help="squared_error or cross_entropy")
     train.add_argument("--init", help="uniform, xavier or he")
     train.add_argument("--dtype", choices=("float64", "float32"))
-    train.add_argument("--lr", type=float, help="learning rate")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", help="sgd, momentum or adam")
-    train.add_argument("--l2", type=float)
-    train.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None)
+    for name, setting in config.TRAINING.items():  # every training setting, from the table
+        options: dict = {"dest": name, "default": None, "help": setting.help}
+        if setting.kind == "bool":
+            options["action"] = argparse.BooleanOptionalAction
+        elif setting.kind == "choice":
+            options["choices"] = setting.choices
+        else:
+            options["type"] = int if setting.kind == "int" else float
+        train.add_argument(setting.cli_flag, **options)
     train.add_argument("--seed", type=int, default=0, help="shuffles, splits and initialises")
     train.add_argument("--test-size", type=float)
     train.add_argument("--val-size", type=float)
@@ -76,16 +79,9 @@ def settings_from_args(args: argparse.Namespace) -> dict:
         if value is not None:
             net[key] = value
     net["seed"] = args.seed
-    for key, value in (
-        ("learning_rate", args.lr),
-        ("epochs", args.epochs),
-        ("batch_size", args.batch_size),
-        ("optimizer", args.optimizer),
-        ("l2", args.l2),
-        ("shuffle", args.shuffle),
-    ):
-        if value is not None:
-            tr[key] = value
+    for name in config.TRAINING:
+        if getattr(args, name) is not None:
+            tr[name] = getattr(args, name)
     for key, value in (
         ("test_size", args.test_size),
         ("val_size", args.val_size),

@@ -1,20 +1,19 @@
 """Look inside a network: decision surfaces, one backprop step in numbers, gradient checks, health.
 
-Everything here reads a network and leaves it as it was (``apply_trace`` is the one exception,
-and says so). The arithmetic is the engine's own: the same activation layers, the same
-``[X, 1] @ Wb`` products and the same loss functions, so what the lab shows is what training does.
+Everything here reads a network through its public methods and leaves its weights as they were
+(``apply_trace`` is the one exception, and says so). The arithmetic is the engine's own: its
+forward pass (``Network.forward``), its activation layers and its loss functions (nn/losses.py),
+so what the lab shows is what training does.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nn import losses
-from nn.layers import with_ones
 from nn.network import Network
 
 MAX_RESOLUTION = 400
@@ -179,27 +178,6 @@ class BackpropTrace:
         return [a for layer in self.layers for a in (layer.grad_W, layer.grad_b)]
 
 
-def _fresh_activations(net: Network) -> list:
-    # Copies, so tracing never overwrites what the network's own layers keep for backward.
-    return [copy.copy(act) for act in net.activations]
-
-
-def _forward_values(net: Network, X: np.ndarray) -> tuple[list, list, list, list]:
-    """Per layer: input ``[a_prev, 1]``, ``z``, ``a`` and the activation object that made ``a``."""
-    acts = _fresh_activations(net)
-    inputs, zs, outs = [], [], []
-    a1 = with_ones(X)
-    for i, (layer, act) in enumerate(zip(net.layers, acts, strict=True)):
-        z = a1 @ layer.Wb
-        a = act.forward(z.copy())
-        inputs.append(a1)
-        zs.append(z)
-        outs.append(a)
-        if i < len(net.layers) - 1:
-            a1 = with_ones(a)
-    return inputs, zs, outs, acts
-
-
 def _slope(act, z_like: np.ndarray) -> np.ndarray | None:
     """activation'(z) from the activation's stored output (element-wise activations only)."""
     if act.name == "softmax":
@@ -223,17 +201,20 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
     if not isinstance(l2, (int, float, np.floating)) or not math.isfinite(l2) or l2 < 0:
         raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
-    X = net._check_X(np.asarray(x, dtype=np.float64).reshape(1, -1), "the sample")
+    names = ("the sample", "the label")
+    X, _ = net.check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1), names=names)
     y_arr = np.asarray(y)
     if y_arr.ndim == 0:
         y_arr = y_arr.reshape(1)
     else:
         y_arr = y_arr.reshape(1, -1) if y_arr.size > 1 else y_arr.reshape(1)
-    Y = net._check_y(y_arr, 1, "the label")
+    _, Y = net.check_inputs(X, y_arr, names=names)
     cfg = net.config
-    inputs, zs, outs, acts = _forward_values(net, X)
-    P = outs[-1]
-    loss = losses.value(cfg["loss"], cfg["output_activation"], P, Y) + net._penalty(l2)
+    passes = net.forward(X)
+    acts = [p.activation for p in passes]
+    P = passes[-1].a
+    loss = losses.value(cfg["loss"], cfg["output_activation"], P, Y, logits=passes[-1].z)
+    loss += net.penalty(l2)
     out_act = acts[-1]
     if cfg["loss"] == "squared_error":
         grad_a = P - Y  # dL/da of 1/2 * sum (a - y)^2
@@ -251,7 +232,7 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
             grad_a = delta @ net.layers[i + 1].W.T
             slope = _slope(acts[i], grad_a)
             delta = acts[i].backward(grad_a.copy())
-        gWb = inputs[i].T @ delta
+        gWb = passes[i].inputs.T @ delta
         gW, gb = gWb[:-1].copy(), gWb[-1].copy()
         if l2:
             gW += l2 * layer.W
@@ -260,11 +241,11 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
             LayerTrace(
                 index=i + 1,
                 activation=acts[i].name,
-                a_prev=inputs[i][0, :-1].copy(),
+                a_prev=passes[i].inputs[0, :-1].copy(),
                 W=W,
                 b=b,
-                z=zs[i][0].copy(),
-                a=outs[i][0].copy(),
+                z=passes[i].z[0].copy(),
+                a=passes[i].a[0].copy(),
                 grad_a=None if grad_a is None else grad_a[0].copy(),
                 slope=None if slope is None else slope[0].copy(),
                 delta=delta[0].copy(),
@@ -346,27 +327,6 @@ class GradientCheck:
         ]
 
 
-def _smooth_loss(net: Network, X: np.ndarray, Y: np.ndarray, l2: float) -> float:
-    """The batch's mean loss computed from the output layer's ``z`` without any clipping.
-
-    The engine's reported loss clips probabilities at 1e-12 to stay finite, which flattens it
-    where a prediction is confidently wrong; the gradient is that of the unclipped loss, so the
-    check differentiates this one (log-softmax and softplus keep it finite and exact).
-    """
-    _, zs, outs, _ = _forward_values(net, X)
-    z, P = zs[-1], outs[-1]
-    cfg = net.config
-    if cfg["loss"] == "squared_error":
-        total = 0.5 * float(np.sum((P - Y) ** 2))
-    elif cfg["output_activation"] == "softmax":
-        top = z.max(axis=1, keepdims=True)
-        log_probs = z - top - np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
-        total = -float(np.sum(Y * log_probs))
-    else:
-        total = float(np.sum(np.logaddexp(0.0, z) - Y * z))
-    return total / len(X) + net._penalty(l2)
-
-
 def gradient_check(
     net: Network,
     X,
@@ -383,7 +343,8 @@ def gradient_check(
     The check runs on a float64 copy of the network (so float32 networks are checked too and
     the network itself is never touched), on at most ``max_rows`` rows, and on at most
     ``max_entries`` randomly chosen entries of each W and b. The numerical side differentiates
-    the loss computed without clipping (see ``_smooth_loss``). Per layer, the relative error is
+    the engine's own loss (``evaluate``, plus the ``penalty``), which cross-entropy computes
+    from the logits, never clipped. Per layer, the relative error is
     ``|g_analytic - g_numeric| / (|g_analytic| + |g_numeric|)`` over the checked entries; a
     layer passes below ``tolerance``. Near a ReLU kink a correct gradient can exceed it.
     """
@@ -391,7 +352,7 @@ def gradient_check(
         raise ValueError(f"eps must be a small positive number, got {eps!r}")
     clone = Network.from_config({**net.config, "dtype": "float64"})
     clone.set_weights(net.get_weights())
-    X = clone._check_X(X)
+    X, _ = clone.check_inputs(X)
     y = np.asarray(y)
     if y.shape[:1] != (len(X),):
         raise ValueError(f"y has {y.shape[0] if y.ndim else 0} labels but X has {len(X)} rows")
@@ -400,7 +361,10 @@ def gradient_check(
         rows = np.sort(rng.choice(len(X), max_rows, replace=False))
         X, y = X[rows], y[rows]
     _, analytic = clone.loss_and_gradients(X, y, l2=l2)
-    Y = clone._check_y(y, len(X))
+
+    def loss() -> float:
+        return clone.evaluate(X, y)["loss"] + clone.penalty(l2)
+
     checks = []
     for i, layer in enumerate(clone.layers):
         a_vals, n_vals, total = [], [], 0
@@ -414,9 +378,9 @@ def gradient_check(
                 idx = np.unravel_index(flat, param.shape)
                 orig = param[idx]
                 param[idx] = orig + eps
-                plus = _smooth_loss(clone, X, Y, l2)
+                plus = loss()
                 param[idx] = orig - eps
-                minus = _smooth_loss(clone, X, Y, l2)
+                minus = loss()
                 param[idx] = orig
                 numeric = (plus - minus) / (2 * eps)
                 a_vals.append(float(grad[idx]))
@@ -468,13 +432,12 @@ def training_health(
     - ``input_scale``: the largest absolute feature mean, the largest standard deviation and
       the ratio of the largest to the smallest standard deviation.
     """
-    X = net._check_X(X)
+    X, _ = net.check_inputs(X)
     y = np.asarray(y)
     if len(X) > max_rows:
         rows = np.linspace(0, len(X) - 1, max_rows).round().astype(int)
         X, y = X[rows], y[rows]
-    _, _, outs, acts = _forward_values(net, X)
-    hidden = list(zip(acts[:-1], outs[:-1], strict=True))
+    hidden = [(p.activation, p.a) for p in net.forward(X)[:-1]]
     return {
         "saturation": _saturation(hidden),
         "dead_relu": _dead_relu(hidden),

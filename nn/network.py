@@ -1,53 +1,29 @@
-"""The multilayer perceptron: configuration, training loop and prediction (files: nn/io.py)."""
+"""The multilayer perceptron: its config, layers, forward and backward passes, prediction.
+
+Training runs in nn/train.py (``Network.train_epochs`` delegates to it), saving and loading in
+nn/io.py.
+"""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
-import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from nn import activations, losses, optimizers
-from nn.errors import DivergenceError
+from nn import activations, losses, optimizers, train
 from nn.layers import Dense, with_ones
+from nn.train import EpochRecord
 
 INITS = ("uniform", "xavier", "he")
 DTYPES = ("float64", "float32")
 CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype")
-# Training metrics are measured after each epoch on at most this many training rows.
-TRAIN_EVAL_MAX = 2048
-# Where an epoch's training loss and accuracy come from (see ``Network.train_epochs``).
-TRAIN_METRICS = ("after_epoch", "batches")
 # Work arrays are kept for this many batch sizes, and only for batches of at most this many rows.
 WORKSPACES_MAX = 6
 WORKSPACE_ROWS_MAX = 8192
-
-
-@dataclass
-class EpochRecord:
-    """What one epoch of training did.
-
-    ``train_loss`` and ``train_accuracy`` are measured after the epoch, with its final weights,
-    on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with ``train_metrics="batches"``
-    they are instead the mean over the epoch's samples of what each scored in the forward pass
-    that trained on it (the figure Keras and scikit-learn report). The validation figures are
-    always measured after the epoch. Losses exclude the L2 penalty.
-    """
-
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    learning_rate: float
-    seconds: float
-
-    def as_dict(self) -> dict:
-        """The record as a plain dict (JSON-serializable)."""
-        return asdict(self)
 
 
 def count_params(sizes: list[int]) -> int:
@@ -158,11 +134,28 @@ class Workspace:
         return self._batch
 
 
+@dataclass
+class LayerValues:
+    """What one layer computed in a forward pass, row by row (see ``Network.forward``)."""
+
+    inputs: np.ndarray  # (n, n_in + 1): the layer's input with the bias input 1, [a_prev, 1]
+    z: np.ndarray  # (n, n_out): inputs @ Wb
+    a: np.ndarray  # (n, n_out): the activation of z
+    # A copy of the layer's activation holding ``a``: its ``backward(dL/da)`` returns dL/dz
+    # for these rows (in place).
+    activation: activations.Activation
+
+
 class Network:
     """A fully connected feed-forward classifier, trained by backpropagation.
 
     All weights and biases live in one flat buffer (``W`` and ``b`` of each layer are views into
     it), so an optimizer step is a handful of NumPy calls however many layers there are.
+
+    The public methods check their inputs. The batch methods (``_workspace``, ``_forward``,
+    ``_backward``, ``_add_l2``, ``_metrics``, ``_labels``, ``_truth``) trust theirs and work on
+    preallocated arrays; the public methods here and the training loop in nn/train.py drive
+    them.
     """
 
     def __init__(self, config: dict) -> None:
@@ -190,10 +183,8 @@ class Network:
         self.metadata: dict = {}
         # The preprocessing fitted on the training rows (nn.data.Preprocessor), saved with it
         self.preprocessor = None
-        self.stopped_early = False
-        self._optimizer: optimizers.Optimizer | None = None
-        self._rng: np.random.Generator | None = None
-        self._early: dict | None = None
+        # Optimizer, shuffling stream and early stopping: what a run carries between calls
+        self._training = train.TrainingState()
         self._initialize(np.random.default_rng(self.config["seed"]))
 
     @classmethod
@@ -253,7 +244,17 @@ class Network:
     @property
     def optimizer(self) -> optimizers.Optimizer | None:
         """The optimizer of the current run (None before training); its state survives pauses."""
-        return self._optimizer
+        return self._training.optimizer
+
+    @property
+    def early_stopping(self) -> train.EarlyStopping | None:
+        """The run's early stopping (None until a call asks for it); it survives pauses."""
+        return self._training.early_stopping
+
+    @property
+    def stopped_early(self) -> bool:
+        """True when the last call of ``train_epochs`` ended because early stopping fired."""
+        return self._training.stopped_early
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of ``[W1, b1, W2, b2, ...]`` with W (n_in, n_out) and b (n_out,)."""
@@ -285,6 +286,21 @@ class Network:
             layer.b[...] = weights[2 * i + 1]
 
     # ---- checks at the public edge ----
+
+    def check_inputs(
+        self, X, y=None, names: tuple[str, str] = ("X", "y")
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The inputs as the network uses them, or ``ValueError`` naming what is wrong.
+
+        Returns ``X`` (n, n_inputs), contiguous, in the network's dtype (a single sample may
+        be given as 1-D) and, when ``y`` is given, the targets ``Y`` (n, n_outputs): one-hot
+        rows (a 0/1 column for a single sigmoid output) from integer labels or one-hot rows.
+        ``names`` are what the messages call ``X`` and ``y``.
+        """
+        X = self._check_X(X, names[0])
+        if y is None:
+            return X, None
+        return X, self._check_y(y, len(X), names[1])
 
     def _check_X(self, X, what: str = "X") -> np.ndarray:
         try:
@@ -395,7 +411,8 @@ class Network:
         for layer in self.layers:
             layer.gW += l2 * layer.W
 
-    def _penalty(self, l2: float) -> float:
+    def penalty(self, l2: float) -> float:
+        """The L2 penalty ``l2 / 2 * sum W**2`` over every layer's weights (not the biases)."""
         if not l2:
             return 0.0
         return 0.5 * l2 * sum(float(np.sum(layer.W * layer.W)) for layer in self.layers)
@@ -405,8 +422,7 @@ class Network:
 
         Gradients come back as copies in the layout of ``get_weights``.
         """
-        X = self._check_X(X)
-        Y = self._check_y(y, len(X))
+        X, Y = self.check_inputs(X, y)
         ws = self._workspace(len(X))
         P = self._forward(with_ones(X), ws)
         loss = self._loss(P, Y, ws)
@@ -414,7 +430,28 @@ class Network:
         if l2:
             self._add_l2(l2)
         grads = [g.copy() for layer in self.layers for g in (layer.gW, layer.gb)]
-        return loss + self._penalty(l2), grads
+        return loss + self.penalty(l2), grads
+
+    def forward(self, X) -> list[LayerValues]:
+        """The forward pass on rows ``X`` (checked as ``predict`` checks them), layer by layer.
+
+        It is the pass training runs, on work arrays of its own, so the values are the
+        caller's to keep; ``predict_proba`` gives just the outputs.
+        """
+        X, _ = self.check_inputs(X)
+        X1 = with_ones(X)
+        ws = Workspace(self.config["layers"], len(X1), self.dtype)
+        self._forward(X1, ws)
+        inputs = [X1, *(full for full, _ in ws.hidden)]
+        outputs = [*(view for _, view in ws.hidden), ws.out]
+        # z is computed again: the pass writes each activation over its z (and softmax
+        # shifts the logits).
+        return [
+            LayerValues(inputs=a_in, z=a_in @ layer.Wb, a=a, activation=copy.copy(act))
+            for layer, act, a_in, a in zip(
+                self.layers, self.activations, inputs, outputs, strict=True
+            )
+        ]
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
         return self._forward(with_ones(X))
@@ -455,8 +492,8 @@ class Network:
 
     def evaluate(self, X, y) -> dict[str, float]:
         """Mean loss and accuracy on labelled data."""
-        X = self._check_X(X)
-        loss, acc = self._metrics(with_ones(X), self._check_y(y, len(X)))
+        X, Y = self.check_inputs(X, y)
+        loss, acc = self._metrics(with_ones(X), Y)
         return {"loss": loss, "accuracy": acc}
 
     # ---- training ----
@@ -473,15 +510,12 @@ class Network:
             or learning_rate <= 0
         ):
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-        if self._optimizer is not None:
-            self._optimizer.learning_rate = float(learning_rate)
+        if self._training.optimizer is not None:
+            self._training.optimizer.learning_rate = float(learning_rate)
 
     def reset_training(self) -> None:
         """Forget optimizer state, the shuffling stream and early-stopping state (not weights)."""
-        self._optimizer = None
-        self._rng = None
-        self._early = None
-        self.stopped_early = False
+        self._training = train.TrainingState()
 
     def fit(self, X, y, epochs: int = 100, **settings) -> list[EpochRecord]:
         """Train for ``epochs`` more epochs (see ``train_epochs``) and return the whole history."""
@@ -489,242 +523,17 @@ class Network:
             pass
         return self.history
 
-    def train_epochs(
-        self,
-        X,
-        y,
-        epochs: int = 100,
-        learning_rate: float = 0.15,
-        batch_size: int = 1,
-        optimizer: str = "sgd",
-        shuffle: bool = False,
-        validation_data: tuple | None = None,
-        l2: float = 0.0,
-        seed: int = 0,
-        momentum: float = 0.9,
-        nesterov: bool = False,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        early_stopping: bool = False,
-        patience: int = 10,
-        restore_best: bool = True,
-        train_metrics: str = "after_epoch",
-    ) -> Iterator[EpochRecord]:
+    def train_epochs(self, X, y, epochs: int = 100, **settings) -> Iterator[EpochRecord]:
         """Return a generator that trains one epoch per ``next`` and yields its ``EpochRecord``.
 
         Resumable: a later call (or a new generator) continues from where the last one stopped,
         optimizer state, shuffling stream and early-stopping state included, as long as the
-        optimizer name stays the same. ``seed`` seeds the shuffling stream when it is created.
-        Inputs are checked here, before the first epoch runs.
-
-        ``train_metrics`` says where each record's training loss and accuracy come from:
-        ``"after_epoch"`` (the default) evaluates the training data with the epoch's final
-        weights, a forward pass over up to ``TRAIN_EVAL_MAX`` rows after every epoch;
-        ``"batches"`` averages what the epoch's own forward passes scored, at almost no cost
-        (for minibatch training this can be a large share of the time), but with weights that
-        moved during the epoch.
+        optimizer name stays the same. Inputs and settings are checked here, before the first
+        epoch runs. The settings are those of the table ``nn.config.TRAINING`` (defaults and
+        ranges there), plus ``validation_data``, ``seed`` and ``train_metrics``: see
+        ``nn.train.train_epochs``.
         """
-        X = self._check_X(X)
-        Y = self._check_y(y, len(X))
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val)")
-            Xv, yv = validation_data
-            if np.asarray(Xv).size:
-                Xv = self._check_X(Xv, "X_val")
-                val = (with_ones(Xv), self._check_y(yv, len(Xv), "y_val"))
-        if early_stopping and val is None:
-            raise ValueError("early stopping needs validation data")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
-        for name, value in (("learning_rate", learning_rate), ("l2", l2)):
-            if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-        if l2 < 0:
-            raise ValueError(f"l2 must be >= 0, got {l2!r}")
-        if (
-            isinstance(patience, bool)
-            or not isinstance(patience, (int, np.integer))
-            or patience < 1
-        ):
-            raise ValueError(f"patience must be a whole number >= 1, got {patience!r}")
-        for name, value in (("momentum", momentum), ("beta1", beta1), ("beta2", beta2)):
-            if not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-        if not isinstance(eps, (int, float, np.floating)) or not 0 < eps < 1:
-            raise ValueError(f"eps must be a small positive number, got {eps!r}")
-        if not isinstance(train_metrics, str) or train_metrics not in TRAIN_METRICS:
-            raise ValueError(
-                f"train_metrics must be one of {', '.join(TRAIN_METRICS)}, got {train_metrics!r}"
-            )
-        settings = {
-            "momentum": float(momentum),
-            "nesterov": bool(nesterov),
-            "beta1": float(beta1),
-            "beta2": float(beta2),
-            "eps": float(eps),
-        }
-        opt = self._optimizer
-        if opt is None or opt.name != optimizer:
-            opt = optimizers.make(optimizer, float(learning_rate), **settings)
-        else:
-            keep = {k: v for k, v in settings.items() if k in opt.hyperparameters()}
-            opt.update(learning_rate=float(learning_rate), **keep)
-        self._optimizer = opt
-        if self._rng is None:
-            self._rng = np.random.default_rng(seed)
-        if early_stopping and self._early is None:
-            self._early = {"best": np.inf, "weights": self._params.copy(), "wait": 0}
-        if self._early is not None:
-            if self._early.pop("last", None) is not None and not self.stopped_early:
-                # The previous call ended without stopping and showed the best weights;
-                # resuming continues the run from where it really was.
-                self._params[...] = self._early.pop("resume")
-            if self.stopped_early:
-                self._early["wait"] = 0
-        self.stopped_early = False
-        return self._epochs(
-            with_ones(X),
-            Y,
-            val,
-            int(epochs),
-            int(batch_size),
-            bool(shuffle),
-            float(l2),
-            bool(early_stopping),
-            int(patience),
-            bool(restore_best),
-            train_metrics == "batches",
-        )
-
-    def _train_eval_rows(self, n: int) -> np.ndarray | None:
-        if n <= TRAIN_EVAL_MAX:
-            return None
-        return np.sort(np.random.default_rng(n).choice(n, TRAIN_EVAL_MAX, replace=False))
-
-    def _epochs(
-        self,
-        X,
-        Y,
-        val,
-        epochs,
-        batch_size,
-        shuffle,
-        l2,
-        early_stopping,
-        patience,
-        restore_best,
-        batch_metrics,
-    ) -> Iterator[EpochRecord]:
-        n = len(X)
-        batch_size = min(batch_size, n)
-        truth = self._truth(Y)
-        if batch_metrics:
-            # What each sample scored when it was trained on, in the epoch's order
-            seen_logits = np.empty_like(Y)
-            seen_out = np.empty_like(Y)
-        else:
-            rows = self._train_eval_rows(n)
-            X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
-            truth_eval = truth if rows is None else truth[rows]
-        if val is not None:
-            val = (*val, self._truth(val[1]))
-        params, grads, opt = [self._params], [self._grads], self._optimizer
-        early = self._early if early_stopping else None
-        forward, backward, step = self._forward, self._backward, opt.step
-        for _ in range(epochs):
-            start = time.perf_counter()
-            last_good = self._params.copy()
-            order = self._rng.permutation(n) if shuffle else None
-            ws_full = self._workspace(batch_size)
-            ws_last = self._workspace(n % batch_size) if n % batch_size else ws_full
-            # Overflow on the way to divergence is reported as DivergenceError below; the
-            # context is scoped to one epoch, never held across a yield.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for i in range(0, n, batch_size):
-                    stop = i + batch_size  # slices stop at n by themselves
-                    ws = ws_full if stop <= n else ws_last
-                    if order is None:
-                        Xb, Yb = X[i:stop], Y[i:stop]
-                    else:
-                        # Gather the batch into a reused array rather than copying all of X
-                        # in shuffled order every epoch.
-                        Xb, Yb = ws.batch()
-                        rows_b = order[i:stop]
-                        X.take(rows_b, axis=0, out=Xb, mode="wrap")
-                        Y.take(rows_b, axis=0, out=Yb, mode="wrap")
-                    P = forward(Xb, ws)
-                    if batch_metrics:
-                        seen_logits[i:stop] = ws.logits
-                        seen_out[i:stop] = P
-                    backward(P, Yb, ws)
-                    if l2:
-                        self._add_l2(l2)
-                    step(params, grads)
-                if batch_metrics:
-                    Ys, truth_s = (Y, truth) if order is None else (Y[order], truth[order])
-                    train_loss = losses.value(
-                        self.config["loss"],
-                        self.config["output_activation"],
-                        seen_out,
-                        Ys,
-                        logits=seen_logits,
-                    )
-                    train_acc = float(np.mean(self._labels(seen_out) == truth_s))
-                else:
-                    train_loss, train_acc = self._metrics(X_eval, Y_eval, truth_eval)
-                val_loss = val_acc = None
-                if val is not None:
-                    val_loss, val_acc = self._metrics(*val)
-            epoch = len(self.history) + 1
-            record = EpochRecord(
-                epoch=epoch,
-                train_loss=train_loss,
-                train_accuracy=train_acc,
-                val_loss=val_loss,
-                val_accuracy=val_acc,
-                learning_rate=opt.learning_rate,
-                seconds=time.perf_counter() - start,
-            )
-            finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
-            if not finite or not np.all(np.isfinite(self._params)):
-                self._params[...] = last_good
-                # Its moments are poisoned too: the next call starts the optimizer afresh.
-                self._optimizer = None
-                raise DivergenceError(
-                    epoch,
-                    f"The last finite weights (after epoch {epoch - 1}) were restored. Try a lower "
-                    f"learning rate (now {opt.learning_rate:g}), standardized inputs, or a "
-                    "sigmoid/softmax output.",
-                )
-            self.history.append(record)
-            if early is not None:
-                if val_loss < early["best"]:
-                    early.update(best=val_loss, wait=0)
-                    early["weights"][...] = self._params
-                else:
-                    early["wait"] += 1
-                if early["wait"] >= patience:
-                    self.stopped_early = True
-                    if restore_best:
-                        self._params[...] = early["weights"]
-                    yield record
-                    return
-            yield record
-        if early is not None and restore_best and early["best"] < np.inf:
-            early["resume"] = self._params.copy()
-            early["last"] = True
-            self._params[...] = early["weights"]
+        return train.train_epochs(self, self._training, X, y, epochs=epochs, **settings)
 
     # ---- persistence (nn/io.py) ----
 

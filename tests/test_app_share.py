@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, share, state, training
+from dashboard import data, limits, share, state, training
 from nn import recipe
 from tests.conftest import ROOT
 
@@ -124,10 +124,11 @@ def test_each_refused_value_is_named_once():
     *_, arch, train, messages = decode({"hidden": "4,4,4", "act": "swish", "momentum": "7"})
     assert arch["activations"] == ["sigmoid"] * 3
     assert sum("swish" in m for m in messages) == 1, messages  # not once per layer
-    assert train["momentum"] == share.MAX_MOMENTUM
+    top = limits.TRAINING_RANGES["momentum"][1]
+    assert train["momentum"] == top == 0.99  # the Train page's slider stops there
     about_momentum = [m for m in messages if m.startswith("Momentum")]
     assert about_momentum == [
-        f"Momentum is limited to {share.MAX_MOMENTUM:g} in this demo; using {share.MAX_MOMENTUM:g}."
+        f"Momentum is limited to {top:g} in this demo; using {top:g}."
     ]  # one limit, not two
 
 

@@ -86,7 +86,9 @@ def test_preset_layers_adapt_to_the_dataset(capsys):
     ("args", "words"),
     [
         (["train", "--layers", "4,x,3"], "whole numbers"),
-        (["train", "--lr", "-1"], "learning_rate must be positive"),
+        (["train", "--lr", "-1"], "learning_rate must be a number > 0"),
+        (["train", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
+        (["train", "--early-stopping", "--val-size", "0"], "early stopping needs validation"),
         (["train", "--data", "/no/such/file.csv"], "cannot read the file"),
         (["train", "--activation", "swish"], "unknown activation 'swish'"),
         (["train", "--layers", "5,3"], "features but the network expects 5"),

@@ -1,6 +1,8 @@
 """nn.inspect: decision grids, the backprop trace, the gradient check and the health signals."""
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,6 +254,32 @@ def test_apply_trace_advances_the_network_and_refuses_a_stale_trace(iris):
 def test_trace_rejects_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         ins.backprop_trace(make_net([4, 3, 3]), *args)
+
+
+@pytest.mark.parametrize(("output", "loss"), OUTPUT_LOSS)
+def test_trace_loss_is_the_engines_loss_exactly(iris, output, loss):
+    """Also on raw inputs times 30, where some outputs underflow: the loss comes from the
+    logits, as in training, not from the rounded probabilities."""
+    X, y = iris
+    net = make_net([4, 5, 3], "relu", output, loss, init="he", seed=2)
+    for x, label in zip(X[::10] * 30, y[::10], strict=True):
+        trace = ins.backprop_trace(net, x, label, learning_rate=0.1, l2=0.01)
+        value, _ = net.loss_and_gradients(x[None], [label], l2=0.01)
+        assert trace.loss == value
+
+
+def test_inspect_uses_no_private_member_of_another_module():
+    source = Path(ins.__file__).read_text(encoding="utf-8")
+    private = sorted(
+        {
+            node.attr
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.endswith("__")
+        }
+    )
+    assert private == []
 
 
 # ---- gradient_check ----

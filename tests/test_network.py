@@ -165,6 +165,88 @@ def test_evaluate_matches_own_loss_and_accuracy():
     assert result["accuracy"] == pytest.approx(np.mean(P.argmax(axis=1) == y))
 
 
+# ---- the public helpers: input checks, forward pass, penalty ----
+
+
+def test_check_inputs_returns_what_the_network_uses():
+    net = nn.Network.from_config({**CONFIG, "dtype": "float32"})
+    X, y = data(n=6)
+    Xc, Y = net.check_inputs(X.tolist(), y)
+    assert Xc.dtype == np.float32 and Xc.flags.c_contiguous and Xc.shape == (6, 4)
+    np.testing.assert_array_equal(Xc, X.astype(np.float32))
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, np.eye(3)[y])
+    np.testing.assert_array_equal(net.check_inputs(X, np.eye(3)[y])[1], Y)
+    one, none = net.check_inputs(X[0])
+    assert one.shape == (1, 4) and none is None
+    single = nn.Network.from_config({"layers": [4, 3, 1]})
+    np.testing.assert_array_equal(single.check_inputs(X, y % 2)[1], (y % 2).reshape(-1, 1))
+
+
+def test_check_inputs_names_the_arrays_in_its_messages():
+    net = nn.Network.from_config(CONFIG)
+    X, y = data(n=10)
+    with pytest.raises(ValueError, match="X_val has 3 features but the network expects 4"):
+        net.check_inputs(X[:, :3], y, names=("X_val", "y_val"))
+    with pytest.raises(ValueError, match="y_val has 9 labels but there are 10 samples"):
+        net.check_inputs(X, y[:9], names=("X_val", "y_val"))
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.check_inputs(X)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.forward(X)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_forward_gives_every_layer_as_plain_numpy_computes_it(dtype):
+    net = nn.Network.from_config(
+        {**CONFIG, "activation": ["relu", "tanh"], "output_activation": "softmax", "dtype": dtype}
+    )
+    X, _ = data(n=7)
+    W1, b1, W2, b2, W3, b3 = net.get_weights()
+    z1 = X @ W1 + b1
+    h1 = np.maximum(z1, 0.0)
+    z2 = h1 @ W2 + b2
+    h2 = np.tanh(z2)
+    z3 = h2 @ W3 + b3
+    expected = [(X, z1, h1), (h1, z2, h2), (h2, z3, np.exp(z3) / np.exp(z3).sum(1, keepdims=True))]
+    layers = net.forward(X)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    assert [values.activation.name for values in layers] == ["relu", "tanh", "softmax"]
+    for values, (a_prev, z, a) in zip(layers, expected, strict=True):
+        assert values.z.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(values.inputs[:, :-1], a_prev, rtol=tol, atol=tol)
+        np.testing.assert_array_equal(values.inputs[:, -1], 1.0)
+        np.testing.assert_allclose(values.z, z, rtol=tol, atol=tol)
+        np.testing.assert_allclose(values.a, a, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(layers[-1].a, net.predict_proba(X))
+
+
+def test_forward_values_are_the_callers_and_its_activations_give_slopes():
+    net = nn.Network.from_config(CONFIG)
+    X, y = data(n=5)
+    layers = net.forward(X)
+    kept = [values.a.copy() for values in layers]
+    net.predict_proba(data(n=5, seed=1)[0])
+    net.loss_and_gradients(X[:3], y[:3])
+    for values, a in zip(layers, kept, strict=True):
+        np.testing.assert_array_equal(values.a, a)
+    a1 = layers[0].a
+    slope = layers[0].activation.backward(np.ones_like(a1))
+    np.testing.assert_allclose(slope, a1 * (1 - a1), rtol=1e-15)
+    assert net.activations[0] is not layers[0].activation
+
+
+def test_penalty_is_half_l2_times_the_squared_weights_without_biases():
+    net = nn.Network.from_config(CONFIG)
+    X, y = data(n=8)
+    W = net.get_weights()[::2]
+    assert net.penalty(0.0) == 0.0
+    assert net.penalty(0.1) == pytest.approx(0.05 * sum(np.sum(w**2) for w in W), rel=1e-12)
+    loss, _ = net.loss_and_gradients(X, y, l2=0.1)
+    assert loss == pytest.approx(net.evaluate(X, y)["loss"] + net.penalty(0.1), rel=1e-12)
+
+
 # ---- bad input: config ----
 
 
@@ -367,14 +449,14 @@ def test_bad_validation_data():
         ({"batch_size": -4}, "batch_size must be a whole number >= 1"),
         ({"batch_size": 1.5}, "batch_size must be a whole number"),
         ({"batch_size": None}, "batch_size must be a whole number"),
-        ({"learning_rate": 0}, "learning_rate must be positive"),
-        ({"learning_rate": -0.1}, "learning_rate must be positive"),
+        ({"learning_rate": 0}, "learning_rate must be a number > 0"),
+        ({"learning_rate": -0.1}, "learning_rate must be a number > 0"),
         ({"learning_rate": np.nan}, "learning_rate must be a finite number"),
         ({"learning_rate": np.inf}, "learning_rate must be a finite number"),
-        ({"learning_rate": "0.1"}, "learning_rate must be a finite number"),
-        ({"l2": -0.1}, "l2 must be >= 0"),
+        ({"learning_rate": "0.1"}, "learning_rate must be a number > 0"),
+        ({"l2": -0.1}, "l2 must be a number >= 0"),
         ({"l2": np.nan}, "l2 must be a finite number"),
-        ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, momentum, adam"),
         ({"patience": 0}, "patience must be a whole number >= 1"),
         ({"early_stopping": True}, "early stopping needs validation data"),
         ({"train_metrics": "during"}, "train_metrics must be one of after_epoch, batches"),

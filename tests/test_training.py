@@ -489,6 +489,101 @@ def test_resumed_run_with_early_stopping_equals_one_run():
     assert_same_weights(one.get_weights(), two.get_weights())
 
 
+def test_early_stopping_counts_epochs_without_improvement_by_hand():
+    params = np.array([0.0, 0.0])
+    early = nn.EarlyStopping(params, patience=2)
+    assert (early.best, early.wait, early.stopped) == (np.inf, 0, False)
+    steps = [(1.0, [1.0, 1.0]), (0.8, [2.0, 2.0]), (0.9, [3.0, 3.0]), (0.8, [4.0, 4.0])]
+    stops = []
+    for val_loss, weights in steps:
+        params[...] = weights
+        stops.append(early.update(val_loss, params))
+    # 0.8 again is no improvement: two epochs since the best one, so it stops
+    assert stops == [False, False, False, True]
+    assert early.best == 0.8 and early.wait == 2 and early.stopped
+    np.testing.assert_array_equal(early.best_weights, [2.0, 2.0])
+    np.testing.assert_array_equal(params, [2.0, 2.0])  # restore_best: the best are back
+    # a new call starts counting afresh, from the weights the run stopped with
+    early.resume(params)
+    assert early.wait == 0 and not early.stopped and early.best == 0.8
+    np.testing.assert_array_equal(params, [2.0, 2.0])
+
+
+def test_early_stopping_without_restore_best_leaves_the_weights():
+    params = np.array([1.0])
+    early = nn.EarlyStopping(params, patience=1, restore_best=False)
+    assert not early.update(0.5, params)
+    params[...] = 7.0
+    assert early.update(0.6, params)
+    np.testing.assert_array_equal(params, [7.0])
+    np.testing.assert_array_equal(early.best_weights, [1.0])
+    early.show_best(params)  # nothing to show without restore_best
+    assert early.resume_point is None
+    np.testing.assert_array_equal(params, [7.0])
+
+
+def test_early_stopping_shows_the_best_between_calls_and_resumes_from_the_run():
+    params = np.array([1.0])
+    early = nn.EarlyStopping(params, patience=5)
+    early.show_best(params)  # no epoch measured yet: nothing to show
+    assert early.resume_point is None
+    early.update(0.5, params)
+    params[...] = 2.0
+    early.update(0.7, params)
+    early.show_best(params)
+    np.testing.assert_array_equal(params, [1.0])  # the best weights, shown
+    np.testing.assert_array_equal(early.resume_point, [2.0])  # where the run really is
+    early.resume(params)
+    np.testing.assert_array_equal(params, [2.0])
+    assert early.resume_point is None and early.wait == 1
+    assert "patience=5" in repr(early)
+
+
+def test_the_network_keeps_its_early_stopping_across_calls():
+    X, y, Xv, yv = overfit_data()
+    settings = {"validation_data": (Xv, yv), "early_stopping": True, **OVERFIT_TRAINING}
+    net = nn.Network.from_config(OVERFIT)
+    assert net.early_stopping is None
+    net.fit(X, y, epochs=3, patience=50, **settings)
+    early = net.early_stopping
+    val = [r.val_loss for r in net.history]
+    assert early.best == min(val) and early.patience == 50
+    assert early.wait == len(val) - 1 - int(np.argmin(val))
+    assert early.resume_point is not None  # the best weights are shown until training goes on
+    net.fit(X, y, epochs=2, patience=4, **settings)
+    assert net.early_stopping is early and early.patience == 4
+    net.reset_training()
+    assert net.early_stopping is None and not net.stopped_early
+
+
+def test_chunks_pulled_from_closed_generators_equal_one_run_with_early_stopping():
+    """The app's live training: ask for every remaining epoch, pull a few, close the
+    generator, repeat. The run must equal one call, stop at the same epoch and keep the
+    same early-stopping state."""
+    X, y, Xv, yv = overfit_data()
+    settings = {"validation_data": (Xv, yv), "early_stopping": True, **OVERFIT_TRAINING}
+    one = nn.Network.from_config(OVERFIT)
+    one.fit(X, y, epochs=300, **settings)
+    assert one.stopped_early
+    chunked = nn.Network.from_config(OVERFIT)
+    while chunked.epochs_trained < 300 and not chunked.stopped_early:
+        gen = chunked.train_epochs(X, y, epochs=300 - chunked.epochs_trained, **settings)
+        for _ in itertools.islice(gen, 3):
+            pass
+        gen.close()
+    assert chunked.stopped_early
+    assert losses_of(one.history) == losses_of(chunked.history)
+    assert_same_weights(one.get_weights(), chunked.get_weights())
+    a, b = one.early_stopping, chunked.early_stopping
+    assert (a.best, a.wait, a.stopped) == (b.best, b.wait, b.stopped)
+    np.testing.assert_array_equal(a.best_weights, b.best_weights)
+    m1, v1 = one.optimizer.moments()
+    m2, v2 = chunked.optimizer.moments()
+    assert one.optimizer.t == chunked.optimizer.t
+    for x1, x2 in zip(m1 + v1, m2 + v2, strict=True):
+        np.testing.assert_array_equal(x1, x2)
+
+
 # ---- divergence ----
 
 LINEAR = {"layers": [4, 8, 3], "activation": "linear", "output_activation": "linear", "seed": 0}

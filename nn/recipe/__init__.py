@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from nn import optimizers
+from nn import config
 from nn.network import normalize_config
 from nn.recipe import script
 from nn.text import csv_safe_cell
@@ -34,23 +34,9 @@ SCRIPT = resources.files(__name__).joinpath("script.py").read_text(encoding="utf
 SETTINGS_NAME = "settings.json"
 DATA_NAME = "data.csv"
 
-TRAINING_DEFAULTS = {
-    "epochs": 100,
-    "learning_rate": 0.15,
-    "batch_size": 1,
-    "optimizer": "sgd",
-    "shuffle": False,
-    "l2": 0.0,
-    "seed": None,  # the shuffling stream's seed; None: the network's seed (as the app does)
-    "momentum": 0.9,
-    "nesterov": False,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "eps": 1e-8,
-    "early_stopping": False,
-    "patience": 10,
-    "restore_best": True,
-}
+# Every training setting (nn.config.TRAINING), and the shuffling stream's seed: None means
+# the network's seed, as the app does.
+TRAINING_DEFAULTS = {**config.training_defaults(), "seed": None}
 SPLIT_DEFAULTS = {
     "test_size": 0.15,
     "val_size": 0.10,
@@ -92,18 +78,12 @@ def normalize_settings(settings: dict) -> dict:
         value = raw.get(key, default)
         if key == "seed":
             value = network["seed"] if value is None else _number("training", key, value, True)
-        elif key == "optimizer":
-            if value not in optimizers.OPTIMIZERS:
-                raise ValueError(
-                    f"training.optimizer must be one of sgd, momentum, adam: {value!r}"
-                )
-        elif isinstance(default, bool):
-            value = bool(value)
         else:
-            value = _number("training", key, value, whole=isinstance(default, int))
+            try:
+                value = config.TRAINING[key].check(value)
+            except ValueError as exc:
+                raise ValueError(f"training.{exc}") from None
         training[key] = value
-    if training["epochs"] < 0 or training["batch_size"] < 1 or training["learning_rate"] <= 0:
-        raise ValueError("training needs epochs >= 0, batch_size >= 1 and learning_rate > 0")
     raw = settings["split"]
     split = {}
     for key, default in SPLIT_DEFAULTS.items():

@@ -1,0 +1,312 @@
+"""The training loop: a generator that trains one epoch per ``next``, early stopping, divergence.
+
+``Network.train_epochs`` delegates here. A run keeps what carries over between calls in a
+``TrainingState`` (the optimizer with its moments, the shuffling stream, the ``EarlyStopping``),
+so a run paused after any epoch and resumed by a new call trains exactly as one call would.
+Inputs and settings are checked once, when the generator is made; the loop then drives the
+network's batch methods (see ``Network``) on its preallocated work arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nn import config, losses, optimizers
+from nn.errors import DivergenceError
+from nn.layers import with_ones
+
+if TYPE_CHECKING:
+    from nn.network import Network
+
+# Training metrics are measured after each epoch on at most this many training rows.
+TRAIN_EVAL_MAX = 2048
+# Where an epoch's training loss and accuracy come from (see ``train_epochs``).
+TRAIN_METRICS = ("after_epoch", "batches")
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch of training did.
+
+    ``train_loss`` and ``train_accuracy`` are measured after the epoch, with its final weights,
+    on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with ``train_metrics="batches"``
+    they are instead the mean over the epoch's samples of what each scored in the forward pass
+    that trained on it (the figure Keras and scikit-learn report). The validation figures are
+    always measured after the epoch. Losses exclude the L2 penalty.
+    """
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    learning_rate: float
+    seconds: float
+
+    def as_dict(self) -> dict:
+        """The record as a plain dict (JSON-serializable)."""
+        return asdict(self)
+
+
+class EarlyStopping:
+    """Stop when the validation loss has not improved for ``patience`` epochs; keep the best.
+
+    One object lives through all the calls of a run, so ``best``, ``wait`` and
+    ``best_weights`` carry over a pause. With ``restore_best``, a call that ends without
+    stopping shows the best weights and keeps the run's real weights in ``resume_point``; the
+    next call starts from them again (``resume``). ``params`` is the network's flat parameter
+    array, updated in place.
+    """
+
+    def __init__(self, params: np.ndarray, patience: int = 10, restore_best: bool = True) -> None:
+        self.patience = patience
+        self.restore_best = restore_best
+        self.best = math.inf
+        self.best_weights = params.copy()
+        self.wait = 0
+        self.stopped = False
+        self.resume_point: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(best={self.best:.6g}, wait={self.wait}, patience={self.patience}, "
+            f"restore_best={self.restore_best}, stopped={self.stopped})"
+        )
+
+    def resume(self, params: np.ndarray) -> None:
+        """Begin a call: back to where the run was if the last call showed the best weights;
+        after a stop, count the epochs without improvement afresh."""
+        if self.resume_point is not None and not self.stopped:
+            params[...] = self.resume_point
+        self.resume_point = None
+        if self.stopped:
+            self.wait = 0
+            self.stopped = False
+
+    def update(self, val_loss: float, params: np.ndarray) -> bool:
+        """Count one epoch's validation loss; True when training must stop, with the best
+        weights restored when ``restore_best``."""
+        if val_loss < self.best:
+            self.best, self.wait = val_loss, 0
+            self.best_weights[...] = params
+        else:
+            self.wait += 1
+        if self.wait < self.patience:
+            return False
+        self.stopped = True
+        if self.restore_best:
+            params[...] = self.best_weights
+        return True
+
+    def show_best(self, params: np.ndarray) -> None:
+        """End a call that ran all its epochs: with ``restore_best``, show the best weights and
+        keep the run's own in ``resume_point``."""
+        if self.restore_best and self.best < math.inf:
+            self.resume_point = params.copy()
+            params[...] = self.best_weights
+
+
+@dataclass
+class TrainingState:
+    """What a run carries from one call of ``train_epochs`` to the next."""
+
+    optimizer: optimizers.Optimizer | None = None
+    rng: np.random.Generator | None = None  # the shuffling stream
+    early_stopping: EarlyStopping | None = None
+
+    @property
+    def stopped_early(self) -> bool:
+        """True when the last call ended because early stopping fired."""
+        return self.early_stopping is not None and self.early_stopping.stopped
+
+
+def train_epochs(
+    net: Network,
+    state: TrainingState,
+    X,
+    y,
+    validation_data: tuple | None = None,
+    seed: int = 0,
+    train_metrics: str = "after_epoch",
+    **settings,
+) -> Iterator[EpochRecord]:
+    """Return a generator that trains ``net`` one epoch per ``next`` and yields its record.
+
+    ``settings`` are the training settings of ``nn.config.TRAINING`` (epochs, learning_rate,
+    batch_size, optimizer, shuffle, l2, momentum, nesterov, beta1, beta2, eps, early_stopping,
+    patience, restore_best), each at the table's default unless given, and checked through it.
+
+    Resumable: a later call with the same ``state`` (or a new generator) continues from where
+    the last one stopped, optimizer state, shuffling stream and early stopping included, as
+    long as the optimizer name stays the same. ``seed`` seeds the shuffling stream when it is
+    created. Inputs and settings are checked here, before the first epoch runs.
+
+    ``train_metrics`` says where each record's training loss and accuracy come from:
+    ``"after_epoch"`` (the default) evaluates the training data with the epoch's final
+    weights, a forward pass over up to ``TRAIN_EVAL_MAX`` rows after every epoch;
+    ``"batches"`` averages what the epoch's own forward passes scored, at almost no cost
+    (for minibatch training this can be a large share of the time), but with weights that
+    moved during the epoch.
+
+    A non-finite loss or weight raises ``DivergenceError`` after restoring the weights of the
+    last finite epoch; the optimizer starts afresh on the next call.
+    """
+    X, Y = net.check_inputs(X, y)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        Xv, yv = validation_data
+        if np.asarray(Xv).size:
+            Xv, Yv = net.check_inputs(Xv, yv, names=("X_val", "y_val"))
+            val = (with_ones(Xv), Yv)
+    s = config.check_training(settings)
+    if s["early_stopping"] and val is None:
+        raise ValueError("early stopping needs validation data")
+    if not isinstance(train_metrics, str) or train_metrics not in TRAIN_METRICS:
+        raise ValueError(
+            f"train_metrics must be one of {', '.join(TRAIN_METRICS)}, got {train_metrics!r}"
+        )
+    hyper = {k: s[k] for k in ("momentum", "nesterov", "beta1", "beta2", "eps")}
+    opt = state.optimizer
+    if opt is None or opt.name != s["optimizer"]:
+        opt = optimizers.make(s["optimizer"], s["learning_rate"], **hyper)
+    else:
+        keep = {k: v for k, v in hyper.items() if k in opt.hyperparameters()}
+        opt.update(learning_rate=s["learning_rate"], **keep)
+    state.optimizer = opt
+    if state.rng is None:
+        state.rng = np.random.default_rng(seed)
+    if s["early_stopping"] and state.early_stopping is None:
+        state.early_stopping = EarlyStopping(net._params)
+    if state.early_stopping is not None:
+        state.early_stopping.resume(net._params)
+    early = None
+    if s["early_stopping"]:
+        early = state.early_stopping
+        early.patience, early.restore_best = s["patience"], s["restore_best"]
+    return _epochs(
+        net,
+        state,
+        with_ones(X),
+        Y,
+        val,
+        s["epochs"],
+        s["batch_size"],
+        s["shuffle"],
+        s["l2"],
+        early,
+        train_metrics == "batches",
+    )
+
+
+def train_eval_rows(n: int) -> np.ndarray | None:
+    """The training rows that after-epoch metrics are measured on (None: all ``n``)."""
+    if n <= TRAIN_EVAL_MAX:
+        return None
+    return np.sort(np.random.default_rng(n).choice(n, TRAIN_EVAL_MAX, replace=False))
+
+
+def _epochs(
+    net: Network,
+    state: TrainingState,
+    X: np.ndarray,
+    Y: np.ndarray,
+    val: tuple | None,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    l2: float,
+    early: EarlyStopping | None,
+    batch_metrics: bool,
+) -> Iterator[EpochRecord]:
+    """The generator behind ``train_epochs``; ``X`` is ``[X, 1]``, ``Y`` one-hot."""
+    n = len(X)
+    batch_size = min(batch_size, n)
+    truth = net._truth(Y)
+    if batch_metrics:
+        # What each sample scored when it was trained on, in the epoch's order
+        seen_logits = np.empty_like(Y)
+        seen_out = np.empty_like(Y)
+    else:
+        rows = train_eval_rows(n)
+        X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
+        truth_eval = truth if rows is None else truth[rows]
+    if val is not None:
+        val = (*val, net._truth(val[1]))
+    params, opt = net._params, state.optimizer
+    params_list, grads_list = [params], [net._grads]
+    forward, backward, step = net._forward, net._backward, opt.step
+    loss_name, output_name = net.config["loss"], net.config["output_activation"]
+    for _ in range(epochs):
+        start = time.perf_counter()
+        last_good = params.copy()
+        order = state.rng.permutation(n) if shuffle else None
+        ws_full = net._workspace(batch_size)
+        ws_last = net._workspace(n % batch_size) if n % batch_size else ws_full
+        # Overflow on the way to divergence is reported as DivergenceError below; the
+        # context is scoped to one epoch, never held across a yield.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for i in range(0, n, batch_size):
+                stop = i + batch_size  # slices stop at n by themselves
+                ws = ws_full if stop <= n else ws_last
+                if order is None:
+                    Xb, Yb = X[i:stop], Y[i:stop]
+                else:
+                    # Gather the batch into a reused array rather than copying all of X
+                    # in shuffled order every epoch.
+                    Xb, Yb = ws.batch()
+                    rows_b = order[i:stop]
+                    X.take(rows_b, axis=0, out=Xb, mode="wrap")
+                    Y.take(rows_b, axis=0, out=Yb, mode="wrap")
+                P = forward(Xb, ws)
+                if batch_metrics:
+                    seen_logits[i:stop] = ws.logits
+                    seen_out[i:stop] = P
+                backward(P, Yb, ws)
+                if l2:
+                    net._add_l2(l2)
+                step(params_list, grads_list)
+            if batch_metrics:
+                Ys, truth_s = (Y, truth) if order is None else (Y[order], truth[order])
+                train_loss = losses.value(loss_name, output_name, seen_out, Ys, logits=seen_logits)
+                train_acc = float(np.mean(net._labels(seen_out) == truth_s))
+            else:
+                train_loss, train_acc = net._metrics(X_eval, Y_eval, truth_eval)
+            val_loss = val_acc = None
+            if val is not None:
+                val_loss, val_acc = net._metrics(*val)
+        epoch = len(net.history) + 1
+        record = EpochRecord(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            learning_rate=opt.learning_rate,
+            seconds=time.perf_counter() - start,
+        )
+        finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
+        if not finite or not np.all(np.isfinite(params)):
+            params[...] = last_good
+            # Its moments are poisoned too: the next call starts the optimizer afresh.
+            state.optimizer = None
+            raise DivergenceError(
+                epoch,
+                f"The last finite weights (after epoch {epoch - 1}) were restored. Try a lower "
+                f"learning rate (now {opt.learning_rate:g}), standardized inputs, or a "
+                "sigmoid/softmax output.",
+            )
+        net.history.append(record)
+        if early is not None and early.update(val_loss, params):
+            yield record
+            return
+        yield record
+    if early is not None:
+        early.show_best(params)

@@ -1,0 +1,135 @@
+"""nn.config: the training settings table, and everything that must follow it.
+
+The walk below is the contract of the table: a row added to ``nn.config.TRAINING`` is a CLI flag,
+a URL parameter, a recipe setting, an app setting with a demo range, and a keyword of
+``Network.train_epochs``, without anything else listing it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from dashboard import limits, share, training
+from nn import cli, config, recipe
+from tests.test_app_share import defaults
+
+SETTINGS = list(config.TRAINING.values())
+IDS = [s.name for s in SETTINGS]
+
+
+def other_value(setting: config.Setting):
+    """A valid value of ``setting`` that is not its default (inside the demo's range)."""
+    if setting.kind == "bool":
+        return not setting.default
+    if setting.kind == "choice":
+        return next(c for c in setting.choices if c != setting.default)
+    hi = limits.TRAINING_RANGES[setting.name][1]
+    value = (setting.default + hi) / 2 if math.isfinite(hi) else setting.default * 2
+    return int(value) if setting.kind == "int" else float(value)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_every_setting_is_a_cli_flag(setting):
+    parser = cli.build_parser()
+    value = other_value(setting)
+    if setting.kind == "bool":
+        argv = [setting.cli_flag if value else "--no-" + setting.cli_flag[2:]]
+    else:
+        argv = [setting.cli_flag, str(value)]
+    args = parser.parse_args(["train", *argv])
+    assert getattr(args, setting.name) == value
+    assert cli.settings_from_args(args)["training"][setting.name] == value
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_every_setting_travels_in_a_link(setting):
+    exp = defaults()
+    value = other_value(setting)
+    exp.train = {**exp.train, setting.name: value}
+    if setting.name == "batch_size":
+        value = min(value, 200)  # the decoder fits the batch to the training rows
+        exp.train["batch_size"] = value
+    params = share.encode(exp, defaults())
+    assert setting.url in params
+    _, train, messages = share.decode_model(params, defaults(), 2, 3, 200, True)
+    assert train[setting.name] == pytest.approx(value), messages
+    assert messages == []
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_every_setting_is_in_the_recipe(setting):
+    assert setting.name in recipe.TRAINING_DEFAULTS
+    value = other_value(setting)
+    settings = {
+        "network": nn.presets.ARTICLE["network"],
+        "training": {setting.name: value},
+        "split": {},
+    }
+    assert recipe.normalize_settings(settings)["training"][setting.name] == value
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_every_setting_is_an_app_setting_within_a_narrower_demo_range(setting):
+    assert setting.name in training.DEFAULT_SETTINGS
+    if setting.kind in ("int", "float"):
+        lo, hi = limits.TRAINING_RANGES[setting.name]
+        assert setting.check(lo) == lo and setting.check(hi) == hi  # inside the table's range
+    checked, messages = training.check_settings({setting.name: other_value(setting)}, 5000, True)
+    assert checked[setting.name] == other_value(setting) and messages == []
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
+def test_train_epochs_takes_every_setting_and_checks_it_through_the_table(setting):
+    X, y = np.random.default_rng(0).normal(size=(30, 4)), np.arange(30) % 3
+    net = nn.Network.from_config({"layers": [4, 3, 3]})
+    kwargs = {"epochs": 2, setting.name: other_value(setting), "validation_data": (X, y)}
+    if setting.name == "epochs":
+        kwargs["epochs"] = 2
+    net.fit(X, y, **kwargs)
+    assert net.epochs_trained == 2
+    with pytest.raises(ValueError, match=setting.name):
+        net.fit(X, y, **{**kwargs, setting.name: "not a value"})
+
+
+def test_the_url_names_and_flags_are_unique():
+    assert len({s.url for s in SETTINGS}) == len(SETTINGS)
+    assert len({s.cli_flag for s in SETTINGS}) == len(SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("learning_rate", 0, "learning_rate must be a number > 0"),
+        ("learning_rate", math.nan, "must be a finite number"),
+        ("epochs", 2.5, "must be a whole number"),
+        ("epochs", -1, "epochs must be a whole number >= 0"),
+        ("optimizer", "rmsprop", "optimizer must be one of sgd, momentum, adam"),
+        ("shuffle", "yes", "shuffle must be true or false"),
+        ("momentum", 1.0, "momentum must be a number >= 0 and < 1"),
+        ("eps", 0.0, "eps must be a number > 0 and < 1"),
+        ("batch_size", True, "batch_size must be a whole number >= 1"),
+    ],
+)
+def test_a_bad_value_is_named_with_its_range(name, value, words):
+    with pytest.raises(ValueError, match=words):
+        config.check_training({name: value})
+
+
+def test_check_training_fills_defaults_and_refuses_unknown_names():
+    assert config.check_training({}) == config.training_defaults()
+    assert config.check_training({"epochs": 3}, fill=False) == {"epochs": 3}
+    with pytest.raises(ValueError, match="unknown training settings: dropout"):
+        config.check_training({"dropout": 0.5})
+
+
+def test_applies_follows_the_optimizer_and_early_stopping():
+    assert config.applies("momentum", {"optimizer": "momentum"})
+    assert not config.applies("momentum", {"optimizer": "adam"})
+    assert config.applies("beta2", {"optimizer": "adam"})
+    assert not config.applies("patience", {})
+    assert config.applies("patience", {"early_stopping": True})
+    assert config.applies("learning_rate", {})
