@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nn import losses
+from nn import config, losses
 from nn.network import Network
 
 MAX_RESOLUTION = 400
@@ -192,15 +192,8 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
     is); ``y`` an integer label or a one-hot row. The network is not changed: the update is
     computed, not applied (see ``apply_trace``). Returns a ``BackpropTrace``.
     """
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, (int, float, np.floating))
-        or not math.isfinite(learning_rate)
-        or learning_rate <= 0
-    ):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if not isinstance(l2, (int, float, np.floating)) or not math.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    checked = config.check_training({"learning_rate": learning_rate, "l2": l2}, fill=False)
+    learning_rate, l2 = checked["learning_rate"], checked["l2"]
     names = ("the sample", "the label")
     X, _ = net.check_inputs(np.asarray(x, dtype=np.float64).reshape(1, -1), names=names)
     y_arr = np.asarray(y)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from nn import activations, losses, optimizers, train
+from nn import activations, config, losses, optimizers, train
 from nn.layers import Dense, with_ones
 from nn.train import EpochRecord
 
@@ -503,15 +502,9 @@ class Network:
 
         Before any training there is no run: the rate given to ``fit``/``train_epochs`` counts.
         """
-        if (
-            isinstance(learning_rate, bool)
-            or not isinstance(learning_rate, (int, float, np.floating))
-            or not math.isfinite(learning_rate)
-            or learning_rate <= 0
-        ):
-            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        learning_rate = config.TRAINING["learning_rate"].check(learning_rate)
         if self._training.optimizer is not None:
-            self._training.optimizer.learning_rate = float(learning_rate)
+            self._training.optimizer.learning_rate = learning_rate
 
     def reset_training(self) -> None:
         """Forget optimizer state, the shuffling stream and early-stopping state (not weights)."""
