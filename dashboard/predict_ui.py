@@ -152,8 +152,8 @@ def model_download(net) -> None:
 def model_upload() -> None:
     """Upload a saved model; it replaces the current network if it fits the current dataset."""
     st.caption(
-        "A model saved by this app. It must fit the current dataset (same number of features "
-        "and classes, and the Standardize setting it was trained with)."
+        "A model saved by this app, trained on the current dataset's features and classes. It "
+        "brings the preprocessing it was trained with (standardization), whatever the split here."
     )
     upload = st.file_uploader("Model file (.npz)", type=["npz"], key="predict.model_upload")
     if upload is None:

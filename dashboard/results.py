@@ -226,7 +226,7 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
     except MemoryError:
         raise ValueError("This model file is too large to load here.") from None
     except ValueError as exc:
-        raise ValueError(f"This is not a model file this app can use: {exc}") from None
+        raise ValueError(f"This model file cannot be used: {exc}") from None
     n_features, n_classes = dataset.X.shape[1], len(dataset.class_names)
     if net.n_inputs != n_features:
         raise ValueError(

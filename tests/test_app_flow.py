@@ -149,7 +149,7 @@ def test_a_bad_model_upload_is_refused_and_the_network_stays(app):
     trainer = at.session_state["app.trainer"]
     at.file_uploader(key="predict.model_upload").upload("model.npz", b"PK\x03\x04 not a zip").run()
     assert not at.exception
-    assert at.error and "not a model file" in at.error[0].value
+    assert at.error and "model file cannot be used" in at.error[0].value
     assert at.session_state["app.trainer"] is trainer and trainer.epochs_trained == 20
 
 
