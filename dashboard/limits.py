@@ -45,7 +45,7 @@ TRAINING_RANGES = {
     "learning_rate": (MIN_LEARNING_RATE, MAX_LEARNING_RATE),
     "batch_size": (1, MAX_BATCH_SIZE),
     "l2": (0.0, MAX_L2),
-    "momentum": (0.0, 0.99),  # the Train page's slider stops here
+    "momentum": (0.0, 0.99),
     "beta1": (0.0, 0.999),
     "beta2": (0.0, 0.99999),
     "eps": (1e-12, 0.1),

@@ -174,10 +174,7 @@ def model_bytes(net: nn.Network, dataset=None) -> bytes:
     """The network as the bytes of an ``.npz`` file, with the names of the data it was trained
     on (its preprocessing travels in the file too: ``net.preprocessor``)."""
     if dataset is not None:
-        net.metadata = {
-            "feature_names": [str(f) for f in dataset.feature_names],
-            "class_names": [str(c) for c in dataset.class_names],
-        }
+        net.metadata = dataset.names()
     buffer = io.BytesIO()
     net.save(buffer)
     return buffer.getvalue()
@@ -186,11 +183,13 @@ def model_bytes(net: nn.Network, dataset=None) -> bytes:
 def check_model_metadata(net: nn.Network, dataset, split) -> None:
     """``ValueError`` when a model's saved data facts contradict the current dataset and split."""
     meta = net.metadata if isinstance(net.metadata, dict) else {}
-    for key, ours, what in (
-        ("feature_names", dataset.feature_names, "features"),
-        ("class_names", dataset.class_names, "classes"),
-    ):
-        theirs = meta.get(key)
+    checks = [
+        (meta.get("feature_names"), dataset.feature_names, "features"),
+        (meta.get("class_names"), dataset.class_names, "classes"),
+    ]
+    if net.preprocessor is not None:  # the columns its inputs are made from
+        checks.append((net.preprocessor.features, dataset.feature_names, "features"))
+    for theirs, ours, what in checks:
         if isinstance(theirs, list) and [str(t) for t in theirs] != [str(o) for o in ours]:
             raise ValueError(
                 f"The model was trained on other {what} than the current dataset's. Choose the "
@@ -244,11 +243,6 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
     check_model_metadata(net, dataset, split)
     if net.preprocessor is None:
         net.preprocessor = split.preprocessor
-    elif net.preprocessor.features != [str(f) for f in dataset.feature_names]:
-        raise ValueError(
-            "The model was trained on other features than the current dataset's. Choose the "
-            "dataset it was trained on (Data page) and upload it again."
-        )
     sizes = net.config["layers"]
     problems = limits.check_architecture(sizes[1:-1], net.n_params)
     if problems:

@@ -78,8 +78,7 @@ def settings_ui(trainer: training.Trainer) -> dict:
     raw["shuffle"] = c1.checkbox("Shuffle each epoch", key="train.shuffle")
     raw["momentum"] = c2.slider(
         "Momentum",
-        0.0,
-        0.99,
+        *limits.TRAINING_RANGES["momentum"],
         step=0.01,
         key="train.momentum",
         disabled=raw["optimizer"] != "momentum",

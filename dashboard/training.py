@@ -357,7 +357,7 @@ def admit(trainer: Trainer, slots: capacity.Slots) -> bool:
     trainer.ticket = ticket
     if trainer.status != QUEUED:
         trainer.status = QUEUED
-        drop_work_arrays(trainer.net)
+        trainer.net.release_workspaces()
     return False
 
 
@@ -367,17 +367,10 @@ def release(trainer: Trainer) -> None:
         trainer.slots.release(trainer.slot_key or trainer.run_id, trainer.run_id)
         trainer.slots = None
     trainer.ticket = None
-    drop_work_arrays(trainer.net)
-
-
-def drop_work_arrays(net: nn.Network) -> None:
-    """Let ``net`` forget the work arrays it keeps between batches (rebuilt on the next use).
-
-    At the largest settings they are ~20-100 MB per network (batch and evaluation buffers for
-    every hidden layer), against ~1-2 MB of weights: a session that is not training, and a
-    closed tab that Streamlit keeps for a while (benchmarks/LOAD.md), need not hold them.
-    """
-    net.release_workspaces()
+    # The work arrays are ~20-100 MB per network at the largest settings against ~1-2 MB of
+    # weights: a run that is not training, and a closed tab that Streamlit keeps for a while
+    # (benchmarks/LOAD.md), need not hold them. They are made again on the next use.
+    trainer.net.release_workspaces()
 
 
 def _reclaimer(trainer: Trainer):
@@ -388,7 +381,7 @@ def _reclaimer(trainer: Trainer):
     def reclaimed() -> None:
         t = ref()
         if t is not None:
-            drop_work_arrays(t.net)
+            t.net.release_workspaces()
 
     return reclaimed
 

@@ -116,10 +116,7 @@ def train(args: argparse.Namespace) -> int:
     net = Network.from_config(s["network"])
     # What the saved model needs to be used on raw rows: its preprocessing and the names.
     net.preprocessor = parts.preprocessor
-    net.metadata = {
-        "feature_names": [str(f) for f in dataset.feature_names],
-        "class_names": [str(c) for c in dataset.class_names],
-    }
+    net.metadata = dataset.names()
     tr = s["training"]
     print(f"{dataset!r}; split {parts.sizes}; network {net.config['layers']}")
     val = (parts.X_val, parts.y_val) if len(parts.y_val) else None

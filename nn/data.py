@@ -41,6 +41,13 @@ class Dataset:
         """Number of classes."""
         return len(self.class_names)
 
+    def names(self) -> dict:
+        """Its feature and class names, as a saved model's metadata records them."""
+        return {
+            "feature_names": [str(f) for f in self.feature_names],
+            "class_names": [str(c) for c in self.class_names],
+        }
+
     def frame(self) -> pd.DataFrame:
         """The data as a table: the features and a ``class`` column of class names."""
         df = pd.DataFrame(self.X, columns=self.feature_names)

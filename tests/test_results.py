@@ -116,3 +116,14 @@ def test_the_demo_parameter_limit_is_enforced_by_the_loader():
     assert too_big.n_params > limits.MAX_PARAMS
     with pytest.raises(ValueError, match=f"at most {limits.MAX_PARAMS:,} can be loaded here"):
         results.load_model(results.model_bytes(too_big), iris, nn.data.split(iris))
+
+
+def test_a_model_whose_preprocessing_names_other_columns_is_refused():
+    iris = nn.data.load_dataset("iris")
+    net = nn.Network.from_config({"layers": [4, 4, 3]})
+    renamed = nn.data.load_dataset("iris")
+    renamed.feature_names = ["a", "b", "c", "d"]
+    net.preprocessor = nn.data.split(renamed).preprocessor
+    data = results.model_bytes(net, iris)  # its metadata names iris's columns, its inputs not
+    with pytest.raises(ValueError, match="other features"):
+        results.load_model(data, iris, nn.data.split(iris))
