@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard import page, state, views
+from dashboard import state
+from dashboard.common import page_ui
 
-page.setup("Home")
+page_ui.setup("Home")
 
 st.title("Neural network lab")
 st.markdown(
@@ -25,21 +26,21 @@ if c1.button(
     width="stretch",
 ):
     state.reproduce_article()
-    st.switch_page(page.TRAIN)
+    st.switch_page(page_ui.TRAIN)
 c2.caption(
     "Loads Iris with the article's split (15% test, then 10% of the rest for validation), builds "
     "its 4-5-10-3 sigmoid network with U[-1, 1] weights and trains it for 100 epochs at learning "
     "rate 0.15, one sample at a time, on the Train page. The test accuracy appears next to the "
     "article's when it is done."
 )
-views.article_result()
+page_ui.article_result()
 
 st.subheader("Where you are")
-for line in page.status_lines():
+for line in page_ui.status_lines():
     st.markdown(line)
 
 st.subheader("The pages")
-for p in page.available_pages()[1:]:
+for p in page_ui.available_pages()[1:]:
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     with c1:
         st.page_link(p.path, label=p.label, icon=p.icon)

@@ -3,7 +3,7 @@
 The Train page (``pages/3_Train.py``) runs one tick per fragment rerun: ``run_chunk`` trains
 whole epochs for ``BUDGET_S`` seconds, then the loss/accuracy figure is rebuilt from the
 history and shipped to the browser. This script runs that tick in a loop, with the app's own
-helpers (``dashboard.training``, ``dashboard.charts``) and the same serialization that
+helpers (``dashboard.training.loop``, ``dashboard.common.charts``) and the same serialization that
 ``st.plotly_chart`` performs, and compares its epochs per second with iterating
 ``nn.Network.train_epochs`` directly on the same work: the article preset (Iris, sigmoid
 4-5-10-3, per-sample SGD, lr 0.15) with the number of epochs raised so that the run spans many
@@ -38,27 +38,28 @@ import plotly.tools  # noqa: E402
 
 import nn  # noqa: E402
 import nn.data  # noqa: E402
-from dashboard import charts, training  # noqa: E402
+from dashboard.common import charts  # noqa: E402
+from dashboard.training import loop  # noqa: E402
 
 ARTICLE = nn.presets.ARTICLE
 
 
 def tick_settings() -> tuple[float, float]:
-    """``(TICK_S, BUDGET_S)`` of the Train page, read from ``dashboard.train_ui``.
+    """``(TICK_S, BUDGET_S)`` of the Train page, read from ``dashboard.training.train_ui``.
 
     That module imports Streamlit (about a second, and a "no runtime" warning), so the import
     happens here with Streamlit's log quietened; the values stay the app's own.
     """
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     with contextlib.redirect_stderr(io.StringIO()):
-        from dashboard import train_ui
+        from dashboard.training import train_ui
     return train_ui.TICK_S, train_ui.BUDGET_S
 
 
 # ---- the app's tick: what pages/3_Train.py does per fragment run, minus Streamlit itself ----
 
 
-def chart_spec(trainer: training.Trainer) -> str:
+def chart_spec(trainer: loop.Trainer) -> str:
     """Build the history figure and serialize it the way ``st.plotly_chart`` does."""
     fig = charts.history_figure(trainer.net.history, trainer.target_epochs)
     figure = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
@@ -66,14 +67,14 @@ def chart_spec(trainer: training.Trainer) -> str:
 
 
 def app_tick(
-    trainer: training.Trainer, budget_s: float, post_script_gc: bool = False
+    trainer: loop.Trainer, budget_s: float, post_script_gc: bool = False
 ) -> tuple[int, float]:
     """One tick: a time-boxed chunk of epochs, then the redraw. Returns (epochs, redraw s).
 
     With ``post_script_gc`` the redraw also includes the full ``gc.collect()`` that Streamlit
     runs after every script run, fragment runs included, unless ``runner.postScriptGC`` is off.
     """
-    done = training.run_chunk(trainer, budget_s, training.epochs_per_tick(trainer))
+    done = loop.run_chunk(trainer, budget_s, loop.epochs_per_tick(trainer))
     start = time.perf_counter()
     chart_spec(trainer)
     if post_script_gc:
@@ -89,9 +90,9 @@ def article_data():
     return nn.data.split(nn.data.load_dataset("iris"), seed=0, **ARTICLE["split"])
 
 
-def make_trainer(split, epochs: int, pace: str) -> training.Trainer:
-    settings = {**training.DEFAULT_SETTINGS, "epochs": epochs, "pace": pace}
-    return training.Trainer(
+def make_trainer(split, epochs: int, pace: str) -> loop.Trainer:
+    settings = {**loop.DEFAULT_SETTINGS, "epochs": epochs, "pace": pace}
+    return loop.Trainer(
         net=nn.Network.from_config(ARTICLE["network"]),
         X_train=split.X_train,
         y_train=split.y_train,
@@ -106,7 +107,7 @@ def run_app(
 ) -> dict:
     """Run the app's loop from Start to the end of the run."""
     trainer = make_trainer(split, epochs, pace)
-    training.start(trainer)
+    loop.start(trainer)
     ticks, redraw = 0, []
     start = time.perf_counter()
     while trainer.running:
@@ -114,7 +115,7 @@ def run_app(
         redraw.append(seconds)
         ticks += 1
     total = time.perf_counter() - start
-    assert trainer.status == training.FINISHED, trainer.message
+    assert trainer.status == loop.FINISHED, trainer.message
     return {
         "seconds": total,
         "epochs": trainer.epochs_trained,
@@ -129,7 +130,7 @@ def run_bare(split, epochs: int) -> dict:
     """The same work through ``train_epochs`` with nothing around it."""
     trainer = make_trainer(split, epochs, "fastest")
     net = trainer.net
-    kwargs = training.train_kwargs(trainer)
+    kwargs = loop.train_kwargs(trainer)
     start = time.perf_counter()
     for _ in net.train_epochs(split.X_train, split.y_train, epochs=epochs, **kwargs):
         pass
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         + ("yes (same work)." if identical else "NO - the loops did different work!"),
         f"The article's own 100-epoch run at the default 'watch' pace takes {watch['ticks']} "
         f"ticks ({watch['seconds']:.2f} s of server work): that pace spreads a short run over "
-        f"about {training.WATCH_TICKS} redraws on purpose so the curves visibly grow.",
+        f"about {loop.WATCH_TICKS} redraws on purpose so the curves visibly grow.",
         f"Load average (1/5/15 min): {load_start} at start, {load_end} at end (2 cores).",
     ]
     print("\n".join(lines))

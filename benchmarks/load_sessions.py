@@ -16,7 +16,7 @@ For each N, every visitor presses **Reproduce the article** on the Home page, an
 ``--page-loads`` measures something else: how long a visitor waits for the Home page (a fresh
 tab: first heading, then the whole page drawn) while ``--heavy`` other tabs train the largest run
 a link can ask for (5,000 rows, six hidden layers of 180 nodes, batch 1: ~2 s of CPU per epoch),
-on a server with the training limit (``dashboard.limits.MAX_TRAINING_SESSIONS``, or
+on a server with the training limit (``dashboard.common.limits.MAX_TRAINING_SESSIONS``, or
 ``--limits``) and on one without it. That result goes between the markers ``page-loads``.
 
 ``--post-script-gc off`` starts the server with Streamlit's ``runner.postScriptGC`` off (by
@@ -66,7 +66,7 @@ DEFAULT_OUTPUT = ROOT / "benchmarks" / "LOAD.md"
 TARGET = 2000  # epochs of the throughput run (the demo's limit)
 POLL_S = 1.0  # between counter readings: each one costs the page's main thread some work
 GC_ENV = "STREAMLIT_RUNNER_POST_SCRIPT_GC"  # Streamlit reads any option from STREAMLIT_<OPTION>
-LIMIT_ENV = "NN_LAB_MAX_TRAINING"  # read by dashboard/limits.py
+LIMIT_ENV = "NN_LAB_MAX_TRAINING"  # read by dashboard/common/limits.py
 NO_LIMIT = 99  # "off": more slots than tabs
 # The largest run a link can ask for (no upload): 3,825 training rows, 163,983 parameters,
 # one update per row, as fast as it goes.
@@ -423,7 +423,7 @@ def page_loads_main(args) -> int:
     """``--page-loads``: one server per training limit; a quiet round, then the heavy round."""
     from playwright.sync_api import sync_playwright
 
-    from dashboard import limits
+    from dashboard.common import limits
 
     rows = []
     for text in args.limits.split(","):

@@ -12,8 +12,13 @@ import weakref
 import streamlit as st
 
 import nn
-from dashboard import data, results, share, training
-from dashboard.text import display_name, md_escape
+from dashboard.architecture import build
+from dashboard.common.text import display_name, md_escape
+from dashboard.compare import runs
+from dashboard.data import datasets
+from dashboard.predict import results
+from dashboard.share import link
+from dashboard.training import loop
 
 DATA_SPEC = "app.data_spec"  # which dataset: {"source": ..., plus generator params or file name}
 DATASET = "app.dataset"
@@ -43,38 +48,19 @@ COMPARE_SEEDS = "compare.seeds"
 COMPARE_SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
 
 
-def arch_from_config(config: dict) -> dict:
-    """The app's architecture settings from an ``nn`` network config."""
-    config = nn.normalize_config(config)
-    hidden = list(config["layers"][1:-1])
-    acts = config["activation"]
-    acts = [acts] * len(hidden) if isinstance(acts, str) else list(acts)
-    return {
-        "hidden": hidden,
-        "activations": acts,
-        "output_activation": config["output_activation"],
-        "loss": config["loss"],
-        "init": config["init"],
-        "seed": config["seed"],
-    }
-
-
-network_config = share.network_config  # the one builder of network configs
-
-
 def init() -> None:
     """Fill in whatever this session lacks (every page calls this first)."""
     ss = st.session_state
     ss.setdefault(FLASHES, [])
     ss.setdefault(DATA_VERSION, 0)
-    ss.setdefault(SPLIT_SETTINGS, dict(data.DEFAULT_SPLIT))
-    ss.setdefault(ARCH, arch_from_config(nn.presets.ARTICLE["network"]))
-    ss.setdefault(TRAIN_SETTINGS, dict(training.DEFAULT_SETTINGS))
+    ss.setdefault(SPLIT_SETTINGS, dict(datasets.DEFAULT_SPLIT))
+    ss.setdefault(ARCH, build.arch_from_config(nn.presets.ARTICLE["network"]))
+    ss.setdefault(TRAIN_SETTINGS, dict(loop.DEFAULT_SETTINGS))
     ss.setdefault(TRAINER, None)
     if DATASET not in ss:
-        ss[DATA_SPEC] = dict(data.DEFAULT_SPEC)
-        ss[DATASET] = data.load_spec(ss[DATA_SPEC])
-        ss[SPLIT] = data.make_split(ss[DATASET], ss[SPLIT_SETTINGS])
+        ss[DATA_SPEC] = dict(datasets.DEFAULT_SPEC)
+        ss[DATASET] = datasets.load_spec(ss[DATA_SPEC])
+        ss[SPLIT] = datasets.make_split(ss[DATASET], ss[SPLIT_SETTINGS])
 
 
 def flash(message: str, kind: str = "info") -> None:
@@ -119,7 +105,7 @@ def train_settings() -> dict:
     return st.session_state[TRAIN_SETTINGS]
 
 
-def trainer() -> training.Trainer | None:
+def trainer() -> loop.Trainer | None:
     """The trainer, or None when nothing has been built yet."""
     return st.session_state.get(TRAINER)
 
@@ -138,7 +124,7 @@ def n_classes() -> int:
 def current_network_config(arch_settings: dict | None = None) -> dict:
     """The network config for the current data and (given or applied) architecture."""
     ds = dataset()
-    return network_config(arch_settings or arch(), ds.X.shape[1], len(ds.class_names))
+    return build.network_config(arch_settings or arch(), ds.X.shape[1], len(ds.class_names))
 
 
 def discard_trainer(reason: str) -> None:
@@ -151,7 +137,7 @@ def discard_trainer(reason: str) -> None:
 
 def set_dataset(dataset, spec: dict) -> None:
     """Switch to a new dataset (split with the current settings); ``ValueError`` keeps the old."""
-    new_split = data.make_split(dataset, split_settings())
+    new_split = datasets.make_split(dataset, split_settings())
     st.session_state[DATASET] = dataset
     st.session_state[DATA_SPEC] = dict(spec)
     st.session_state[SPLIT] = new_split
@@ -162,7 +148,7 @@ def set_dataset(dataset, spec: dict) -> None:
 
 def set_split_settings(settings: dict) -> None:
     """Re-split the current dataset; ``ValueError`` keeps the old split."""
-    new_split = data.make_split(dataset(), settings)
+    new_split = datasets.make_split(dataset(), settings)
     st.session_state[SPLIT_SETTINGS] = dict(settings)
     st.session_state[SPLIT] = new_split
     st.session_state[DATA_VERSION] += 1
@@ -190,7 +176,7 @@ def set_train_settings(settings: dict) -> None:
     sync_url()
 
 
-def ensure_trainer() -> training.Trainer:
+def ensure_trainer() -> loop.Trainer:
     """The trainer, built from the current data and architecture if there is none."""
     t = trainer()
     if t is None:
@@ -198,7 +184,7 @@ def ensure_trainer() -> training.Trainer:
     return t
 
 
-def new_trainer(net: nn.Network, tag: str = "") -> training.Trainer:
+def new_trainer(net: nn.Network, tag: str = "") -> loop.Trainer:
     """Install a trainer for ``net`` on the current split and training settings.
 
     A new network gets the split's preprocessing; an uploaded one keeps its own, and the rows
@@ -207,7 +193,7 @@ def new_trainer(net: nn.Network, tag: str = "") -> training.Trainer:
     s = split()
     if net.preprocessor is None:
         net.preprocessor = s.preprocessor
-    t = training.Trainer(
+    t = loop.Trainer(
         net=net,
         X_train=results.network_inputs(net, s, s.X_train),
         y_train=s.y_train,
@@ -221,17 +207,17 @@ def new_trainer(net: nn.Network, tag: str = "") -> training.Trainer:
     return t
 
 
-def reproduce_article() -> training.Trainer:
+def reproduce_article() -> loop.Trainer:
     """Iris, the article's split, network and training settings; training started."""
     preset = nn.presets.ARTICLE
     st.session_state[SPLIT_SETTINGS] = {**preset["split"], "seed": 0}
-    set_dataset(data.load_spec({"source": "iris"}), {"source": "iris"})
-    st.session_state[ARCH] = arch_from_config(preset["network"])
-    st.session_state[TRAIN_SETTINGS] = {**training.DEFAULT_SETTINGS, **preset["training"]}
+    set_dataset(datasets.load_spec({"source": "iris"}), {"source": "iris"})
+    st.session_state[ARCH] = build.arch_from_config(preset["network"])
+    st.session_state[TRAIN_SETTINGS] = {**loop.DEFAULT_SETTINGS, **preset["training"]}
     st.session_state[TRAINER] = None
     t = ensure_trainer()
     t.tag = "article"
-    training.start(t)
+    loop.start(t)
     return t
 
 
@@ -239,9 +225,9 @@ def dataset_label() -> str:
     """A short name of the current dataset (may contain a user's file name, shown as
     ``display_name`` shows names; escape it before Markdown)."""
     spec = data_spec()
-    if spec.get("source") == data.CSV:
+    if spec.get("source") == datasets.CSV:
         return f"CSV file {display_name(spec.get('file_name', ''), 200)}".strip()
-    label = data.SOURCES.get(spec.get("source"), str(spec.get("source")))
+    label = datasets.SOURCES.get(spec.get("source"), str(spec.get("source")))
     return label.split(" (")[0]
 
 
@@ -252,19 +238,19 @@ def dataset_label() -> str:
 # user moves to another page, and this app seeds its widgets from its own state.
 
 
-def default_experiment() -> share.Experiment:
+def default_experiment() -> link.Experiment:
     """The settings a fresh session starts with."""
-    return share.Experiment(
-        spec=dict(data.DEFAULT_SPEC),
-        split=dict(data.DEFAULT_SPLIT),
-        arch=arch_from_config(nn.presets.ARTICLE["network"]),
-        train=dict(training.DEFAULT_SETTINGS),
+    return link.Experiment(
+        spec=dict(datasets.DEFAULT_SPEC),
+        split=dict(datasets.DEFAULT_SPLIT),
+        arch=build.arch_from_config(nn.presets.ARTICLE["network"]),
+        train=dict(loop.DEFAULT_SETTINGS),
     )
 
 
-def current_experiment() -> share.Experiment:
+def current_experiment() -> link.Experiment:
     """The session's current settings."""
-    return share.Experiment(
+    return link.Experiment(
         spec=dict(data_spec()), split=dict(split_settings()), arch=arch(), train=train_settings()
     )
 
@@ -275,25 +261,25 @@ def apply_url_once() -> None:
     if ss.get(URL_READ):
         return
     ss[URL_READ] = True
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in share.PARAMS}
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in link.PARAMS}
     if not params:
         return
     defaults = default_experiment()
-    spec, split_set, messages = share.decode_data(params, defaults)
+    spec, split_set, messages = link.decode_data(params, defaults)
     try:
-        new_dataset = data.load_spec(spec)
-        new_split = data.make_split(new_dataset, split_set)
+        new_dataset = datasets.load_spec(spec)
+        new_split = datasets.make_split(new_dataset, split_set)
     except ValueError as exc:
         messages.append(
             f"The link's dataset and split do not work together ({exc}); using the defaults."
         )
         spec, split_set = defaults.spec, defaults.split
-        new_dataset = data.load_spec(spec)
-        new_split = data.make_split(new_dataset, split_set)
+        new_dataset = datasets.load_spec(spec)
+        new_split = datasets.make_split(new_dataset, split_set)
     ss[DATA_SPEC], ss[SPLIT_SETTINGS] = spec, split_set
     ss[DATASET], ss[SPLIT] = new_dataset, new_split
     ss[DATA_VERSION] += 1
-    arch_set, train_set, more = share.decode_model(
+    arch_set, train_set, more = link.decode_model(
         params,
         defaults,
         new_dataset.X.shape[1],
@@ -313,9 +299,9 @@ def sync_url() -> None:
     """Write the current settings into the URL (only ours; only what changed)."""
     if not st.session_state.get(URL_READ):
         return
-    wanted = share.encode(current_experiment(), default_experiment())
+    wanted = link.encode(current_experiment(), default_experiment())
     params = st.query_params
-    for key in share.PARAMS:
+    for key in link.PARAMS:
         value = wanted.get(key)
         if value is None:
             if key in params:
@@ -351,3 +337,38 @@ def count_manual_step(net) -> int:
     count = manual_steps(net) + 1
     st.session_state[MANUAL_STEPS] = (weakref.ref(net), count)
     return count
+
+
+# ---- the runs kept for Compare ----
+
+
+def remember_finished_run() -> None:
+    """Keep the session's run once it has ended (finished, stopped early or diverged)."""
+    t = trainer()
+    if t is None or t.running or t.status not in runs.ENDED or t.epochs_trained == 0:
+        return
+    seen = st.session_state.get(COMPARE_SEEN)
+    if seen is not None and seen[0]() is t.net and seen[1] == t.epochs_trained:
+        return  # kept already (or kept and then forgotten on purpose)
+    st.session_state[COMPARE_SEEN] = (weakref.ref(t.net), t.epochs_trained)
+    records = st.session_state.setdefault(COMPARE_RUNS, [])
+    if not any(old["net"]() is t.net for old in records):
+        st.session_state[COMPARE_COUNTER] = st.session_state.get(COMPARE_COUNTER, 0) + 1
+    name = f"run {st.session_state[COMPARE_COUNTER]}"
+    record = runs.make_record(name, t, dataset_label(), split_settings(), split())
+    for old in runs.add_record(records, record):
+        flash(
+            f"{old['name']} was dropped from the comparison: the session keeps the last "
+            f"{runs.MAX_RUNS} runs.",
+            "info",
+        )
+
+
+def run_records() -> list[dict]:
+    """The kept runs, oldest first."""
+    return st.session_state.get(COMPARE_RUNS, [])
+
+
+def forget_runs() -> None:
+    """Drop every kept run (the Forget button)."""
+    st.session_state[COMPARE_RUNS] = []

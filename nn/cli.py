@@ -26,6 +26,18 @@ def _layers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(msg) from None
 
 
+def _flag_options(name: str, setting: config.Setting) -> dict:
+    """The argparse options of a setting's flag, from its row of a settings table."""
+    options: dict = {"dest": name, "default": None, "help": setting.help}
+    if setting.kind == "bool":
+        options["action"] = argparse.BooleanOptionalAction
+    elif setting.kind == "choice":
+        options["choices"] = setting.choices
+    else:
+        options["type"] = int if setting.kind == "int" else float
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nn``."""
     parser = argparse.ArgumentParser(
@@ -47,19 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", help="uniform, xavier or he")
     train.add_argument("--dtype", choices=("float64", "float32"))
     for name, setting in config.TRAINING.items():  # every training setting, from the table
-        options: dict = {"dest": name, "default": None, "help": setting.help}
-        if setting.kind == "bool":
-            options["action"] = argparse.BooleanOptionalAction
-        elif setting.kind == "choice":
-            options["choices"] = setting.choices
-        else:
-            options["type"] = int if setting.kind == "int" else float
-        train.add_argument(setting.cli_flag, **options)
+        train.add_argument(setting.cli_flag, **_flag_options(name, setting))
     train.add_argument("--seed", type=int, default=0, help="shuffles, splits and initialises")
-    train.add_argument("--test-size", type=float)
-    train.add_argument("--val-size", type=float)
-    train.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--stratify", action=argparse.BooleanOptionalAction, default=None)
+    for name, setting in config.SPLIT.items():  # every split setting but the shared --seed
+        if name != "seed":
+            train.add_argument(setting.cli_flag, **_flag_options(name, setting))
     train.add_argument("--save", help="write the trained model to this .npz file")
     return parser
 
@@ -82,14 +86,9 @@ def settings_from_args(args: argparse.Namespace) -> dict:
     for name in config.TRAINING:
         if getattr(args, name) is not None:
             tr[name] = getattr(args, name)
-    for key, value in (
-        ("test_size", args.test_size),
-        ("val_size", args.val_size),
-        ("standardize", args.standardize),
-        ("stratify", args.stratify),
-    ):
-        if value is not None:
-            sp[key] = value
+    for name in config.SPLIT:
+        if name != "seed" and getattr(args, name) is not None:
+            sp[name] = getattr(args, name)
     return s
 
 

@@ -1,4 +1,4 @@
-"""The training settings table: every setting once, with its type, default, range and help.
+"""The settings tables: every training and split setting once, with type, default, range, help.
 
 In the spirit of scikit-learn's ``_parameter_constraints``: ``Network.train_epochs`` validates
 through ``check_training``, and everything else that lists training settings derives from
@@ -221,6 +221,64 @@ TRAINING: dict[str, Setting] = {
 }
 
 
+# How the rows are split and prepared (the arguments of ``nn.data.split``), in the same form: the
+# recipe's settings.json, the URL codec and the Data page's controls derive from it.
+SPLIT: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting(
+            "test_size",
+            "float",
+            0.15,
+            "Share of the rows held out to test the trained network.",
+            "Test share",
+            "test",
+            0.0,
+            1.0,
+            low_open=True,
+            high_open=True,
+        ),
+        Setting(
+            "val_size",
+            "float",
+            0.10,
+            "Share of the remaining rows used for validation while training (0: none).",
+            "Validation share (of the rest)",
+            "val",
+            0.0,
+            1.0,
+            high_open=True,
+        ),
+        Setting(
+            "seed",
+            "int",
+            0,
+            "Seed of the shuffle that deals the rows into the parts.",
+            "Split seed",
+            "split_seed",
+            0,
+            flag="--seed",
+        ),
+        Setting(
+            "stratify",
+            "bool",
+            False,
+            "Keep each class's share the same in every part.",
+            "Stratify",
+            "stratify",
+        ),
+        Setting(
+            "standardize",
+            "bool",
+            False,
+            "Scale every input to mean 0 and standard deviation 1 on the training rows.",
+            "Standardize",
+            "standardize",
+        ),
+    )
+}
+
+
 def applies(name: str, settings: dict) -> bool:
     """True when the setting ``name`` takes effect with these settings (momentum only for the
     momentum optimizer, patience only with early stopping, ...)."""
@@ -231,18 +289,38 @@ def applies(name: str, settings: dict) -> bool:
     return settings.get(other, TRAINING[other].default) == value
 
 
+def defaults(table: dict[str, Setting]) -> dict:
+    """Every setting of ``table`` at its default."""
+    return {name: s.default for name, s in table.items()}
+
+
+def check(table: dict[str, Setting], settings: dict, what: str, fill: bool = True) -> dict:
+    """``settings`` checked against ``table`` (``ValueError`` naming the first bad one), with
+    defaults filled in when ``fill``; unknown names are refused. ``what`` names the table."""
+    if not isinstance(settings, dict):
+        raise ValueError(f"the {what} settings must be a dict")
+    unknown = sorted(set(settings) - set(table))
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(map(str, unknown))}")
+    base = defaults(table) if fill else {}
+    return {name: table[name].check(value) for name, value in {**base, **settings}.items()}
+
+
 def training_defaults() -> dict:
     """Every training setting at its default."""
-    return {name: s.default for name, s in TRAINING.items()}
+    return defaults(TRAINING)
 
 
 def check_training(settings: dict, fill: bool = True) -> dict:
-    """The training settings checked (``ValueError`` naming the first bad one), with defaults
-    filled in when ``fill``; unknown names are refused."""
-    if not isinstance(settings, dict):
-        raise ValueError("the training settings must be a dict")
-    unknown = sorted(set(settings) - set(TRAINING))
-    if unknown:
-        raise ValueError(f"unknown training settings: {', '.join(map(str, unknown))}")
-    base = training_defaults() if fill else {}
-    return {name: TRAINING[name].check(value) for name, value in {**base, **settings}.items()}
+    """The training settings checked, with defaults filled in when ``fill``."""
+    return check(TRAINING, settings, "training", fill)
+
+
+def split_defaults() -> dict:
+    """Every split setting at its default."""
+    return defaults(SPLIT)
+
+
+def check_split(settings: dict, fill: bool = True) -> dict:
+    """The split settings checked, with defaults filled in when ``fill``."""
+    return check(SPLIT, settings, "split", fill)

@@ -1,7 +1,7 @@
 """Text from data files: names without bidirectional controls, CSV cells no spreadsheet runs.
 
 One rule each, shared by the engine (``nn.data`` reads names, ``nn.recipe`` writes a CSV) and the
-app (``dashboard.text`` re-exports them), so every CSV the lab writes follows the same rule.
+app (``dashboard.common.text`` re-exports them), so every CSV the lab writes follows the same rule.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard import data_ui, limits, page, state
+from dashboard import state
+from dashboard.common import limits, page_ui
+from dashboard.data import data_ui
 
-page.setup("Data")
+page_ui.setup("Data")
 
 st.title("Data")
 st.caption(limits.LIMITS_TEXT)
@@ -33,4 +35,4 @@ c3.metric("Test rows", len(split.y_test))
 if split.scaler is not None:
     st.caption("Standardized with the mean and spread of the training rows only.")
 
-st.page_link(page.ARCHITECTURE, label="Next: the architecture", icon=":material/arrow_forward:")
+st.page_link(page_ui.ARCHITECTURE, label="Next: the architecture", icon=":material/arrow_forward:")

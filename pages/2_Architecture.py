@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard import arch_ui, charts, page, state
+from dashboard import state
+from dashboard.architecture import arch_ui
+from dashboard.common import charts, page_ui
 
-page.setup("Architecture")
+page_ui.setup("Architecture")
 
 st.title("Architecture")
 dataset = state.dataset()
@@ -48,4 +50,4 @@ if draft != applied and not problems and state.is_trained():
     with confirm_box:
         arch_ui.confirm_ui(state.trainer().epochs_trained)
 
-st.page_link(page.TRAIN, label="Next: train it", icon=":material/arrow_forward:")
+st.page_link(page_ui.TRAIN, label="Next: train it", icon=":material/arrow_forward:")

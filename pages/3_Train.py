@@ -2,9 +2,13 @@
 
 import streamlit as st
 
-from dashboard import charts, inside_ui, page, share_ui, state, train_ui, training, views
+from dashboard import state
+from dashboard.common import charts, page_ui
+from dashboard.inside import inside_ui
+from dashboard.share import share_ui
+from dashboard.training import loop, train_ui
 
-page.setup("Train")
+page_ui.setup("Train")
 
 st.title("Train")
 trainer = state.ensure_trainer()
@@ -17,7 +21,7 @@ train_ui.release_idle_slot(trainer)
 train_ui.settings_ui(trainer)
 train_ui.controls_ui(trainer)
 train_ui.status_ui(trainer)
-views.article_result()
+page_ui.article_result()
 look, look_options = inside_ui.live_choice_ui("train")
 
 
@@ -43,7 +47,7 @@ live_view()
 if trainer.net.history and not trainer.running:
     st.download_button(
         "Download the history (CSV)",
-        training.history_csv(trainer.net.history),
+        loop.history_csv(trainer.net.history),
         file_name="history.csv",
         mime="text/csv",
         key="train.history_download",
@@ -51,4 +55,4 @@ if trainer.net.history and not trainer.running:
         icon=":material/download:",
     )
     share_ui.recipe_download(trainer, "train.recipe")
-    st.page_link(page.PREDICT, label="Next: predict", icon=":material/arrow_forward:")
+    st.page_link(page_ui.PREDICT, label="Next: predict", icon=":material/arrow_forward:")

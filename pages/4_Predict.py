@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from dashboard import inside_ui, page, predict_ui, state, views
+from dashboard import state
+from dashboard.common import page_ui
+from dashboard.inside import inside_ui
+from dashboard.predict import predict_ui
 
-page.setup("Predict")
+page_ui.setup("Predict")
 
 st.title("Predict")
 trainer = state.trainer()
@@ -30,6 +33,6 @@ if trained:
         st.markdown("**Load**")
         predict_ui.model_upload()
 else:
-    views.no_network_yet()
+    page_ui.no_network_yet()
     st.subheader("Load a model")
     predict_ui.model_upload()

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from dashboard import inside_ui, page, state, train_ui
+from dashboard import state
+from dashboard.common import page_ui
+from dashboard.inside import inside_ui
+from dashboard.training import train_ui
 
-page.setup("Inside")
+page_ui.setup("Inside")
 
 st.title("Inside")
 trainer = state.ensure_trainer()

@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from dashboard import compare_ui, page, runs, share_ui, state
+from dashboard import state
+from dashboard.common import page_ui
+from dashboard.compare import compare_ui, runs
+from dashboard.share import share_ui
 
-page.setup("Compare")
+page_ui.setup("Compare")
 
 st.title("Compare")
 st.caption(
     "Change one thing, train again, and see what it did: every finished run of this session is "
     "kept here with its settings and test results."
 )
-records = runs.records()
+records = state.run_records()
 if records:
     compare_ui.runs_view(records)
 else:

@@ -10,7 +10,10 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 import nn
-from dashboard import capacity, limits, runs, training
+from dashboard import state
+from dashboard.common import capacity, limits
+from dashboard.compare import compare_ui, runs
+from dashboard.training import loop
 from tests.conftest import ROOT
 
 COMPARE = "pages/6_Compare.py"
@@ -38,7 +41,7 @@ def finish(at, epochs: int, **numbers) -> None:
 
 
 def kept(at) -> list[dict]:
-    return at.session_state[runs.RUNS]
+    return at.session_state[state.COMPARE_RUNS]
 
 
 def test_compare_opened_first_says_what_to_do(clear_streamlit_caches):
@@ -108,7 +111,7 @@ def test_only_the_last_runs_are_kept_and_the_dropped_one_is_announced(at):
         if i:
             at.button(key="train.reset").click().run()
         at.button(key="train.step").click().run()
-        assert at.session_state["app.trainer"].status == training.FINISHED
+        assert at.session_state["app.trainer"].status == loop.FINISHED
         notices += [m.value for m in at.info if "dropped" in m.value]
         at.run()  # shown once, not again
         notices += [m.value for m in at.info if "dropped" in m.value]
@@ -129,7 +132,7 @@ def test_five_seeds_give_mean_and_range_and_seed_zero_matches_the_train_page(at)
     at.switch_page(COMPARE).run()
     at.button(key="compare.seeds_run").click().run()
     assert not at.exception
-    study = at.session_state[runs.SEEDS]["results"]
+    study = at.session_state[state.COMPARE_SEEDS]["results"]
     assert [r["seed"] for r in study] == [0, 1, 2, 3, 4]
     assert all(r["epochs"] == 20 for r in study)
     table = at.dataframe[-1].value
@@ -158,7 +161,7 @@ def test_record_builders_without_streamlit():
 
     X, y = load_iris(return_X_y=True)
     split = nn.data.split((X, y), seed=0)
-    settings = {**training.DEFAULT_SETTINGS, "epochs": 3}
+    settings = {**loop.DEFAULT_SETTINGS, "epochs": 3}
     results = runs.train_seeds(nn.presets.ARTICLE["network"], split, settings, [0, 7])
     assert [r["epochs"] for r in results] == [3, 3]
     spread = runs.seed_spread(results)
@@ -176,13 +179,13 @@ def test_seeds_wait_for_a_free_training_slot_and_give_it_back(at):
             assert capacity.SLOTS.acquire(key, "their run").granted
         at.button(key="compare.seeds_run").click().run()
         assert not at.exception
-        assert runs.SEEDS not in at.session_state
+        assert state.COMPARE_SEEDS not in at.session_state
         assert any("as many as it allows at once" in w.value for w in at.warning)
         assert capacity.SLOTS.status() == (others, [])  # no place kept in the queue
         capacity.SLOTS.release(others[0])
         at.button(key="compare.seeds_run").click().run()
         assert not at.exception
-        assert [r["epochs"] for r in at.session_state[runs.SEEDS]["results"]] == [5] * 5
+        assert [r["epochs"] for r in at.session_state[state.COMPARE_SEEDS]["results"]] == [5] * 5
         assert capacity.SLOTS.status() == (others[1:], [])  # the seeds gave theirs back
     finally:
         capacity.SLOTS.clear()
@@ -193,7 +196,7 @@ def test_the_seeds_share_one_run_compute_budget(monkeypatch):
 
     X, y = load_iris(return_X_y=True)
     split = nn.data.split((X, y), seed=0)
-    settings = {**training.DEFAULT_SETTINGS, "epochs": 2_000, "pace": "fastest"}
+    settings = {**loop.DEFAULT_SETTINGS, "epochs": 2_000, "pace": "fastest"}
     monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.5)
     slots = capacity.Slots(limit=1, stale_s=60)
     results = runs.train_seeds(
@@ -201,15 +204,14 @@ def test_the_seeds_share_one_run_compute_budget(monkeypatch):
     )
     # Half a CPU second trains a few hundred per-sample epochs at most, not 3 x 2,000: the
     # first seed spends the budget and the others stop at once with nothing left.
-    assert results[0]["status"] == training.OUT_OF_COMPUTE
+    assert results[0]["status"] == loop.OUT_OF_COMPUTE
     assert 0 < results[0]["epochs"] < 2_000
     assert [r["epochs"] for r in results[1:]] == [0, 0]
-    assert all(r["status"] == training.OUT_OF_COMPUTE for r in results)
+    assert all(r["status"] == loop.OUT_OF_COMPUTE for r in results)
     assert slots.status() == ([], [])
 
 
 def test_settings_rows_put_differences_first_and_shade_them():
-    from dashboard import compare_ui
 
     def record(name, lr, acc):
         return {

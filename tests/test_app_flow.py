@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import results
-from dashboard.text import md_escape
+from dashboard.common.text import md_escape
+from dashboard.predict import results
 
 HOSTILE_MODELS = Path(__file__).resolve().parent / "data" / "hostile_models"
 

@@ -11,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import nn.inspect
-from dashboard import inside_ui, state, train_ui, training
+from dashboard import state
+from dashboard.inside import inside_ui
+from dashboard.training import loop, train_ui
 from tests.conftest import ROOT
 
 INSIDE = "pages/5_Inside.py"
@@ -265,16 +267,16 @@ def test_pause_waits_for_the_chunk_an_older_script_run_is_training():
     import streamlit as st
 
     split = nn.data.split(nn.data.load_dataset("iris"), seed=0)
-    t = training.Trainer(
+    t = loop.Trainer(
         net=nn.Network.from_config(nn.presets.ARTICLE["network"]),
         X_train=split.X_train,
         y_train=split.y_train,
         X_val=split.X_val,
         y_val=split.y_val,
-        settings={**training.DEFAULT_SETTINGS, "epochs": 2000, "pace": "fastest"},
+        settings={**loop.DEFAULT_SETTINGS, "epochs": 2000, "pace": "fastest"},
     )
     st.session_state[state.TRAINER] = t
-    training.start(t)
+    loop.start(t)
     first_chunk = threading.Event()
 
     def older_run() -> None:
@@ -293,7 +295,7 @@ def test_pause_waits_for_the_chunk_an_older_script_run_is_training():
         assert 0 < paused_at < 2000
         assert t.epochs_trained == paused_at == len(t.net.history)  # nothing trained after
     finally:
-        t.status = training.PAUSED
+        t.status = loop.PAUSED
         worker.join(60)
         for key in (state.TRAINER, train_ui.TRAINING_LOCK):
             st.session_state.pop(key, None)
@@ -307,7 +309,7 @@ def test_sklearn_epochs_are_capped_for_big_runs():
 
 
 class FrozenClock:
-    """Stands in for ``time`` in dashboard.inside_ui: the throttle reads ``monotonic``."""
+    """Stands in for ``time`` in dashboard.inside.inside_ui: the throttle reads ``monotonic``."""
 
     def __init__(self) -> None:
         self.now = 1000.0

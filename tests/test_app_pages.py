@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
-from dashboard import limits, page
+from dashboard.common import limits, page_ui
 from tests.conftest import ROOT
 
-PAGE_FILES = [p.path for p in page.available_pages()]
+PAGE_FILES = [p.path for p in page_ui.available_pages()]
 
 
 def texts(at) -> str:
@@ -38,14 +38,14 @@ def test_each_page_opened_first_works_and_shows_the_navigation(app, path):
     assert not at.exception
     assert at.title
     links = [e.proto.label for e in at.get("page_link")]
-    for p in page.available_pages():
+    for p in page_ui.available_pages():
         assert p.label in links
 
 
 def test_the_navigation_lists_only_pages_that_exist():
-    labels = [p.label for p in page.available_pages()]
+    labels = [p.label for p in page_ui.available_pages()]
     assert labels[:5] == ["Home", "Data", "Architecture", "Train", "Predict"]
-    for p in page.PAGES:
+    for p in page_ui.PAGES:
         assert (p.label in labels) == (ROOT / p.path).is_file()
 
 

@@ -11,7 +11,11 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, limits, share, state, training
+from dashboard import state
+from dashboard.common import limits
+from dashboard.data import datasets
+from dashboard.share import bundle, link
+from dashboard.training import loop
 from nn import recipe
 from tests.conftest import ROOT
 
@@ -25,10 +29,10 @@ def open_with(params: dict, page: str = TRAIN) -> AppTest:
     return at.run()
 
 
-def defaults() -> share.Experiment:
-    return share.Experiment(
-        spec=dict(data.DEFAULT_SPEC),
-        split=dict(data.DEFAULT_SPLIT),
+def defaults() -> link.Experiment:
+    return link.Experiment(
+        spec=dict(datasets.DEFAULT_SPEC),
+        split=dict(datasets.DEFAULT_SPLIT),
         arch={
             "hidden": [5, 10],
             "activations": ["sigmoid", "sigmoid"],
@@ -37,19 +41,19 @@ def defaults() -> share.Experiment:
             "init": "uniform",
             "seed": 0,
         },
-        train=dict(training.DEFAULT_SETTINGS),
+        train=dict(loop.DEFAULT_SETTINGS),
     )
 
 
 def decode(params: dict, n_in: int = 2, n_out: int = 3, n_train: int = 200):
-    spec, split, m1 = share.decode_data(params, defaults())
-    arch, train, m2 = share.decode_model(params, defaults(), n_in, n_out, n_train, True)
+    spec, split, m1 = link.decode_data(params, defaults())
+    arch, train, m2 = link.decode_model(params, defaults(), n_in, n_out, n_train, True)
     return spec, split, arch, train, m1 + m2
 
 
 def test_defaults_make_a_bare_link_and_every_change_round_trips():
-    assert share.encode(defaults(), defaults()) == {}
-    exp = share.Experiment(
+    assert link.encode(defaults(), defaults()) == {}
+    exp = link.Experiment(
         spec={"source": "spiral", "n_samples": 500, "noise": 0.35, "seed": 7},
         split={"test_size": 0.2, "val_size": 0.0, "seed": 3, "stratify": True, "standardize": True},
         arch={
@@ -61,7 +65,7 @@ def test_defaults_make_a_bare_link_and_every_change_round_trips():
             "seed": 42,
         },
         train={
-            **training.DEFAULT_SETTINGS,
+            **loop.DEFAULT_SETTINGS,
             "optimizer": "momentum",
             "learning_rate": 0.0123,
             "batch_size": 32,
@@ -75,7 +79,7 @@ def test_defaults_make_a_bare_link_and_every_change_round_trips():
             "pace": "fastest",
         },
     )
-    params = share.encode(exp, defaults())
+    params = link.encode(exp, defaults())
     assert params["hidden"] == "16,8,4" and params["act"] == "relu,tanh,leaky_relu"
     assert params["lr"] == "0.0123" and params["shuffle"] == "1"
     spec, split, arch, train, messages = decode(params)
@@ -85,8 +89,8 @@ def test_defaults_make_a_bare_link_and_every_change_round_trips():
 
 def test_synthetic_defaults_stay_out_of_the_link():
     exp = defaults()
-    exp.spec = {"source": "moons", **data.SYNTHETIC_DEFAULTS}
-    assert share.encode(exp, defaults()) == {"data": "moons"}
+    exp.spec = {"source": "moons", **datasets.SYNTHETIC_DEFAULTS}
+    assert link.encode(exp, defaults()) == {"data": "moons"}
 
 
 @pytest.mark.parametrize(
@@ -269,10 +273,10 @@ def test_the_recipe_repeats_the_run_the_app_trained(tmp_path, params):
         ticks += 1
     assert ticks > 1  # trained in several chunks, as a user sees it
     trainer = at.session_state[state.TRAINER]
-    assert trainer.status in (training.FINISHED, training.EARLY_STOPPED)
+    assert trainer.status in (loop.FINISHED, loop.EARLY_STOPPED)
     assert "Download the recipe (.zip)" in {b.proto.label for b in at.get("download_button")}
-    settings = share.recipe_settings(trainer, at.session_state[state.SPLIT_SETTINGS])
-    result = run_recipe(tmp_path, share.recipe_zip(settings, at.session_state[state.DATASET]))
+    settings = bundle.recipe_settings(trainer, at.session_state[state.SPLIT_SETTINGS])
+    result = run_recipe(tmp_path, bundle.recipe_zip(settings, at.session_state[state.DATASET]))
     history = trainer.net.history
     assert len(result["history"]) == len(history)
     for mine, theirs in zip(result["history"], history, strict=True):
@@ -298,4 +302,4 @@ def test_recipe_notes_name_what_it_cannot_repeat():
     assert "learning rate changed during the run" in captions
     assert "1 single-sample step(s)" in captions
     trainer = at.session_state[state.TRAINER]
-    assert share.recipe_epochs(trainer) == 2  # paused after 2 of 3: the recipe trains 2
+    assert bundle.recipe_epochs(trainer) == 2  # paused after 2 of 3: the recipe trains 2

@@ -1,4 +1,4 @@
-"""The app's training loop (dashboard.training) and figure builders, without Streamlit; the
+"""The app's training loop (dashboard.training.loop) and figure builders, without Streamlit; the
 Train page's queued and out-of-compute states with AppTest."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 import nn
-from dashboard import capacity, charts, limits, training
+from dashboard.common import capacity, charts, limits
+from dashboard.training import loop
 
 
 def iris_parts(standardize: bool = True):
@@ -26,7 +27,7 @@ def iris_parts(standardize: bool = True):
     return X[:100], y[:100], X[100:125], y[100:125]
 
 
-def make_trainer(config=None, **settings) -> training.Trainer:
+def make_trainer(config=None, **settings) -> loop.Trainer:
     X, y, Xv, yv = iris_parts()
     config = config or {
         "layers": [4, 6, 3],
@@ -36,16 +37,16 @@ def make_trainer(config=None, **settings) -> training.Trainer:
         "init": "xavier",
         "seed": 3,
     }
-    full = {**training.DEFAULT_SETTINGS, **settings}
-    return training.Trainer(nn.Network.from_config(config), X, y, Xv, yv, settings=full)
+    full = {**loop.DEFAULT_SETTINGS, **settings}
+    return loop.Trainer(nn.Network.from_config(config), X, y, Xv, yv, settings=full)
 
 
-def drain(trainer: training.Trainer, budget_s: float = 0.0, max_epochs=None) -> int:
+def drain(trainer: loop.Trainer, budget_s: float = 0.0, max_epochs=None) -> int:
     """Run chunks until the run ends; returns the number of chunks."""
-    training.start(trainer)
+    loop.start(trainer)
     chunks = 0
     while trainer.running:
-        training.run_chunk(trainer, budget_s, max_epochs)
+        loop.run_chunk(trainer, budget_s, max_epochs)
         chunks += 1
         assert chunks < 10_000
     return chunks
@@ -70,7 +71,7 @@ def test_chunked_training_equals_one_uninterrupted_fit(settings):
     trainer = make_trainer(epochs=40, **settings)
     chunks = drain(trainer, budget_s=0.0)  # budget 0: one epoch per chunk
     reference = nn.Network.from_config(trainer.net.config)
-    reference.fit(trainer.X_train, trainer.y_train, epochs=40, **training.train_kwargs(trainer))
+    reference.fit(trainer.X_train, trainer.y_train, epochs=40, **loop.train_kwargs(trainer))
     assert chunks == trainer.epochs_trained > 1
     assert len(reference.history) == trainer.epochs_trained
     for a, b in zip(reference.get_weights(), trainer.net.get_weights(), strict=True):
@@ -83,7 +84,7 @@ def test_early_stopping_ends_the_run_with_an_explanation():
         epochs=500, learning_rate=0.5, batch_size=4, early_stopping=True, patience=2
     )
     drain(trainer)
-    assert trainer.status == training.EARLY_STOPPED
+    assert trainer.status == loop.EARLY_STOPPED
     assert trainer.epochs_trained < 500
     assert "validation loss has not improved for 2 epochs" in trainer.message
     assert "restored" in trainer.message
@@ -91,20 +92,20 @@ def test_early_stopping_ends_the_run_with_an_explanation():
 
 def test_step_trains_exactly_one_epoch_and_pauses():
     trainer = make_trainer(epochs=10)
-    assert training.step(trainer) == 1
+    assert loop.step(trainer) == 1
     assert trainer.epochs_trained == 1
-    assert trainer.status == training.PAUSED and not trainer.running
-    training.step(trainer)
+    assert trainer.status == loop.PAUSED and not trainer.running
+    loop.step(trainer)
     assert trainer.epochs_trained == 2
 
 
 def test_step_and_start_refuse_past_the_epochs_set():
     trainer = make_trainer(epochs=2)
-    training.step(trainer)
-    training.step(trainer)
-    assert trainer.status == training.FINISHED
-    assert training.step(trainer) == 0
-    training.start(trainer)
+    loop.step(trainer)
+    loop.step(trainer)
+    assert trainer.status == loop.FINISHED
+    assert loop.step(trainer) == 0
+    loop.start(trainer)
     assert not trainer.running
     assert trainer.epochs_trained == 2
     assert "Raise Epochs" in trainer.message
@@ -112,21 +113,21 @@ def test_step_and_start_refuse_past_the_epochs_set():
 
 def test_a_chunk_stops_at_its_time_budget_and_at_the_pace_cap():
     trainer = make_trainer(epochs=200, pace="watch")
-    training.start(trainer)
-    cap = training.epochs_per_tick(trainer)
-    assert cap == math.ceil(200 / training.WATCH_TICKS)
-    assert training.run_chunk(trainer, budget_s=60.0, max_epochs=cap) == cap
-    assert training.run_chunk(trainer, budget_s=0.0) == 1
-    assert trainer.running and trainer.status == training.RUNNING
+    loop.start(trainer)
+    cap = loop.epochs_per_tick(trainer)
+    assert cap == math.ceil(200 / loop.WATCH_TICKS)
+    assert loop.run_chunk(trainer, budget_s=60.0, max_epochs=cap) == cap
+    assert loop.run_chunk(trainer, budget_s=0.0) == 1
+    assert trainer.running and trainer.status == loop.RUNNING
 
 
 def test_learning_rate_changes_between_chunks_keep_the_optimizer_state():
     trainer = make_trainer(epochs=20, optimizer="adam", learning_rate=0.01)
-    training.start(trainer)
-    training.run_chunk(trainer, budget_s=0.0, max_epochs=1)
+    loop.start(trainer)
+    loop.run_chunk(trainer, budget_s=0.0, max_epochs=1)
     optimizer = trainer.net.optimizer
     trainer.settings["learning_rate"] = 0.002
-    training.run_chunk(trainer, budget_s=0.0, max_epochs=1)
+    loop.run_chunk(trainer, budget_s=0.0, max_epochs=1)
     assert trainer.net.optimizer is optimizer
     assert [r.learning_rate for r in trainer.net.history] == [0.01, 0.002]
 
@@ -141,16 +142,16 @@ def test_divergence_is_caught_and_explained():
         "init": "he",
         "seed": 0,
     }
-    trainer = training.Trainer(
+    trainer = loop.Trainer(
         nn.Network.from_config(config),
         X,
         y,
         Xv,
         yv,
-        settings={**training.DEFAULT_SETTINGS, "learning_rate": 1e6, "epochs": 50},
+        settings={**loop.DEFAULT_SETTINGS, "learning_rate": 1e6, "epochs": 50},
     )
     drain(trainer)
-    assert trainer.status == training.DIVERGED and not trainer.running
+    assert trainer.status == loop.DIVERGED and not trainer.running
     assert "diverged" in trainer.message and "smaller learning rate" in trainer.message
     assert all(np.all(np.isfinite(w)) for w in trainer.net.get_weights())
 
@@ -159,8 +160,8 @@ def test_reset_gives_the_same_fresh_network():
     trainer = make_trainer(epochs=5)
     fresh = trainer.net.get_weights()
     drain(trainer)
-    training.reset(trainer)
-    assert trainer.epochs_trained == 0 and trainer.status == training.READY
+    loop.reset(trainer)
+    assert trainer.epochs_trained == 0 and trainer.status == loop.READY
     for a, b in zip(fresh, trainer.net.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -168,22 +169,22 @@ def test_reset_gives_the_same_fresh_network():
 def test_history_csv_has_one_row_per_epoch():
     trainer = make_trainer(epochs=3)
     drain(trainer)
-    lines = training.history_csv(trainer.net.history).strip().splitlines()
-    assert lines[0].split(",") == training.HISTORY_COLUMNS
+    lines = loop.history_csv(trainer.net.history).strip().splitlines()
+    assert lines[0].split(",") == loop.HISTORY_COLUMNS
     assert len(lines) == 4
     assert lines[-1].startswith("3,")
 
 
 def test_settings_are_clamped_on_the_server():
     raw = {
-        **training.DEFAULT_SETTINGS,
+        **loop.DEFAULT_SETTINGS,
         "learning_rate": 1e12,
         "epochs": 10**9,
         "batch_size": 500,
         "optimizer": "rmsprop",
         "early_stopping": True,
     }
-    settings, messages = training.check_settings(raw, n_train=100, has_validation=False)
+    settings, messages = loop.check_settings(raw, n_train=100, has_validation=False)
     assert settings["learning_rate"] == limits.MAX_LEARNING_RATE
     assert settings["epochs"] == limits.MAX_EPOCHS
     assert settings["batch_size"] == 100
@@ -192,14 +193,14 @@ def test_settings_are_clamped_on_the_server():
     text = " ".join(messages)
     for word in ("Learning rate", "Epochs", "Batch size", "Optimizer", "validation set"):
         assert word in text
-    same, none = training.check_settings(training.DEFAULT_SETTINGS, 100, True)
-    assert same == training.DEFAULT_SETTINGS and none == []
+    same, none = loop.check_settings(loop.DEFAULT_SETTINGS, 100, True)
+    assert same == loop.DEFAULT_SETTINGS and none == []
 
 
 def test_history_figure_grows_with_the_history():
     trainer = make_trainer(epochs=30)
-    training.start(trainer)
-    training.run_chunk(trainer, budget_s=60.0, max_epochs=5)
+    loop.start(trainer)
+    loop.run_chunk(trainer, budget_s=60.0, max_epochs=5)
     fig = charts.history_figure(trainer.net.history, trainer.target_epochs)
     assert [len(t.x) for t in fig.data] == [5, 5, 5, 5]
     assert fig.layout.xaxis.range[1] >= 30
@@ -241,40 +242,40 @@ def test_a_long_history_figure_is_bounded_and_ends_at_the_last_epoch():
 
 def test_a_chunk_lasts_longer_when_the_tick_went_elsewhere():
     trainer = make_trainer(epochs=50)
-    assert training.chunk_floor(trainer, 0.2) == (0.2, 0.0)  # no chunk yet: nothing measured
-    training.start(trainer)
-    training.run_chunk(trainer, budget_s=60.0, max_epochs=1)
+    assert loop.chunk_floor(trainer, 0.2) == (0.2, 0.0)  # no chunk yet: nothing measured
+    loop.start(trainer)
+    loop.run_chunk(trainer, budget_s=60.0, max_epochs=1)
     ident, cpu, wall = trainer.last_chunk_end
     assert ident == threading.get_ident()
-    factor = (1 - training.DRAW_SHARE) / training.DRAW_SHARE
+    factor = (1 - loop.DRAW_SHARE) / loop.DRAW_SHARE
     # as if this thread had spent 50 ms of CPU drawing, and 0.3 s had gone by (GIL, browser)
     trainer.last_chunk_end = (ident, cpu - 0.05, wall - 0.3)
-    min_wall, min_cpu = training.chunk_floor(trainer, 0.2)
+    min_wall, min_cpu = loop.chunk_floor(trainer, 0.2)
     assert min_wall >= 0.3 * factor > 0.2
     assert min_cpu >= 0.05 * factor
-    assert training.chunk_floor(trainer, 0.0) == (0.0, 0.0)  # budget 0 still means one epoch
+    assert loop.chunk_floor(trainer, 0.0) == (0.0, 0.0)  # budget 0 still means one epoch
     # another thread's CPU clock says nothing about this one; the wall clock still counts
     trainer.last_chunk_end = (ident + 1, cpu - 0.05, wall - 0.3)
-    assert training.chunk_floor(trainer, 0.2)[1] == 0.0
-    assert training.chunk_floor(trainer, 0.2)[0] >= 0.3 * factor
+    assert loop.chunk_floor(trainer, 0.2)[1] == 0.0
+    assert loop.chunk_floor(trainer, 0.2)[0] >= 0.3 * factor
     # a pause between chunks is not drawing time
-    trainer.last_chunk_end = (ident, cpu, wall - 2 * training.MAX_GAP_S)
-    assert training.chunk_floor(trainer, 0.2) == (0.2, 0.0)
+    trainer.last_chunk_end = (ident, cpu, wall - 2 * loop.MAX_GAP_S)
+    assert loop.chunk_floor(trainer, 0.2) == (0.2, 0.0)
 
 
 def test_a_starved_chunk_still_ends_at_the_wall_clock_cap(monkeypatch):
-    monkeypatch.setattr(training, "MAX_CHUNK_S", 0.05)
+    monkeypatch.setattr(loop, "MAX_CHUNK_S", 0.05)
     trainer = make_trainer(epochs=100_000)
-    training.start(trainer)
+    loop.start(trainer)
     # as if drawing had taken 100 s of CPU: the chunk would want 400 s of training
     trainer.last_chunk_end = (
         threading.get_ident(),
         time.thread_time() - 100.0,
         time.perf_counter(),
     )
-    done = training.run_chunk(trainer, budget_s=0.01)
+    done = loop.run_chunk(trainer, budget_s=0.01)
     assert 1 <= done < 100_000
-    assert trainer.running and trainer.status == training.RUNNING
+    assert trainer.running and trainer.status == loop.RUNNING
 
 
 def test_figures_escape_names_from_data():
@@ -309,40 +310,40 @@ def test_a_run_stops_at_its_compute_budget_and_keeps_its_weights(monkeypatch):
     monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.05)
     trainer = make_trainer(epochs=100_000)
     drain(trainer)  # one epoch per chunk
-    assert trainer.status == training.OUT_OF_COMPUTE and not trainer.running
+    assert trainer.status == loop.OUT_OF_COMPUTE and not trainer.running
     assert 0 < trainer.epochs_trained < 100_000
     assert len(trainer.net.history) == trainer.epochs_trained
     assert trainer.cpu_s >= 0.05
     assert trainer.message.startswith("Stopped: this run used its 0.05 seconds of compute")
     assert f"The weights of its {trainer.epochs_trained} epochs are kept" in trainer.message
     weights = trainer.net.get_weights()
-    training.start(trainer)  # Resume is refused ...
-    assert not trainer.running and trainer.status == training.OUT_OF_COMPUTE
-    assert training.step(trainer) == 0  # ... and so is Step
+    loop.start(trainer)  # Resume is refused ...
+    assert not trainer.running and trainer.status == loop.OUT_OF_COMPUTE
+    assert loop.step(trainer) == 0  # ... and so is Step
     for a, b in zip(weights, trainer.net.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    training.reset(trainer)  # a new run gets a new budget
+    loop.reset(trainer)  # a new run gets a new budget
     assert trainer.cpu_s == 0.0
-    training.start(trainer)
+    loop.start(trainer)
     assert trainer.running
 
 
 def test_the_compute_budget_ends_a_long_chunk(monkeypatch):
     monkeypatch.setattr(limits, "MAX_RUN_CPU_S", 0.05)
     trainer = make_trainer(epochs=100_000, pace="fastest")
-    training.start(trainer)
+    loop.start(trainer)
     started = time.thread_time()
-    training.run_chunk(trainer, budget_s=60.0)  # would train for a minute without the budget
+    loop.run_chunk(trainer, budget_s=60.0)  # would train for a minute without the budget
     assert time.thread_time() - started < 5
-    assert trainer.status == training.OUT_OF_COMPUTE
+    assert trainer.status == loop.OUT_OF_COMPUTE
 
 
 def test_every_chunk_counts_its_cpu_time():
     trainer = make_trainer(epochs=50)
-    training.start(trainer)
+    loop.start(trainer)
     before = time.thread_time()
-    training.run_chunk(trainer, budget_s=0.0)
-    training.run_chunk(trainer, budget_s=0.0)
+    loop.run_chunk(trainer, budget_s=0.0)
+    loop.run_chunk(trainer, budget_s=0.0)
     assert 0 < trainer.cpu_s <= time.thread_time() - before
 
 
@@ -359,7 +360,7 @@ def busy_slots(monkeypatch):
     return slots
 
 
-def running_trainer(at) -> training.Trainer:
+def running_trainer(at) -> loop.Trainer:
     return at.session_state["app.trainer"]
 
 
@@ -368,7 +369,7 @@ def test_a_run_waits_in_the_queue_and_starts_when_a_slot_frees(app, busy_slots):
     at.number_input(key="train.epochs").set_value(2000).run()
     at.button(key="train.start").click().run()
     t = running_trainer(at)
-    assert t.running and t.status == training.QUEUED
+    assert t.running and t.status == loop.QUEUED
     shown = [i.value for i in at.info]
     assert any(v.startswith("Queued: 2 runs ahead; it starts when one finishes.") for v in shown)
     for _ in range(3):  # ticks while queued: nothing trains, the controls stay usable
@@ -381,7 +382,7 @@ def test_a_run_waits_in_the_queue_and_starts_when_a_slot_frees(app, busy_slots):
     for _ in range(3):
         at.run()
     t = running_trainer(at)
-    assert t.status == training.RUNNING and t.epochs_trained > 0
+    assert t.status == loop.RUNNING and t.epochs_trained > 0
     assert not any(i.value.startswith("Queued") for i in at.info)
     at.button(key="train.pause").click().run()
     assert busy_slots.status() == (["visitor-2"], [])
@@ -391,21 +392,21 @@ def test_a_run_waits_in_the_queue_and_starts_when_a_slot_frees(app, busy_slots):
 def test_pause_and_reset_while_queued(app, busy_slots):
     at = app("pages/3_Train.py")
     at.button(key="train.start").click().run()
-    assert running_trainer(at).status == training.QUEUED
+    assert running_trainer(at).status == loop.QUEUED
     assert len(busy_slots.status()[1]) == 1
     at.button(key="train.pause").click().run()
     t = running_trainer(at)
-    assert not t.running and t.status == training.READY and t.epochs_trained == 0
+    assert not t.running and t.status == loop.READY and t.epochs_trained == 0
     assert busy_slots.status()[1] == []  # the place in the queue is given up
     assert at.button(key="train.start").label == "Start"
     assert not any(i.value.startswith("Queued") for i in at.info)
     at.button(key="train.step").click().run()  # Step needs no slot
     assert running_trainer(at).epochs_trained == 1
     at.button(key="train.start").click().run()
-    assert running_trainer(at).status == training.QUEUED
+    assert running_trainer(at).status == loop.QUEUED
     at.button(key="train.reset").click().run()
     t = running_trainer(at)
-    assert not t.running and t.status == training.READY and t.epochs_trained == 0
+    assert not t.running and t.status == loop.READY and t.epochs_trained == 0
     assert busy_slots.status() == (["visitor-1", "visitor-2"], [])
     assert not at.exception
 
@@ -421,7 +422,7 @@ def test_a_run_out_of_compute_says_so_and_keeps_its_epochs(app, monkeypatch):
             break
         at.run()
     t = running_trainer(at)
-    assert t.status == training.OUT_OF_COMPUTE and 0 < t.epochs_trained < 2000
+    assert t.status == loop.OUT_OF_COMPUTE and 0 < t.epochs_trained < 2000
     assert any("this run used its 0.3 seconds of compute" in w.value for w in at.warning)
     assert at.button(key="train.start").disabled and at.button(key="train.step").disabled
     assert capacity.SLOTS.status() == ([], [])

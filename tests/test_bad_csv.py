@@ -18,8 +18,11 @@ import pandas as pd
 import pytest
 
 import nn
-from dashboard import data, limits, results, training
-from dashboard.text import WORD_JOINER, md_escape
+from dashboard.common import limits
+from dashboard.common.text import WORD_JOINER, md_escape
+from dashboard.data import datasets
+from dashboard.predict import results
+from dashboard.training import loop
 from nn.text import BIDI_CONTROLS
 from tests.test_text import AUTOLINK_EMAIL, AUTOLINK_URL
 
@@ -245,7 +248,7 @@ def test_files_the_loader_reads_are_accepted_by_the_app_too(app, name):
     at = app("pages/1_Data.py")
     content = (BAD / name).read_bytes()
     expected = nn.data.load_csv(io.BytesIO(content))
-    assert list(data.csv_head(content).columns)[:-1] == expected.feature_names  # last: target
+    assert list(datasets.csv_head(content).columns)[:-1] == expected.feature_names  # last: target
     assert upload(at, name, content), [unescape(e.value) for e in at.error]
     assert not at.error
     assert at.session_state["app.data_spec"]["file_name"] == name
@@ -356,10 +359,10 @@ def named_csv(header: list[str], labels: dict[str, str] | None = None) -> bytes:
 
 def test_a_column_name_over_the_limit_is_refused_naming_its_position():
     ok = ["a" * limits.MAX_NAME_LENGTH, *make.HEADER[1:]]
-    assert list(data.csv_head(named_csv(ok)).columns) == ok
+    assert list(datasets.csv_head(named_csv(ok)).columns) == ok
     header = [*make.HEADER[:2], "petal " + "z" * LONG, *make.HEADER[3:]]
     with pytest.raises(ValueError) as refused:
-        data.csv_head(named_csv(header))
+        datasets.csv_head(named_csv(header))
     message = str(refused.value)
     assert message.startswith(f"Column 3's name is {LONG + 6:,} characters long")
     assert "“petal zzz" in message and f"up to {limits.MAX_NAME_LENGTH} characters" in message
@@ -368,16 +371,18 @@ def test_a_column_name_over_the_limit_is_refused_naming_its_position():
 
 def test_a_class_label_over_the_limit_is_refused():
     ok = named_csv(make.HEADER, {"Iris-setosa": "s" * limits.MAX_NAME_LENGTH})
-    assert "s" * limits.MAX_NAME_LENGTH in data.load_uploaded_csv(ok, "Species", "x").class_names
+    assert (
+        "s" * limits.MAX_NAME_LENGTH in datasets.load_uploaded_csv(ok, "Species", "x").class_names
+    )
     long_label = named_csv(make.HEADER, {"Iris-virginica": "v" * 45_000})
     with pytest.raises(ValueError, match="A class label in the target column is 45,000 char") as e:
-        data.load_uploaded_csv(long_label, "Species", "x")
+        datasets.load_uploaded_csv(long_label, "Species", "x")
     assert len(str(e.value)) < 300
 
 
 def test_the_preview_shortens_long_cells():
     content = named_csv(make.HEADER, {"Iris-setosa": "s" * 45_000 + "\u202e"})
-    shown = data.preview_frame(data.csv_head(content))
+    shown = datasets.preview_frame(datasets.csv_head(content))
     longest = max(len(v) for v in shown["Species"])
     assert longest == limits.MAX_NAME_LENGTH
     assert not any("\u202e" in v for v in shown["Species"])
@@ -410,8 +415,8 @@ def test_bidi_controls_leave_column_and_class_names_when_read():
     assert ds.feature_names == ["SepalLength", "SepalWidth", *make.HEADER[2:4]]
     assert ds.class_names == ["Iris-versicolor", "gnp.exe", "v"]
     # the preview names the columns the same way, so the target picked there is found
-    assert list(data.csv_head(content).columns) == [*ds.feature_names, "Species"]
-    picked = data.load_uploaded_csv(content, "Species", "bidi.csv")
+    assert list(datasets.csv_head(content).columns) == [*ds.feature_names, "Species"]
+    picked = datasets.load_uploaded_csv(content, "Species", "bidi.csv")
     assert picked.feature_names == ds.feature_names
     assert nn.data.load_csv(io.BytesIO(content), target="Spe\u200fcies").class_names == (
         ds.class_names
@@ -435,7 +440,7 @@ def test_the_one_output_caption_names_the_class_as_text(app):
     split = at.session_state["app.split"]
     net = nn.Network.from_config({"layers": [4, 3, 1], "output_activation": "sigmoid"})
     net.fit(split.X_train, split.y_train, epochs=1)
-    at.session_state["app.trainer"] = training.Trainer(
+    at.session_state["app.trainer"] = loop.Trainer(
         net, split.X_train, split.y_train, split.X_val, split.y_val
     )
     at.switch_page("pages/4_Predict.py").run()

@@ -1,4 +1,4 @@
-"""The server's training slots (dashboard.capacity) and how runs use them (dashboard.training)."""
+"""The server's training slots (dashboard.common.capacity) and how runs use them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import capacity, limits, training
+from dashboard.common import capacity, limits
+from dashboard.training import loop
 from tests.test_app_training import make_trainer
 
 
@@ -178,36 +179,36 @@ def test_the_limits_text_names_both_training_limits():
 # ---- runs and their slots ----
 
 
-def started(slots, **settings) -> training.Trainer:
+def started(slots, **settings) -> loop.Trainer:
     trainer = make_trainer(**{"epochs": 10_000, **settings})
-    training.start(trainer)
+    loop.start(trainer)
     return trainer
 
 
 def test_runs_past_the_limit_queue_and_start_when_a_slot_frees(slots):
     a, b, c = (started(slots) for _ in range(3))
-    assert training.tick(a, slots, 0.0) == 1
-    assert training.tick(b, slots, 0.0) == 1
-    assert training.tick(c, slots, 0.0) == 0
-    assert c.status == training.QUEUED and c.running and c.epochs_trained == 0
+    assert loop.tick(a, slots, 0.0) == 1
+    assert loop.tick(b, slots, 0.0) == 1
+    assert loop.tick(c, slots, 0.0) == 0
+    assert c.status == loop.QUEUED and c.running and c.epochs_trained == 0
     assert c.ticket == capacity.Ticket(False, 0, 2, 2)
-    assert training.queue_message(c.ticket).startswith(
+    assert loop.queue_message(c.ticket).startswith(
         "Queued: 2 runs ahead; it starts when one finishes."
     )
-    training.pause(a)
-    assert a.status == training.PAUSED and a.slots is None
-    assert training.tick(c, slots, 0.0) == 1
-    assert c.status == training.RUNNING and c.ticket is None
+    loop.pause(a)
+    assert a.status == loop.PAUSED and a.slots is None
+    assert loop.tick(c, slots, 0.0) == 1
+    assert c.status == loop.RUNNING and c.ticket is None
     assert slots.status() == ([b.run_id, c.run_id], [])
 
 
 ENDINGS = {  # how a run stops, and the status it then has
-    "finish": training.FINISHED,
-    "pause": training.PAUSED,
-    "reset": training.READY,
-    "diverge": training.DIVERGED,
-    "fail": training.FAILED,
-    "stop early": training.EARLY_STOPPED,
+    "finish": loop.FINISHED,
+    "pause": loop.PAUSED,
+    "reset": loop.READY,
+    "diverge": loop.DIVERGED,
+    "fail": loop.FAILED,
+    "stop early": loop.EARLY_STOPPED,
 }
 
 
@@ -219,13 +220,13 @@ def test_a_run_gives_its_slot_back_whenever_it_stops(slots, ending):
     trainer = started(slots, **settings)
     other = started(slots)
     waiting = started(slots)
-    assert training.tick(trainer, slots, 0.0) == 1
-    training.tick(other, slots, 0.0)
-    assert not training.admit(waiting, slots)
+    assert loop.tick(trainer, slots, 0.0) == 1
+    loop.tick(other, slots, 0.0)
+    assert not loop.admit(waiting, slots)
     if ending == "pause":
-        training.pause(trainer)
+        loop.pause(trainer)
     elif ending == "reset":
-        training.reset(trainer)
+        loop.reset(trainer)
     elif ending == "diverge":
         trainer.settings["learning_rate"] = 1e6
         trainer.net = nn.Network.from_config(
@@ -238,67 +239,67 @@ def test_a_run_gives_its_slot_back_whenever_it_stops(slots, ending):
     for _ in range(2000):
         if not trainer.running:
             break
-        training.tick(trainer, slots, 0.0)
+        loop.tick(trainer, slots, 0.0)
     assert not trainer.running and trainer.slots is None
     assert trainer.status == ENDINGS[ending]
     assert trainer.run_id not in slots.status()[0]
-    assert training.admit(waiting, slots)  # the queued run takes the freed slot
+    assert loop.admit(waiting, slots)  # the queued run takes the freed slot
 
 
 def test_pause_while_queued_gives_up_the_place_and_resets_the_status(slots):
     a, b, c, d = (started(slots) for _ in range(4))
     for t in (a, b, c, d):
-        training.admit(t, slots)
+        loop.admit(t, slots)
     assert d.ticket.ahead == 1
-    training.pause(c)
-    assert c.status == training.READY and not c.running and c.ticket is None
-    training.admit(d, slots)
+    loop.pause(c)
+    assert c.status == loop.READY and not c.running and c.ticket is None
+    loop.admit(d, slots)
     assert d.ticket.ahead == 0
-    training.start(c)
-    training.admit(c, slots)
+    loop.start(c)
+    loop.admit(c, slots)
     assert c.ticket.ahead == 1  # joined again, at the back
 
 
 def test_a_session_holds_one_slot_whichever_of_its_trainers_asks(slots):
     old, new = started(slots), started(slots)
     old.slot_key = new.slot_key = "session-1"
-    assert training.admit(old, slots)
-    assert training.admit(new, slots)  # the session's slot, now owned by the new trainer
+    assert loop.admit(old, slots)
+    assert loop.admit(new, slots)  # the session's slot, now owned by the new trainer
     assert slots.status() == (["session-1"], [])
-    training.release(old)  # the replaced trainer cannot give its successor's slot away
+    loop.release(old)  # the replaced trainer cannot give its successor's slot away
     assert slots.status() == (["session-1"], [])
-    training.pause(new)
+    loop.pause(new)
     assert slots.status() == ([], [])
 
 
 def test_step_needs_no_slot(slots):
     a, b = started(slots), started(slots)
-    training.admit(a, slots)
-    training.admit(b, slots)
+    loop.admit(a, slots)
+    loop.admit(b, slots)
     paused = make_trainer(epochs=10)
-    assert training.step(paused) == 1  # all slots taken, one epoch anyway
+    assert loop.step(paused) == 1  # all slots taken, one epoch anyway
     assert slots.status() == ([a.run_id, b.run_id], [])
 
 
 def test_a_stale_slot_frees_the_network_s_work_arrays(slots, clock):
     trainer = started(slots)
-    training.tick(trainer, slots, 0.0)
+    loop.tick(trainer, slots, 0.0)
     assert trainer.net._workspaces  # batch and evaluation buffers kept between chunks
     clock.now += 30  # the tab was closed: no more ticks
     other = started(slots)
-    assert training.admit(other, slots)  # any call reaps
+    assert loop.admit(other, slots)  # any call reaps
     assert not trainer.net._workspaces
     assert slots.status()[0] == [other.run_id]
     # the session comes back (a network blip): it asks again and trains on
-    assert training.tick(trainer, slots, 0.0) == 1
+    assert loop.tick(trainer, slots, 0.0) == 1
 
 
 def test_a_run_that_loses_its_slot_waits_without_its_work_arrays(slots):
     trainer = started(slots)
-    training.tick(trainer, slots, 0.0)
+    loop.tick(trainer, slots, 0.0)
     assert trainer.net._workspaces
     slots.clear()  # as if its slot had gone stale and two others had taken the slots
     for key in ("x", "y"):
         slots.acquire(key)
-    assert training.tick(trainer, slots, 0.0) == 0
-    assert trainer.status == training.QUEUED and not trainer.net._workspaces
+    assert loop.tick(trainer, slots, 0.0) == 0
+    assert trainer.status == loop.QUEUED and not trainer.net._workspaces

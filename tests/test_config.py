@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import limits, share, training
+from dashboard.common import limits
+from dashboard.share import link
+from dashboard.training import loop
 from nn import cli, config, recipe
 from tests.test_app_share import defaults
 
@@ -53,9 +55,9 @@ def test_every_setting_travels_in_a_link(setting):
     if setting.name == "batch_size":
         value = min(value, 200)  # the decoder fits the batch to the training rows
         exp.train["batch_size"] = value
-    params = share.encode(exp, defaults())
+    params = link.encode(exp, defaults())
     assert setting.url in params
-    _, train, messages = share.decode_model(params, defaults(), 2, 3, 200, True)
+    _, train, messages = link.decode_model(params, defaults(), 2, 3, 200, True)
     assert train[setting.name] == pytest.approx(value), messages
     assert messages == []
 
@@ -74,11 +76,11 @@ def test_every_setting_is_in_the_recipe(setting):
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
 def test_every_setting_is_an_app_setting_within_a_narrower_demo_range(setting):
-    assert setting.name in training.DEFAULT_SETTINGS
+    assert setting.name in loop.DEFAULT_SETTINGS
     if setting.kind in ("int", "float"):
         lo, hi = limits.TRAINING_RANGES[setting.name]
         assert setting.check(lo) == lo and setting.check(hi) == hi  # inside the table's range
-    checked, messages = training.check_settings({setting.name: other_value(setting)}, 5000, True)
+    checked, messages = loop.check_settings({setting.name: other_value(setting)}, 5000, True)
     assert checked[setting.name] == other_value(setting) and messages == []
 
 
@@ -133,3 +135,70 @@ def test_applies_follows_the_optimizer_and_early_stopping():
     assert not config.applies("patience", {})
     assert config.applies("patience", {"early_stopping": True})
     assert config.applies("learning_rate", {})
+
+
+# ---- the split settings table: the arguments of nn.data.split ----
+
+SPLITS = list(config.SPLIT.values())
+SPLIT_IDS = [s.name for s in SPLITS]
+
+
+def other_split_value(setting: config.Setting):
+    """A valid split value that is not the default, inside the demo's range."""
+    if setting.kind == "bool":
+        return not setting.default
+    hi = limits.SPLIT_RANGES[setting.name][1]
+    return 7 if setting.kind == "int" else round((setting.default + hi) / 2, 2)
+
+
+@pytest.mark.parametrize("setting", SPLITS, ids=SPLIT_IDS)
+def test_every_split_setting_is_an_argument_of_the_split_with_the_same_default(setting):
+    import inspect
+
+    assert inspect.signature(nn.data.split).parameters[setting.name].default == setting.default
+
+
+@pytest.mark.parametrize("setting", SPLITS, ids=SPLIT_IDS)
+def test_every_split_setting_travels_in_a_link_the_recipe_and_the_cli(setting):
+    value = other_split_value(setting)
+    exp = defaults()
+    exp.split = {**exp.split, setting.name: value}
+    params = link.encode(exp, defaults())
+    assert params[setting.url] is not None
+    _, split, messages = link.decode_data(params, defaults())
+    assert split[setting.name] == value and messages == []
+    settings = {"network": nn.presets.ARTICLE["network"], "training": {}, "split": {}}
+    settings["split"] = {setting.name: value}
+    assert recipe.normalize_settings(settings)["split"][setting.name] == value
+    flag = setting.cli_flag
+    argv = [flag if value else "--no-" + flag[2:]] if setting.kind == "bool" else [flag, str(value)]
+    args = cli.build_parser().parse_args(["train", *argv])
+    if setting.name == "seed":  # one --seed for the split, the weights and the shuffles
+        assert args.seed == value
+    else:
+        assert cli.settings_from_args(args)["split"][setting.name] == value
+
+
+@pytest.mark.parametrize("setting", SPLITS, ids=SPLIT_IDS)
+def test_every_split_setting_is_checked_within_a_narrower_demo_range(setting):
+    from dashboard.data import datasets
+
+    base = config.split_defaults()
+    value = other_split_value(setting)
+    checked, messages = datasets.check_split_settings({**base, setting.name: value})
+    assert checked == {**base, setting.name: value} and messages == []
+    if setting.kind != "bool":
+        lo, hi = limits.SPLIT_RANGES[setting.name]
+        assert setting.check(lo) == lo and setting.check(hi) == hi
+        _, messages = datasets.check_split_settings({**base, setting.name: hi * 2 + 1})
+        assert setting.label in messages[0]
+
+
+def test_a_bad_split_value_is_named_with_its_range():
+    with pytest.raises(ValueError, match="test_size must be a number > 0 and < 1"):
+        config.check_split({"test_size": 1.0})
+    with pytest.raises(ValueError, match="unknown split settings: shuffle"):
+        config.check_split({"shuffle": True})
+    settings = {"network": nn.presets.ARTICLE["network"], "training": {}, "split": {"val_size": 1}}
+    with pytest.raises(ValueError, match=r"split\.val_size must be"):
+        recipe.normalize_settings(settings)

@@ -441,7 +441,8 @@ HOSTILE_QUERIES = {
 
 
 def within_limits(ss) -> None:
-    from dashboard import data, limits
+    from dashboard.common import limits
+    from dashboard.data import datasets
 
     spec, split, arch, train = (
         ss["app.data_spec"],
@@ -449,8 +450,8 @@ def within_limits(ss) -> None:
         ss["app.arch"],
         ss["app.train_settings"],
     )
-    assert spec["source"] in data.SOURCES
-    if spec["source"] in data.SYNTHETIC:
+    assert spec["source"] in datasets.SOURCES
+    if spec["source"] in datasets.SYNTHETIC:
         assert 20 <= spec["n_samples"] <= limits.MAX_SYNTHETIC_SAMPLES
         assert 0.0 <= spec["noise"] <= 1.0
         assert 0 <= spec["seed"] <= limits.MAX_SEED

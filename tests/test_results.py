@@ -1,4 +1,4 @@
-"""dashboard.results: a saved model carries its data facts, and a mismatch is refused."""
+"""dashboard.predict.results: a saved model carries its data facts, and a mismatch is refused."""
 
 import io
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import limits, results
+from dashboard.common import limits
+from dashboard.predict import results
 
 
 def trained(dataset, split=None):

@@ -1,4 +1,4 @@
-"""dashboard.text and nn.text: names shown as plain text; one rule for the CSV cells we write."""
+"""dashboard.common.text and nn.text: names shown as plain text; one rule for CSV cells."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import nn
-from dashboard import results
-from dashboard.text import WORD_JOINER, csv_cell_text, csv_safe_cell, display_name, md_escape
+from dashboard.common.text import WORD_JOINER, csv_cell_text, csv_safe_cell, display_name, md_escape
+from dashboard.predict import results
 from nn import recipe
 from nn import text as nn_text
 from nn.text import BIDI_CONTROLS, strip_bidi

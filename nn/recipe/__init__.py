@@ -37,13 +37,7 @@ DATA_NAME = "data.csv"
 # Every training setting (nn.config.TRAINING), and the shuffling stream's seed: None means
 # the network's seed, as the app does.
 TRAINING_DEFAULTS = {**config.training_defaults(), "seed": None}
-SPLIT_DEFAULTS = {
-    "test_size": 0.15,
-    "val_size": 0.10,
-    "seed": 0,
-    "stratify": False,
-    "standardize": False,
-}
+SPLIT_DEFAULTS = config.split_defaults()  # every split setting (nn.config.SPLIT)
 
 
 def _number(section: str, key: str, value, whole: bool = False) -> float | int:
@@ -85,15 +79,10 @@ def normalize_settings(settings: dict) -> dict:
                 raise ValueError(f"training.{exc}") from None
         training[key] = value
     raw = settings["split"]
-    split = {}
-    for key, default in SPLIT_DEFAULTS.items():
-        value = raw.get(key, default)
-        if isinstance(default, bool):
-            split[key] = bool(value)
-        else:
-            split[key] = _number("split", key, value, whole=isinstance(default, int))
-    if not 0 < split["test_size"] < 1 or not 0 <= split["val_size"] < 1:
-        raise ValueError("split.test_size must be in (0, 1) and split.val_size in [0, 1)")
+    try:
+        split = config.check_split({k: raw.get(k, d) for k, d in SPLIT_DEFAULTS.items()})
+    except ValueError as exc:
+        raise ValueError(f"split.{exc}") from None
     data = dict(settings.get("data") or {})
     result = {"format": FORMAT, "network": network, "training": training, "split": split}
     out = {"file": str(data.get("file", DATA_NAME)), "target": str(data.get("target", "class"))}

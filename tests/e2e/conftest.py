@@ -39,7 +39,7 @@ from tests.e2e.ui import (
 
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 E2E_DIR = Path(__file__).resolve().parent
-# The shared server trains more runs at once than the app's default (dashboard.limits): a tab
+# The shared server trains more runs at once than the app's default (dashboard.common.limits): a tab
 # that a test closes while its run is on keeps its training slot until
 # limits.TRAINING_SLOT_TIMEOUT_S has passed, and the next test may train two tabs at once.
 SHARED_MAX_TRAINING = 8

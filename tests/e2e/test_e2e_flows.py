@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
-from dashboard import data
+from dashboard.data import datasets
 from tests.e2e.ui import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -102,11 +102,11 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     assert shape_shown(app) == ("150", "4", "3")
     expect_sidebar_data(app, "Iris", "150", "4", "3")
     for source, name, rows, features, classes in DATASETS:
-        app.select("Dataset", data.SOURCES[source])
+        app.select("Dataset", datasets.SOURCES[source])
         app.expect(lambda: shape_shown(app), (rows, features, classes), what=source)
         expect_sidebar_data(app, name, rows, features, classes)
 
-    app.select("Dataset", data.SOURCES["moons"])
+    app.select("Dataset", datasets.SOURCES["moons"])
     app.expect(lambda: shape_shown(app), ("300", "2", "2"), what="moons")
     app.number("Samples", 500)
     app.expect(lambda: shape_shown(app), ("500", "2", "2"), what="500 moons")
@@ -132,7 +132,7 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
     expected = (["splom", "splom"], 500, [["x1", "x2"], ["x1", "x2"]])
     app.expect(splom_shown, expected, what="the scatter matrix of 500 moons")
 
-    app.select("Dataset", data.SOURCES[data.CSV])
+    app.select("Dataset", datasets.SOURCES[datasets.CSV])
     app.upload("CSV file", "flowers.csv", iris_csv_target_first())
     assert app.selected(TARGET) == "petal_w"  # the last column
     app.select(TARGET, "species")
@@ -156,7 +156,7 @@ def test_the_scatter_matrix_is_drawn_on_screen(new_app, screenshot, source):
     """Not only the chart's data: the picture itself (a 2-D set has a single pair to show)."""
     app = new_app("/Data")
     if source != "iris":
-        app.select("Dataset", data.SOURCES[source])
+        app.select("Dataset", datasets.SOURCES[source])
         app.expect(lambda: app.metric("Features"), "2", what=source)
     app.tab("Scatter matrix")
     assert len(app.traces("data.splom")) >= 2
@@ -222,7 +222,7 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     # Digits (1,374 training rows, one update per row, about 30 epochs a second on one core)
     # makes a run of 2000 epochs last a minute or more: time to see the counter move and stop.
     app = new_app("/Data")
-    app.select("Dataset", data.SOURCES["digits"])
+    app.select("Dataset", datasets.SOURCES["digits"])
     app.expect(lambda: app.metric("Rows"), "1,797", what="digits")
     app.nav("Train")
     assert app.epoch() == (0, 100)

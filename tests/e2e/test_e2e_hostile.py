@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import nn
-from dashboard import data, limits
+from dashboard.common import limits
+from dashboard.data import datasets
 from tests.e2e.ui import ROOT, chart_class, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -61,7 +62,7 @@ def use_csv(app, rows: str) -> None:
 
 
 def choose_upload(app) -> None:
-    app.select("Dataset", data.SOURCES[data.CSV])
+    app.select("Dataset", datasets.SOURCES[datasets.CSV])
 
 
 def assert_clean(app) -> None:
@@ -154,7 +155,7 @@ def test_a_broken_csv_gives_a_clear_message_and_the_app_stays_usable(new_app, na
     app.expect_sidebar_text("Iris: 150 rows")  # the previous dataset stays
     expect_rows(app, "150")
     assert_clean(app)
-    app.select("Dataset", data.SOURCES["wine"])  # and the app keeps working
+    app.select("Dataset", datasets.SOURCES["wine"])  # and the app keeps working
     expect_rows(app, "178")
 
 
@@ -182,7 +183,7 @@ def test_a_file_over_the_upload_limit_is_refused(new_app):
     expect(app.button("Use this CSV")).to_have_count(0)
     expect(app.page.get_by_role("combobox", name=TARGET, exact=True)).to_have_count(0)
     app.expect_sidebar_text("Iris: 150 rows")
-    app.select("Dataset", data.SOURCES["wine"])
+    app.select("Dataset", datasets.SOURCES["wine"])
     expect_rows(app, "178")
 
 

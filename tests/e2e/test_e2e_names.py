@@ -21,7 +21,7 @@ import urllib.request
 
 import pytest
 
-from dashboard import data
+from dashboard.data import datasets
 from nn.text import BIDI_CONTROLS
 from tests.e2e.ui import MAIN, ROOT, expect
 
@@ -196,7 +196,7 @@ def test_names_with_markdown_html_addresses_and_bidi_stay_text_on_every_page(new
     content = hostile_csv(names)
 
     app = new_app("/Data")
-    app.select("Dataset", data.SOURCES[data.CSV])
+    app.select("Dataset", datasets.SOURCES[datasets.CSV])
     app.upload("CSV file", names["file"], content)
     assert_clean(app, port, "Data, preview")
     app.click("Use this CSV")

@@ -10,12 +10,15 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from dashboard import data, inside_ui, page, runs
+from dashboard.common import page_ui
+from dashboard.compare import runs
+from dashboard.data import datasets
+from dashboard.inside import inside_ui
 from tests.e2e.ui import page_url_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
-PAGES = page.available_pages()
+PAGES = page_ui.available_pages()
 # what each page must say to a visitor who arrives there first
 FIRST_VISIT = {
     "Home": "Reproduce the article",
@@ -93,8 +96,8 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     # two slow-enough sets (one update per row): both runs last long enough to pause them
     cancer = new_app("/Data")
     digits = new_app("/Data")
-    cancer.select("Dataset", data.SOURCES["breast_cancer"])
-    digits.select("Dataset", data.SOURCES["digits"])
+    cancer.select("Dataset", datasets.SOURCES["breast_cancer"])
+    digits.select("Dataset", datasets.SOURCES["digits"])
     cancer.expect(lambda: cancer.metric("Rows"), "569", what="breast cancer")
     digits.expect(lambda: digits.metric("Rows"), "1,797", what="digits")
     digits.nav("Architecture")

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from dashboard.text import display_name
+from dashboard.common.text import display_name
 
 CLASS_COLORS = qualitative.Plotly + qualitative.Dark24
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
@@ -128,6 +128,46 @@ def _title(x: float, text: str) -> dict:
     }
 
 
+# ---- network diagrams: the shared frame of the Architecture page's and the Inside page's ----
+
+
+def node_ys(size: int) -> np.ndarray:
+    """Vertical positions of ``size`` nodes in a diagram's column (wider layers spread more)."""
+    if size == 1:
+        return np.zeros(1)
+    return np.linspace(1.0, -1.0, size) * min(1.0, 0.25 + size / 16)
+
+
+def node_name(layer: int, n_layers: int, i: int, feature_names=None, class_names=None) -> str:
+    """A node's name in a diagram's hover text: the feature or class where known (escaped)."""
+    if layer == 0:
+        if feature_names is not None and i < len(feature_names):
+            return f"input {safe(feature_names[i], 40)}"
+        return f"input {i + 1}"
+    if layer == n_layers - 1:
+        if class_names is not None and i < len(class_names):
+            return f"output {safe(class_names[i], 40)}"
+        return f"output {i + 1}"
+    return f"layer {layer} node {i + 1}"
+
+
+def layer_role(layer: int, n_layers: int) -> str:
+    return "input" if layer == 0 else "output" if layer == n_layers - 1 else "hidden"
+
+
+def diagram_layout(fig: go.Figure, n_layers: int, annotations: list, **layout) -> go.Figure:
+    """The frame every network diagram shares: layers across, no axes, captions below."""
+    fig.update_layout(
+        margin=MARGIN,
+        annotations=annotations,
+        xaxis={"visible": False, "range": [-0.5, n_layers - 0.5]},
+        yaxis={"visible": False, "range": [-1.45, 1.3]},
+        plot_bgcolor="rgba(0,0,0,0)",
+        **layout,
+    )
+    return fig
+
+
 def network_figure(
     sizes: list[int],
     hidden_activations: list[str],
@@ -141,25 +181,28 @@ def network_figure(
     Layers wider than ``max_drawn`` show their first nodes and a "+N more" note.
     """
     kinds = ["input", *hidden_activations, output_activation]
+    n_layers = len(sizes)
     xs_nodes, ys_nodes, colors, hovers = [], [], [], []
     edge_x, edge_y = [], []
-    notes = []
+    captions = []
     previous: list[float] = []
     for layer, (size, kind) in enumerate(zip(sizes, kinds, strict=True)):
         drawn = min(size, max_drawn)
-        ys = list(np.linspace(1, -1, drawn) * min(1.0, drawn / max_drawn)) if drawn > 1 else [0.0]
+        ys = node_ys(drawn).tolist()
         for y_prev in previous:
             for y in ys:
                 edge_x += [layer - 1, layer, None]
                 edge_y += [y_prev, y, None]
-        names = _node_names(layer, len(sizes), size, feature_names, class_names)
         for i, y in enumerate(ys):
             xs_nodes.append(layer)
             ys_nodes.append(y)
             colors.append(ACTIVATION_COLORS.get(kind, "#888"))
-            hovers.append(names[i])
+            hovers.append(node_name(layer, n_layers, i, feature_names, class_names))
+        role = layer_role(layer, n_layers)
+        text = f"{role}<br>{size} nodes" if kind == "input" else f"{role}<br>{size} · {kind}"
+        captions.append({"x": layer, "y": -1.28, "text": text, "showarrow": False})
         if size > drawn:
-            notes.append((layer, f"+{size - drawn} more"))
+            captions.append({"x": layer, "y": 1.16, "text": f"+{size - drawn} more"})
         previous = ys
     fig = go.Figure()
     fig.add_trace(
@@ -183,34 +226,9 @@ def network_figure(
             showlegend=False,
         )
     )
-    captions = []
-    for layer, (size, kind) in enumerate(zip(sizes, kinds, strict=True)):
-        role = "input" if layer == 0 else "output" if layer == len(sizes) - 1 else "hidden"
-        label = f"{role}<br>{size} nodes" if kind == "input" else f"{role}<br>{size} · {kind}"
-        captions.append(
-            {"x": layer, "y": -1.28, "text": label, "showarrow": False, "font": {"size": 12}}
-        )
-    for layer, text in notes:
-        captions.append(
-            {"x": layer, "y": 1.16, "text": text, "showarrow": False, "font": {"size": 11}}
-        )
-    fig.update_layout(
-        height=380,
-        margin=MARGIN,
-        annotations=captions,
-        xaxis={"visible": False, "range": [-0.5, len(sizes) - 0.5]},
-        yaxis={"visible": False, "range": [-1.45, 1.3]},
-        plot_bgcolor="rgba(0,0,0,0)",
-    )
-    return fig
-
-
-def _node_names(layer, n_layers, size, feature_names, class_names) -> list[str]:
-    if layer == 0 and feature_names is not None and len(feature_names) == size:
-        return [f"input: {safe(n)}" for n in feature_names]
-    if layer == n_layers - 1 and class_names is not None and len(class_names) == size:
-        return [f"output: {safe(n)}" for n in class_names]
-    return [f"layer {layer}, node {i + 1}" for i in range(size)]
+    for caption in captions:
+        caption.setdefault("showarrow", False)
+    return diagram_layout(fig, n_layers, captions, height=380)
 
 
 def class_balance_figure(counts, class_names: list[str]) -> go.Figure:

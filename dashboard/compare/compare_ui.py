@@ -7,8 +7,11 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from dashboard import capacity, inside, limits, runs, state, train_ui
-from dashboard.text import md_escape
+from dashboard import state
+from dashboard.common import capacity, limits
+from dashboard.common.text import md_escape
+from dashboard.compare import comparison, runs
+from dashboard.training import train_ui
 
 METRICS = ("loss", "accuracy")
 
@@ -21,7 +24,7 @@ def runs_view(records: list[dict]) -> None:
         "Runs to show",
         names,
         default=names,
-        key=f"compare.shown.{st.session_state.get(runs.COUNTER, 0)}.{len(names)}",
+        key=f"compare.shown.{st.session_state.get(state.COMPARE_COUNTER, 0)}.{len(names)}",
     )
     metric = c2.segmented_control(
         "Curves", METRICS, default="loss", required=True, key="compare.metric"
@@ -30,7 +33,7 @@ def runs_view(records: list[dict]) -> None:
     if not chosen:
         st.info("Pick at least one run.")
         return
-    fig = inside.run_comparison_figure(
+    fig = comparison.run_comparison_figure(
         [(r["name"], r["history"]) for r in chosen], metric if metric in METRICS else "loss"
     )
     st.plotly_chart(fig, key="compare.curves")
@@ -54,7 +57,7 @@ def runs_view(records: list[dict]) -> None:
     st.button(
         "Forget all runs",
         key="compare.forget",
-        on_click=runs.forget_runs,
+        on_click=state.forget_runs,
         icon=":material/delete:",
     )
 
@@ -62,7 +65,7 @@ def runs_view(records: list[dict]) -> None:
 def settings_rows(records: list[dict]) -> tuple[pd.DataFrame, list[str]]:
     """One column per run, one row per setting or result: differing settings first, then the
     results, then the shared settings. Returns the table and the names of the differing rows."""
-    table, mask = inside.settings_table(
+    table, mask = comparison.settings_table(
         [r["settings"] for r in records],
         [r["name"] for r in records],
         [r["metrics"] for r in records],
@@ -150,9 +153,12 @@ def seeds_ui() -> None:
         except runs.ServerBusyError as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
         else:
-            st.session_state[runs.SEEDS] = {"results": results, "snapshot": _seed_snapshot()}
+            st.session_state[state.COMPARE_SEEDS] = {
+                "results": results,
+                "snapshot": _seed_snapshot(),
+            }
         bar.empty()
-    study = st.session_state.get(runs.SEEDS)
+    study = st.session_state.get(state.COMPARE_SEEDS)
     if study is None:
         return
     if study["snapshot"] != _seed_snapshot():
@@ -168,7 +174,7 @@ def seeds_ui() -> None:
     if diverged:
         st.warning(f"Diverged with seed(s) {', '.join(map(str, diverged))}.")
     metric = st.session_state.get("compare.metric", "loss")
-    fig = inside.seed_band_figure(
+    fig = comparison.seed_band_figure(
         [r["history"] for r in results], metric if metric in METRICS else "loss"
     )
     st.plotly_chart(fig, key="compare.seed_band")

@@ -9,8 +9,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import nn
-from dashboard import capacity, limits, state, training
-from dashboard.widgets import bind, show_limit_messages
+from dashboard import state
+from dashboard.common import capacity, limits
+from dashboard.common.page_ui import bind, show_limit_messages
+from dashboard.training import loop
 
 TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
 # A queued run's timer: it only asks for a slot (its heartbeat, well within
@@ -23,100 +25,57 @@ SETTING_TYPES = {
     for name, s in nn.config.TRAINING.items()
     if s.kind in ("int", "float")
 }
-# Settings drawn in the "More settings" expander, each by its kind, from the table.
+# Where each training setting is drawn: two rows of five, then the "More settings" expander.
+# Every widget comes from its row of the settings table (setting_widget); the page only adds
+# its own words below.
+SETTING_ROWS = (
+    ("optimizer", "learning_rate", "batch_size", "epochs", "l2"),
+    ("shuffle", "momentum", "early_stopping", "patience", "restore_best"),
+)
 MORE_SETTINGS = ("nesterov", "beta1", "beta2", "eps")
+LABELS = {"shuffle": "Shuffle each epoch", "l2": "L2 penalty"}
+CHOICE_LABELS = {"optimizer": {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}}
+NOTES = {
+    "learning_rate": "Can be changed while training; it applies from the next chunk of epochs.",
+    "epochs": "The run's total; raise it to continue a finished run.",
+}
+STEPS = {"learning_rate": 0.01, "epochs": 10, "l2": 0.0001, "momentum": 0.01}
+SLIDERS = {"momentum"}  # drawn as a slider over the demo's range instead of a number box
+NO_VALIDATION = "Needs a validation set (Data page)."
 TRAINING_LOCK = state.TRAINING_LOCK
 _CREATING = threading.Lock()  # only makes creating a session's lock atomic; holds no user data
 PACE_LABELS = {"watch": "Watch it learn", "fastest": "Fastest"}
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}
 
 
-def settings_ui(trainer: training.Trainer) -> dict:
+def settings_ui(trainer: loop.Trainer) -> dict:
     """Draw the training settings, check them on the server and store them."""
     current = state.train_settings()
     for name, value in current.items():
         kind = SETTING_TYPES.get(name)
         bind(f"train.{name}", kind(value) if kind else value)
-    c1, c2, c3, c4, c5 = st.columns(5)
-    raw = {
-        "optimizer": c1.selectbox(
-            "Optimizer",
-            training.OPTIMIZERS,
-            format_func=OPTIMIZER_LABELS.get,
-            key="train.optimizer",
-        ),
-        "learning_rate": c2.number_input(
-            "Learning rate",
-            limits.MIN_LEARNING_RATE,
-            limits.MAX_LEARNING_RATE,
-            step=0.01,
-            format="%g",
-            key="train.learning_rate",
-            help="Can be changed while training; it applies from the next chunk of epochs.",
-        ),
-        "batch_size": c3.number_input(
-            "Batch size",
-            1,
-            limits.MAX_BATCH_SIZE,
-            step=1,
-            key="train.batch_size",
-            help="1 = per-sample updates, as in the article.",
-        ),
-        "epochs": c4.number_input(
-            "Epochs",
-            1,
-            limits.MAX_EPOCHS,
-            step=10,
-            key="train.epochs",
-            help="Total epochs of the run; raise it to continue a finished run.",
-        ),
-        "l2": c5.number_input(
-            "L2 penalty", 0.0, limits.MAX_L2, step=0.0001, format="%g", key="train.l2"
-        ),
-    }
-    c1, c2, c3, c4, c5 = st.columns(5)
-    raw["shuffle"] = c1.checkbox("Shuffle each epoch", key="train.shuffle")
-    raw["momentum"] = c2.slider(
-        "Momentum",
-        *limits.TRAINING_RANGES["momentum"],
-        step=0.01,
-        key="train.momentum",
-        disabled=raw["optimizer"] != "momentum",
-    )
     has_val = trainer.has_validation
-    raw["early_stopping"] = c3.checkbox(
-        "Early stopping",
-        key="train.early_stopping",
-        disabled=not has_val,
-        help="Stop when the validation loss has not improved for `patience` epochs."
-        if has_val
-        else "Needs a validation set (Data page).",
-    )
-    raw["patience"] = c4.number_input(
-        "Patience",
-        1,
-        limits.MAX_PATIENCE,
-        step=1,
-        key="train.patience",
-        disabled=not raw["early_stopping"],
-    )
-    raw["restore_best"] = c5.checkbox(
-        "Restore best weights", key="train.restore_best", disabled=not raw["early_stopping"]
-    )
+    raw: dict = {}
+    for row in SETTING_ROWS:
+        for column, name in zip(st.columns(len(row)), row, strict=True):
+            off = not nn.config.applies(name, {**current, **raw})
+            if name == "early_stopping" and not has_val:
+                raw[name] = setting_widget(column, name, note=NO_VALIDATION, disabled=True)
+            else:
+                raw[name] = setting_widget(column, name, disabled=off)
     with st.expander("More settings (Nesterov, Adam's betas and epsilon)"):
         columns = st.columns(len(MORE_SETTINGS))
         for column, name in zip(columns, MORE_SETTINGS, strict=True):
             raw[name] = setting_widget(column, name)
     raw["pace"] = st.radio(
         "Pace",
-        training.PACES,
+        loop.PACES,
         format_func=PACE_LABELS.get,
         horizontal=True,
         key="train.pace",
         help="Watch: a quick run is spread over a few seconds so you can see the curves grow. "
         "Fastest: as many epochs per redraw as fit in a fifth of a second.",
     )
-    settings, messages = training.check_settings({**current, **raw}, len(trainer.y_train), has_val)
+    settings, messages = loop.check_settings({**current, **raw}, len(trainer.y_train), has_val)
     show_limit_messages(messages)
     if settings != current:
         state.set_train_settings(settings)
@@ -157,47 +116,57 @@ def session_key() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
-def tick_every(trainer: training.Trainer) -> float | None:
+def tick_every(trainer: loop.Trainer) -> float | None:
     """The training fragment's timer: fast while training, slow while queued, off when idle."""
     if not trainer.running:
         return None
-    return QUEUED_TICK_S if trainer.status == training.QUEUED else TICK_S
+    return QUEUED_TICK_S if trainer.status == loop.QUEUED else TICK_S
 
 
-def train_tick(trainer: training.Trainer) -> None:
+def train_tick(trainer: loop.Trainer) -> None:
     """One tick: a training slot (or the place in the queue), then a chunk of training, if the
     run is still on once the lock is held."""
     with training_lock():
         if trainer.running:  # a Pause may have come in while this tick waited for the lock
             trainer.slot_key = session_key() or trainer.slot_key
-            training.tick(trainer, capacity.SLOTS, BUDGET_S, training.epochs_per_tick(trainer))
+            loop.tick(trainer, capacity.SLOTS, BUDGET_S, loop.epochs_per_tick(trainer))
 
 
-def setting_widget(container, name: str):
+def setting_widget(container, name: str, note: str = "", disabled: bool = False):
     """A widget for the training setting ``name``, drawn from its row of the settings table
-    (label, help, kind) and the demo's range; its value."""
+    (label, help, kind), the demo's range and the page's notes; its value."""
     setting = nn.config.TRAINING[name]
     key = f"train.{name}"
+    text = note or " ".join(p for p in (setting.help, NOTES.get(name, "")) if p)
+    options = {"key": key, "help": text, "disabled": disabled}
     if setting.kind == "bool":
-        return container.checkbox(setting.label, key=key, help=setting.help)
+        return container.checkbox(LABELS.get(name, setting.label), **options)
     if setting.kind == "choice":
-        return container.selectbox(setting.label, setting.choices, key=key, help=setting.help)
+        labels = CHOICE_LABELS.get(name, {})
+        return container.selectbox(
+            setting.label, setting.choices, format_func=lambda c: labels.get(c, c), **options
+        )
     lo, hi = limits.TRAINING_RANGES[name]
-    return container.number_input(setting.label, lo, hi, format="%g", key=key, help=setting.help)
+    step = STEPS.get(name, 1 if setting.kind == "int" else None)
+    label = LABELS.get(name, setting.label)
+    if name in SLIDERS:
+        return container.slider(label, lo, hi, step=step, **options)
+    number_format = None if setting.kind == "int" else "%g"
+    return container.number_input(label, lo, hi, step=step, format=number_format, **options)
 
 
-def live_tick(trainer: training.Trainer) -> None:
+def live_tick(trainer: loop.Trainer) -> None:
     """The end of a live fragment's tick (Train and Inside pages): train a chunk, and rerun the
     page when the run ended or got or lost a slot, so the timer matches (``tick_every``)."""
     if not trainer.running:
         return
-    queued = trainer.status == training.QUEUED
+    queued = trainer.status == loop.QUEUED
     train_tick(trainer)
-    if not trainer.running or queued != (trainer.status == training.QUEUED):
+    if not trainer.running or queued != (trainer.status == loop.QUEUED):
         st.rerun()
 
 
-def release_idle_slot(trainer: training.Trainer) -> None:
+def release_idle_slot(trainer: loop.Trainer) -> None:
     """Give back this session's slot or queue place when its trainer is not running (a trainer
     discarded while it ran, when the data or architecture changed, never releases its own)."""
     key = session_key()
@@ -208,32 +177,32 @@ def release_idle_slot(trainer: training.Trainer) -> None:
 @exclusive
 def _start() -> None:
     t = state.ensure_trainer()
-    training.start(t)
+    loop.start(t)
     if t.running:  # take a slot or join the queue now, so the page shows which at once
         t.slot_key = session_key() or t.slot_key
-        training.admit(t, capacity.SLOTS)
+        loop.admit(t, capacity.SLOTS)
 
 
 @exclusive
 def _pause() -> None:
     t = state.trainer()
     if t is not None:
-        training.pause(t)
+        loop.pause(t)
 
 
 @exclusive
 def _step() -> None:
-    training.step(state.ensure_trainer())
+    loop.step(state.ensure_trainer())
 
 
 @exclusive
 def _reset() -> None:
     t = state.trainer()
     if t is not None:
-        training.reset(t)
+        loop.reset(t)
 
 
-def controls_ui(trainer: training.Trainer) -> None:
+def controls_ui(trainer: loop.Trainer) -> None:
     """Start/Resume, Pause, Step and Reset: callbacks outside the training fragment."""
     c1, c2, c3, c4 = st.columns(4)
     spent = trainer.at_target or trainer.out_of_compute
@@ -276,25 +245,25 @@ def controls_ui(trainer: training.Trainer) -> None:
     )
 
 
-def status_ui(trainer: training.Trainer) -> None:
+def status_ui(trainer: loop.Trainer) -> None:
     """What happened to the run, in plain words."""
     if not trainer.message:
         return
     kind = {
-        training.DIVERGED: st.error,
-        training.FAILED: st.error,
-        training.EARLY_STOPPED: st.warning,
-        training.OUT_OF_COMPUTE: st.warning,
-        training.FINISHED: st.success,
+        loop.DIVERGED: st.error,
+        loop.FAILED: st.error,
+        loop.EARLY_STOPPED: st.warning,
+        loop.OUT_OF_COMPUTE: st.warning,
+        loop.FINISHED: st.success,
     }.get(trainer.status, st.info)
     kind(trainer.message)
 
 
-def progress_ui(trainer: training.Trainer) -> None:
+def progress_ui(trainer: loop.Trainer) -> None:
     """Epoch counter, progress bar and the latest numbers (drawn inside the fragment); a
     queued run's place in the queue."""
-    if trainer.running and trainer.status == training.QUEUED and trainer.ticket is not None:
-        st.info(training.queue_message(trainer.ticket), icon=":material/hourglass_top:")
+    if trainer.running and trainer.status == loop.QUEUED and trainer.ticket is not None:
+        st.info(loop.queue_message(trainer.ticket), icon=":material/hourglass_top:")
     history = trainer.net.history
     last = history[-1] if history else None
     c1, c2, c3, c4 = st.columns(4)

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dashboard import limits
+from dashboard.common import limits
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Slots:
     """At most ``limit`` holders at a time, the others queued in order of arrival.
 
     ``limit`` and ``stale_s`` may be callables, read at every call (the app passes the current
-    values of ``dashboard.limits``). Thread-safe: every session ticks in its own thread.
+    values of ``dashboard.common.limits``). Thread-safe: every session ticks in its own thread.
     """
 
     def __init__(

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 import nn
-from dashboard import limits
-from dashboard.text import csv_safe_cell
+from dashboard.common import limits
+from dashboard.common.text import csv_safe_cell
 from nn.text import strip_bidi
 
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris

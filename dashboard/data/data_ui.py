@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, limits, state
-from dashboard.text import md_escape, sentence
-from dashboard.widgets import bind, show_limit_messages
+import nn
+from dashboard import state
+from dashboard.common import charts, limits
+from dashboard.common.page_ui import bind, show_limit_messages
+from dashboard.common.text import md_escape, sentence
+from dashboard.data import datasets
 
 
 def source_ui() -> None:
@@ -17,19 +20,19 @@ def source_ui() -> None:
     bind("data.source", spec["source"])
     source = st.selectbox(
         "Dataset",
-        options=list(data.SOURCES),
-        format_func=data.SOURCES.get,
+        options=list(datasets.SOURCES),
+        format_func=datasets.SOURCES.get,
         key="data.source",
     )
-    if source == data.CSV:
+    if source == datasets.CSV:
         csv_ui()
         return
     requested = {"source": source}
-    if source in data.SYNTHETIC:
-        requested.update(synthetic_ui(spec if spec["source"] in data.SYNTHETIC else {}))
+    if source in datasets.SYNTHETIC:
+        requested.update(synthetic_ui(spec if spec["source"] in datasets.SYNTHETIC else {}))
     if requested != spec:
         try:
-            state.set_dataset(data.load_spec(requested), requested)
+            state.set_dataset(datasets.load_spec(requested), requested)
         except ValueError as exc:
             st.error(f"That dataset could not be loaded: {md_escape(exc, 400)}")
             return
@@ -39,8 +42,8 @@ def source_ui() -> None:
 def synthetic_ui(spec: dict) -> dict:
     """Sample count, noise and seed of a generated 2-D set, checked against the limits."""
     defaults = {
-        **data.SYNTHETIC_DEFAULTS,
-        **{k: spec[k] for k in data.SYNTHETIC_DEFAULTS if k in spec},
+        **datasets.SYNTHETIC_DEFAULTS,
+        **{k: spec[k] for k in datasets.SYNTHETIC_DEFAULTS if k in spec},
     }
     bind("data.n_samples", defaults["n_samples"])
     bind("data.noise", defaults["noise"])
@@ -49,7 +52,9 @@ def synthetic_ui(spec: dict) -> dict:
     n = c1.number_input("Samples", 20, limits.MAX_SYNTHETIC_SAMPLES, step=50, key="data.n_samples")
     noise = c2.slider("Noise", 0.0, 1.0, step=0.05, key="data.noise")
     seed = c3.number_input("Seed", 0, limits.MAX_SEED, step=1, key="data.seed")
-    checked, messages = data.check_synthetic_params({"n_samples": n, "noise": noise, "seed": seed})
+    checked, messages = datasets.check_synthetic_params(
+        {"n_samples": n, "noise": noise, "seed": seed}
+    )
     show_limit_messages(messages)
     return checked
 
@@ -67,19 +72,19 @@ def csv_ui() -> None:
         return
     raw = upload.getvalue()
     try:
-        head = data.csv_head(raw)
+        head = datasets.csv_head(raw)
     except ValueError as exc:
         st.error(
             f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
         )
         return
-    st.dataframe(data.preview_frame(head), hide_index=True)
+    st.dataframe(datasets.preview_frame(head), hide_index=True)
     columns = list(head.columns)
     target = st.selectbox(
         "Target column (the class to predict)", columns, index=len(columns) - 1, key="data.target"
     )
     spec = {
-        "source": data.CSV,
+        "source": datasets.CSV,
         "file_name": upload.name,
         "target": target,
         "file_id": upload.file_id,
@@ -88,7 +93,7 @@ def csv_ui() -> None:
         st.caption("This file is the current dataset.")
     elif st.button("Use this CSV", key="data.use_csv", type="primary"):
         try:
-            state.set_dataset(data.load_uploaded_csv(raw, target, upload.name), spec)
+            state.set_dataset(datasets.load_uploaded_csv(raw, target, upload.name), spec)
         except ValueError as exc:
             st.error(
                 f"This file cannot be used: {md_escape(sentence(exc), 400)} "
@@ -119,7 +124,7 @@ def overview(dataset) -> None:
     names = [str(f) for f in dataset.feature_names]
     classes = [str(c) for c in dataset.class_names]
     X, y = np.asarray(dataset.X, dtype=float), np.asarray(dataset.y, dtype=int)
-    rows = data.sample_rows(len(y), limits.MAX_PLOT_ROWS)
+    rows = datasets.sample_rows(len(y), limits.MAX_PLOT_ROWS)
     sampled = (
         f"Plots show a random sample of {len(rows):,} of {len(y):,} rows; training uses all rows."
         if len(rows) < len(y)
@@ -127,7 +132,7 @@ def overview(dataset) -> None:
     )
     tabs = st.tabs(["Table", "Statistics", "Class balance", "Scatter matrix", "Distributions"])
     with tabs[0]:
-        st.dataframe(data.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)
+        st.dataframe(datasets.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)
         st.caption(f"The first {min(len(y), limits.MAX_TABLE_ROWS)} of {len(y):,} rows.")
     with tabs[1]:
         st.dataframe(pd.DataFrame(X, columns=names).describe().T)
@@ -165,33 +170,23 @@ def split_ui() -> None:
     current = state.split_settings()
     for name, value in current.items():
         bind(f"data.split.{name}", value)
+    table, ranges = nn.config.SPLIT, limits.SPLIT_RANGES
     c1, c2, c3 = st.columns(3)
-    test = c1.slider("Test share", 0.05, 0.5, step=0.01, key="data.split.test_size")
-    val = c2.slider(
-        "Validation share (of the rest)",
-        0.0,
-        0.5,
-        step=0.01,
-        key="data.split.val_size",
-        help="After the test rows are set aside, this share of the rest is kept for validation "
-        "(the article: 15% test, then 10% of the rest).",
-    )
-    seed = c3.number_input("Split seed", 0, limits.MAX_SEED, step=1, key="data.split.seed")
     c4, c5 = st.columns(2)
-    stratify = c4.checkbox("Stratify (same class shares in every part)", key="data.split.stratify")
-    standardize = c5.checkbox(
-        "Standardize (scale each feature to mean 0, std 1 using the training rows)",
-        key="data.split.standardize",
-    )
-    requested, messages = data.check_split_settings(
-        {
-            "test_size": test,
-            "val_size": val,
-            "seed": seed,
-            "stratify": stratify,
-            "standardize": standardize,
-        }
-    )
+    raw = {}
+    for name, column in zip(table, (c1, c2, c3, c4, c5), strict=True):
+        setting, key = table[name], f"data.split.{name}"
+        if setting.kind == "bool":
+            raw[name] = column.checkbox(setting.label, key=key, help=setting.help)
+        elif setting.kind == "float":
+            lo, hi = ranges[name]
+            raw[name] = column.slider(setting.label, lo, hi, step=0.01, key=key, help=setting.help)
+        else:
+            lo, hi = ranges[name]
+            raw[name] = column.number_input(
+                setting.label, lo, hi, step=1, key=key, help=setting.help
+            )
+    requested, messages = datasets.check_split_settings(raw)
     show_limit_messages(messages)
     if requested != current:
         try:

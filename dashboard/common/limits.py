@@ -52,6 +52,8 @@ TRAINING_RANGES = {
     "patience": (1, MAX_PATIENCE),
 }
 MAX_SEED = 2**31 - 1
+# The demo's ranges of the numeric split settings, inside their rows of nn.config.SPLIT.
+SPLIT_RANGES = {"test_size": (0.05, 0.5), "val_size": (0.0, 0.5), "seed": (0, MAX_SEED)}
 MAX_PLOT_ROWS = 1_000  # rows drawn in scatter plots (training always uses every row)
 MAX_PLOT_FEATURES = 6  # features in the scatter matrix
 MAX_TABLE_ROWS = 200  # rows shown in tables such as the misclassified samples

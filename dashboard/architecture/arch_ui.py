@@ -9,8 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 import nn
-from dashboard import limits, share, state
-from dashboard.widgets import bind, forget
+from dashboard import state
+from dashboard.architecture import build
+from dashboard.common import limits
+from dashboard.common.page_ui import bind, forget
 
 DRAFT = state.ARCH_DRAFT
 BASE = state.ARCH_DRAFT_BASE
@@ -87,7 +89,7 @@ def _remove_layer() -> None:
 
 def _apply_preset(name: str) -> None:
     preset = nn.presets.PRESETS[name]
-    _set_draft(state.arch_from_config(preset["network"]))
+    _set_draft(build.arch_from_config(preset["network"]))
     state.set_train_settings({**state.train_settings(), **preset["training"]})
     t = preset["training"]
     state.flash(
@@ -188,7 +190,7 @@ def architecture_ui() -> dict:
 def problems(arch: dict) -> list[str]:
     """Why this architecture cannot be built for the current data (empty when it can)."""
     ds = state.dataset()
-    return share.architecture_problems(arch, ds.X.shape[1], len(ds.class_names))
+    return build.architecture_problems(arch, ds.X.shape[1], len(ds.class_names))
 
 
 def count_params(sizes: list[int]) -> int:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, limits, results, state, training
-from dashboard.text import md_escape, sentence
-from dashboard.widgets import bind
+from dashboard import state
+from dashboard.architecture import build
+from dashboard.common import charts, limits
+from dashboard.common.page_ui import bind
+from dashboard.common.text import md_escape, sentence
+from dashboard.predict import results
+from dashboard.training import loop
 
 MODEL_UPLOADS = state.MODEL_UPLOADS
 
@@ -185,9 +189,9 @@ def model_upload() -> None:
 
 def install_model(net) -> None:
     """Make an uploaded network the session's network (architecture follows it)."""
-    state.set_arch(state.arch_from_config(net.config), reason="a model file replaced it.")
+    state.set_arch(build.arch_from_config(net.config), reason="a model file replaced it.")
     settings = dict(state.train_settings())
     settings["epochs"] = min(max(settings["epochs"], net.epochs_trained), limits.MAX_EPOCHS)
     state.set_train_settings(settings)
     t = state.new_trainer(net)
-    t.status = training.PAUSED if net.epochs_trained else training.READY
+    t.status = loop.PAUSED if net.epochs_trained else loop.READY

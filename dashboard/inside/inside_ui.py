@@ -18,9 +18,13 @@ import streamlit as st
 
 import nn
 import nn.inspect
-from dashboard import inside, results, state, train_ui, training
-from dashboard.text import md_escape
-from dashboard.widgets import bind
+from dashboard import state
+from dashboard.common.page_ui import bind
+from dashboard.common.text import md_escape
+from dashboard.compare import baselines
+from dashboard.inside import backprop, figures
+from dashboard.predict import results
+from dashboard.training import loop, train_ui
 
 SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
     "Decision surface",
@@ -164,7 +168,7 @@ def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
         features=(f0, f1),
         transform=transform,
     )
-    fig = inside.decision_surface_figure(
+    fig = figures.decision_surface_figure(
         xs,
         ys,
         probs,
@@ -205,7 +209,7 @@ def surface_caption(options: dict, sample) -> str:
     return text
 
 
-def draw_surface(trainer: training.Trainer, options: dict, slot: str, sample=None) -> None:
+def draw_surface(trainer: loop.Trainer, options: dict, slot: str, sample=None) -> None:
     """The decision surface (throttled while training) and its caption."""
     if state.dataset().X.shape[1] < 2:
         st.info("A decision surface needs at least two features; this dataset has one.")
@@ -242,13 +246,13 @@ def sample_surface_ui(net: nn.Network, x) -> None:
 # ---- living network diagram ----
 
 
-def draw_network(trainer: training.Trainer, slot: str) -> None:
+def draw_network(trainer: loop.Trainer, slot: str) -> None:
     """The network with its current weights (throttled while training)."""
     dataset = state.dataset()
     what = (st.session_state[state.DATA_VERSION],)
 
     def build():
-        return inside.network_weights_figure(
+        return figures.network_weights_figure(
             trainer.net.get_weights(),
             [str(f) for f in dataset.feature_names],
             [str(c) for c in dataset.class_names],
@@ -280,7 +284,7 @@ HEALTH_ROWS = (
 )
 
 
-def health_report(trainer: training.Trainer) -> dict:
+def health_report(trainer: loop.Trainer) -> dict:
     """``nn.inspect.training_health`` on the training rows plus the generalization gap."""
     net, s = trainer.net, trainer.settings
     report = nn.inspect.training_health(
@@ -327,7 +331,7 @@ def health_value(name: str, part: dict) -> str:
     return f"std {part['max_std']:.3g}"
 
 
-def health_layers(trainer: training.Trainer, report: dict) -> pd.DataFrame:
+def health_layers(trainer: loop.Trainer, report: dict) -> pd.DataFrame:
     """Per layer: activation, saturated share, dead ReLU share, gradient norm, update size."""
     config = trainer.net.config
     acts = config["activation"]
@@ -350,7 +354,7 @@ def health_layers(trainer: training.Trainer, report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def draw_health(trainer: training.Trainer, slot: str) -> None:
+def draw_health(trainer: loop.Trainer, slot: str) -> None:
     """Five checks, each with its number and a plain-language hint, then a per-layer table."""
     if len(trainer.y_train) == 0:
         st.info("There are no training rows to check.")
@@ -417,7 +421,7 @@ def draw_live(view: str | None, trainer, options: dict, prefix: str) -> None:
         draw_health(trainer, f"{prefix}.health")
 
 
-def progress_line(trainer: training.Trainer) -> None:
+def progress_line(trainer: loop.Trainer) -> None:
     """Epoch, status and the latest losses in one progress bar."""
     last = trainer.net.history[-1] if trainer.net.history else None
     text = f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"
@@ -507,7 +511,7 @@ def _pick_row(n: int) -> int:
     return min(max(row, 1), n) - 1  # checked on the server: the bounds are a browser hint
 
 
-def _sample_table(row: int, trainer: training.Trainer) -> pd.DataFrame:
+def _sample_table(row: int, trainer: loop.Trainer) -> pd.DataFrame:
     dataset, split = state.dataset(), state.split()
     frame = pd.DataFrame(
         {"value": results.to_raw_units(split, split.X_train[row : row + 1])[0]},
@@ -520,7 +524,7 @@ def _sample_table(row: int, trainer: training.Trainer) -> pd.DataFrame:
     return frame
 
 
-def backprop_ui(trainer: training.Trainer) -> None:
+def backprop_ui(trainer: loop.Trainer) -> None:
     """Forward pass, loss, deltas, gradients and the update for one sample, with its numbers."""
     split, dataset = state.split(), state.dataset()
     n = len(split.y_train)
@@ -539,11 +543,12 @@ def backprop_ui(trainer: training.Trainer) -> None:
         )
     c2.dataframe(_sample_table(row, trainer))
     trace = nn.inspect.backprop_trace(net, trainer.X_train[row], label, lr, l2)
-    steps = {step["title"]: step["latex"] for step in inside.backprop_steps(trace)}
+    steps = {step["title"]: step["latex"] for step in backprop.backprop_steps(trace)}
     notes = []
     if s["optimizer"] != "sgd":
         notes.append(
-            f"Training uses {train_ui.OPTIMIZER_LABELS[s['optimizer']]}; this view shows the plain "
+            f"Training uses {train_ui.CHOICE_LABELS['optimizer'][s['optimizer']]}; this view "
+            "shows the plain "
             "gradient-descent step, which is what SGD does with batch size 1."
         )
     if int(s["batch_size"]) > 1:
@@ -644,13 +649,13 @@ def sklearn_epochs(settings: dict, n_train: int) -> int:
     return max(1, min(int(settings["epochs"]), SKLEARN_UPDATES // per_epoch))
 
 
-def trust_checks(trainer: training.Trainer, split) -> dict:
+def trust_checks(trainer: loop.Trainer, split) -> dict:
     """Gradient check of the current network, and test accuracy next to scikit-learn's."""
     net, s = trainer.net, trainer.settings
     X_train, X_test = trainer.X_train, results.network_inputs(net, split, split.X_test)
     check = nn.inspect.gradient_check(net, X_train, split.y_train, l2=float(s["l2"]))
     epochs = sklearn_epochs(s, len(split.y_train))
-    scores = inside.sklearn_baselines(
+    scores = baselines.sklearn_baselines(
         X_train,
         split.y_train,
         X_test,
@@ -674,7 +679,7 @@ def trust_checks(trainer: training.Trainer, split) -> dict:
     }
 
 
-def trust_ui(trainer: training.Trainer) -> None:
+def trust_ui(trainer: loop.Trainer) -> None:
     """One button: the gradient check and the scikit-learn comparison, then their results."""
     st.markdown(
         "Two ways to trust this lab: the **gradient check** compares the gradients "

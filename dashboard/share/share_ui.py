@@ -7,10 +7,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from dashboard import page, share, state, training
+from dashboard import state
+from dashboard.common import page_ui
+from dashboard.share import bundle, link
+from dashboard.training import loop
 from nn import recipe
 
-LINK_PAGE = page.TRAIN  # a shared link opens on the Train page, ready to press Start
+LINK_PAGE = page_ui.TRAIN  # a shared link opens on the Train page, ready to press Start
 
 
 def _page_name(path: str) -> str:
@@ -25,7 +28,7 @@ def share_link(query: str) -> str:
         return "?" + query if query else "(the app's address, with no parameters)"
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
-    names = {_page_name(p.path) for p in page.PAGES} - {""}
+    names = {_page_name(p.path) for p in page_ui.PAGES} - {""}
     if segments and segments[-1] in names:
         segments = segments[:-1]
     path = "/" + "/".join([*segments, _page_name(LINK_PAGE)])
@@ -34,7 +37,7 @@ def share_link(query: str) -> str:
 
 def share_link_ui() -> None:
     """The link that recreates the current settings, with what it does and does not carry."""
-    params = share.encode(state.current_experiment(), state.default_experiment())
+    params = link.encode(state.current_experiment(), state.default_experiment())
     st.code(share_link(urlencode(params)), language=None, wrap_lines=True)
     notes = [
         "The address bar holds the same settings on every page: copy it from there or from "
@@ -48,13 +51,13 @@ def share_link_ui() -> None:
         st.caption(note)
 
 
-def recipe_download(trainer: training.Trainer, key: str) -> None:
+def recipe_download(trainer: loop.Trainer, key: str) -> None:
     """Download the standalone script, its settings and the data that repeat this run."""
-    settings = share.recipe_settings(trainer, state.split_settings())
+    settings = bundle.recipe_settings(trainer, state.split_settings())
     dataset = state.dataset()
     st.download_button(
         "Download the recipe (.zip)",
-        lambda: share.recipe_zip(settings, dataset),  # built on click, not on every rerun
+        lambda: bundle.recipe_zip(settings, dataset),  # built on click, not on every rerun
         file_name="recipe.zip",
         mime="application/zip",
         key=key,
@@ -64,13 +67,13 @@ def recipe_download(trainer: training.Trainer, key: str) -> None:
         f"Run: python {recipe.SCRIPT_NAME} --data {recipe.DATA_NAME} "
         f"--settings {recipe.SETTINGS_NAME}",
     )
-    for note in share.recipe_notes(
+    for note in bundle.recipe_notes(
         trainer, state.split_settings(), state.manual_steps(trainer.net)
     ):
         st.caption(note)
 
 
-def recipe_ui(trainer: training.Trainer | None) -> None:
+def recipe_ui(trainer: loop.Trainer | None) -> None:
     """The recipe of the current run: what it is, its settings, the download."""
     if trainer is None:
         trainer = state.ensure_trainer()
@@ -87,5 +90,5 @@ def recipe_ui(trainer: training.Trainer | None) -> None:
     )
     recipe_download(trainer, "compare.recipe")
     with st.expander(f"The settings ({recipe.SETTINGS_NAME})"):
-        _, text = recipe.make_recipe(share.recipe_settings(trainer, state.split_settings()))
+        _, text = recipe.make_recipe(bundle.recipe_settings(trainer, state.split_settings()))
         st.code(text, language="json")

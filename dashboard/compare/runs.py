@@ -1,8 +1,8 @@
 """Finished runs kept for comparison, and the same settings trained on several seeds.
 
 A run record is plain data (settings, history, test metrics), not a network: the session keeps
-at most ``MAX_RUNS`` of them. The record builders and ``train_seeds`` know nothing of Streamlit;
-``remember_finished_run`` is the one function that reads the session.
+at most ``MAX_RUNS`` of them (``dashboard.state.remember_finished_run`` keeps them). No
+Streamlit here.
 """
 
 from __future__ import annotations
@@ -12,21 +12,18 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 import nn
-from dashboard import capacity, results, state, training
+from dashboard.common import capacity
+from dashboard.predict import results
+from dashboard.training import loop
 
-RUNS = state.COMPARE_RUNS
-COUNTER = state.COMPARE_COUNTER
-SEEDS = state.COMPARE_SEEDS
-SEEN = state.COMPARE_SEEN
 MAX_RUNS = 10
 N_SEEDS = 5
-ENDED = (training.FINISHED, training.EARLY_STOPPED, training.DIVERGED, training.OUT_OF_COMPUTE)
+ENDED = (loop.FINISHED, loop.EARLY_STOPPED, loop.DIVERGED, loop.OUT_OF_COMPUTE)
 
 
-def describe(trainer: training.Trainer, dataset_label: str, split_settings: dict) -> dict:
+def describe(trainer: loop.Trainer, dataset_label: str, split_settings: dict) -> dict:
     """The settings of a run, nested by part, in the words of the app's controls."""
     config, s = trainer.net.config, trainer.settings
     acts = config["activation"]
@@ -64,7 +61,7 @@ def test_metrics(net: nn.Network, split) -> dict:
 
 
 def make_record(
-    name: str, trainer: training.Trainer, dataset_label: str, split_settings: dict, split
+    name: str, trainer: loop.Trainer, dataset_label: str, split_settings: dict, split
 ) -> dict:
     """A finished run as plain data: name, settings, metrics and a copy of the history."""
     history = [r.as_dict() for r in trainer.net.history]
@@ -97,38 +94,6 @@ def add_record(records: list[dict], record: dict, max_runs: int = MAX_RUNS) -> l
     dropped = records[: max(0, len(records) - max_runs)]
     del records[: len(dropped)]
     return dropped
-
-
-def remember_finished_run() -> None:
-    """Keep the session's run once it has ended (finished, stopped early or diverged)."""
-    t = state.trainer()
-    if t is None or t.running or t.status not in ENDED or t.epochs_trained == 0:
-        return
-    seen = st.session_state.get(SEEN)
-    if seen is not None and seen[0]() is t.net and seen[1] == t.epochs_trained:
-        return  # kept already (or kept and then forgotten on purpose)
-    st.session_state[SEEN] = (weakref.ref(t.net), t.epochs_trained)
-    records = st.session_state.setdefault(RUNS, [])
-    if not any(old["net"]() is t.net for old in records):
-        st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
-    name = f"run {st.session_state[COUNTER]}"
-    record = make_record(name, t, state.dataset_label(), state.split_settings(), state.split())
-    for old in add_record(records, record):
-        state.flash(
-            f"{old['name']} was dropped from the comparison: the session keeps the last "
-            f"{MAX_RUNS} runs.",
-            "info",
-        )
-
-
-def records() -> list[dict]:
-    """The kept runs, oldest first."""
-    return st.session_state.get(RUNS, [])
-
-
-def forget_runs() -> None:
-    """Drop every kept run (the Forget button)."""
-    st.session_state[RUNS] = []
 
 
 def train_seeds(
@@ -164,7 +129,7 @@ def train_seeds(
     try:
         for i, seed in enumerate(seeds):
             net = nn.Network.from_config({**config, "seed": int(seed)})
-            trainer = training.Trainer(
+            trainer = loop.Trainer(
                 net=net,
                 X_train=split.X_train,
                 y_train=split.y_train,
@@ -173,11 +138,11 @@ def train_seeds(
                 settings=dict(settings),
                 cpu_s=cpu_s,  # what the earlier seeds used counts against this one
             )
-            training.start(trainer)
+            loop.start(trainer)
             while trainer.running:
                 if slots is not None:
                     slots.acquire(slot_key, owner)  # still here: keep the slot
-                training.run_chunk(trainer, budget_s)
+                loop.run_chunk(trainer, budget_s)
                 if progress is not None:
                     progress(i, trainer.epochs_trained, trainer.target_epochs)
             cpu_s = trainer.cpu_s

@@ -1,10 +1,10 @@
 """The app's live training loop: a trainer kept in session state, advanced in time-boxed chunks.
 
-No Streamlit here: the Train page calls ``tick`` (a slot from ``dashboard.capacity``, then
+No Streamlit here: the Train page calls ``tick`` (a slot from ``dashboard.common.capacity``, then
 ``run_chunk``) from a ``run_every`` fragment, and ``benchmarks/bench_app_loop.py`` calls
 ``run_chunk`` directly to measure the loop's overhead.
 
-Two server-wide bounds from ``dashboard.limits`` apply here: a run trains only while it holds
+Two server-wide bounds from ``dashboard.common.limits`` apply here: a run trains only while it holds
 one of the server's training slots (otherwise it is ``QUEUED`` and waits its turn), and a run
 stops for good once it has used ``MAX_RUN_CPU_S`` of CPU time (``OUT_OF_COMPUTE``, weights
 kept). Step trains one epoch without a slot: it is one epoch per click, at most a few seconds
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import nn
-from dashboard import capacity, limits
+from dashboard.common import capacity, limits
 
 
 class Status(StrEnum):
@@ -318,7 +318,7 @@ def reset(trainer: Trainer) -> None:
     trainer.cpu_s = 0.0
 
 
-# ---- the server's training slots (dashboard.capacity) ----
+# ---- the server's training slots (dashboard.common.capacity) ----
 
 
 def tick(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import io
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 import nn
-from dashboard import limits
-from dashboard.text import display_name, sentence
+from dashboard.common import limits
+from dashboard.common.text import display_name, sentence
 from nn.text import strip_bidi
 
 BUNDLED = {
@@ -34,12 +35,24 @@ DEFAULT_SPEC = {"source": "iris"}
 DEFAULT_SPLIT = {**nn.presets.ARTICLE["split"], "seed": 0}
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
-def load_builtin(name: str, n_samples: int | None = None, noise: float | None = None, seed=None):
-    """A bundled or generated dataset (cached: the same for every visitor)."""
+@functools.lru_cache(maxsize=48)
+def _cached_builtin(name: str, n_samples, noise, seed) -> nn.data.Dataset:
     if name in SYNTHETIC:
-        return nn.data.load_dataset(name, n_samples=n_samples, noise=noise, seed=seed)
-    return nn.data.load_dataset(name)
+        dataset = nn.data.load_dataset(name, n_samples=n_samples, noise=noise, seed=seed)
+    else:
+        dataset = nn.data.load_dataset(name)
+    dataset.X.setflags(write=False)  # shared by every visitor: nobody may change it in place
+    dataset.y.setflags(write=False)
+    return dataset
+
+
+def load_builtin(name: str, n_samples: int | None = None, noise: float | None = None, seed=None):
+    """A bundled or generated dataset, made once per server and shared by every visitor: its
+    arrays are read-only, the rest is a fresh copy per call."""
+    shared = _cached_builtin(name, n_samples, noise, seed)
+    return dataclasses.replace(
+        shared, feature_names=list(shared.feature_names), class_names=list(shared.class_names)
+    )
 
 
 def load_spec(spec: dict):
@@ -168,18 +181,18 @@ def make_split(dataset, settings: dict):
 
 
 def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
-    """Clamp the split controls to sensible ranges; messages for what changed."""
-    test, m1 = limits.clamp_float("Test share", settings.get("test_size"), 0.05, 0.5, 0.15)
-    val, m2 = limits.clamp_float("Validation share", settings.get("val_size"), 0.0, 0.5, 0.10)
-    seed, m3 = limits.clamp_int("Split seed", settings.get("seed"), 0, limits.MAX_SEED, 0)
-    checked = {
-        "test_size": test,
-        "val_size": val,
-        "seed": seed,
-        "stratify": bool(settings.get("stratify")),
-        "standardize": bool(settings.get("standardize")),
-    }
-    return checked, [m for m in (m1, m2, m3) if m]
+    """Clamp the split controls to the demo's ranges; messages for what changed."""
+    checked, messages = {}, []
+    for name, setting in nn.config.SPLIT.items():
+        value = settings.get(name)
+        if setting.kind == "bool":
+            checked[name] = bool(value)
+            continue
+        clamp = limits.clamp_int if setting.kind == "int" else limits.clamp_float
+        lo, hi = limits.SPLIT_RANGES[name]
+        checked[name], message = clamp(setting.label, value, lo, hi, setting.default)
+        messages += [message] if message else []
+    return checked, messages
 
 
 def target_column_name(feature_names: list[str]) -> str:

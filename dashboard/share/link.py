@@ -1,8 +1,8 @@
-"""Sharing an experiment: its settings as URL parameters, and the recipe that repeats a run.
+"""Sharing an experiment: its settings as URL parameters.
 
 No Streamlit here. ``encode`` turns the dataset choice, split, architecture and training settings
 into short URL parameters (only those that differ from the app's defaults); ``decode_data`` and
-``decode_model`` read them back, every value checked against ``dashboard.limits`` with the
+``decode_model`` read them back, every value checked against ``dashboard.common.limits`` with the
 default and a plain message for anything that does not fit. A URL is untrusted text: the
 messages quote it, so pages escape them before showing them.
 """
@@ -12,17 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import nn
-from dashboard import data, limits, training
-from nn import activations, losses, recipe
+from dashboard.architecture.build import architecture_problems
+from dashboard.common import limits
+from dashboard.data import datasets
+from dashboard.training import loop
+from nn import activations, losses
 
 DATA_KEYS = ("data", "samples", "noise", "data_seed")
-SPLIT_KEYS = {
-    "test": "test_size",
-    "val": "val_size",
-    "split_seed": "seed",
-    "stratify": "stratify",
-    "standardize": "standardize",
-}
+SPLIT_KEYS = {s.url: name for name, s in nn.config.SPLIT.items()}  # URL name -> split setting
 ARCH_KEYS = ("hidden", "act", "out", "loss", "init", "seed")
 # URL name -> training setting: every row of nn.config.TRAINING, and the app's pace
 TRAIN_KEYS = {s.url: name for name, s in nn.config.TRAINING.items()} | {"pace": "pace"}
@@ -39,7 +36,7 @@ class Experiment:
     spec: dict
     split: dict
     arch: dict
-    train: dict = field(default_factory=lambda: dict(training.DEFAULT_SETTINGS))
+    train: dict = field(default_factory=lambda: dict(loop.DEFAULT_SETTINGS))
 
 
 def _text(value) -> str:
@@ -54,7 +51,7 @@ def to_params(exp: Experiment) -> dict[str, str]:
     """Every setting of ``exp`` as URL parameter text."""
     spec = exp.spec
     params = {"data": str(spec.get("source"))}
-    synthetic = {**data.SYNTHETIC_DEFAULTS, **spec}
+    synthetic = {**datasets.SYNTHETIC_DEFAULTS, **spec}
     params.update(
         samples=_text(synthetic["n_samples"]),
         noise=_text(float(synthetic["noise"])),
@@ -74,10 +71,10 @@ def to_params(exp: Experiment) -> dict[str, str]:
         init=arch["init"],
         seed=_text(int(arch["seed"])),
     )
-    train = {**training.DEFAULT_SETTINGS, **exp.train}
+    train = {**loop.DEFAULT_SETTINGS, **exp.train}
     for name, key in TRAIN_KEYS.items():
         params[name] = _text(train[key])
-    if spec.get("source") not in data.SYNTHETIC:
+    if spec.get("source") not in datasets.SYNTHETIC:
         for key in ("samples", "noise", "data_seed"):
             del params[key]
     return params
@@ -87,7 +84,7 @@ def encode(exp: Experiment, defaults: Experiment) -> dict[str, str]:
     """The URL parameters of ``exp`` that differ from ``defaults`` (defaults give a bare URL)."""
     mine, base = to_params(exp), to_params(defaults)
     synthetic = to_params(
-        Experiment({"source": "moons", **data.SYNTHETIC_DEFAULTS}, exp.split, exp.arch)
+        Experiment({"source": "moons", **datasets.SYNTHETIC_DEFAULTS}, exp.split, exp.arch)
     )
     base.update({k: synthetic[k] for k in ("samples", "noise", "data_seed")})
     out = {k: v for k, v in mine.items() if base.get(k) != v}
@@ -132,30 +129,30 @@ def decode_data(params: dict, defaults: Experiment) -> tuple[dict, dict, list[st
     params = _too_long({k: v for k, v in params.items() if k in PARAMS}, messages)
     base = to_params(defaults)
     source = _value(params, "data", base["data"])
-    known = (*data.BUNDLED, *data.SYNTHETIC)
-    if source == data.CSV:
+    known = (*datasets.BUNDLED, *datasets.SYNTHETIC)
+    if source == datasets.CSV:
         messages.append(
             "The link was made with an uploaded CSV file, which a link cannot carry; upload it "
-            f"on the Data page. Showing {data.SOURCES[defaults.spec['source']].split(' (')[0]} "
+            f"on the Data page. Showing {datasets.SOURCES[defaults.spec['source']].split(' (')[0]} "
             "for now."
         )
         source = defaults.spec["source"]
     source, m = limits.check_choice("Dataset", source, known, defaults.spec["source"])
     messages += [m] if m else []
     spec = {"source": source}
-    if source in data.SYNTHETIC:
+    if source in datasets.SYNTHETIC:
         raw = {
-            "n_samples": _value(params, "samples", str(data.SYNTHETIC_DEFAULTS["n_samples"])),
-            "noise": _value(params, "noise", str(data.SYNTHETIC_DEFAULTS["noise"])),
-            "seed": _value(params, "data_seed", str(data.SYNTHETIC_DEFAULTS["seed"])),
+            "n_samples": _value(params, "samples", str(datasets.SYNTHETIC_DEFAULTS["n_samples"])),
+            "noise": _value(params, "noise", str(datasets.SYNTHETIC_DEFAULTS["noise"])),
+            "seed": _value(params, "data_seed", str(datasets.SYNTHETIC_DEFAULTS["seed"])),
         }
-        checked, more = data.check_synthetic_params(raw)
+        checked, more = datasets.check_synthetic_params(raw)
         spec.update(checked)
         messages += more
     raw = {key: _value(params, name, base[name]) for name, key in SPLIT_KEYS.items()}
     for name, key in (("stratify", "Stratify"), ("standardize", "Standardize")):
         raw[name] = _flag(params, name, key, bool(defaults.split[name]), messages)
-    split, more = data.check_split_settings(raw)
+    split, more = datasets.check_split_settings(raw)
     return spec, split, messages + more
 
 
@@ -249,90 +246,5 @@ def decode_model(
             raw[name] = _flag(
                 params, setting.url, setting.label, bool(defaults.train[name]), messages
             )
-    train, more = training.check_settings(raw, n_train, has_validation)
+    train, more = loop.check_settings(raw, n_train, has_validation)
     return arch, train, messages + more
-
-
-def network_config(arch: dict, n_inputs: int, n_outputs: int) -> dict:
-    """An ``nn`` network config from the architecture settings and the data's shape."""
-    return {
-        "layers": [n_inputs, *arch["hidden"], n_outputs],
-        "activation": list(arch["activations"]),
-        "output_activation": arch["output_activation"],
-        "loss": arch["loss"],
-        "init": arch["init"],
-        "seed": int(arch["seed"]),
-        "dtype": "float64",
-    }
-
-
-def architecture_problems(arch: dict, n_inputs: int, n_outputs: int) -> list[str]:
-    """Why ``arch`` cannot be built for data of this shape within the limits (empty: it can)."""
-    config = network_config(arch, n_inputs, n_outputs)
-    try:
-        nn.normalize_config(config)
-    except ValueError as exc:
-        return [str(exc)]
-    return limits.check_architecture(arch["hidden"], nn.count_params(config["layers"]))
-
-
-# ---- the recipe ----
-
-DONE = (training.FINISHED, training.EARLY_STOPPED)
-
-
-def recipe_epochs(trainer: training.Trainer) -> int:
-    """How many epochs the recipe should train to repeat this run.
-
-    An early-stopped run is repeated by asking for the epochs set (the script stops at the same
-    epoch); any other run by the epochs it has trained; an untrained one trains the epochs set.
-    """
-    if trainer.epochs_trained == 0 or (
-        trainer.status == training.EARLY_STOPPED and trainer.net.stopped_early
-    ):
-        return trainer.target_epochs
-    return trainer.epochs_trained
-
-
-def recipe_settings(trainer: training.Trainer, split_settings: dict) -> dict:
-    """The settings ``nn.recipe`` needs to repeat the trainer's run on the current split."""
-    kwargs = training.train_kwargs(trainer)
-    kwargs.pop("validation_data", None)
-    return {
-        "network": dict(trainer.net.config),
-        "training": {**kwargs, "epochs": recipe_epochs(trainer)},
-        "split": {k: split_settings[k] for k in recipe.SPLIT_DEFAULTS},
-    }
-
-
-def recipe_notes(
-    trainer: training.Trainer, split_settings: dict, manual_steps: int = 0
-) -> list[str]:
-    """Why the recipe may not repeat what the app shows (empty when it should)."""
-    settings = recipe_settings(trainer, split_settings)
-    history = trainer.net.history
-    # Only the learning-rate check: how many epochs the recipe trains is decided above.
-    counted = {**settings, "training": {**settings["training"], "epochs": len(history)}}
-    notes = recipe.reproducibility_notes(counted, history)
-    if manual_steps:
-        notes.append(
-            f"{manual_steps} single-sample step(s) from the Backprop view were applied by hand; "
-            "the recipe does not repeat them."
-        )
-    if trainer.status == training.DIVERGED:
-        notes.append(
-            f"The run diverged after epoch {trainer.epochs_trained}; the recipe trains those "
-            f"{trainer.epochs_trained} epochs, up to the last finite weights."
-        )
-    return notes
-
-
-def recipe_zip(settings: dict, dataset) -> bytes:
-    """The script, ``settings`` and the dataset as one zip (see ``nn.recipe.recipe_zip``)."""
-    return recipe.recipe_zip(
-        settings,
-        dataset.X,
-        dataset.y,
-        [str(f) for f in dataset.feature_names],
-        [str(c) for c in dataset.class_names],
-    )

@@ -7,10 +7,12 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from dashboard import runs, state
-from dashboard.text import md_escape
+from dashboard import state
+from dashboard.common.text import md_escape
+from dashboard.predict import results
+from dashboard.training import loop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_TITLE = "Neural network lab"
 
 
@@ -81,7 +83,7 @@ def setup(label: str) -> None:
     )
     state.init()
     state.apply_url_once()
-    runs.remember_finished_run()
+    state.remember_finished_run()
     state.sync_url()
     with st.sidebar:
         st.markdown(f"**{APP_TITLE}**")
@@ -118,3 +120,66 @@ def status_lines() -> list[str]:
             f"**Training:** {t.status}, epoch {t.epochs_trained} of {t.target_epochs}{acc}"
         )
     return lines
+
+
+def article_result() -> None:
+    """The article run: its progress, then its test accuracy next to the article's figure."""
+    t = state.trainer()
+    if t is None or t.tag != "article":
+        return
+    if t.status != loop.FINISHED:
+        if t.running or t.status == loop.READY:
+            st.info(
+                "Reproducing the article: Iris with its split (15% test, then 10% of the rest "
+                "for validation), the 4-5-10-3 sigmoid network with U[-1, 1] weights, per-sample "
+                "gradient descent at learning rate 0.15 for 100 epochs. The test accuracy "
+                "appears here when it is done.",
+                icon=":material/science:",
+            )
+        return
+    report = results.test_report(t.net, state.split(), state.dataset())
+    with st.container(border=True):
+        st.markdown("**The article, reproduced**")
+        c1, c2 = st.columns(2)
+        c1.metric("Test accuracy, this run", f"{report['accuracy']:.3f}")
+        c2.metric("Test flowers right", f"{report['n_correct']} of {report['n_test']}")
+        st.markdown(
+            f"The article reports a test accuracy of {results.ARTICLE_FIGURE} for this setup."
+        )
+        st.caption(
+            "One run on a couple of dozen test flowers moves by a few points with the seeds of "
+            "the split and the weights; change them (Data and Architecture pages) to see the "
+            "spread."
+        )
+
+
+def no_network_yet() -> None:
+    """Say what to do when there is no trained network."""
+    st.info(
+        "There is no trained network yet. Train one on the Train page (press Start), or upload "
+        "a saved model (.npz) below.",
+        icon=":material/info:",
+    )
+    st.page_link(TRAIN, label="Go to Train", icon=":material/model_training:")
+
+
+def bind(key: str, value) -> None:
+    """Give the widget ``key`` the value ``value`` unless it already has one.
+
+    Streamlit drops a widget's value when its page is not shown; the app keeps the value in its
+    own state and seeds the widget from it here, before the widget is drawn.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def forget(prefix: str) -> None:
+    """Drop every widget value whose key starts with ``prefix`` (they reseed from app state)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def show_limit_messages(messages: list[str]) -> None:
+    """Tell the user which values were clamped to the demo's limits."""
+    for message in messages:
+        st.warning(md_escape(message, max_len=400), icon=":material/block:")

@@ -1,0 +1,1 @@
+"""Architecture settings to a network config and back (``build``); the Architecture page."""

@@ -1,0 +1,1 @@
+"""Comparing runs: records, seed studies, charts, settings diff, baselines; the Compare page."""

@@ -1,0 +1,229 @@
+"""Comparing runs: their curves on one chart, the spread over seeds, and a settings diff.
+
+Pure functions to plotly figures or pandas frames; no Streamlit. Run names are escaped with
+``charts.safe`` before plotly sees them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
+
+from dashboard.common.charts import MARGIN, downsample, safe
+
+RUN_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+# ---- run comparison ----
+
+
+def _epoch_layout(fig: go.Figure, metric: str) -> go.Figure:
+    """The layout of every per-epoch comparison chart: epochs across, ``metric`` up."""
+    fig.update_layout(
+        height=380,
+        margin=MARGIN,
+        xaxis={"title": "epoch"},
+        yaxis={"title": metric, **({"range": [0, 1.02]} if metric == "accuracy" else {})},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def _records(history) -> list[dict]:
+    if isinstance(history, pd.DataFrame):
+        return history.to_dict("records")
+    return [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in history]
+
+
+def run_comparison_figure(runs, metric: str = "loss", max_points: int = 400) -> go.Figure:
+    """Curves of several runs on one chart: training solid, validation dashed, one colour each.
+
+    ``runs`` is a list of ``(name, history)`` with histories of ``EpochRecord`` objects, their
+    dicts, or a history table. ``metric`` is "loss" or "accuracy".
+    """
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    fig = go.Figure()
+    for r, (name, history) in enumerate(runs):
+        records = _records(history)
+        records = [records[i] for i in downsample(len(records), max_points)]
+        color = RUN_COLORS[r % len(RUN_COLORS)]
+        epochs = [rec["epoch"] for rec in records]
+        for part, dash in (("train", "solid"), ("val", "dash")):
+            values = [rec.get(f"{part}_{metric}") for rec in records]
+            if not values or all(v is None for v in values):
+                continue
+            title = f"{safe(name, 40)} ({'training' if part == 'train' else 'validation'})"
+            fig.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=values,
+                    mode="lines",
+                    name=title,
+                    legendgroup=str(r),
+                    line={"color": color, "dash": dash},
+                    hovertemplate="epoch %{x}: %{y:.4f}<extra>" + title + "</extra>",
+                )
+            )
+    return _epoch_layout(fig, metric)
+
+
+def seed_summary(histories, key: str) -> pd.DataFrame:
+    """Mean, minimum and maximum of ``key`` (e.g. "val_loss") per epoch over several runs.
+
+    Runs of different lengths (early stopping) count where they have that epoch; ``runs``
+    says how many did.
+    """
+    frames = []
+    for i, history in enumerate(histories):
+        records = _records(history)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "epoch": [r["epoch"] for r in records],
+                    "run": i,
+                    "value": [r.get(key) for r in records],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["epoch", "mean", "min", "max", "runs"])
+    data = pd.concat(frames).dropna(subset=["value"])
+    data["value"] = data["value"].astype(float)
+    grouped = data.groupby("epoch")["value"]
+    out = pd.DataFrame(
+        {"mean": grouped.mean(), "min": grouped.min(), "max": grouped.max(), "runs": grouped.size()}
+    )
+    return out.reset_index()
+
+
+def seed_band_figure(histories, metric: str = "loss") -> go.Figure:
+    """Mean curve and min-max band over several runs (e.g. five seeds), training and validation.
+
+    Per part three traces: the band's lower edge, its upper edge (filled down to the lower),
+    and the mean line.
+    """
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    fig = go.Figure()
+    for part, name, color in (
+        ("train", "training", RUN_COLORS[0]),
+        ("val", "validation", RUN_COLORS[1]),
+    ):
+        summary = seed_summary(histories, f"{part}_{metric}")
+        if summary.empty:
+            continue
+        r, g, b = hex_to_rgb(color)
+        epochs = summary["epoch"].tolist()
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=summary["min"].tolist(),
+                mode="lines",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=part,
+                name=f"{name} min",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=summary["max"].tolist(),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=f"rgba({r},{g},{b},0.2)",
+                hoverinfo="skip",
+                legendgroup=part,
+                name=f"{name} range",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=summary["mean"].tolist(),
+                mode="lines",
+                line={"color": color, "dash": "solid" if part == "train" else "dash"},
+                legendgroup=part,
+                name=f"{name} mean",
+                hovertemplate="epoch %{x}: mean %{y:.4f}<extra>" + name + "</extra>",
+            )
+        )
+    return _epoch_layout(fig, metric)
+
+
+# ---- settings diff ----
+
+
+def flatten(settings: dict, prefix: str = "") -> dict:
+    """Nested settings as one level with dotted keys; lists become JSON text (comparable)."""
+    flat = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            flat[name] = json.dumps(list(value), default=str)
+        elif isinstance(value, np.generic):
+            flat[name] = value.item()
+        else:
+            flat[name] = value
+    return flat
+
+
+def settings_table(
+    settings_list: list[dict], names: list[str] | None = None, metrics: list[dict] | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per run with its settings (dotted column names) and then its metrics.
+
+    Returns the table and a boolean mask over its columns: True where the runs' settings
+    differ (a setting missing from a run counts as different). Metric columns are never
+    marked.
+    """
+    names = names or [f"run {i + 1}" for i in range(len(settings_list))]
+    if len(names) != len(settings_list):
+        raise ValueError("give one name per run")
+    flat = [flatten(s) for s in settings_list]
+    columns = list(dict.fromkeys(itertools.chain.from_iterable(flat)))
+    table = pd.DataFrame([[f.get(c) for c in columns] for f in flat], columns=columns, index=names)
+    mask = pd.Series(
+        {c: len({json.dumps(v, default=str) for v in table[c].tolist()}) > 1 for c in columns},
+        dtype=bool,
+    )
+    if metrics is not None:
+        if len(metrics) != len(settings_list):
+            raise ValueError("give one metrics dict per run")
+        extra = pd.DataFrame([flatten(m) for m in metrics], index=names)
+        extra = extra[[c for c in extra.columns if c not in table.columns]]
+        table = pd.concat([table, extra], axis=1)
+        mask = pd.concat([mask, pd.Series(False, index=extra.columns, dtype=bool)])
+    table.index.name = "run"
+    return table, mask
+
+
+def highlight_differences(table: pd.DataFrame, mask: pd.Series, color: str = "#fff3b0"):
+    """A pandas Styler that shades the columns whose settings differ (for ``st.dataframe``)."""
+    differing = [c for c in table.columns if bool(mask.get(c, False))]
+
+    def shade(column: pd.Series) -> list[str]:
+        return [f"background-color: {color}"] * len(column)
+
+    return table.style.apply(shade, subset=differing) if differing else table.style

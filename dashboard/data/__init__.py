@@ -1,0 +1,1 @@
+"""Datasets: the catalogue, CSV uploads within the limits, splits (``datasets``); the Data page."""

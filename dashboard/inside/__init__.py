@@ -1,0 +1,1 @@
+"""Seeing inside a network: decision surface, weights diagram, backprop formulas; Inside page."""

@@ -1,0 +1,341 @@
+"""Figures for seeing inside a network: decision surfaces and a living diagram of the weights.
+
+Pure functions from arrays to plotly figures; no Streamlit. Names from data are escaped with
+``charts.safe`` before plotly sees them (it renders a subset of HTML in labels and hovers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
+
+from dashboard.common.charts import (
+    MARGIN,
+    class_color,
+    diagram_layout,
+    downsample,
+    label,
+    labels,
+    layer_role,
+    node_name,
+    node_ys,
+)
+
+MAX_POINTS = 1_000  # data points drawn per part on a decision surface
+MAX_EDGES = 300  # edges drawn between two layers of the network diagram
+POSITIVE, NEGATIVE = "#2166ac", "#b2182b"  # edge colours, the ends of the "RdBu" node scale
+EDGE_WIDTHS = (0.6, 1.4, 2.6, 4.5)  # by quarter of the largest |w|
+
+
+# ---- decision surface ----
+
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array(hex_to_rgb(color), dtype=float)
+
+
+def soft_colors(probs: np.ndarray) -> np.ndarray:
+    """(h, w, 3) uint8 colours: the class colours mixed by probability, paler where unsure.
+
+    Outputs that are not probabilities (a linear output layer) are clipped at 0 and normalized
+    per point; where they are all 0 the point is white.
+    """
+    probs = np.clip(np.asarray(probs, dtype=float), 0.0, None)
+    k = probs.shape[-1]
+    total = probs.sum(axis=-1, keepdims=True)
+    weights = np.divide(probs, total, out=np.full_like(probs, 1.0 / k), where=total > 0)
+    palette = np.stack([_rgb(class_color(c)) for c in range(k)])
+    mix = weights @ palette
+    confidence = (weights.max(axis=-1, keepdims=True) - 1.0 / k) / (1.0 - 1.0 / k)
+    strength = np.where(total > 0, 0.15 + 0.6 * confidence, 0.0)
+    rgb = 255.0 + (mix - 255.0) * strength
+    return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+
+
+def _discrete_scale(k: int, alpha: float = 1.0) -> list:
+    scale = []
+    for c in range(k):
+        r, g, b = hex_to_rgb(class_color(c))
+        color = f"rgba({r},{g},{b},{alpha})"
+        scale += [[c / k, color], [(c + 1) / k, color]]
+    return scale
+
+
+def decision_surface_figure(
+    xs,
+    ys,
+    probs,
+    class_names: list[str],
+    train=None,
+    test=None,
+    sample=None,
+    mode: str = "soft",
+    axis_names: tuple[str, str] = ("x1", "x2"),
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """The classifier's regions over two features, with the data on top.
+
+    ``xs``, ``ys``, ``probs`` come from ``nn.inspect.decision_grid``. ``train`` and ``test`` are
+    pairs ``(X2, y)`` of the two plotted columns and the labels; ``sample`` is one point
+    ``(x, y)`` (the prediction form's row). ``mode`` "soft" mixes the class colours by
+    probability (paler where the network is unsure); "hard" paints each point's predicted
+    class. Trace order: the surface, then the training points per class, the test points per
+    class, and the sample.
+    """
+    if mode not in ("soft", "hard"):
+        raise ValueError(f"mode must be 'soft' or 'hard', got {mode!r}")
+    xs, ys, probs = np.asarray(xs, float), np.asarray(ys, float), np.asarray(probs, float)
+    if probs.shape[:2] != (len(ys), len(xs)):
+        raise ValueError(f"probs must be ({len(ys)}, {len(xs)}, k), got {probs.shape}")
+    k = probs.shape[2]
+    names = labels(list(class_names)[:k]) + [f"class {c}" for c in range(len(class_names), k)]
+    dx = xs[1] - xs[0] if len(xs) > 1 else 1.0
+    dy = ys[1] - ys[0] if len(ys) > 1 else 1.0
+    fig = go.Figure()
+    if mode == "soft":
+        fig.add_trace(
+            go.Image(
+                z=soft_colors(probs),
+                x0=xs[0],
+                dx=dx,
+                y0=ys[0],
+                dy=dy,
+                hoverinfo="skip",
+                name="surface",
+            )
+        )
+    else:
+        winner = probs.argmax(axis=2)
+        fig.add_trace(
+            go.Heatmap(
+                z=winner,
+                x=xs,
+                y=ys,
+                text=np.asarray(names, dtype=object)[winner],
+                colorscale=_discrete_scale(k, alpha=0.45),
+                zmin=-0.5,
+                zmax=k - 0.5,
+                showscale=False,
+                hovertemplate="(%{x:.3g}, %{y:.3g}): %{text}<extra></extra>",
+                name="surface",
+            )
+        )
+    for part, symbol, data in (("training", "circle", train), ("test", "diamond", test)):
+        if data is None:
+            continue
+        X2, y = np.asarray(data[0], float), np.asarray(data[1])
+        keep = downsample(len(X2), max_points)
+        X2, y = X2[keep], y[keep]
+        for c in range(k):
+            mask = y == c
+            if not mask.any():
+                continue
+            fig.add_trace(
+                go.Scattergl(
+                    x=X2[mask, 0],
+                    y=X2[mask, 1],
+                    mode="markers",
+                    name=f"{names[c]} ({part})",
+                    legendgroup=part,
+                    marker={
+                        "color": class_color(c),
+                        "symbol": symbol,
+                        "size": 7 if part == "training" else 9,
+                        "line": {"color": "white" if part == "training" else "black", "width": 1},
+                    },
+                    hovertemplate=f"{names[c]} ({part}): (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+                )
+            )
+    if sample is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(sample[0])],
+                y=[float(sample[1])],
+                mode="markers",
+                name="your sample",
+                marker={
+                    "symbol": "star",
+                    "size": 18,
+                    "color": "gold",
+                    "line": {"color": "black", "width": 1.5},
+                },
+                hovertemplate="your sample: (%{x:.3g}, %{y:.3g})<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=480,
+        margin=MARGIN,
+        uirevision="surface",
+        legend={"orientation": "h", "y": -0.15},
+        xaxis={
+            "title": label(axis_names[0]),
+            "range": [xs[0] - dx / 2, xs[-1] + dx / 2],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        yaxis={
+            "title": label(axis_names[1]),
+            "range": [ys[0] - dy / 2, ys[-1] + dy / 2],
+            "autorange": False,
+            "showgrid": False,
+            "zeroline": False,
+        },
+    )
+    return fig
+
+
+# ---- living network diagram ----
+
+
+def strongest_edges(W: np.ndarray, max_edges: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the ``max_edges`` largest ``|W|`` (all when it has fewer)."""
+    W = np.asarray(W)
+    if W.size <= max_edges:
+        rows, cols = np.indices(W.shape)
+        return rows.ravel(), cols.ravel()
+    flat = np.argpartition(np.abs(W).ravel(), W.size - max_edges)[W.size - max_edges :]
+    flat = np.sort(flat)
+    return np.unravel_index(flat, W.shape)
+
+
+def network_weights_figure(
+    weights: list[np.ndarray],
+    feature_names: list[str] | None = None,
+    class_names: list[str] | None = None,
+    max_edges: int = MAX_EDGES,
+) -> go.Figure:
+    """The network with its current weights: edges blue for positive and red for negative
+    weights, thicker for larger |w|; nodes coloured by their bias; hovering shows the values.
+
+    Between two layers with more than ``max_edges`` weights only the ``max_edges`` largest
+    |w| are drawn, and a note above the gap says so. ``fig.layout.meta`` holds
+    ``edges_drawn`` and ``edges_total``. Trace order: edge lines (by sign and width), the
+    invisible edge midpoints that carry the hover text, the input nodes, the other nodes.
+    """
+    Ws, bs = (
+        [np.asarray(w, float) for w in weights[0::2]],
+        [np.asarray(b, float) for b in weights[1::2]],
+    )
+    if not Ws or len(Ws) != len(bs):
+        raise ValueError("weights must be [W1, b1, W2, b2, ...]")
+    sizes = [Ws[0].shape[0], *(W.shape[1] for W in Ws)]
+    n_layers = len(sizes)
+    ys = [node_ys(s) for s in sizes]
+    biggest = max(float(np.abs(W).max()) for W in Ws) or 1.0
+    segments: dict[tuple[bool, int], tuple[list, list]] = {}
+    mid_x, mid_y, mid_text = [], [], []
+    notes, drawn, total = [], 0, 0
+    for layer, W in enumerate(Ws):
+        rows, cols = strongest_edges(W, max_edges)
+        total += W.size
+        drawn += len(rows)
+        if len(rows) < W.size:
+            notes.append(
+                {
+                    "x": layer + 0.5,
+                    "y": 1.2,
+                    "text": f"{len(rows)} strongest of {W.size:,}",
+                    "showarrow": False,
+                    "font": {"size": 11},
+                }
+            )
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            w = W[i, j]
+            bucket = min(int(abs(w) / biggest * len(EDGE_WIDTHS)), len(EDGE_WIDTHS) - 1)
+            xs_, ys_ = segments.setdefault((w >= 0, bucket), ([], []))
+            y0, y1 = ys[layer][i], ys[layer + 1][j]
+            xs_ += [layer, layer + 1, None]
+            ys_ += [y0, y1, None]
+            mid_x.append(layer + 0.5)
+            mid_y.append((y0 + y1) / 2)
+            src = node_name(layer, n_layers, i, feature_names, class_names)
+            dst = node_name(layer + 1, n_layers, j, feature_names, class_names)
+            mid_text.append(f"{src} → {dst}<br>w = {w:.4g}")
+    fig = go.Figure()
+    # Thin edges first so thick ones are drawn on top; the legend shows each sign's thickest.
+    thickest = {sign: max(b for s, b in segments if s == sign) for sign, _ in segments}
+    for (positive, bucket), (xs_, ys_) in sorted(segments.items(), key=lambda kv: kv[0][1]):
+        name = "positive weight" if positive else "negative weight"
+        fig.add_trace(
+            go.Scatter(
+                x=xs_,
+                y=ys_,
+                mode="lines",
+                line={"color": POSITIVE if positive else NEGATIVE, "width": EDGE_WIDTHS[bucket]},
+                opacity=0.35 + 0.15 * bucket,
+                hoverinfo="skip",
+                name=name,
+                legendgroup=name,
+                showlegend=bucket == thickest[positive],
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            marker={"size": 8, "opacity": 0},
+            hovertext=mid_text,
+            hoverinfo="text",
+            showlegend=False,
+            name="weights",
+        )
+    )
+    node_size = max(6, min(18, 260 // max(sizes)))
+    fig.add_trace(
+        go.Scatter(
+            x=[0] * sizes[0],
+            y=ys[0],
+            mode="markers",
+            marker={"size": node_size, "color": "#9aa5b1", "line": {"color": "white", "width": 1}},
+            hovertext=[
+                node_name(0, n_layers, i, feature_names, class_names) for i in range(sizes[0])
+            ],
+            hoverinfo="text",
+            showlegend=False,
+            name="inputs",
+        )
+    )
+    node_x, node_y, node_bias, node_text = [], [], [], []
+    for layer, b in enumerate(bs, start=1):
+        for i, value in enumerate(b.tolist()):
+            node_x.append(layer)
+            node_y.append(ys[layer][i])
+            node_bias.append(value)
+            name = node_name(layer, n_layers, i, feature_names, class_names)
+            node_text.append(f"{name}<br>bias = {value:.4g}")
+    limit = max(float(np.abs(node_bias).max()), 1e-12)
+    fig.add_trace(
+        go.Scatter(
+            x=node_x,
+            y=node_y,
+            mode="markers",
+            marker={
+                "size": node_size,
+                "color": node_bias,
+                "colorscale": "RdBu",
+                "cmin": -limit,
+                "cmax": limit,
+                "line": {"color": "#444", "width": 1},
+                "colorbar": {"title": {"text": "bias"}, "thickness": 12, "len": 0.6},
+            },
+            hovertext=node_text,
+            hoverinfo="text",
+            showlegend=False,
+            name="nodes",
+        )
+    )
+    captions = [
+        {"x": layer, "y": -1.3, "text": layer_role(layer, n_layers), "showarrow": False}
+        for layer in range(n_layers)
+    ]
+    return diagram_layout(
+        fig,
+        n_layers,
+        captions + notes,
+        height=420,
+        uirevision="weights",
+        meta={"edges_drawn": drawn, "edges_total": total},
+        legend={"orientation": "h", "y": 1.12, "x": 0},
+    )

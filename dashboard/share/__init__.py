@@ -1,0 +1,1 @@
+"""Sharing: settings as URL parameters (``link``), the recipe download (``bundle``); share box."""

@@ -1,0 +1,1 @@
+"""The live training loop in time-boxed chunks (``loop``); the Train page's controls."""
