@@ -34,6 +34,7 @@ PREDICT_SAMPLE = "app.predict_sample"  # the Predict form's last sample: (data v
 MANUAL_STEPS = "app.manual_steps"  # single-sample steps applied by hand: (network ref, count)
 # The pages' own keys (each page's module names them after these; widgets use "page.name" keys
 # where they are drawn).
+CSV_TARGET_FILE = "data.target_file"  # the upload whose target the picker shows
 ARCH_DRAFT = "arch.draft"
 ARCH_DRAFT_BASE = "arch.draft_base"  # the applied architecture the draft started from
 TRAINING_LOCK = "train.lock"  # this session's lock around training: see train_ui.training_lock
@@ -53,14 +54,26 @@ def init() -> None:
     ss = st.session_state
     ss.setdefault(FLASHES, [])
     ss.setdefault(DATA_VERSION, 0)
-    ss.setdefault(SPLIT_SETTINGS, dict(datasets.DEFAULT_SPLIT))
-    ss.setdefault(ARCH, build.arch_from_config(nn.presets.ARTICLE["network"]))
-    ss.setdefault(TRAIN_SETTINGS, dict(loop.DEFAULT_SETTINGS))
+    first = link.default_experiment()
+    ss.setdefault(SPLIT_SETTINGS, first.split)
+    ss.setdefault(ARCH, first.arch)
+    ss.setdefault(TRAIN_SETTINGS, first.train)
     ss.setdefault(TRAINER, None)
     if DATASET not in ss:
         ss[DATA_SPEC] = dict(datasets.DEFAULT_SPEC)
         ss[DATASET] = datasets.load_spec(ss[DATA_SPEC])
         ss[SPLIT] = datasets.make_split(ss[DATASET], ss[SPLIT_SETTINGS])
+
+
+# The widgets that show the split, architecture and training settings (the pages' key prefixes).
+SETTING_WIDGETS = ("data.split.", "arch.w.", *(f"train.{n}" for n in (*nn.config.TRAINING, "pace")))
+
+
+def forget_widgets(*prefixes: str) -> None:
+    """Drop every widget value whose key starts with one of ``prefixes``: the widgets reseed
+    from the app's state when next drawn (after the settings changed in code)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefixes)]:
+        del st.session_state[key]
 
 
 def flash(message: str, kind: str = "info") -> None:
@@ -135,9 +148,35 @@ def discard_trainer(reason: str) -> None:
     st.session_state[TRAINER] = None
 
 
-def set_dataset(dataset, spec: dict) -> None:
-    """Switch to a new dataset (split with the current settings); ``ValueError`` keeps the old."""
-    new_split = datasets.make_split(dataset, split_settings())
+def untouched() -> bool:
+    """True while the split, architecture and training settings are still those the current
+    dataset started with (nobody changed them): they then follow the next dataset."""
+    start, now = link.default_experiment(data_spec()), current_experiment()
+    return (start.split, start.arch, start.train) == (now.split, now.arch, now.train)
+
+
+def set_dataset(dataset, spec: dict, quiet: bool = False) -> None:
+    """Switch to a new dataset (split with the current settings, or with the new dataset's own
+    defaults while the settings are untouched); ``ValueError`` keeps the old."""
+    follow = untouched()
+    start = link.default_experiment(spec)
+    settings = start.split if follow else split_settings()
+    new_split = datasets.make_split(dataset, settings)
+    if follow and not quiet and (start.arch, start.train) != (arch(), train_settings()):
+        flash(
+            "The settings follow the dataset: "
+            + (
+                "the article's network and training on raw inputs, as the article did."
+                if spec.get("source") == datasets.ARTICLE_SOURCE
+                else "the modern network (ReLU, softmax, Adam) on standardized inputs; the "
+                "article's setup is for Iris. Change anything and your settings stay."
+            )
+        )
+    if follow:
+        st.session_state[SPLIT_SETTINGS] = dict(start.split)
+        st.session_state[ARCH] = start.arch
+        st.session_state[TRAIN_SETTINGS] = start.train
+        forget_widgets(*SETTING_WIDGETS)
     st.session_state[DATASET] = dataset
     st.session_state[DATA_SPEC] = dict(spec)
     st.session_state[SPLIT] = new_split
@@ -149,10 +188,17 @@ def set_dataset(dataset, spec: dict) -> None:
 def set_split_settings(settings: dict) -> None:
     """Re-split the current dataset; ``ValueError`` keeps the old split."""
     new_split = datasets.make_split(dataset(), settings)
+    changed = {k for k in nn.config.SPLIT if settings.get(k) != split_settings().get(k)}
     st.session_state[SPLIT_SETTINGS] = dict(settings)
     st.session_state[SPLIT] = new_split
     st.session_state[DATA_VERSION] += 1
-    discard_trainer("the split changed, so its test rows may have been training rows.")
+    if changed == {"standardize"}:
+        now = "on" if settings["standardize"] else "off"
+        discard_trainer(
+            f"Standardize is now {now}, so the network's inputs are scaled differently."
+        )
+    else:
+        discard_trainer("the split changed, so its test rows may have been training rows.")
     sync_url()
 
 
@@ -209,11 +255,11 @@ def new_trainer(net: nn.Network, tag: str = "") -> loop.Trainer:
 
 def reproduce_article() -> loop.Trainer:
     """Iris, the article's split, network and training settings; training started."""
-    preset = nn.presets.ARTICLE
-    st.session_state[SPLIT_SETTINGS] = {**preset["split"], "seed": 0}
-    set_dataset(datasets.load_spec({"source": "iris"}), {"source": "iris"})
-    st.session_state[ARCH] = build.arch_from_config(preset["network"])
-    st.session_state[TRAIN_SETTINGS] = {**loop.DEFAULT_SETTINGS, **preset["training"]}
+    article = link.default_experiment({"source": datasets.ARTICLE_SOURCE})
+    st.session_state[SPLIT_SETTINGS] = article.split
+    set_dataset(datasets.load_spec(article.spec), article.spec, quiet=True)
+    st.session_state[ARCH] = article.arch
+    st.session_state[TRAIN_SETTINGS] = article.train
     st.session_state[TRAINER] = None
     t = ensure_trainer()
     t.tag = "article"
@@ -238,16 +284,6 @@ def dataset_label() -> str:
 # user moves to another page, and this app seeds its widgets from its own state.
 
 
-def default_experiment() -> link.Experiment:
-    """The settings a fresh session starts with."""
-    return link.Experiment(
-        spec=dict(datasets.DEFAULT_SPEC),
-        split=dict(datasets.DEFAULT_SPLIT),
-        arch=build.arch_from_config(nn.presets.ARTICLE["network"]),
-        train=dict(loop.DEFAULT_SETTINGS),
-    )
-
-
 def current_experiment() -> link.Experiment:
     """The session's current settings."""
     return link.Experiment(
@@ -264,8 +300,7 @@ def apply_url_once() -> None:
     params = {k: v for k, v in st.query_params.to_dict().items() if k in link.PARAMS}
     if not params:
         return
-    defaults = default_experiment()
-    spec, split_set, messages = link.decode_data(params, defaults)
+    spec, split_set, messages = link.decode_data(params, link.default_experiment())
     try:
         new_dataset = datasets.load_spec(spec)
         new_split = datasets.make_split(new_dataset, split_set)
@@ -273,7 +308,8 @@ def apply_url_once() -> None:
         messages.append(
             f"The link's dataset and split do not work together ({exc}); using the defaults."
         )
-        spec, split_set = defaults.spec, defaults.split
+        first = link.default_experiment()
+        spec, split_set = first.spec, first.split
         new_dataset = datasets.load_spec(spec)
         new_split = datasets.make_split(new_dataset, split_set)
     ss[DATA_SPEC], ss[SPLIT_SETTINGS] = spec, split_set
@@ -281,7 +317,7 @@ def apply_url_once() -> None:
     ss[DATA_VERSION] += 1
     arch_set, train_set, more = link.decode_model(
         params,
-        defaults,
+        link.default_experiment(spec),
         new_dataset.X.shape[1],
         len(new_dataset.class_names),
         len(new_split.y_train),
@@ -299,7 +335,7 @@ def sync_url() -> None:
     """Write the current settings into the URL (only ours; only what changed)."""
     if not st.session_state.get(URL_READ):
         return
-    wanted = link.encode(current_experiment(), default_experiment())
+    wanted = link.encode(current_experiment())
     params = st.query_params
     for key in link.PARAMS:
         value = wanted.get(key)

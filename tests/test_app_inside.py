@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 import nn.inspect
 from dashboard import state
 from dashboard.inside import inside_ui
+from dashboard.share import link
 from dashboard.training import loop, train_ui
 from tests.conftest import ROOT
 
@@ -154,8 +155,15 @@ def test_network_diagram_shows_every_weight_and_bias_of_the_real_network():
     np.testing.assert_allclose(values(nodes["marker"]["color"]), np.concatenate(weights[1::2]))
 
 
+def article_on(source: str) -> dict:
+    """Link parameters for the article's settings (raw inputs) on another dataset."""
+    exp = link.default_experiment()
+    exp.spec = {"source": source}
+    return link.encode(exp)
+
+
 def test_health_names_unscaled_inputs_and_clears_when_standardized():
-    at = open_with({"inside.view": inside_ui.HEALTH, "data": "wine"})
+    at = open_with({"inside.view": inside_ui.HEALTH, **article_on("wine")})
     assert not at.exception
     titles = [m.label for m in at.metric]
     for _, title in inside_ui.HEALTH_ROWS:
@@ -396,5 +404,5 @@ def test_constant_columns_do_not_make_standardized_inputs_look_unscaled():
     at = open_with({"inside.view": inside_ui.HEALTH, "data": "digits", "standardize": "1"})
     assert not at.exception
     assert any("similar, moderate scale" in s.value for s in at.success)
-    raw = open_with({"inside.view": inside_ui.HEALTH, "data": "digits"})
+    raw = open_with({"inside.view": inside_ui.HEALTH, "data": "digits", "standardize": "0"})
     assert any("not on a common scale" in w.value for w in raw.warning)

@@ -32,7 +32,7 @@ def open_with(params: dict, page: str = TRAIN) -> AppTest:
 def defaults() -> link.Experiment:
     return link.Experiment(
         spec=dict(datasets.DEFAULT_SPEC),
-        split=dict(datasets.DEFAULT_SPLIT),
+        split=link.default_experiment().split,
         arch={
             "hidden": [5, 10],
             "activations": ["sigmoid", "sigmoid"],
@@ -201,16 +201,20 @@ def test_settings_changes_are_written_to_the_url_and_read_only_once():
     assert at.query_params == {"lr": "0.5", "shuffle": "1"}
     at.switch_page("pages/1_Data.py").run()
     assert at.query_params == {"lr": "0.5", "shuffle": "1"}  # the link follows to every page
-    at.selectbox(key="data.source").set_value("xor").run()
-    assert at.query_params["data"] == "xor"
     at.switch_page(TRAIN).run()
     at.number_input(key="train.learning_rate").set_value(0.15).run()
-    assert "lr" not in at.query_params  # back at the default: out of the link
+    assert at.query_params == {"shuffle": "1"}  # back at the default: out of the link
+    at.switch_page("pages/1_Data.py").run()
+    at.selectbox(key="data.source").set_value("xor").run()
+    # Changed settings stay with the user on another dataset; the link says so against the
+    # defaults of that dataset (the modern preset), so it recreates the same experiment.
+    assert at.query_params["data"] == "xor" and at.query_params["lr"] == "0.15"
+    assert at.session_state[state.TRAIN_SETTINGS]["learning_rate"] == 0.15
     # Editing the URL of a running session does not change its settings (read at start only).
     at.query_params["lr"] = "0.9"
     at.run()
     assert at.session_state[state.TRAIN_SETTINGS]["learning_rate"] == 0.15
-    assert "lr" not in at.query_params
+    assert at.query_params["lr"] == "0.15"  # the address is put back to the session's settings
 
 
 def test_the_share_link_on_the_compare_page_matches_the_url():

@@ -173,10 +173,7 @@ def bind(key: str, value) -> None:
         st.session_state[key] = value
 
 
-def forget(prefix: str) -> None:
-    """Drop every widget value whose key starts with ``prefix`` (they reseed from app state)."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
-        del st.session_state[key]
+forget = state.forget_widgets  # drop widget values so they reseed from app state
 
 
 def show_limit_messages(messages: list[str]) -> None:

@@ -10,7 +10,7 @@ import nn
 from dashboard import state
 from dashboard.common import charts, limits
 from dashboard.common.page_ui import bind, show_limit_messages
-from dashboard.common.text import md_escape, sentence
+from dashboard.common.text import display_name, md_escape, sentence
 from dashboard.data import datasets
 
 
@@ -72,17 +72,26 @@ def csv_ui() -> None:
         return
     raw = upload.getvalue()
     try:
-        head = datasets.csv_head(raw)
+        sample = datasets.csv_sample(raw)
     except ValueError as exc:
         st.error(
             f"This file cannot be used: {md_escape(sentence(exc), 400)}", icon=":material/error:"
         )
         return
-    st.dataframe(datasets.preview_frame(head), hide_index=True)
-    columns = list(head.columns)
+    st.dataframe(datasets.preview_frame(sample.head(5)), hide_index=True)
+    columns = list(sample.columns)
+    guess, why = datasets.default_target(sample)
+    if st.session_state.get(state.CSV_TARGET_FILE) != upload.file_id:
+        st.session_state[state.CSV_TARGET_FILE] = upload.file_id
+        st.session_state.pop("data.target", None)  # a new file starts from its own default
     target = st.selectbox(
-        "Target column (the class to predict)", columns, index=len(columns) - 1, key="data.target"
+        "Target column (the class to predict)",
+        columns,
+        index=columns.index(guess),
+        key="data.target",
     )
+    if target == guess:
+        st.caption(f"Picked {md_escape(guess, 80)}: {why}. Choose another above if needed.")
     spec = {
         "source": datasets.CSV,
         "file_name": upload.name,
@@ -93,7 +102,8 @@ def csv_ui() -> None:
         st.caption("This file is the current dataset.")
     elif st.button("Use this CSV", key="data.use_csv", type="primary"):
         try:
-            state.set_dataset(datasets.load_uploaded_csv(raw, target, upload.name), spec)
+            loaded = datasets.load_uploaded_csv(raw, target, upload.name)
+            state.set_dataset(loaded, spec)
         except ValueError as exc:
             st.error(
                 f"This file cannot be used: {md_escape(sentence(exc), 400)} "
@@ -102,6 +112,13 @@ def csv_ui() -> None:
             )
             return
         state.flash("Loaded the uploaded CSV.", "success")
+        dropped = datasets.dropped_columns(sample, loaded, target)
+        if dropped:
+            names = ", ".join(display_name(c, 60) for c in dropped)
+            state.flash(
+                f"Not used as a feature: {md_escape(names, 300)} (it only numbers the rows).",
+                "info",
+            )
         st.rerun()
 
 
@@ -188,6 +205,7 @@ def split_ui() -> None:
             )
     requested, messages = datasets.check_split_settings(raw)
     show_limit_messages(messages)
+    st.caption(datasets.standardize_note(state.dataset(), requested["standardize"]))
     if requested != current:
         try:
             state.set_split_settings(requested)

@@ -6,11 +6,13 @@ import contextlib
 import dataclasses
 import functools
 import io
+import re
 
 import numpy as np
 import pandas as pd
 
 import nn
+import nn.inspect
 from dashboard.common import limits
 from dashboard.common.text import display_name, sentence
 from nn.text import strip_bidi
@@ -31,8 +33,8 @@ SYNTHETIC = {
 CSV = "csv"
 SOURCES = {**BUNDLED, **SYNTHETIC, CSV: "Upload a CSV file"}
 SYNTHETIC_DEFAULTS = {"n_samples": 300, "noise": 0.2, "seed": 0}
-DEFAULT_SPEC = {"source": "iris"}
-DEFAULT_SPLIT = {**nn.presets.ARTICLE["split"], "seed": 0}
+ARTICLE_SOURCE = "iris"  # the article's dataset: it keeps the article's own protocol
+DEFAULT_SPEC = {"source": ARTICLE_SOURCE}
 
 
 @functools.lru_cache(maxsize=48)
@@ -112,6 +114,53 @@ def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
     if too_long:
         raise ValueError(too_long)
     return head
+
+
+TARGET_WORDS = ("class", "classes", "label", "labels", "target", "species", "outcome", "survived")
+SAMPLE_ROWS = 2_000  # rows read to judge the columns (the preview shows the first five)
+
+
+def csv_sample(data: bytes, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
+    """The first ``rows`` rows of an uploaded CSV, checked as ``csv_head`` checks them; only the
+    first five when a later row is broken (the loader then says what is wrong with it)."""
+    try:
+        return csv_head(data, rows=rows)
+    except ValueError:
+        return csv_head(data)
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
+
+
+def default_target(frame: pd.DataFrame) -> tuple[str, str]:
+    """The column to predict when the user has not chosen one, and why, in a few words.
+
+    A column named like a label (class, label, target, species, outcome, survived; as the whole
+    name first, then as a word of it), else the last text column with few distinct values (a
+    category), else the last column. A numeric measurement is never picked over a category.
+    """
+    columns = [str(c) for c in frame.columns]
+    for whole in (True, False):
+        for name in columns:
+            words = _words(name)
+            hit = "".join(words) in TARGET_WORDS if whole else set(words) & set(TARGET_WORDS)
+            if hit:
+                return name, "its name says it is the label"
+    for name in reversed(columns):
+        column = frame[name].dropna()
+        k = column.nunique()
+        text = not pd.api.types.is_numeric_dtype(column)
+        if text and 2 <= k <= limits.MAX_CLASSES and len(column) >= 2 * k:
+            return name, f"the last text column with few values ({k} distinct)"
+    return columns[-1], "the last column (none is named like a label or holds a category)"
+
+
+def dropped_columns(head: pd.DataFrame, dataset, target: str) -> list[str]:
+    """Columns of the file that the loaded dataset does not use (such as a row-number Id)."""
+    used = {*map(str, dataset.feature_names), str(target)}
+    return [str(c) for c in head.columns if str(c) not in used]
 
 
 def check_name_lengths(names: list[str], kind: str) -> str | None:
@@ -219,3 +268,23 @@ def sample_rows(n: int, max_rows: int, seed: int = 0) -> np.ndarray:
     if n <= max_rows:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+
+
+def standardize_note(dataset, standardize: bool) -> str:
+    """One line on the Data page: why the inputs are (or should be) standardized."""
+    if standardize:
+        return (
+            "Standardize is on: each input is scaled to mean 0 and standard deviation 1 on the "
+            "training rows, so features measured in different units learn at the same pace."
+        )
+    scale = nn.inspect.input_scale(dataset.X)
+    if dataset.name == ARTICLE_SOURCE:
+        return "Standardize is off: the inputs go in as they are, as the article did on Iris."
+    if scale["status"] != "ok":
+        why = (
+            f"this data's features differ {scale['std_ratio']:,.0f}-fold in spread"
+            if scale["std_ratio"] > 10
+            else f"this data's values lie far from 0 (means up to {scale['max_abs_mean']:,.3g})"
+        )
+        return f"Standardize is off, and {why}: training will be slow or stall. Tick Standardize."
+    return "Standardize is off: the inputs go in as they are (they are on a similar scale)."

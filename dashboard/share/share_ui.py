@@ -37,7 +37,7 @@ def share_link(query: str) -> str:
 
 def share_link_ui() -> None:
     """The link that recreates the current settings, with what it does and does not carry."""
-    params = link.encode(state.current_experiment(), state.default_experiment())
+    params = link.encode(state.current_experiment())
     st.code(share_link(urlencode(params)), language=None, wrap_lines=True)
     notes = [
         "The address bar holds the same settings on every page: copy it from there or from "
