@@ -37,6 +37,7 @@ MANUAL_STEPS = "app.manual_steps"  # single-sample steps applied by hand: (netwo
 CSV_TARGET_FILE = "data.target_file"  # the upload whose target the picker shows
 ARCH_DRAFT = "arch.draft"
 ARCH_DRAFT_BASE = "arch.draft_base"  # the applied architecture the draft started from
+ARCH_PENDING_TRAINING = "arch.pending_training"  # a preset's training settings, until applied
 TRAINING_LOCK = "train.lock"  # this session's lock around training: see train_ui.training_lock
 MODEL_UPLOADS = "predict.model_uploads"  # file id -> (kind, message) of uploads already handled
 INSIDE_FIGURES = "inside.figures"  # per chart slot: what it showed, when, and the figure

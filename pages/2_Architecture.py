@@ -30,7 +30,9 @@ with right:
         st.error(problem)
     for note in arch_ui.pairing_notes(draft):
         st.warning(note, icon=":material/lightbulb:")
-    st.metric("Parameters (weights and biases)", f"{arch_ui.count_params(config['layers']):,}")
+    arch_ui.parameters_ui(
+        state.current_network_config(draft)["layers"], config["layers"], bool(problems)
+    )
     st.plotly_chart(
         charts.network_figure(
             config["layers"],

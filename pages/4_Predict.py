@@ -21,8 +21,9 @@ if trained:
     sample, test, batch, files = st.tabs(["One sample", "Test set", "Batch CSV", "Model file"])
     with sample:
         x = predict_ui.sample_form(net, split, dataset)
-        predict_ui.prediction_view(net, x, split, dataset)
-        inside_ui.sample_surface_ui(net, x)
+        if x is not None:  # no prediction beside a value the form refused
+            predict_ui.prediction_view(net, x, split, dataset)
+            inside_ui.sample_surface_ui(net, x)
     with test:
         predict_ui.test_set_view(net, split, dataset)
     with batch:

@@ -16,12 +16,15 @@ from dashboard.common.page_ui import bind, forget
 
 DRAFT = state.ARCH_DRAFT
 BASE = state.ARCH_DRAFT_BASE
+PENDING = state.ARCH_PENDING_TRAINING
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
 LOSSES = ("squared_error", "cross_entropy")
 INITS = ("uniform", "xavier", "he")
 INIT_LABELS = {"uniform": "U[-1, 1]", "xavier": "Xavier", "he": "He"}
 PRESET_LABELS = {"article": "The article's network", "modern": "A modern network"}
+MAX_LAYERS_NOTE = f"{limits.MAX_HIDDEN_LAYERS} hidden layers is this demo's maximum."
+PRESET_NOTE = " (a preset: its training settings apply with it)"
 
 
 def draft() -> dict:
@@ -61,7 +64,24 @@ def _apply_if_free() -> None:
     """Apply the draft when it is valid and no trained network would be lost."""
     d = draft()
     if d != state.arch() and not problems(d) and not state.is_trained():
-        state.set_arch(d)
+        _apply(d)
+
+
+def _apply(arch: dict) -> None:
+    """Apply ``arch``, and the training settings of a preset chosen with it: one change."""
+    state.set_arch(arch)
+    pending = st.session_state.pop(PENDING, None)
+    if pending is None:
+        return
+    name, training = pending
+    state.set_train_settings({**state.train_settings(), **training})
+    state.forget_widgets("train.")
+    state.flash(
+        f"{PRESET_LABELS[name]}: training set to {training['optimizer']}, learning rate "
+        f"{training['learning_rate']:g}, batch size {training['batch_size']}, "
+        f"{training['epochs']} epochs.",
+        "info",
+    )
 
 
 def _on_change() -> None:
@@ -88,15 +108,13 @@ def _remove_layer() -> None:
 
 
 def _apply_preset(name: str) -> None:
+    """A preset's network and training settings, as one change: applied together at once, or
+    together after the trained network is discarded (confirm_ui)."""
     preset = nn.presets.PRESETS[name]
+    st.session_state[PENDING] = (name, dict(preset["training"]))
     _set_draft(build.arch_from_config(preset["network"]))
-    state.set_train_settings({**state.train_settings(), **preset["training"]})
-    t = preset["training"]
-    state.flash(
-        f"{PRESET_LABELS[name]}: training set to {t['optimizer']}, learning rate "
-        f"{t['learning_rate']:g}, batch size {t['batch_size']}, {t['epochs']} epochs.",
-        "info",
-    )
+    if PENDING in st.session_state and state.arch() == draft():  # same network: only training
+        _apply(draft())
     standardize = preset["split"]["standardize"]
     if standardize and not state.split_settings()["standardize"]:
         state.flash(
@@ -106,10 +124,11 @@ def _apply_preset(name: str) -> None:
 
 
 def _discard_and_apply() -> None:
-    state.set_arch(draft())
+    _apply(draft())
 
 
 def _keep_trained() -> None:
+    st.session_state.pop(PENDING, None)  # a preset's training settings go with its network
     _set_draft(state.arch())
 
 
@@ -146,11 +165,13 @@ def architecture_ui() -> dict:
     if not d["hidden"]:
         st.caption("No hidden layers: the inputs connect straight to the outputs.")
     c1, c2 = st.columns(2)
+    full = len(d["hidden"]) >= limits.MAX_HIDDEN_LAYERS
     c1.button(
         "Add hidden layer",
         key="arch.add",
         on_click=_add_layer,
-        disabled=len(d["hidden"]) >= limits.MAX_HIDDEN_LAYERS,
+        disabled=full,
+        help=MAX_LAYERS_NOTE if full else None,
     )
     c2.button(
         "Remove last hidden layer",
@@ -158,6 +179,8 @@ def architecture_ui() -> dict:
         on_click=_remove_layer,
         disabled=not d["hidden"],
     )
+    if full:
+        st.caption(MAX_LAYERS_NOTE)
     st.markdown("**Output, loss, initialisation**")
     bind("arch.w.output", d["output_activation"])
     bind("arch.w.loss", d["loss"])
@@ -191,6 +214,27 @@ def problems(arch: dict) -> list[str]:
     """Why this architecture cannot be built for the current data (empty when it can)."""
     ds = state.dataset()
     return build.architecture_problems(arch, ds.X.shape[1], len(ds.class_names))
+
+
+def parameters_ui(draft_layers: list[int], applied_layers: list[int], broken: bool) -> None:
+    """The parameter count: the applied network's, or the changed one's beside the limit when
+    the change breaks a limit (the diagram then still shows the applied network)."""
+    if not broken:
+        st.metric("Parameters (weights and biases)", f"{count_params(applied_layers):,}")
+        return
+    attempted = count_params(draft_layers)
+    over = attempted > limits.MAX_PARAMS
+    st.metric(
+        "Parameters of the changed network",
+        f"{attempted:,}",
+        delta=f"limit {limits.MAX_PARAMS:,}" if over else None,
+        delta_color="inverse",
+        delta_arrow="off",
+    )
+    st.caption(
+        f"Not applied: the diagram shows the network in use ({count_params(applied_layers):,} "
+        "parameters) until the change fits the limits."
+    )
 
 
 def count_params(sizes: list[int]) -> int:
@@ -230,8 +274,8 @@ def confirm_ui(epochs: int) -> None:
     """Ask before a changed architecture discards the trained network."""
     with st.container(border=True):
         st.warning(
-            f"You changed the architecture. Applying it discards the trained network "
-            f"({epochs} epochs).",
+            f"You changed the architecture{PRESET_NOTE if PENDING in st.session_state else ''}. "
+            f"Applying it discards the trained network ({epochs} epochs).",
             icon=":material/warning:",
         )
         c1, c2 = st.columns(2)

@@ -19,7 +19,7 @@ METRICS = ("loss", "accuracy")
 def runs_view(records: list[dict]) -> None:
     """Overlaid curves, the settings table with differences highlighted, and test metrics."""
     names = [r["name"] for r in records]
-    c1, c2 = st.columns([3, 1])
+    c1, c2, c3 = st.columns([3, 1, 1])
     shown = c1.multiselect(
         "Runs to show",
         names,
@@ -29,12 +29,23 @@ def runs_view(records: list[dict]) -> None:
     metric = c2.segmented_control(
         "Curves", METRICS, default="loss", required=True, key="compare.metric"
     )
+    log_y = c3.toggle(
+        "Log scale",
+        key="compare.log",
+        disabled=metric == "accuracy",
+        help="The loss on a log scale: one run that blew up no longer flattens the others.",
+    )
     chosen = [r for r in records if r["name"] in shown]
     if not chosen:
         st.info("Pick at least one run.")
         return
+    different = comparison.data_differences([r["settings"] for r in chosen])
+    if different:
+        st.warning(md_escape(different, 600), icon=":material/compare_arrows:")
     fig = comparison.run_comparison_figure(
-        [(r["name"], r["history"]) for r in chosen], metric if metric in METRICS else "loss"
+        [(r["name"], r["history"]) for r in chosen],
+        metric if metric in METRICS else "loss",
+        log_y=bool(log_y) and metric != "accuracy",
     )
     st.plotly_chart(fig, key="compare.curves")
     st.caption("Solid: training; dashed: validation. One colour per run.")
@@ -174,9 +185,9 @@ def seeds_ui() -> None:
     if diverged:
         st.warning(f"Diverged with seed(s) {', '.join(map(str, diverged))}.")
     metric = st.session_state.get("compare.metric", "loss")
-    fig = comparison.seed_band_figure(
-        [r["history"] for r in results], metric if metric in METRICS else "loss"
-    )
+    metric = metric if metric in METRICS else "loss"
+    log_y = bool(st.session_state.get("compare.log")) and metric != "accuracy"
+    fig = comparison.seed_band_figure([r["history"] for r in results], metric, log_y=log_y)
     st.plotly_chart(fig, key="compare.seed_band")
     st.caption("Lines: the mean over the seeds per epoch; bands: from the lowest to the highest.")
     st.dataframe(runs.seed_table(results), hide_index=True)

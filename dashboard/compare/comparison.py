@@ -33,16 +33,40 @@ RUN_COLORS = (
 # ---- run comparison ----
 
 
-def _epoch_layout(fig: go.Figure, metric: str) -> go.Figure:
-    """The layout of every per-epoch comparison chart: epochs across, ``metric`` up."""
+def _epoch_layout(fig: go.Figure, metric: str, log_y: bool = False) -> go.Figure:
+    """The layout of every per-epoch comparison chart: epochs across, ``metric`` up (the loss
+    on a log scale with ``log_y``, so one run that blew up does not flatten the others)."""
+    if metric == "accuracy":
+        yaxis = {"title": metric, "range": [0, 1.02]}
+    else:
+        yaxis = {"title": f"{metric} (log scale)" if log_y else metric}
+        yaxis |= {"type": "log"} if log_y else {}
     fig.update_layout(
         height=380,
         margin=MARGIN,
         xaxis={"title": "epoch"},
-        yaxis={"title": metric, **({"range": [0, 1.02]} if metric == "accuracy" else {})},
+        yaxis=yaxis,
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
+
+
+def data_differences(settings_list: list[dict]) -> str | None:
+    """A sentence when runs were trained on different data or splits (their test figures then
+    measure different things), else None. ``settings_list``: the runs' ``describe`` dicts."""
+    datasets = list(dict.fromkeys(str(s.get("data", {}).get("dataset")) for s in settings_list))
+    if len(datasets) > 1:
+        return (
+            f"These runs were trained on different datasets ({', '.join(datasets)}): compare "
+            "their curves with care, and not their test figures."
+        )
+    splits = {json.dumps(s.get("split"), sort_keys=True, default=str) for s in settings_list}
+    if len(splits) > 1:
+        return (
+            "These runs used different splits or scaling of the data: their test rows differ, "
+            "so their test figures are not measured on the same rows."
+        )
+    return None
 
 
 def _records(history) -> list[dict]:
@@ -51,7 +75,9 @@ def _records(history) -> list[dict]:
     return [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in history]
 
 
-def run_comparison_figure(runs, metric: str = "loss", max_points: int = 400) -> go.Figure:
+def run_comparison_figure(
+    runs, metric: str = "loss", max_points: int = 400, log_y: bool = False
+) -> go.Figure:
     """Curves of several runs on one chart: training solid, validation dashed, one colour each.
 
     ``runs`` is a list of ``(name, history)`` with histories of ``EpochRecord`` objects, their
@@ -81,7 +107,7 @@ def run_comparison_figure(runs, metric: str = "loss", max_points: int = 400) -> 
                     hovertemplate="epoch %{x}: %{y:.4f}<extra>" + title + "</extra>",
                 )
             )
-    return _epoch_layout(fig, metric)
+    return _epoch_layout(fig, metric, log_y)
 
 
 def seed_summary(histories, key: str) -> pd.DataFrame:
@@ -113,7 +139,7 @@ def seed_summary(histories, key: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def seed_band_figure(histories, metric: str = "loss") -> go.Figure:
+def seed_band_figure(histories, metric: str = "loss", log_y: bool = False) -> go.Figure:
     """Mean curve and min-max band over several runs (e.g. five seeds), training and validation.
 
     Per part three traces: the band's lower edge, its upper edge (filled down to the lower),
@@ -167,7 +193,7 @@ def seed_band_figure(histories, metric: str = "loss") -> go.Figure:
                 hovertemplate="epoch %{x}: mean %{y:.4f}<extra>" + name + "</extra>",
             )
         )
-    return _epoch_layout(fig, metric)
+    return _epoch_layout(fig, metric, log_y)
 
 
 # ---- settings diff ----

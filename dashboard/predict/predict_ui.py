@@ -16,8 +16,13 @@ from dashboard.training import loop
 MODEL_UPLOADS = state.MODEL_UPLOADS
 
 
-def sample_form(net, split, dataset) -> np.ndarray:
-    """One number input per feature, prefilled with the training median; the submitted values."""
+def sample_form(net, split, dataset) -> np.ndarray | None:
+    """One number input per feature, prefilled with the training median; the submitted values,
+    or None (and no prediction shown) while a value is outside the range the form accepts.
+
+    The bounds are checked here on the server, not by the browser: a browser-side bound keeps
+    the last accepted value and would show the old prediction next to a field it marks red.
+    """
     ranges = results.feature_ranges(split)
     names = [str(f) for f in dataset.feature_names]
     version = st.session_state[state.DATA_VERSION]
@@ -32,16 +37,24 @@ def sample_form(net, split, dataset) -> np.ndarray:
             values.append(
                 cols[j % n_cols].number_input(
                     md_escape(name, 60),
-                    float(r["lower"]),
-                    float(r["upper"]),
+                    value=None,
                     format="%g",
                     key=key,
-                    help=f"Training rows range from {r['min']:g} to {r['max']:g}.",
+                    help=f"Training rows range from {r['min']:g} to {r['max']:g}; the form "
+                    f"takes {r['lower']:g} to {r['upper']:g}.",
                 )
             )
         st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
-    # The bounds above are a browser hint; clamp on the server as well.
-    x = np.clip(np.asarray(values, dtype=float), ranges["lower"], ranges["upper"])
+    bad = results.form_problems(values, names, ranges)
+    if bad:
+        st.error(
+            "No prediction for these values: "
+            + "; ".join(md_escape(b, 200) for b in bad[:6])
+            + ("; ..." if len(bad) > 6 else "."),
+            icon=":material/block:",
+        )
+        return None
+    x = np.asarray(values, dtype=float)
     state.set_predict_sample(x)  # the decision surfaces hold the other features at these values
     outside = [names[j] for j in np.flatnonzero((x < ranges["min"]) | (x > ranges["max"]))]
     if outside:
@@ -115,6 +128,15 @@ def batch_view(net, split, dataset) -> None:
     st.caption(
         "A CSV with the same feature columns as the training data (other columns are kept "
         f"and ignored). Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_ROWS:,} rows."
+    )
+    st.download_button(
+        "Download a template (the columns and one example row)",
+        results.template_csv(split, dataset),
+        file_name="template.csv",
+        mime="text/csv",
+        key="predict.template_download",
+        on_click="ignore",
+        icon=":material/table_view:",
     )
     upload = st.file_uploader("CSV to predict", type=["csv", "txt"], key="predict.batch_upload")
     if upload is None:
@@ -191,7 +213,14 @@ def install_model(net) -> None:
     """Make an uploaded network the session's network (architecture follows it)."""
     state.set_arch(build.arch_from_config(net.config), reason="a model file replaced it.")
     settings = dict(state.train_settings())
-    settings["epochs"] = min(max(settings["epochs"], net.epochs_trained), limits.MAX_EPOCHS)
+    if net.epochs_trained:  # the model's run is complete at the epochs it trained
+        settings["epochs"] = min(net.epochs_trained, limits.MAX_EPOCHS)
     state.set_train_settings(settings)
+    state.forget_widgets("train.epochs")
     t = state.new_trainer(net)
-    t.status = loop.PAUSED if net.epochs_trained else loop.READY
+    t.status = loop.loaded_status(t)
+    if t.status == loop.FINISHED:
+        t.message = (
+            f"Loaded a model trained for {t.epochs_trained} epochs. Raise Epochs (Train page) "
+            "to train it further."
+        )

@@ -95,6 +95,18 @@ def feature_ranges(split) -> pd.DataFrame:
     )
 
 
+def form_problems(values, names: list[str], ranges: pd.DataFrame) -> list[str]:
+    """What is wrong with the Predict form's values (empty when every one is a number within
+    the bounds of ``feature_ranges``): a message per bad field, naming its range."""
+    problems = []
+    for name, value, (_, r) in zip(names, values, ranges.iterrows(), strict=True):
+        if value is None or not np.isfinite(value):
+            problems.append(f"{name} needs a number")
+        elif not r["lower"] <= value <= r["upper"]:
+            problems.append(f"{name} = {value:g} is outside {r['lower']:g} to {r['upper']:g}")
+    return problems
+
+
 def _tidy(values: np.ndarray) -> np.ndarray:
     """Six significant digits: undoing standardization leaves noise such as 2.2e-16."""
     return np.array([float(f"{v:.6g}") for v in values])
@@ -121,6 +133,9 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
     """
     feature_names = [str(f) for f in dataset.feature_names]
     frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
+    # A name the template had to write safely ("'=x" for "=x") counts as that feature.
+    written = {csv_safe_cell(f): f for f in feature_names if csv_safe_cell(f) != f}
+    frame = frame.rename(columns=lambda c: c if c in feature_names else written.get(c, c))
     missing = [f for f in feature_names if f not in frame.columns]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -146,6 +161,14 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
             result[f"output_{csv_safe_cell(name)}"] = outputs[:, k]
     result.columns = [csv_safe_cell(c) for c in result.columns]
     return result
+
+
+def template_csv(split, dataset) -> str:
+    """A CSV to fill in for batch prediction: the feature columns and one example row (the
+    training medians), written by the same CSV rule as every file the lab offers."""
+    medians = feature_ranges(split)["median"].to_numpy()
+    columns = [csv_safe_cell(str(f)) for f in dataset.feature_names]
+    return pd.DataFrame([medians], columns=columns).to_csv(index=False)
 
 
 def read_table(data_bytes: bytes) -> pd.DataFrame:

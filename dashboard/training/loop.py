@@ -258,6 +258,28 @@ def _finish(trainer: Trainer) -> None:
     )
 
 
+def status_text(trainer: Trainer) -> str:
+    """What the page says about the run now: its last message, unless the Epochs setting has
+    since moved past a finished run (then how to train the rest)."""
+    if trainer.status == FINISHED and not trainer.at_target:
+        rest = trainer.target_epochs - trainer.epochs_trained
+        return (
+            f"{trainer.epochs_trained} epochs trained; Epochs is now {trainer.target_epochs}: "
+            f"press Resume to train the other {rest}."
+        )
+    return trainer.message
+
+
+def loaded_status(trainer: Trainer) -> Status:
+    """Where an uploaded model's run stands: finished when it has trained the epochs set (or
+    stopped early), paused part-way, ready when untrained."""
+    if trainer.epochs_trained == 0:
+        return READY
+    if trainer.net.stopped_early:
+        return EARLY_STOPPED
+    return FINISHED if trainer.at_target else PAUSED
+
+
 def _stop(trainer: Trainer, status: str, message: str) -> None:
     """End the run's training (for now): its slot goes to the next run in the queue."""
     trainer.status = status

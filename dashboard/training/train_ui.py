@@ -10,9 +10,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import nn
 from dashboard import state
+from dashboard.architecture import build
 from dashboard.common import capacity, limits
 from dashboard.common.page_ui import bind, show_limit_messages
-from dashboard.training import loop
+from dashboard.training import advice, loop
 
 TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
 # A queued run's timer: it only asks for a slot (its heartbeat, well within
@@ -246,8 +247,13 @@ def controls_ui(trainer: loop.Trainer) -> None:
 
 
 def status_ui(trainer: loop.Trainer) -> None:
-    """What happened to the run, in plain words."""
-    if not trainer.message:
+    """What happened to the run, in plain words, and what to do when it went nowhere."""
+    nowhere_ui(trainer)
+    message = loop.status_text(trainer)
+    if not message:
+        return
+    if trainer.status == loop.FINISHED and not trainer.at_target:
+        st.info(message)
         return
     kind = {
         loop.DIVERGED: st.error,
@@ -256,7 +262,49 @@ def status_ui(trainer: loop.Trainer) -> None:
         loop.OUT_OF_COMPUTE: st.warning,
         loop.FINISHED: st.success,
     }.get(trainer.status, st.info)
-    kind(trainer.message)
+    kind(message)
+
+
+@exclusive
+def _apply_fix(fix: str) -> None:
+    """The one-click fix of a run that went nowhere (see ``advice.went_nowhere``)."""
+    if fix == advice.STANDARDIZE:
+        state.set_split_settings({**state.split_settings(), "standardize": True})
+        state.forget_widgets("data.split.")
+        state.flash("The inputs are standardized now: press Start to train a fresh network.")
+    elif fix == advice.LOWER_RATE:
+        rate = state.train_settings()["learning_rate"]
+        lowest = limits.TRAINING_RANGES["learning_rate"][0]
+        new = max(lowest, float(f"{rate / 10:.3g}"))
+        state.set_train_settings({**state.train_settings(), "learning_rate": new})
+        state.forget_widgets("train.learning_rate")
+        t = state.trainer()
+        if t is not None:
+            loop.reset(t)
+        state.flash(f"Learning rate lowered to {new:g} and the network reset: press Start.")
+    elif fix == advice.MODERN:
+        modern = nn.presets.MODERN
+        state.set_arch(build.arch_from_config(modern["network"]), "the modern preset was applied.")
+        state.set_train_settings({**state.train_settings(), **modern["training"]})
+        state.forget_widgets(*state.SETTING_WIDGETS)
+        state.flash("The modern preset is applied: press Start to train it.")
+
+
+def nowhere_ui(trainer: loop.Trainer) -> None:
+    """One sentence when a stopped or paused run learned nothing, with its one-click fix."""
+    found = advice.went_nowhere(trainer)
+    if found is None:
+        return
+    with st.container(border=True):
+        st.warning(found.sentence, icon=":material/trending_flat:")
+        if found.fix is not None:
+            st.button(
+                advice.FIX_LABELS[found.fix],
+                key="train.fix",
+                on_click=_apply_fix,
+                args=(found.fix,),
+                type="primary",
+            )
 
 
 def progress_ui(trainer: loop.Trainer) -> None:
