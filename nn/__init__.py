@@ -14,6 +14,7 @@ __all__ = [
     "EarlyStopping",
     "EpochRecord",
     "Network",
+    "columns",
     "config",
     "count_params",
     "data",
@@ -25,9 +26,9 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # nn.data pulls in pandas and scikit-learn; import it on first use only.
-    if name == "data":
+    # nn.data and nn.columns pull in pandas (and scikit-learn); import them on first use only.
+    if name in ("data", "columns"):
         import importlib
 
-        return importlib.import_module("nn.data")
+        return importlib.import_module(f"nn.{name}")
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

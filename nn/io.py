@@ -228,9 +228,9 @@ def _preprocessor_from(data, config: dict) -> Preprocessor | None:
     if data is None:
         return None
     preprocessor = Preprocessor.from_dict(data)
-    if preprocessor.n_features != config["layers"][0]:
+    if preprocessor.n_inputs != config["layers"][0]:
         raise ValueError(
-            f"its preprocessing makes {preprocessor.n_features} inputs but the network takes "
+            f"its preprocessing makes {preprocessor.n_inputs} inputs but the network takes "
             f"{config['layers'][0]}"
         )
     return preprocessor

@@ -1,53 +1,112 @@
-"""The preprocessing that belongs to a model: raw feature rows in, network inputs out.
+"""The preprocessing that belongs to a model: raw feature values in, network inputs out.
 
 A ``Preprocessor`` is fitted on the training rows only, travels inside the saved model as JSON
 (``to_dict``/``from_dict``, never pickled), and is what every path that turns raw values into
-network inputs calls: training, single and batch predictions, decision surfaces, the CLI. Today
-it holds the feature columns and the optional standardization; imputation and one-hot columns
-are the next steps it is shaped for (each a per-column step, fitted and saved the same way).
+network inputs calls: training, single and batch predictions, decision surfaces, the CLI.
+
+It is one step per raw feature column, in order:
+
+- a numeric column gives one input: its value, a gap filled with the training median, mean or
+  a constant, then (when standardizing) ``(x - mean) / scale``; optionally a second input that
+  is 1 where the value was missing;
+- a categorical column gives one input per category seen in the training rows (one-hot); a gap
+  is its own category (or the most frequent one), and a category never seen in training gives
+  all zeros.
+
+The values are fitted with scikit-learn's ``SimpleImputer``, ``StandardScaler`` and
+``OneHotEncoder`` and exported as plain numbers and strings; ``transform`` applies them with
+NumPy (tests/test_preprocess.py checks it against scikit-learn's ``ColumnTransformer``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-FORMAT = "nn-lab-preprocessor/1"
+FORMAT = "nn-lab-preprocessor/2"
+FORMATS = ("nn-lab-preprocessor/1", FORMAT)
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+NUMERIC_FILLS = ("median", "mean", "constant")
+CATEGORY_FILLS = ("category", "most_frequent")
+MISSING = "(missing)"  # the category a gap becomes with the "category" strategy
+MAX_CATEGORIES = 50
+
+
+@dataclass
+class Column:
+    """The fitted step of one raw feature column (see the module's docstring).
+
+    ``fill``: the value a gap becomes (None: the training rows had no gap and none is
+    expected; a gap then raises). ``mean``/``scale``: standardization of a numeric value.
+    ``categories``: a categorical column's inputs, one per category, in order.
+    """
+
+    name: str
+    kind: str = NUMERIC
+    fill: float | str | None = None
+    indicator: bool = False
+    mean: float | None = None
+    scale: float | None = None
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def n_inputs(self) -> int:
+        if self.kind == CATEGORICAL:
+            return len(self.categories)
+        return 1 + int(self.indicator)
+
+    def input_names(self) -> list[str]:
+        if self.kind == CATEGORICAL:
+            return [f"{self.name}={c}" for c in self.categories]
+        return [self.name] + ([f"{self.name} (missing)"] if self.indicator else [])
+
+    def to_dict(self) -> dict:
+        data = {"name": self.name, "kind": self.kind, "fill": self.fill}
+        if self.kind == CATEGORICAL:
+            data["categories"] = list(self.categories)
+        else:
+            data.update(indicator=self.indicator, mean=self.mean, scale=self.scale)
+        return data
 
 
 @dataclass(eq=False)
 class Preprocessor:
-    """Feature columns and, when ``standardize``, ``(x - mean) / scale`` per column.
+    """The fitted steps of every raw feature column, in order (see the module's docstring).
 
-    ``mean`` and ``scale`` are (n_features,) float64 arrays fitted on the training rows (a
-    constant column gets scale 1), or None without standardization.
+    ``Preprocessor(features, mean, scale)`` still builds the numeric-only kind: every feature a
+    number with no gaps, standardized when ``mean`` and ``scale`` are given.
     """
 
     features: list[str]
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
+    columns: list[Column] | None = None
 
     def __post_init__(self) -> None:
         self.features = [str(f) for f in self.features]
-        if (self.mean is None) != (self.scale is None):
-            raise ValueError("a preprocessor needs both mean and scale, or neither")
-        if self.mean is not None:
-            self.mean = np.asarray(self.mean, dtype=np.float64)
-            self.scale = np.asarray(self.scale, dtype=np.float64)
-            n = len(self.features)
-            if self.mean.shape != (n,) or self.scale.shape != (n,):
-                raise ValueError(
-                    f"the preprocessor's mean and scale must have one value per feature ({n})"
-                )
-            if not (np.all(np.isfinite(self.mean)) and np.all(np.isfinite(self.scale))):
-                raise ValueError("the preprocessor's mean and scale must be finite numbers")
-            if np.any(self.scale <= 0):
-                raise ValueError("the preprocessor's scales must be positive")
+        if self.columns is None:
+            self.columns = _numeric_columns(self.features, self.mean, self.scale)
+        if [c.name for c in self.columns] != self.features:
+            raise ValueError("the preprocessor's steps must follow its feature columns")
+        for column in self.columns:
+            _check_column(column)
+        numeric = [c for c in self.columns if c.kind == NUMERIC]
+        scaled = [c.scale is not None for c in numeric]
+        if any(scaled) and not all(scaled):
+            raise ValueError("the preprocessor standardizes all numeric columns or none")
+        if numeric and all(scaled):
+            self.mean = np.array([c.mean for c in numeric], dtype=np.float64)
+            self.scale = np.array([c.scale for c in numeric], dtype=np.float64)
+        else:
+            self.mean = self.scale = None
 
     def __repr__(self) -> str:
-        return f"Preprocessor({len(self.features)} features, standardize={self.standardize})"
+        return (
+            f"Preprocessor({self.n_features} features -> {self.n_inputs} inputs, "
+            f"standardize={self.standardize})"
+        )
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Preprocessor):
@@ -56,61 +115,235 @@ class Preprocessor:
 
     @property
     def standardize(self) -> bool:
-        """True when the inputs are standardized."""
+        """True when the numeric inputs are standardized."""
         return self.mean is not None
 
     @property
     def n_features(self) -> int:
-        """Number of raw feature columns it takes (and, today, of network inputs it gives)."""
+        """Number of raw feature columns it takes."""
         return len(self.features)
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of network inputs it gives."""
+        return sum(c.n_inputs for c in self.columns)
+
+    @property
+    def numeric_only(self) -> bool:
+        """True when every column is a number giving one input (no categories, no indicator):
+        then ``inverse`` exists and raw rows are plain float arrays."""
+        return all(c.kind == NUMERIC and not c.indicator for c in self.columns)
+
+    def input_names(self) -> list[str]:
+        """One name per network input ("sex=male", "age", "age (missing)")."""
+        return [name for c in self.columns for name in c.input_names()]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    # ---- fitting ----
 
     @classmethod
     def fit(cls, X, features: list[str], standardize: bool = False) -> Preprocessor:
-        """Fit on the training rows ``X`` (n, n_features) with these column names."""
+        """Fit on numeric training rows ``X`` (n, n_features) with these column names."""
         X = _rows(X, len(features))
         if not standardize:
             return cls(list(features))
         scale = X.std(axis=0)
         return cls(list(features), X.mean(axis=0), np.where(scale > 0, scale, 1.0))
 
+    @classmethod
+    def fit_table(
+        cls,
+        frame,
+        kinds: dict[str, str],
+        standardize: bool = False,
+        numeric_fill: str = "median",
+        category_fill: str = "category",
+        indicators: bool = False,
+        fill_values: dict[str, float] | None = None,
+    ) -> Preprocessor:
+        """Fit on the training rows of a table (a pandas DataFrame of raw values).
+
+        ``kinds`` maps each feature column, in order, to "numeric" or "categorical".
+        ``numeric_fill`` ("median", "mean" or "constant": ``fill_values[name]``, else 0) and
+        ``category_fill`` ("category": a gap is the category ``MISSING``; "most_frequent") say
+        what a gap becomes; ``indicators`` adds a "was missing" input to each numeric column
+        that has gaps in the training rows. Fitted with scikit-learn's transformers.
+        """
+        from sklearn.impute import SimpleImputer
+        from sklearn.preprocessing import OneHotEncoder
+
+        if numeric_fill not in NUMERIC_FILLS or category_fill not in CATEGORY_FILLS:
+            raise ValueError(
+                f"gaps are filled with one of {', '.join(NUMERIC_FILLS)} (numbers) and "
+                f"{', '.join(CATEGORY_FILLS)} (categories)"
+            )
+        steps = []
+        for name, kind in kinds.items():
+            values = frame[name]
+            if kind == NUMERIC:
+                x = numbers(values).reshape(-1, 1)
+                gaps = bool(np.isnan(x).any())
+                constant = float((fill_values or {}).get(name, 0.0))
+                imputer = SimpleImputer(strategy=numeric_fill, fill_value=constant).fit(x)
+                fill = float(imputer.statistics_[0])
+                if not math.isfinite(fill):
+                    raise ValueError(f"the column {name} has no value in the training rows")
+                step = Column(name, NUMERIC, fill=fill, indicator=indicators and gaps)
+                if standardize:
+                    from sklearn.preprocessing import StandardScaler
+
+                    scaler = StandardScaler().fit(imputer.transform(x))
+                    step.mean, step.scale = float(scaler.mean_[0]), float(scaler.scale_[0])
+                steps.append(step)
+            elif kind == CATEGORICAL:
+                x = labels(values)
+                x = np.where(x == None, np.nan, x).reshape(-1, 1)  # noqa: E711 (the imputer's gap)
+                if category_fill == "category":
+                    imputer = SimpleImputer(strategy="constant", fill_value=MISSING)
+                else:
+                    imputer = SimpleImputer(strategy="most_frequent")
+                filled = imputer.fit(x).transform(x)
+                encoder = OneHotEncoder(handle_unknown="ignore").fit(filled)
+                categories = [str(c) for c in encoder.categories_[0]]
+                if len(categories) > MAX_CATEGORIES:
+                    raise ValueError(
+                        f"the column {name} has {len(categories)} categories; the limit is "
+                        f"{MAX_CATEGORIES}"
+                    )
+                steps.append(
+                    Column(
+                        name, CATEGORICAL, fill=str(imputer.statistics_[0]), categories=categories
+                    )
+                )
+            else:
+                raise ValueError(f"a column is numeric or categorical, not {kind!r}")
+        return cls([s.name for s in steps], columns=steps)
+
+    # ---- applying ----
+
     def transform(self, X) -> np.ndarray:
-        """Raw rows (n, n_features) -> network inputs (n, n_inputs), float64 (a new array)."""
-        X = _rows(X, self.n_features)
-        return (X - self.mean) / self.scale if self.standardize else X.copy()
+        """Raw rows -> network inputs (n, n_inputs), float64 (a new array).
+
+        ``X`` is a table with the feature columns by name (any order, other columns ignored),
+        or rows of values in the order of ``features`` (a 1-D row comes back as one row).
+        """
+        if self.numeric_only and not _is_table(X):
+            X = _rows(X, self.n_features)
+            return (X - self.mean) / self.scale if self.standardize else X.copy()
+        one = not _is_table(X) and np.ndim(X) == 1
+        cells = self._cells(X)
+        parts = []
+        for j, column in enumerate(self.columns):
+            values = cells[j]
+            if column.kind == NUMERIC:
+                x = numbers(values)
+                missing = np.isnan(x)
+                if missing.any():
+                    if column.fill is None:
+                        raise ValueError(f"the column {column.name} has gaps")
+                    x = np.where(missing, column.fill, x)
+                if column.scale is not None:
+                    x = (x - column.mean) / column.scale
+                parts.append(x[:, None])
+                if column.indicator:
+                    parts.append(missing.astype(np.float64)[:, None])
+            else:
+                text = labels(values)
+                text = np.where(text == None, column.fill, text)  # noqa: E711 (object array)
+                parts.append((text[:, None] == np.array(column.categories)[None, :]) * 1.0)
+        out = np.hstack(parts) if parts else np.zeros((len(cells[0]) if cells else 0, 0))
+        return out[0] if one else out
+
+    def unseen(self, X) -> dict[str, list[str]]:
+        """Per categorical column, the values in ``X`` never seen in training (all-zero inputs)."""
+        cells = self._cells(X)
+        found = {}
+        for j, column in enumerate(self.columns):
+            if column.kind != CATEGORICAL:
+                continue
+            text = labels(cells[j])
+            new = sorted({t for t in text if t is not None} - set(column.categories))
+            if new:
+                found[column.name] = new
+        return found
 
     def inverse(self, X) -> np.ndarray:
-        """Network inputs back in the data's own units (undo ``transform``)."""
+        """Network inputs back in the data's own units (numeric-only preprocessors)."""
+        if not self.numeric_only:
+            raise ValueError("only numeric inputs can be turned back into raw values")
         X = _rows(X, self.n_features)
         return X * self.scale + self.mean if self.standardize else X.copy()
 
+    def _cells(self, X) -> list:
+        """One 1-D sequence of raw values per feature column."""
+        if _is_table(X):
+            absent = [f for f in self.features if f not in X.columns]
+            if absent:
+                raise ValueError(f"missing column(s): {', '.join(absent[:10])}")
+            return [X[f].to_numpy() for f in self.features]
+        rows = np.asarray(X, dtype=object)
+        if rows.ndim == 1:
+            rows = rows[None, :]
+        if rows.ndim != 2 or rows.shape[1] != self.n_features:
+            raise ValueError(
+                f"expected rows of {self.n_features} feature values, got shape {rows.shape}"
+            )
+        return [rows[:, j] for j in range(self.n_features)]
+
+    # ---- saving ----
+
     def to_dict(self) -> dict:
         """Plain JSON-serializable data (``from_dict`` reads it back)."""
-        data = {"format": FORMAT, "features": list(self.features), "standardize": None}
-        if self.standardize:
-            data["standardize"] = {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
-        return data
+        return {"format": FORMAT, "columns": [c.to_dict() for c in self.columns]}
 
     @classmethod
     def from_dict(cls, data) -> Preprocessor:
-        """Read ``to_dict``'s output; ``ValueError`` naming what is wrong for anything else."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        """Read ``to_dict``'s output (or the numeric-only format 1); ``ValueError`` naming what
+        is wrong for anything else."""
+        if not isinstance(data, dict) or data.get("format") not in FORMATS:
             raise ValueError(f"the preprocessing is not in the format {FORMAT}")
-        features = data.get("features")
-        if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
-            raise ValueError("the preprocessing's feature names must be a list of text")
-        std = data.get("standardize")
-        if std is None:
-            return cls(features)
-        if not isinstance(std, dict) or set(std) != {"mean", "scale"}:
-            raise ValueError("the preprocessing's standardization is malformed")
-        for key in ("mean", "scale"):
-            values = std[key]
-            if not isinstance(values, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in values
-            ):
-                raise ValueError(f"the preprocessing's {key} must be a list of finite numbers")
-        return cls(features, np.array(std["mean"], float), np.array(std["scale"], float))
+        if data["format"] == FORMATS[0]:
+            return _from_format_1(data)
+        raw = data.get("columns")
+        if not isinstance(raw, list):
+            raise ValueError("the preprocessing's columns must be a list")
+        steps = [_column_from_dict(c) for c in raw]
+        return cls([s.name for s in steps], columns=steps)
+
+
+# ---- raw values ----
+
+
+def numbers(values) -> np.ndarray:
+    """Raw values as float64, a gap (None, NaN, empty or unreadable text) as NaN."""
+    import pandas as pd
+
+    return pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(
+        dtype=np.float64
+    )
+
+
+def labels(values) -> np.ndarray:
+    """Raw values as category labels (stripped text; whole numbers without ".0"), a gap as None."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out[i] = None
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            out[i] = str(bool(v))
+            continue
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)
+        text = str(v).strip()
+        out[i] = text if text else None
+    return out
+
+
+def _is_table(X) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "to_numpy")
 
 
 def _rows(X, n_features: int) -> np.ndarray:
@@ -125,3 +358,88 @@ def _rows(X, n_features: int) -> np.ndarray:
             f"expected rows of {n_features} feature values, got an array of shape {X.shape}"
         )
     return X
+
+
+# ---- reading and checking ----
+
+
+def _numeric_columns(features: list[str], mean, scale) -> list[Column]:
+    if (mean is None) != (scale is None):
+        raise ValueError("a preprocessor needs both mean and scale, or neither")
+    if mean is None:
+        return [Column(f) for f in features]
+    mean = np.asarray(mean, dtype=np.float64)
+    scale = np.asarray(scale, dtype=np.float64)
+    n = len(features)
+    if mean.shape != (n,) or scale.shape != (n,):
+        raise ValueError(f"the preprocessor's mean and scale must have one value per feature ({n})")
+    return [
+        Column(f, mean=float(m), scale=float(s))
+        for f, m, s in zip(features, mean, scale, strict=True)
+    ]
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_column(c: Column) -> None:
+    if not isinstance(c.name, str):
+        raise ValueError("the preprocessing's column names must be text")
+    if c.kind == NUMERIC:
+        if c.fill is not None and not _finite(c.fill):
+            raise ValueError(f"the fill value of {c.name} must be a finite number")
+        if (c.mean is None) != (c.scale is None):
+            raise ValueError(f"the standardization of {c.name} needs a mean and a scale")
+        if c.mean is not None:
+            if not (_finite(c.mean) and _finite(c.scale)):
+                raise ValueError("the preprocessor's mean and scale must be finite numbers")
+            if c.scale <= 0:
+                raise ValueError("the preprocessor's scales must be positive")
+        if not isinstance(c.indicator, bool):
+            raise ValueError(f"the indicator of {c.name} must be true or false")
+        if c.indicator and c.fill is None:
+            raise ValueError(f"the column {c.name} has a gap indicator but no fill value")
+    elif c.kind == CATEGORICAL:
+        cats = c.categories
+        if not isinstance(cats, list) or not cats or not all(isinstance(x, str) for x in cats):
+            raise ValueError(f"the categories of {c.name} must be a list of text")
+        if len(set(cats)) != len(cats) or len(cats) > MAX_CATEGORIES:
+            raise ValueError(
+                f"the categories of {c.name} must be distinct, at most {MAX_CATEGORIES}"
+            )
+        if not isinstance(c.fill, str):
+            raise ValueError(f"the gap category of {c.name} must be text")
+    else:
+        raise ValueError(f"a column is numeric or categorical, not {c.kind!r}")
+
+
+def _column_from_dict(raw) -> Column:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise ValueError("each preprocessing column needs a name")
+    kind = raw.get("kind")
+    if kind == CATEGORICAL:
+        known = {"name", "kind", "fill", "categories"}
+    elif kind == NUMERIC:
+        known = {"name", "kind", "fill", "indicator", "mean", "scale"}
+    else:
+        raise ValueError(f"a column is numeric or categorical, not {kind!r}")
+    if set(raw) - known:
+        raise ValueError(f"unknown fields in the preprocessing of {raw['name']}")
+    return Column(**{k: raw[k] for k in known if k in raw})
+
+
+def _from_format_1(data: dict) -> Preprocessor:
+    features = data.get("features")
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise ValueError("the preprocessing's feature names must be a list of text")
+    std = data.get("standardize")
+    if std is None:
+        return Preprocessor(features)
+    if not isinstance(std, dict) or set(std) != {"mean", "scale"}:
+        raise ValueError("the preprocessing's standardization is malformed")
+    for key in ("mean", "scale"):
+        values = std[key]
+        if not isinstance(values, list) or not all(_finite(v) for v in values):
+            raise ValueError(f"the preprocessing's {key} must be a list of finite numbers")
+    return Preprocessor(features, np.array(std["mean"], float), np.array(std["scale"], float))

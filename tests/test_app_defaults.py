@@ -13,7 +13,6 @@ import pytest
 
 import nn
 from dashboard import state
-from dashboard.data import datasets
 from dashboard.share import link
 from tests.test_app_pages import iris_csv, texts, upload_csv
 
@@ -140,14 +139,14 @@ CAMEL = frame(width=rng.normal(size=N), TargetClass=rng.choice(["x", "y"], N), z
     ],
 )
 def test_the_default_target_is_a_label_never_a_measurement_over_a_category(table, expected, why):
-    target, reason = datasets.default_target(table)
+    target, reason = nn.columns.default_target(table)
     assert target == expected
     assert why in reason
 
 
 def test_a_text_column_unique_on_every_row_is_not_taken_for_the_label():
     names = frame(x=rng.normal(size=N), model=[f"car {i}" for i in range(N)], y=rng.normal(size=N))
-    assert datasets.default_target(names)[0] == "y"
+    assert nn.columns.default_target(names)[0] == "y"
 
 
 def test_the_upload_picks_the_label_says_why_and_names_a_dropped_id(app):

@@ -61,13 +61,26 @@ def test_equality_tells_fits_on_other_rows_apart():
 
 
 def valid():
-    return Preprocessor.fit(np.eye(3), ["a", "b", "c"], standardize=True).to_dict()
+    """A standardizing preprocessor as format 1 wrote it (models saved before categories)."""
+    pre = Preprocessor.fit(np.eye(3), ["a", "b", "c"], standardize=True)
+    return {
+        "format": "nn-lab-preprocessor/1",
+        "features": ["a", "b", "c"],
+        "standardize": {"mean": pre.mean.tolist(), "scale": pre.scale.tolist()},
+    }
+
+
+def test_a_format_1_preprocessor_still_loads():
+    back = Preprocessor.from_dict(valid())
+    assert back == Preprocessor.fit(np.eye(3), ["a", "b", "c"], standardize=True)
+    plain = Preprocessor.from_dict({**valid(), "standardize": None})
+    assert not plain.standardize and plain.features == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"format": "other/1"}, "not in the format nn-lab-preprocessor/1"),
+        ({"format": "other/1"}, "not in the format nn-lab-preprocessor"),
         ({"features": "abc"}, "feature names must be a list of text"),
         ({"features": [1, 2, 3]}, "feature names must be a list of text"),
         ({"standardize": {"mean": [0, 0, 0]}}, "standardization is malformed"),

@@ -80,7 +80,7 @@ def csv_ui() -> None:
         return
     st.dataframe(datasets.preview_frame(sample.head(5)), hide_index=True)
     columns = list(sample.columns)
-    guess, why = datasets.default_target(sample)
+    guess, why = nn.columns.default_target(sample)
     if st.session_state.get(state.CSV_TARGET_FILE) != upload.file_id:
         st.session_state[state.CSV_TARGET_FILE] = upload.file_id
         st.session_state.pop("data.target", None)  # a new file starts from its own default

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import functools
 import io
-import re
 
 import numpy as np
 import pandas as pd
@@ -116,7 +115,6 @@ def csv_head(data: bytes, rows: int = 5) -> pd.DataFrame:
     return head
 
 
-TARGET_WORDS = ("class", "classes", "label", "labels", "target", "species", "outcome", "survived")
 SAMPLE_ROWS = 2_000  # rows read to judge the columns (the preview shows the first five)
 
 
@@ -127,34 +125,6 @@ def csv_sample(data: bytes, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
         return csv_head(data, rows=rows)
     except ValueError:
         return csv_head(data)
-
-
-def _words(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
-
-
-def default_target(frame: pd.DataFrame) -> tuple[str, str]:
-    """The column to predict when the user has not chosen one, and why, in a few words.
-
-    A column named like a label (class, label, target, species, outcome, survived; as the whole
-    name first, then as a word of it), else the last text column with few distinct values (a
-    category), else the last column. A numeric measurement is never picked over a category.
-    """
-    columns = [str(c) for c in frame.columns]
-    for whole in (True, False):
-        for name in columns:
-            words = _words(name)
-            hit = "".join(words) in TARGET_WORDS if whole else set(words) & set(TARGET_WORDS)
-            if hit:
-                return name, "its name says it is the label"
-    for name in reversed(columns):
-        column = frame[name].dropna()
-        k = column.nunique()
-        text = not pd.api.types.is_numeric_dtype(column)
-        if text and 2 <= k <= limits.MAX_CLASSES and len(column) >= 2 * k:
-            return name, f"the last text column with few values ({k} distinct)"
-    return columns[-1], "the last column (none is named like a label or holds a category)"
 
 
 def dropped_columns(head: pd.DataFrame, dataset, target: str) -> list[str]:

@@ -1,0 +1,179 @@
+"""What each column of a table is, and what it should do by default: the first look at a CSV.
+
+``describe(frame)`` gives one ``ColumnInfo`` per column: its detected type (numeric, categorical,
+boolean, identifier, free text, constant), missing count, distinct values, a few examples, and a
+default role (feature, target or skip) with the reason in a few words. The Data page shows it as
+an editable table; the command line uses the same defaults. pandas does the reading; nothing
+here decides how values are encoded (``nn.preprocess`` does, from the roles and types chosen).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+NUMERIC, CATEGORICAL, BOOLEAN = "numeric", "categorical", "boolean"
+IDENTIFIER, FREE_TEXT, CONSTANT = "identifier", "free text", "constant"
+TYPES = (NUMERIC, CATEGORICAL, BOOLEAN, IDENTIFIER, FREE_TEXT, CONSTANT)
+FEATURE, TARGET, SKIP = "feature", "target", "skip"
+ROLES = (FEATURE, TARGET, SKIP)
+
+MAX_CATEGORIES = 50  # a text column with more distinct values is free text (skipped)
+FEW_VALUES = 10  # a whole-number column with at most this many values may be a category
+MIN_ROWS_FOR_ID = 10  # fewer rows cannot tell an identifier from a short table
+TARGET_WORDS = ("class", "classes", "label", "labels", "target", "species", "outcome", "survived")
+ID_WORDS = ("id", "index", "key", "uuid", "unnamed: 0", "")
+TRUE_WORDS = {"true", "yes", "y", "t", "1"}
+FALSE_WORDS = {"false", "no", "n", "f", "0"}
+
+
+@dataclass
+class ColumnInfo:
+    """One column as first seen: its type, its numbers, and the default role with its reason."""
+
+    name: str
+    type: str
+    missing: int
+    distinct: int
+    examples: list[str] = field(default_factory=list)
+    role: str = FEATURE
+    reason: str = ""
+    few_values: bool = False  # whole numbers with few values: numeric, may be switched
+
+    def as_dict(self) -> dict:
+        return {
+            "column": self.name,
+            "type": self.type,
+            "missing": self.missing,
+            "distinct": self.distinct,
+            "examples": ", ".join(self.examples),
+            "role": self.role,
+            "why": self.reason,
+        }
+
+
+def words(name: str) -> list[str]:
+    """The words of a column name: "TargetClass" and "target_class" give ["target", "class"]."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
+
+
+def is_boolean(values: pd.Series) -> bool:
+    """True for a column of two values that read as yes/no (true/false, y/n, 1/0)."""
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(present):
+        return True
+    seen = {str(v).strip().lower() for v in present.unique()}
+    if pd.api.types.is_float_dtype(present):
+        seen = {s.removesuffix(".0") for s in seen}
+    return len(seen) == 2 and seen <= TRUE_WORDS | FALSE_WORDS and bool(seen & TRUE_WORDS)
+
+
+def as_numbers(values: pd.Series) -> pd.Series | None:
+    """The column as numbers when every present value is one (text like "3.5" included)."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    converted = pd.to_numeric(values.dropna().astype(str).str.strip(), errors="coerce")
+    if converted.isna().any():
+        return None
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def _is_running_count(numbers: pd.Series) -> bool:
+    v = numbers.dropna().to_numpy()
+    if len(v) < 2 or not np.all(v == np.round(v)):
+        return False
+    steps = np.diff(v)
+    return bool(np.all(steps == 1) or np.all(steps == -1))
+
+
+def detect(name: str, values: pd.Series) -> tuple[str, str, bool]:
+    """``(type, reason, few_values)`` of one column, in a word or two of reason."""
+    present = values.dropna()
+    n, distinct = len(present), present.nunique()
+    if distinct <= 1:
+        return CONSTANT, "one value only" if n else "empty", False
+    if is_boolean(values):
+        return BOOLEAN, "two values, yes or no", False
+    numbers = as_numbers(values)
+    unique_rows = distinct == n and n >= MIN_ROWS_FOR_ID
+    named_id = "".join(words(name)) in ID_WORDS or (words(name)[-1:] == ["id"])
+    if numbers is not None:
+        whole = bool(np.all(numbers.dropna() == np.round(numbers.dropna())))
+        if unique_rows and whole and (named_id or _is_running_count(numbers)):
+            return IDENTIFIER, "a different whole number on every row (an id)", False
+        if whole and distinct <= FEW_VALUES:
+            return NUMERIC, f"numbers, {distinct} whole values (could be categories)", True
+        return NUMERIC, "numbers", False
+    if unique_rows:
+        return IDENTIFIER, "different text on every row (an id or a name)", False
+    if distinct > MAX_CATEGORIES:
+        return (
+            FREE_TEXT,
+            f"text with {distinct} different values (more than {MAX_CATEGORIES})",
+            False,
+        )
+    return CATEGORICAL, f"text with {distinct} values", False
+
+
+def default_target(frame: pd.DataFrame, types: dict[str, str] | None = None) -> tuple[str, str]:
+    """The column to predict when nobody chose one, and why, in a few words.
+
+    A column named like a label (class, label, target, species, outcome, survived; as the whole
+    name first, then as one word of it), else the last category (text or yes/no with at least
+    two rows per value), else the last column. A numeric measurement is never picked over a
+    category. ``types``: the detected type per column, when already known.
+    """
+    columns = [str(c) for c in frame.columns]
+    types = types or {c: detect(c, frame[c])[0] for c in columns}
+    usable = [c for c in columns if types[c] not in (CONSTANT, IDENTIFIER, FREE_TEXT)]
+    for whole in (True, False):  # a name wins even over an odd column: the loader says why
+        for name in columns:
+            w = words(name)
+            if ("".join(w) in TARGET_WORDS) if whole else (set(w) & set(TARGET_WORDS)):
+                return name, "its name says it is the label"
+    for name in reversed(usable):
+        present = frame[name].dropna()
+        k = present.nunique()
+        if types[name] in (CATEGORICAL, BOOLEAN) and len(present) >= 2 * k:
+            return name, f"the last text column with few values ({k} distinct)"
+    last = usable[-1] if usable else columns[-1]
+    return last, "the last column (none is named like a label or holds a category)"
+
+
+def describe(frame: pd.DataFrame, target: str | None = None) -> list[ColumnInfo]:
+    """One ``ColumnInfo`` per column of ``frame``, with default roles: the ``target`` (or the
+    default one), features, and skipped identifiers, free text and constants."""
+    infos = []
+    for name in frame.columns:
+        values = frame[name]
+        kind, reason, few = detect(str(name), values)
+        present = values.dropna()
+        examples = [str(v)[:40] for v in present.unique()[:3]]
+        infos.append(
+            ColumnInfo(
+                name=str(name),
+                type=kind,
+                missing=int(values.isna().sum()),
+                distinct=int(present.nunique()),
+                examples=examples,
+                reason=reason,
+                few_values=few,
+            )
+        )
+    types = {i.name: i.type for i in infos}
+    if target is None:
+        target, why = default_target(frame, types)
+    else:
+        why = "chosen"
+    for info in infos:
+        if info.name == target:
+            info.role, info.reason = TARGET, why
+        elif info.type in (IDENTIFIER, FREE_TEXT, CONSTANT):
+            info.role = SKIP
+    return infos
