@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 from pathlib import Path
 
@@ -38,6 +39,10 @@ def _flag_options(name: str, setting: config.Setting) -> dict:
     return options
 
 
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nn``."""
     parser = argparse.ArgumentParser(
@@ -65,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "seed":
             train.add_argument(setting.cli_flag, **_flag_options(name, setting))
     train.add_argument("--save", help="write the trained model to this .npz file")
+    table = train.add_argument_group("tables (with --data)")
+    table.add_argument("--drop", type=_names, default=[], help="columns to skip, e.g. Id,Name")
+    table.add_argument(
+        "--categorical", type=_names, default=[], help="columns to treat as categories"
+    )
+    table.add_argument(
+        "--missing",
+        choices=("impute", "drop"),
+        default="impute",
+        help="fill gaps in features (median / own category) or drop their rows",
+    )
+    table.add_argument(
+        "--max-rows", type=int, help="train on a random sample of this many rows (by class)"
+    )
+    train.add_argument(
+        "--json", action="store_true", help="end with one line of JSON: the run's facts"
+    )
     return parser
 
 
@@ -102,15 +124,40 @@ def train(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-samples and --noise apply to {', '.join(data.SYNTHETIC)}")
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise ValueError(f"cannot save to {args.save}: the folder does not exist")
+    table_flags = args.drop or args.categorical or args.missing != "impute" or args.max_rows
+    if table_flags and not args.data:
+        raise ValueError("--drop, --categorical, --missing and --max-rows apply to --data")
+    if args.max_rows is not None and args.max_rows < 10:
+        raise ValueError("--max-rows must be at least 10")
     if args.data:
-        dataset = data.load_csv(args.data, target=args.target)
+        dataset = data.load_table(
+            args.data,
+            target=args.target,
+            roles=dict.fromkeys(args.drop, "skip"),
+            types=dict.fromkeys(args.categorical, "categorical"),
+            missing=args.missing,
+            max_rows=args.max_rows,
+            seed=args.seed,
+        )
+        for note in dataset.notes:
+            print(f"note: {note}", file=sys.stderr)
     else:
         dataset = data.load_dataset(args.dataset or "iris", seed=args.seed, **synthetic)
     s = settings_from_args(args)
     parts = data.split(dataset, seed=args.seed, **s["split"])
+    warnings = list(dataset.notes)
+    if args.data:
+        from nn import columns
+
+        for leak in columns.leaks(
+            dataset.table(parts.raw_train), parts.y_train, dataset.feature_kinds()
+        ):
+            warnings.append(leak.sentence())
+            print(f"warning: {leak.sentence()}", file=sys.stderr)
     layers = s["network"]["layers"]
-    if args.layers is None and (layers[0], layers[-1]) != (dataset.X.shape[1], dataset.n_classes):
-        layers = [dataset.X.shape[1], *layers[1:-1], dataset.n_classes]
+    n_inputs = parts.X_train.shape[1]  # after encoding: one input per category
+    if args.layers is None and (layers[0], layers[-1]) != (n_inputs, dataset.n_classes):
+        layers = [n_inputs, *layers[1:-1], dataset.n_classes]
         s["network"]["layers"] = layers
     net = Network.from_config(s["network"])
     # What the saved model needs to be used on raw rows: its preprocessing and the names.
@@ -140,6 +187,17 @@ def train(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ValueError(f"cannot save to {args.save}: {exc.strerror or exc}") from None
         print(f"saved the model to {args.save}")
+    if args.json:
+        facts = {
+            "task": "classification",
+            "rows": len(dataset.y),
+            "features": [str(f) for f in dataset.feature_names],
+            "inputs": parts.preprocessor.input_names(),
+            "warnings": warnings,
+            "test": {"accuracy": result["accuracy"], "loss": result["loss"]},
+            "epochs": net.epochs_trained,
+        }
+        print(json.dumps(facts))
     return 0
 
 

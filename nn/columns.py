@@ -106,12 +106,12 @@ def detect(name: str, values: pd.Series) -> tuple[str, str, bool]:
     if numbers is not None:
         whole = bool(np.all(numbers.dropna() == np.round(numbers.dropna())))
         if unique_rows and whole and (named_id or _is_running_count(numbers)):
-            return IDENTIFIER, "a different whole number on every row (an id)", False
+            return IDENTIFIER, "a different whole number on every row: an id", False
         if whole and distinct <= FEW_VALUES:
-            return NUMERIC, f"numbers, {distinct} whole values (could be categories)", True
+            return NUMERIC, f"numbers, {distinct} whole values: could be categories", True
         return NUMERIC, "numbers", False
     if unique_rows:
-        return IDENTIFIER, "different text on every row (an id or a name)", False
+        return IDENTIFIER, "different text on every row: an id or a name", False
     if distinct > MAX_CATEGORIES:
         return (
             FREE_TEXT,
@@ -177,3 +177,61 @@ def describe(frame: pd.DataFrame, target: str | None = None) -> list[ColumnInfo]
         elif info.type in (IDENTIFIER, FREE_TEXT, CONSTANT):
             info.role = SKIP
     return infos
+
+
+LEAK_SCORE = 0.99  # a single column this accurate alone is suspicious...
+LEAK_BASELINE = 0.95  # ...unless always answering the most frequent class does nearly as well
+
+
+@dataclass
+class Leak:
+    """A feature that alone predicts the target almost perfectly."""
+
+    column: str
+    accuracy: float
+
+    def sentence(self) -> str:
+        return (
+            f"{self.column} alone predicts the target {self.accuracy:.0%} right on the training "
+            "rows: it may be the answer in disguise (recorded after the fact, or the target "
+            "spelled differently). Skip it unless you are sure."
+        )
+
+
+def leaks(frame: pd.DataFrame, y, kinds: dict[str, str], folds: int = 3) -> list[Leak]:
+    """The features of ``frame`` (training rows) that alone predict ``y`` with a cross-validated
+    accuracy of at least ``LEAK_SCORE`` while the most frequent class scores below
+    ``LEAK_BASELINE``: a category by its majority class, a number by a depth-2 tree."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.tree import DecisionTreeClassifier
+
+    y = np.asarray(y)
+    counts = np.bincount(y)
+    if len(y) < 3 * folds or counts.max() / len(y) >= LEAK_BASELINE or counts.min() < folds:
+        return []
+    found = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for name, kind in kinds.items():
+        values = frame[name].to_numpy()
+        right = 0
+        for train, test in splitter.split(values.reshape(-1, 1), y):
+            if kind == "categorical":
+                labels = pd.Series(values[train]).astype(str)
+                majority = (
+                    pd.Series(y[train])
+                    .groupby(labels.to_numpy())
+                    .agg(lambda s: s.value_counts().idxmax())
+                )
+                fallback = np.bincount(y[train]).argmax()
+                guess = pd.Series(values[test]).astype(str).map(majority).fillna(fallback)
+                right += int((guess.to_numpy(dtype=int) == y[test]).sum())
+            else:
+                x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+                x = np.where(np.isnan(x), np.nanmedian(x) if np.isfinite(x).any() else 0.0, x)
+                tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+                tree.fit(x[train].reshape(-1, 1), y[train])
+                right += int((tree.predict(x[test].reshape(-1, 1)) == y[test]).sum())
+        accuracy = right / len(y)
+        if accuracy >= LEAK_SCORE:
+            found.append(Leak(str(name), accuracy))
+    return found

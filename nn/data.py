@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nn.preprocess import Preprocessor
+from nn.preprocess import CATEGORICAL, NUMERIC, Preprocessor
 from nn.text import strip_bidi
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -31,6 +31,11 @@ class Dataset:
     feature_names: list[str]
     class_names: list[str]
     name: str = "data"
+    # A table's features (``load_table``): "numeric" or "categorical" per feature, and each
+    # categorical feature's labels (its column in ``X`` holds the label's index; a gap is NaN).
+    kinds: list[str] | None = None
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what loading did (rows dropped, sampled)
 
     def __repr__(self) -> str:
         n, d = self.X.shape
@@ -47,6 +52,33 @@ class Dataset:
             "feature_names": [str(f) for f in self.feature_names],
             "class_names": [str(c) for c in self.class_names],
         }
+
+    @property
+    def is_table(self) -> bool:
+        """True when a feature is categorical or has gaps: the preprocessing then works on
+        ``table`` rows, not plain numbers."""
+        return bool(self.kinds and CATEGORICAL in self.kinds) or bool(np.isnan(self.X).any())
+
+    def feature_kinds(self) -> dict[str, str]:
+        """Each feature's kind, in order ("numeric" unless the table says "categorical")."""
+        kinds = self.kinds or [NUMERIC] * len(self.feature_names)
+        return dict(zip(map(str, self.feature_names), kinds, strict=True))
+
+    def table(self, X=None) -> pd.DataFrame:
+        """Rows of ``X`` (default: all) as raw values: numbers, category labels, gaps as None."""
+        X = self.X if X is None else np.asarray(X, dtype=np.float64)
+        columns = {}
+        for j, (name, kind) in enumerate(self.feature_kinds().items()):
+            if kind == CATEGORICAL:
+                labels = np.asarray(self.categories[name], dtype=object)
+                codes = X[:, j]
+                present = ~np.isnan(codes)
+                values = np.full(len(codes), None, dtype=object)
+                values[present] = labels[codes[present].astype(int)]
+                columns[name] = values
+            else:
+                columns[name] = X[:, j]
+        return pd.DataFrame(columns)
 
     def frame(self) -> pd.DataFrame:
         """The data as a table: the features and a ``class`` column of class names."""
@@ -76,6 +108,10 @@ class Split:
     y_test: np.ndarray
     preprocessor: Preprocessor
     sizes: dict = field(default_factory=dict)
+    # The same rows before preprocessing (a table's categories as label indices, gaps NaN).
+    raw_train: np.ndarray | None = None
+    raw_val: np.ndarray | None = None
+    raw_test: np.ndarray | None = None
 
     @property
     def scaler(self) -> Preprocessor | None:
@@ -143,21 +179,13 @@ def _is_id_column(name: str, values: pd.Series) -> bool:
     return bool(len(v) > 0 and v.iloc[0] in (0, 1) and np.all(steps == 1))
 
 
-def load_csv(
-    source, target: str | None = None, max_rows: int | None = None, max_columns: int | None = None
-) -> Dataset:
-    """Read a comma-separated file (path, bytes or file-like) into a ``Dataset``.
-
-    The target is the last column unless named. A first column named like an index (``Id``,
-    ``index``, an empty name) that holds a running count from 0 or 1 is dropped. Class names are
-    the target's distinct values, sorted (as numbers when they are numbers), as strings. Features
-    must be numbers without gaps; the target needs two or more classes and at least two rows per
-    class on average (else it is a measurement or an id, not a label). Text is read as UTF-8
-    (with or without BOM), UTF-16 with BOM, or Latin-1. Column names and class names lose
-    surrounding whitespace and bidirectional control characters (``nn.text.BIDI_CONTROLS``,
-    which would make a name read as something else). ``max_rows`` and ``max_columns`` cap the
-    table. Any problem is a ``ValueError`` whose message says what is wrong with the file.
-    """
+def read_table(
+    source, max_rows: int | None = None, max_columns: int | None = None, sample_over: bool = False
+) -> pd.DataFrame:
+    """The table of a CSV file (path, bytes or file-like), its names cleaned, checked as a whole:
+    readable, a header without repeats, data rows, at least two columns. ``max_rows`` refuses a
+    longer file, unless ``sample_over`` (then every row is read; ``load_table`` samples).
+    ``ValueError`` says what is wrong with the file."""
     text = _read_text(source)
     header = _header(text)
     if max_columns is not None and len(header) > max_columns:
@@ -165,7 +193,7 @@ def load_csv(
     try:
         df = pd.read_csv(
             io.StringIO(text),
-            nrows=None if max_rows is None else max_rows + 1,
+            nrows=None if max_rows is None or sample_over else max_rows + 1,
             skipinitialspace=True,
             on_bad_lines="error",
         )
@@ -180,7 +208,7 @@ def load_csv(
     if not (df.index.equals(pd.RangeIndex(n)) or df.index.equals(pd.RangeIndex(1, n + 1))):
         raise ValueError("the data rows have more values than the header has column names")
     df = df.reset_index(drop=True)
-    if max_rows is not None and len(df) > max_rows:
+    if max_rows is not None and len(df) > max_rows and not sample_over:
         raise ValueError(f"the file has more than {max_rows} rows; the limit is {max_rows}")
     if max_columns is not None and df.shape[1] > max_columns:
         raise ValueError(f"the file has {df.shape[1]} columns; the limit is {max_columns}")
@@ -199,6 +227,25 @@ def load_csv(
         raise ValueError(
             f"the file needs at least two columns: one or more features and a target{hint}"
         )
+    return df
+
+
+def load_csv(
+    source, target: str | None = None, max_rows: int | None = None, max_columns: int | None = None
+) -> Dataset:
+    """Read a comma-separated file (path, bytes or file-like) into a ``Dataset``.
+
+    The target is the last column unless named. A first column named like an index (``Id``,
+    ``index``, an empty name) that holds a running count from 0 or 1 is dropped. Class names are
+    the target's distinct values, sorted (as numbers when they are numbers), as strings. Features
+    must be numbers without gaps; the target needs two or more classes and at least two rows per
+    class on average (else it is a measurement or an id, not a label). Text is read as UTF-8
+    (with or without BOM), UTF-16 with BOM, or Latin-1. Column names and class names lose
+    surrounding whitespace and bidirectional control characters (``nn.text.BIDI_CONTROLS``,
+    which would make a name read as something else). ``max_rows`` and ``max_columns`` cap the
+    table. Any problem is a ``ValueError`` whose message says what is wrong with the file.
+    """
+    df = read_table(source, max_rows=max_rows, max_columns=max_columns)
     if target is None:
         target = df.columns[-1]
     target = strip_bidi(str(target))
@@ -243,6 +290,139 @@ def load_csv(
     if infinite:
         raise ValueError(f"infinite or too large values in column(s): {', '.join(infinite[:10])}")
     class_names, y = _classes(y_raw)
+    _check_classes(target, class_names, y)
+    return Dataset(
+        X=X,
+        y=y.astype(np.int64),
+        feature_names=[str(c) for c in df.columns],
+        class_names=class_names,
+        name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
+    )
+
+
+def load_table(
+    source,
+    target: str | None = None,
+    roles: dict[str, str] | None = None,
+    types: dict[str, str] | None = None,
+    missing: str = "impute",
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """Read a CSV of any columns into a ``Dataset``: the tables people actually have.
+
+    Each column gets a role and a type (``nn.columns.describe``: identifiers, free text and
+    constant columns are skipped; the target is ``target`` or the default one); ``roles`` and
+    ``types`` override them by column name (roles "feature", "target", "skip"; types "numeric",
+    "categorical"). Rows without a target are dropped. Gaps in features stay as NaN for the
+    preprocessing to fill (``missing="impute"``), or their rows are dropped (``"drop"``). A
+    file longer than ``max_rows`` is sampled to ``max_rows`` rows, stratified by class, with
+    ``seed``. ``Dataset.notes`` says what was dropped, skipped or sampled.
+    """
+    from nn import columns as cols
+
+    if missing not in ("impute", "drop"):
+        raise ValueError(f"missing must be 'impute' or 'drop', got {missing!r}")
+    df = read_table(source, max_rows=max_rows, max_columns=max_columns, sample_over=True)
+    roles = {strip_bidi(str(k)).strip(): v for k, v in (roles or {}).items()}
+    types = {strip_bidi(str(k)).strip(): v for k, v in (types or {}).items()}
+    for name in (*roles, *types):
+        if name not in df.columns:
+            raise ValueError(f"there is no column {name!r} in the file")
+    bad = {r for r in roles.values() if r not in cols.ROLES} | {
+        t for t in types.values() if t not in (NUMERIC, CATEGORICAL)
+    }
+    if bad:
+        raise ValueError(f"unknown role or type: {', '.join(map(str, sorted(bad)))}")
+    chosen = [n for n, r in roles.items() if r == cols.TARGET]
+    if target is None and chosen:
+        target = chosen[0]
+    if target is not None:
+        target = strip_bidi(str(target)).strip()
+        if target not in df.columns:
+            raise ValueError(f"the target column {target!r} does not exist in the file")
+    infos = cols.describe(df, target)
+    for info in infos:
+        if info.name in roles:
+            info.role = roles[info.name]
+        elif info.name in types and info.role == cols.SKIP:
+            info.role = cols.FEATURE  # a type chosen for a skipped column asks to use it
+    targets = [i.name for i in infos if i.role == cols.TARGET]
+    if len(targets) != 1:
+        raise ValueError(f"choose one target column, not {len(targets)}")
+    target = targets[0]
+    notes = []
+    y_raw = df[target]
+    keep = y_raw.notna().to_numpy()
+    if not keep.all():
+        notes.append(f"{int((~keep).sum()):,} row(s) without a value in {target} were dropped.")
+        df, y_raw = df[keep].reset_index(drop=True), y_raw[keep].reset_index(drop=True)
+    skipped = [i for i in infos if i.role == cols.SKIP]
+    if skipped:
+        notes.append("Not used: " + "; ".join(f"{i.name} ({i.reason})" for i in skipped[:10]) + ".")
+    columns, kinds, names, categories = [], [], [], {}
+    for info in infos:
+        if info.role != cols.FEATURE:
+            continue
+        values = df[info.name]
+        kind = types.get(info.name) or (NUMERIC if info.type == cols.NUMERIC else CATEGORICAL)
+        if kind == NUMERIC:
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            lost = int((numbers.isna() & values.notna()).sum())
+            if lost == values.notna().sum():
+                raise ValueError(f"the column {info.name} holds no numbers; make it categorical")
+            if lost:
+                notes.append(f"{lost:,} value(s) of {info.name} are not numbers: read as gaps.")
+            columns.append(numbers.to_numpy())
+        else:
+            from nn.preprocess import MAX_CATEGORIES, labels
+
+            text = labels(values.to_numpy())
+            present = sorted({t for t in text if t is not None})
+            if len(present) > MAX_CATEGORIES:
+                notes.append(
+                    f"{info.name} was skipped: {len(present):,} different values are too many "
+                    f"categories (the limit is {MAX_CATEGORIES})."
+                )
+                continue
+            index = {label: float(i) for i, label in enumerate(present)}
+            columns.append(np.array([np.nan if t is None else index[t] for t in text]))
+            categories[info.name] = present
+        kinds.append(kind)
+        names.append(info.name)
+    if not columns:
+        raise ValueError("there is no feature column besides the target")
+    X = np.column_stack(columns).astype(np.float64)
+    if not np.all(np.isfinite(X) | np.isnan(X)):
+        bad_cols = [n for n, ok in zip(names, np.all(~np.isinf(X), axis=0), strict=True) if not ok]
+        raise ValueError(f"infinite or too large values in column(s): {', '.join(bad_cols[:10])}")
+    if missing == "drop":
+        complete = ~np.isnan(X).any(axis=1)
+        if not complete.all():
+            notes.append(f"{int((~complete).sum()):,} row(s) with a gap were dropped.")
+            X, y_raw = X[complete], y_raw[complete].reset_index(drop=True)
+    class_names, y = _classes(y_raw)
+    _check_classes(target, class_names, y)
+    if max_rows is not None and len(y) > max_rows:
+        X, y = _sample(X, y, max_rows, seed)
+        notes.append(
+            f"The file has {len(y_raw):,} rows; this uses a random sample of {max_rows:,}, "
+            f"stratified by class (seed {seed})."
+        )
+    return Dataset(
+        X=X,
+        y=y.astype(np.int64),
+        feature_names=names,
+        class_names=class_names,
+        name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
+        kinds=kinds,
+        categories=categories,
+        notes=notes,
+    )
+
+
+def _check_classes(target: str, class_names: list[str], y: np.ndarray) -> None:
     if len(class_names) < 2:
         raise ValueError(
             f"the target column {target!r} has a single class; at least two are needed"
@@ -253,13 +433,21 @@ def load_csv(
             f"the target column {target!r} has {len(class_names)} classes in {len(y)} rows: "
             "fewer rows than two per class; choose a column of class labels as the target"
         )
-    return Dataset(
-        X=X,
-        y=y.astype(np.int64),
-        feature_names=[str(c) for c in df.columns],
-        class_names=class_names,
-        name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
-    )
+
+
+def _sample(X: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows drawn at random, stratified by class where every class has two rows."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(y)
+    stratify = y if counts[counts > 0].min() >= 2 else None
+    rows = np.arange(len(y))
+    try:
+        kept, _ = train_test_split(rows, train_size=n, random_state=seed, stratify=stratify)
+    except ValueError:
+        kept, _ = train_test_split(rows, train_size=n, random_state=seed)
+    kept = np.sort(kept)
+    return X[kept], y[kept]
 
 
 def _header(text: str) -> list[str]:
@@ -383,13 +571,17 @@ def split(
     stratify: bool = False,
     standardize: bool = False,
     shuffle: bool = True,
+    numeric_fill: str = "median",
+    category_fill: str = "category",
+    indicators: bool = False,
 ) -> Split:
     """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
     rest for validation (0 gives an empty validation part); shuffled with ``seed``.
 
     ``data`` is a ``Dataset`` or a pair ``(X, y)``. The parts are made by a ``Preprocessor``
     fitted on the training part only: with ``standardize`` it subtracts the training mean and
-    divides by the training standard deviation.
+    divides by the training standard deviation. A table's ``Dataset`` (categories or gaps)
+    gets ``Preprocessor.fit_table`` with ``numeric_fill``, ``category_fill`` and ``indicators``.
     """
     from sklearn.model_selection import train_test_split
 
@@ -424,8 +616,20 @@ def split(
             X_va, y_va = X[:0].copy(), y[:0].copy()
     except ValueError as exc:
         raise ValueError(f"cannot split these rows: {exc}") from None
-    pre = Preprocessor.fit(X_tr, features, standardize=standardize)
-    X_tr, X_va, X_te = (pre.transform(a) for a in (X_tr, X_va, X_te))
+    raw = (X_tr, X_va, X_te)
+    if isinstance(data, Dataset) and data.is_table:
+        pre = Preprocessor.fit_table(
+            data.table(X_tr),
+            data.feature_kinds(),
+            standardize=standardize,
+            numeric_fill=numeric_fill,
+            category_fill=category_fill,
+            indicators=indicators,
+        )
+        X_tr, X_va, X_te = (pre.transform(data.table(a)) for a in raw)
+    else:
+        pre = Preprocessor.fit(X_tr, features, standardize=standardize)
+        X_tr, X_va, X_te = (pre.transform(a) for a in raw)
     return Split(
         X_train=X_tr,
         y_train=y_tr,
@@ -435,6 +639,9 @@ def split(
         y_test=y_te,
         preprocessor=pre,
         sizes={"train": len(X_tr), "validation": len(X_va), "test": len(X_te)},
+        raw_train=raw[0],
+        raw_val=raw[1],
+        raw_test=raw[2],
     )
 
 

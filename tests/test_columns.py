@@ -74,3 +74,32 @@ def test_describe_counts_gaps_and_gives_default_roles():
 def test_the_words_of_a_name():
     assert cols.words("TargetClass") == ["target", "class"]
     assert cols.words("bill_length (mm)") == ["bill", "length", "mm"]
+
+
+def test_a_column_that_is_the_target_in_disguise_is_flagged_and_ordinary_ones_are_not():
+    y = rng.integers(0, 2, 300)
+    frame = table(
+        noise=rng.normal(size=300),
+        code=np.where(y == 1, "Y", "N"),
+        score=y * 3.0 + rng.normal(0, 0.01, 300),
+        weak=y + rng.normal(0, 1.0, 300),
+    )
+    kinds = {"noise": "numeric", "code": "categorical", "score": "numeric", "weak": "numeric"}
+    found = {leak.column for leak in cols.leaks(frame, y, kinds)}
+    assert found == {"code", "score"}
+    assert "code alone predicts the target 100% right" in cols.leaks(frame, y, kinds)[0].sentence()
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+def test_no_false_alarm_on_the_bundled_sets(name):
+    import nn.data
+
+    ds = nn.data.load_dataset(name)
+    parts = nn.data.split(ds, seed=0)
+    assert cols.leaks(ds.table(parts.raw_train), parts.y_train, ds.feature_kinds()) == []
+
+
+def test_an_unbalanced_target_is_not_judged():
+    y = np.r_[np.zeros(290, int), np.ones(10, int)]
+    frame = table(code=np.where(y == 1, "Y", "N"))
+    assert cols.leaks(frame, y, {"code": "categorical"}) == []
