@@ -20,6 +20,7 @@ SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
 DATASETS = BUNDLED + SYNTHETIC
 ID_NAMES = {"id", "index", "unnamed: 0", ""}
 ENCODINGS = ("utf-8-sig", "latin-1")
+FILL_DEFAULTS = {"numeric_fill": "median", "category_fill": "category", "indicators": False}
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Dataset:
     kinds: list[str] | None = None
     categories: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what loading did (rows dropped, sampled)
+    # How the preprocessing fills this table's gaps: split's numeric_fill, category_fill and
+    # indicators when it is not told otherwise.
+    fill: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         n, d = self.X.shape
@@ -309,6 +313,7 @@ def load_table(
     max_rows: int | None = None,
     max_columns: int | None = None,
     seed: int = 0,
+    fill: dict | None = None,
 ) -> Dataset:
     """Read a CSV of any columns into a ``Dataset``: the tables people actually have.
 
@@ -318,7 +323,8 @@ def load_table(
     "categorical"). Rows without a target are dropped. Gaps in features stay as NaN for the
     preprocessing to fill (``missing="impute"``), or their rows are dropped (``"drop"``). A
     file longer than ``max_rows`` is sampled to ``max_rows`` rows, stratified by class, with
-    ``seed``. ``Dataset.notes`` says what was dropped, skipped or sampled.
+    ``seed``. ``Dataset.notes`` says what was dropped, skipped or sampled. ``fill`` (keys of
+    ``FILL_DEFAULTS``) is how ``split`` fills the gaps by default.
     """
     from nn import columns as cols
 
@@ -419,7 +425,15 @@ def load_table(
         kinds=kinds,
         categories=categories,
         notes=notes,
+        fill=_check_fill(fill or {}),
     )
+
+
+def _check_fill(fill: dict) -> dict:
+    unknown = set(fill) - set(FILL_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown fill choices: {', '.join(sorted(map(str, unknown)))}")
+    return dict(fill)
 
 
 def _check_classes(target: str, class_names: list[str], y: np.ndarray) -> None:
@@ -571,9 +585,9 @@ def split(
     stratify: bool = False,
     standardize: bool = False,
     shuffle: bool = True,
-    numeric_fill: str = "median",
-    category_fill: str = "category",
-    indicators: bool = False,
+    numeric_fill: str | None = None,
+    category_fill: str | None = None,
+    indicators: bool | None = None,
 ) -> Split:
     """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
     rest for validation (0 gives an empty validation part); shuffled with ``seed``.
@@ -581,7 +595,8 @@ def split(
     ``data`` is a ``Dataset`` or a pair ``(X, y)``. The parts are made by a ``Preprocessor``
     fitted on the training part only: with ``standardize`` it subtracts the training mean and
     divides by the training standard deviation. A table's ``Dataset`` (categories or gaps)
-    gets ``Preprocessor.fit_table`` with ``numeric_fill``, ``category_fill`` and ``indicators``.
+    gets ``Preprocessor.fit_table`` with ``numeric_fill`` ("median"), ``category_fill``
+    ("category") and ``indicators`` (False), or the dataset's own ``fill`` choices when not given.
     """
     from sklearn.model_selection import train_test_split
 
@@ -618,13 +633,14 @@ def split(
         raise ValueError(f"cannot split these rows: {exc}") from None
     raw = (X_tr, X_va, X_te)
     if isinstance(data, Dataset) and data.is_table:
+        chosen = {
+            "numeric_fill": numeric_fill,
+            "category_fill": category_fill,
+            "indicators": indicators,
+        }
+        fill = {**FILL_DEFAULTS, **data.fill, **{k: v for k, v in chosen.items() if v is not None}}
         pre = Preprocessor.fit_table(
-            data.table(X_tr),
-            data.feature_kinds(),
-            standardize=standardize,
-            numeric_fill=numeric_fill,
-            category_fill=category_fill,
-            indicators=indicators,
+            data.table(X_tr), data.feature_kinds(), standardize=standardize, **fill
         )
         X_tr, X_va, X_te = (pre.transform(data.table(a)) for a in raw)
     else:

@@ -87,3 +87,20 @@ def test_a_numeric_only_table_is_the_plain_kind():
     parts = data.split(ds, standardize=True)
     assert parts.preprocessor.numeric_only
     np.testing.assert_allclose(parts.preprocessor.inverse(parts.X_train), parts.raw_train)
+
+
+def test_the_table_says_how_its_gaps_are_filled_unless_the_split_is_told():
+    x = rng.normal(size=N)
+    x[:10] = np.nan
+    content = csv(x=x, colour=rng.choice(["red", "blue"], N), label=rng.choice(["a", "b"], N))
+    plain = data.split(data.load_table(content), seed=0)
+    assert "x (missing)" not in plain.preprocessor.input_names()
+    ds = data.load_table(content, fill={"indicators": True, "numeric_fill": "mean"})
+    parts = data.split(ds, seed=0)
+    assert "x (missing)" in parts.preprocessor.input_names()
+    train_x = ds.table(parts.raw_train)["x"]
+    assert parts.preprocessor.column("x").fill == pytest.approx(train_x.mean())
+    told = data.split(ds, seed=0, indicators=False)
+    assert "x (missing)" not in told.preprocessor.input_names()
+    with pytest.raises(ValueError, match="unknown fill choices: guess"):
+        data.load_table(content, fill={"guess": 1})
