@@ -242,9 +242,9 @@ def new_trainer(net: nn.Network, tag: str = "") -> loop.Trainer:
         net.preprocessor = s.preprocessor
     t = loop.Trainer(
         net=net,
-        X_train=results.network_inputs(net, s, s.X_train),
+        X_train=results.network_inputs(net, s, dataset(), "train"),
         y_train=s.y_train,
-        X_val=results.network_inputs(net, s, s.X_val),
+        X_val=results.network_inputs(net, s, dataset(), "val"),
         y_val=s.y_val,
         settings=dict(train_settings()),
         tag=tag,
@@ -392,7 +392,7 @@ def remember_finished_run() -> None:
     if not any(old["net"]() is t.net for old in records):
         st.session_state[COMPARE_COUNTER] = st.session_state.get(COMPARE_COUNTER, 0) + 1
     name = f"run {st.session_state[COMPARE_COUNTER]}"
-    record = runs.make_record(name, t, dataset_label(), split_settings(), split())
+    record = runs.make_record(name, t, dataset_label(), split_settings(), split(), dataset())
     for old in runs.add_record(records, record):
         flash(
             f"{old['name']} was dropped from the comparison: the session keeps the last "

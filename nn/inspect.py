@@ -45,8 +45,9 @@ def decision_grid(
         in the same units as ``fixed`` (the units ``transform`` expects).
     resolution : grid points per axis.
     margin : padding beyond the data on each side, in standard deviations of that feature.
-    fixed : a full feature vector (n_inputs,) holding the other features; defaults to the
-        median of ``X`` (needed when ``X`` holds only two columns of a wider network).
+    fixed : a full feature vector (n_inputs, or the raw width with ``transform``) holding the
+        other features; defaults to the median of ``X`` (needed when ``X`` holds only the two
+        plotted columns).
     features : the indices of the two features on the x and y axes.
     transform : a callable applied to full rows before prediction (e.g. the standardizer).
 
@@ -57,7 +58,11 @@ def decision_grid(
     probs : (resolution, resolution, k): ``probs[i, j]`` is the output at ``(xs[j], ys[i])``
         (row = y, as heatmaps expect); a single sigmoid output becomes two columns ``[1 - p, p]``.
     """
+    # With a transform, rows are raw feature rows (as wide as ``fixed``, or as ``X``), which
+    # the transform turns into the network's inputs (one-hot categories make more of them).
     n_in = net.n_inputs
+    if transform is not None:
+        n_in = np.asarray(fixed).size if fixed is not None else np.asarray(X).shape[-1]
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
         raise ValueError(f"resolution must be a whole number, got {resolution!r}")
     if not 2 <= resolution <= MAX_RESOLUTION:

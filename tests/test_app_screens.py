@@ -53,7 +53,7 @@ def test_the_batch_template_lists_the_columns_and_predicts_back():
     frame = pd.read_csv(io.StringIO(template))
     assert len(frame) == 1
     assert frame.columns[0] == "'=HYPERLINK(1)"  # written safely, still recognised
-    medians = np.median(results.to_raw_units(split, split.X_train), axis=0)
+    medians = np.median(results.raw_rows(split, "train"), axis=0)
     np.testing.assert_allclose(frame.iloc[0].to_numpy(), medians, rtol=1e-6)
     predicted = results.batch_predict(net, frame, ds)
     assert predicted["predicted_class"].iloc[0] in [str(c) for c in ds.class_names]

@@ -72,7 +72,7 @@ def test_a_model_predicts_as_saved_in_a_session_with_another_split():
     )
     for i in (0, 60, 177):  # one row at a time, as the Predict form asks
         np.testing.assert_array_equal(
-            results.predict_one(loaded, wine.X[i]), results.predict_one(net, wine.X[i])
+            results.predict_one(loaded, wine, wine.X[i]), results.predict_one(net, wine, wine.X[i])
         )
     batch = results.batch_predict(loaded, wine.frame(), wine)
     np.testing.assert_array_equal(

@@ -53,20 +53,21 @@ def describe(trainer: loop.Trainer, dataset_label: str, split_settings: dict) ->
     }
 
 
-def test_metrics(net: nn.Network, split) -> dict:
-    """Test loss and accuracy of ``net`` (None without test rows)."""
+def test_metrics(net: nn.Network, split, dataset=None) -> dict:
+    """Test loss and accuracy of ``net`` (None without test rows). ``dataset``: needed only for
+    a network with its own preprocessing (an uploaded model)."""
     if len(split.y_test) == 0:
         return {"loss": None, "accuracy": None}
-    return net.evaluate(results.network_inputs(net, split, split.X_test), split.y_test)
+    return net.evaluate(results.network_inputs(net, split, dataset, "test"), split.y_test)
 
 
 def make_record(
-    name: str, trainer: loop.Trainer, dataset_label: str, split_settings: dict, split
+    name: str, trainer: loop.Trainer, dataset_label: str, split_settings: dict, split, dataset=None
 ) -> dict:
     """A finished run as plain data: name, settings, metrics and a copy of the history."""
     history = [r.as_dict() for r in trainer.net.history]
     last = history[-1] if history else {}
-    test = test_metrics(trainer.net, split)
+    test = test_metrics(trainer.net, split, dataset)
     return {
         "name": name,
         "settings": describe(trainer, dataset_label, split_settings),

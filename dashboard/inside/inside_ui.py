@@ -102,8 +102,10 @@ def surface_options_ui(prefix: str) -> dict:
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
     version = st.session_state[state.DATA_VERSION]
-    options = {"mode": "soft", "features": (0, 1)}
-    if len(names) < 2:
+    # The axes are numeric features (a category has no axis); the rest are held fixed.
+    axes = [j for j, kind in enumerate(dataset.feature_kinds().values()) if kind == "numeric"]
+    options = {"mode": "soft", "features": tuple(axes[:2]) if len(axes) >= 2 else None}
+    if len(names) < 2 or len(axes) < 2:
         return options
     cols = st.columns([2, 2, 2] if len(names) > 2 else [2, 4])
     mode_key = f"{prefix}.surface_mode"
@@ -118,11 +120,14 @@ def surface_options_ui(prefix: str) -> dict:
         "hard paints every point with the class it would predict.",
     )
     options["mode"] = mode if mode in MODE_LABELS else "soft"
-    if len(names) == 2:
+    if len(axes) == 2:
         return options
     stored = st.session_state.get(FEATURES)
     if stored is None or stored[0] != version:
-        f0, f1 = default_features(split.X_train, split.y_train)
+        raw = results.raw_rows(split, "train")[:, axes]
+        raw = np.where(np.isnan(raw), np.nanmedian(raw, axis=0), raw)
+        first, second = default_features(raw, split.y_train)
+        f0, f1 = axes[first], axes[second]
     else:
         f0, f1 = stored[1], stored[2]
     x_key, y_key = f"{prefix}.surface_x.{version}", f"{prefix}.surface_y.{version}"
@@ -131,15 +136,17 @@ def surface_options_ui(prefix: str) -> dict:
     def label(j: int) -> str:
         return names[j][:60]  # shown as plain text by the selectbox
 
-    f0 = cols[1].selectbox("x axis", range(len(names)), format_func=label, key=x_key)
-    others = [j for j in range(len(names)) if j != f0]
+    if st.session_state.get(x_key, f0) not in axes:
+        st.session_state[x_key] = axes[0]
+    f0 = cols[1].selectbox("x axis", axes, format_func=label, key=x_key)
+    others = [j for j in axes if j != f0]
     if st.session_state.get(y_key, f1) == f0:
         st.session_state[y_key] = others[0]
     bind(y_key, f1 if f1 != f0 else others[0])
     f1 = cols[2].selectbox("y axis", others, format_func=label, key=y_key)
     f0, f1 = int(f0), int(f1)  # checked server-side: options are indices of this dataset
-    if not (0 <= f0 < len(names) and 0 <= f1 < len(names) and f0 != f1):
-        f0, f1 = default_features(split.X_train, split.y_train)
+    if not (f0 in axes and f1 in axes and f0 != f1):
+        f0, f1 = axes[0], axes[1]
     st.session_state[FEATURES] = (version, f0, f1)
     options["features"] = (f0, f1)
     return options
@@ -154,12 +161,17 @@ def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
     f0, f1 = options["features"]
-    raw_train = results.to_raw_units(split, split.X_train)
-    raw_test = results.to_raw_units(split, split.X_test)
-    fixed = np.median(raw_train, axis=0) if sample is None else np.asarray(sample, dtype=float)
+    raw_train = results.raw_rows(split, "train")
+    raw_test = results.raw_rows(split, "test")
+    typical = results.typical_row(split, dataset)
+    fixed = typical if sample is None else np.asarray(sample, dtype=float)
+    fixed = np.where(np.isnan(fixed), typical, fixed)  # a blank held at the typical value
     extent = raw_train if sample is None else np.vstack([raw_train, fixed])
-    pre = net.preprocessor
-    transform = pre.transform if pre is not None else None
+    extent = extent[~np.isnan(extent[:, [f0, f1]]).any(axis=1)]
+
+    def transform(rows):
+        return results.inputs_for(net, dataset, rows)
+
     xs, ys, probs = nn.inspect.decision_grid(
         net,
         extent,
@@ -209,10 +221,15 @@ def surface_caption(options: dict, sample) -> str:
     return text
 
 
+NO_SURFACE = (
+    "A decision surface needs two numeric features to span its axes; this dataset has fewer."
+)
+
+
 def draw_surface(trainer: loop.Trainer, options: dict, slot: str, sample=None) -> None:
     """The decision surface (throttled while training) and its caption."""
-    if state.dataset().X.shape[1] < 2:
-        st.info("A decision surface needs at least two features; this dataset has one.")
+    if options["features"] is None:
+        st.info(NO_SURFACE)
         return
     what = (options["mode"], options["features"], st.session_state[state.DATA_VERSION], sample)
     fig = throttled(
@@ -235,10 +252,11 @@ def draw_surface(trainer: loop.Trainer, options: dict, slot: str, sample=None) -
 
 def sample_surface_ui(net: nn.Network, x) -> None:
     """On the Predict page: the surface around the form's sample, which moves with the form."""
-    if state.dataset().X.shape[1] < 2:
-        return
     st.markdown("**Where this sample lies**")
     options = surface_options_ui("predict")
+    if options["features"] is None:
+        st.caption(NO_SURFACE)
+        return
     st.plotly_chart(surface_figure(net, options, sample=x), key="predict.surface")
     st.caption(surface_caption(options, x))
 
@@ -514,7 +532,7 @@ def _pick_row(n: int) -> int:
 def _sample_table(row: int, trainer: loop.Trainer) -> pd.DataFrame:
     dataset, split = state.dataset(), state.split()
     frame = pd.DataFrame(
-        {"value": results.to_raw_units(split, split.X_train[row : row + 1])[0]},
+        {"value": dataset.table(results.raw_rows(split, "train")[row : row + 1]).iloc[0]},
         index=[str(f)[:40] for f in dataset.feature_names],
     )
     pre = trainer.net.preprocessor
@@ -652,7 +670,8 @@ def sklearn_epochs(settings: dict, n_train: int) -> int:
 def trust_checks(trainer: loop.Trainer, split) -> dict:
     """Gradient check of the current network, and test accuracy next to scikit-learn's."""
     net, s = trainer.net, trainer.settings
-    X_train, X_test = trainer.X_train, results.network_inputs(net, split, split.X_test)
+    X_test = results.network_inputs(net, split, state.dataset(), "test")
+    X_train = trainer.X_train
     check = nn.inspect.gradient_check(net, X_train, split.y_train, l2=float(s["l2"]))
     epochs = sklearn_epochs(s, len(split.y_train))
     scores = baselines.sklearn_baselines(

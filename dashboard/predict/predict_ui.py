@@ -17,35 +17,47 @@ MODEL_UPLOADS = state.MODEL_UPLOADS
 
 
 def sample_form(net, split, dataset) -> np.ndarray | None:
-    """One number input per feature, prefilled with the training median; the submitted values,
-    or None (and no prediction shown) while a value is outside the range the form accepts.
+    """One input per raw feature: a number (prefilled with the training median; blank allowed
+    where the network fills gaps) or a select box of the learned categories; the submitted row
+    in the data's own units, or None (and no prediction shown) while a value is refused.
 
     The bounds are checked here on the server, not by the browser: a browser-side bound keeps
     the last accepted value and would show the old prediction next to a field it marks red.
     """
     ranges = results.feature_ranges(split)
-    names = [str(f) for f in dataset.feature_names]
+    kinds = dataset.feature_kinds()
+    names = list(kinds)
     version = st.session_state[state.DATA_VERSION]
     n_cols = 4 if len(names) > 8 else 2
+    common = _common_categories(split, dataset)
     with st.form("predict.form"):
         cols = st.columns(n_cols)
         values = []
         for j, name in enumerate(names):
-            r = ranges.iloc[j]
+            r, column = ranges.iloc[j], cols[j % n_cols]
+            if kinds[name] == "categorical":
+                options = results.form_categories(net, dataset, name)
+                key = f"predict.c.{version}.{j}"
+                bind(key, common.get(name) if common.get(name) in options else options[0])
+                values.append(column.selectbox(md_escape(name, 60), options, key=key))
+                continue
             key = f"predict.x.{version}.{j}"
             bind(key, float(r["median"]))
+            blank = " Leave it empty for a gap: the network fills it." * results.gap_allowed(
+                net, name
+            )
             values.append(
-                cols[j % n_cols].number_input(
+                column.number_input(
                     md_escape(name, 60),
                     value=None,
                     format="%g",
                     key=key,
                     help=f"Training rows range from {r['min']:g} to {r['max']:g}; the form "
-                    f"takes {r['lower']:g} to {r['upper']:g}.",
+                    f"takes {r['lower']:g} to {r['upper']:g}.{blank}",
                 )
             )
         st.form_submit_button("Predict", type="primary", icon=":material/online_prediction:")
-    bad = results.form_problems(values, names, ranges)
+    bad = results.form_problems(values, names, ranges, net, dataset)
     if bad:
         st.error(
             "No prediction for these values: "
@@ -54,9 +66,12 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
             icon=":material/block:",
         )
         return None
-    x = np.asarray(values, dtype=float)
+    x = results.form_row(values, dataset)
     state.set_predict_sample(x)  # the decision surfaces hold the other features at these values
-    outside = [names[j] for j in np.flatnonzero((x < ranges["min"]) | (x > ranges["max"]))]
+    numeric = np.array([k == "numeric" for k in kinds.values()])
+    present = ~np.isnan(x)
+    outside_rows = numeric & present & ((x < ranges["min"]) | (x > ranges["max"]))
+    outside = [names[j] for j in np.flatnonzero(outside_rows)]
     if outside:
         shown = ", ".join(md_escape(n, 40) for n in outside[:6])
         more = f" and {len(outside) - 6} more" if len(outside) > 6 else ""
@@ -67,9 +82,20 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
     return x
 
 
+def _common_categories(split, dataset) -> dict[str, str]:
+    """Each categorical feature's most frequent label in the training rows (the form's start)."""
+    raw = results.raw_rows(split, "train")
+    common = {}
+    for j, (name, kind) in enumerate(dataset.feature_kinds().items()):
+        codes = raw[:, j][~np.isnan(raw[:, j])].astype(int)
+        if kind == "categorical" and len(codes):
+            common[name] = dataset.categories[name][np.bincount(codes).argmax()]
+    return common
+
+
 def prediction_view(net, x, split, dataset) -> None:
     """The predicted class and a bar chart of the outputs for one sample."""
-    outputs = results.predict_one(net, x)
+    outputs = results.predict_one(net, dataset, x)
     k = results.predicted_class(net, outputs)
     classes = [str(c) for c in dataset.class_names]
     probabilistic = results.outputs_are_probabilities(net)
@@ -126,8 +152,9 @@ def test_set_view(net, split, dataset) -> None:
 def batch_view(net, split, dataset) -> None:
     """Upload a CSV with the feature columns; download it back with the predictions."""
     st.caption(
-        "A CSV with the same feature columns as the training data (other columns are kept "
-        f"and ignored). Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_ROWS:,} rows."
+        "A CSV with the same feature columns as the training data, in any order (other "
+        "columns are kept and ignored; with the target column, the accuracy is shown). Up to "
+        f"{limits.MAX_UPLOAD_MB} MB and {limits.MAX_ROWS:,} rows."
     )
     st.download_button(
         "Download a template (the columns and one example row)",
@@ -150,6 +177,16 @@ def batch_view(net, split, dataset) -> None:
         )
         return
     st.success(f"Predicted {len(predicted):,} rows.")
+    unseen = results.unseen_categories(net, frame)
+    if unseen:
+        st.warning(md_escape(unseen, 600), icon=":material/help:")
+    scores = results.batch_metrics(predicted, frame, state.data_spec().get("target"), dataset)
+    if scores is not None:
+        st.metric(
+            "Accuracy on the file's own labels",
+            f"{scores['accuracy']:.3f}",
+            help=f"Over the {scores['rows']:,} rows whose label the dataset knows.",
+        )
     st.dataframe(predicted.head(limits.MAX_TABLE_ROWS), hide_index=True)
     st.download_button(
         "Download predictions (CSV)",

@@ -13,30 +13,42 @@ import pandas as pd
 import nn
 from dashboard.common import limits
 from dashboard.common.text import csv_safe_cell
+from nn.preprocess import labels as label_text
 from nn.text import strip_bidi
 
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
 
 
-def to_network_units(net: nn.Network, X) -> np.ndarray:
-    """Raw feature rows as ``net`` takes them, through the preprocessing it was trained with."""
-    if net.preprocessor is None:
-        return np.asarray(X, dtype=float)
-    return net.preprocessor.transform(X)
+PARTS = ("train", "val", "test")
 
 
-def to_raw_units(split, X) -> np.ndarray:
-    """Rows of ``split`` (network inputs) back in the data's own units."""
-    return split.preprocessor.inverse(X)
+def raw_rows(split, part: str) -> np.ndarray:
+    """A part's rows ("train", "val" or "test") in the data's own units: numbers, a table's
+    categories as label indices, gaps as NaN (``Dataset.table`` turns them into labels)."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}")
+    return getattr(split, f"raw_{part}")
 
 
-def network_inputs(net: nn.Network, split, X) -> np.ndarray:
-    """Rows of ``split`` as ``net`` takes them: the same rows, unless the network was fitted
-    with other preprocessing than the split's (a model uploaded from another session)."""
+def inputs_for(net: nn.Network, dataset, rows) -> np.ndarray:
+    """Rows in the data's own units as ``net`` takes them, through the preprocessing it was
+    trained with (a table's rows as labels, so another session's categories line up)."""
+    rows = np.atleast_2d(np.asarray(rows, dtype=float))
+    pre = net.preprocessor
+    if pre is None:
+        return rows
+    if pre.numeric_only and not dataset.is_table:
+        return pre.transform(rows)
+    return pre.transform(dataset.table(rows))
+
+
+def network_inputs(net: nn.Network, split, dataset, part: str) -> np.ndarray:
+    """A part of ``split`` as ``net`` takes it: the split's own inputs, unless the network was
+    fitted with other preprocessing (a model uploaded from another session)."""
     pre = net.preprocessor
     if pre is None or pre == split.preprocessor:
-        return X
-    return pre.transform(split.preprocessor.inverse(X))
+        return getattr(split, f"X_{part}")
+    return inputs_for(net, dataset, raw_rows(split, part))
 
 
 def outputs_are_probabilities(net: nn.Network) -> bool:
@@ -50,7 +62,7 @@ def test_report(net: nn.Network, split, dataset) -> dict:
     y_true = np.asarray(split.y_test, dtype=int)
     if len(y_true) == 0:
         raise ValueError("The split has no test rows; raise the test share on the Data page.")
-    y_pred = net.predict(network_inputs(net, split, split.X_test))
+    y_pred = net.predict(network_inputs(net, split, dataset, "test"))
     scores = nn.metrics.precision_recall_f1(y_true, y_pred, n_classes)
     names = [str(c) for c in dataset.class_names]
     per_class = pd.DataFrame(
@@ -63,9 +75,8 @@ def test_report(net: nn.Network, split, dataset) -> dict:
         }
     )
     wrong = np.flatnonzero(y_true != y_pred)
-    feature_names = [str(f) for f in dataset.feature_names]
-    raw = to_raw_units(split, split.X_test[wrong[: limits.MAX_TABLE_ROWS]])
-    misclassified = pd.DataFrame(raw, columns=feature_names)
+    raw = raw_rows(split, "test")[wrong[: limits.MAX_TABLE_ROWS]]
+    misclassified = dataset.table(raw)
     misclassified.insert(0, "predicted", [names[i] for i in y_pred[wrong[: len(raw)]]])
     misclassified.insert(0, "true", [names[i] for i in y_true[wrong[: len(raw)]]])
     return {
@@ -80,13 +91,15 @@ def test_report(net: nn.Network, split, dataset) -> dict:
 
 
 def feature_ranges(split) -> pd.DataFrame:
-    """Per feature, in the data's own units: training median, min, max, and input bounds."""
-    raw = to_raw_units(split, split.X_train)
-    lo, hi = _tidy(raw.min(axis=0)), _tidy(raw.max(axis=0))
+    """Per feature, in the data's own units: training median, min, max, and input bounds
+    (gaps left out; a categorical column's figures are label indices, used by nobody)."""
+    raw = raw_rows(split, "train")
+    raw = np.where(np.isnan(raw).all(axis=0), 0.0, raw)  # a column of gaps only
+    lo, hi = _tidy(np.nanmin(raw, axis=0)), _tidy(np.nanmax(raw, axis=0))
     span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1.0))
     return pd.DataFrame(
         {
-            "median": _tidy(np.median(raw, axis=0)),
+            "median": _tidy(np.nanmedian(raw, axis=0)),
             "min": lo,
             "max": hi,
             "lower": _tidy(lo - span),
@@ -95,11 +108,53 @@ def feature_ranges(split) -> pd.DataFrame:
     )
 
 
-def form_problems(values, names: list[str], ranges: pd.DataFrame) -> list[str]:
-    """What is wrong with the Predict form's values (empty when every one is a number within
-    the bounds of ``feature_ranges``): a message per bad field, naming its range."""
+BLANK = "(blank)"  # the Predict form's choice for a gap the network fills itself
+
+
+def gap_allowed(net: nn.Network, name: str) -> bool:
+    """True when ``net`` fills a gap in the feature ``name`` itself (imputation)."""
+    pre = net.preprocessor
+    if pre is None or name not in pre.features:
+        return False
+    return pre.column(name).fill is not None
+
+
+def form_categories(net: nn.Network, dataset, name: str) -> list[str]:
+    """The choices of a categorical feature on the Predict form: the categories the network
+    learned (else the dataset's), and ``BLANK`` where it fills gaps itself."""
+    pre = net.preprocessor
+    if pre is not None and name in pre.features and pre.column(name).kind == "categorical":
+        column = pre.column(name)
+        learned = [c for c in column.categories if c != nn.preprocess.MISSING]
+        return learned + ([BLANK] if column.fill is not None else [])
+    return list(dataset.categories.get(name, []))
+
+
+def form_row(values, dataset) -> np.ndarray:
+    """The Predict form's values as a row in the data's own units: numbers, categories as the
+    dataset's label indices, a blank (or a label the dataset does not know) as a gap."""
+    row = np.full(len(values), np.nan)
+    for j, (name, kind) in enumerate(dataset.feature_kinds().items()):
+        value = values[j]
+        if kind == "categorical":
+            known = dataset.categories.get(name, [])
+            row[j] = known.index(value) if value in known else np.nan
+        elif value is not None:
+            row[j] = float(value)
+    return row
+
+
+def form_problems(values, names: list[str], ranges: pd.DataFrame, net=None, dataset=None):
+    """What is wrong with the Predict form's values (empty when every number is within the
+    bounds of ``feature_ranges``, or blank where the network fills gaps): one message per bad
+    field, naming its range. Categorical fields come from a select box and are not checked."""
+    kinds = dataset.feature_kinds() if dataset is not None else {}
     problems = []
     for name, value, (_, r) in zip(names, values, ranges.iterrows(), strict=True):
+        if kinds.get(name) == "categorical":
+            continue
+        if value is None and net is not None and gap_allowed(net, name):
+            continue
         if value is None or not np.isfinite(value):
             problems.append(f"{name} needs a number")
         elif not r["lower"] <= value <= r["upper"]:
@@ -112,10 +167,9 @@ def _tidy(values: np.ndarray) -> np.ndarray:
     return np.array([float(f"{v:.6g}") for v in values])
 
 
-def predict_one(net: nn.Network, values) -> np.ndarray:
+def predict_one(net: nn.Network, dataset, values) -> np.ndarray:
     """The network's outputs (n_outputs,) for one sample given in the data's own units."""
-    x = to_network_units(net, np.asarray(values, dtype=float).reshape(1, -1))
-    return net.predict_proba(x)[0]
+    return net.predict_proba(inputs_for(net, dataset, values))[0]
 
 
 def predicted_class(net: nn.Network, outputs: np.ndarray) -> int:
@@ -145,13 +199,18 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
         )
     if len(frame) == 0:
         raise ValueError("The file has no rows to predict.")
-    try:
-        X = frame[feature_names].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
-    except (ValueError, TypeError):
-        raise ValueError("Some feature cells are not numbers.") from None
-    if not np.all(np.isfinite(X)):
-        raise ValueError("Some feature cells are empty or not finite numbers.")
-    outputs = net.predict_proba(to_network_units(net, X))
+    pre = net.preprocessor
+    if pre is not None and not pre.numeric_only:  # a table: numbers, labels and gaps as read
+        inputs = pre.transform(frame[feature_names])
+    else:
+        try:
+            X = frame[feature_names].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+        except (ValueError, TypeError):
+            raise ValueError("Some feature cells are not numbers.") from None
+        if not np.all(np.isfinite(X)):
+            raise ValueError("Some feature cells are empty or not finite numbers.")
+        inputs = X if pre is None else pre.transform(X)
+    outputs = net.predict_proba(inputs)
     names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
     labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
     result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
@@ -163,12 +222,61 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
     return result
 
 
+def typical_row(split, dataset) -> np.ndarray:
+    """A row in the data's own units: each number's training median, each category its most
+    frequent label (as an index), what a feature is held at when nobody chose a value."""
+    row = feature_ranges(split)["median"].to_numpy().astype(float)
+    raw = raw_rows(split, "train")
+    for j, kind in enumerate(dataset.feature_kinds().values()):
+        if kind == "categorical":
+            codes = raw[:, j][~np.isnan(raw[:, j])]
+            row[j] = np.bincount(codes.astype(int)).argmax() if len(codes) else np.nan
+    return row
+
+
 def template_csv(split, dataset) -> str:
     """A CSV to fill in for batch prediction: the feature columns and one example row (the
     training medians), written by the same CSV rule as every file the lab offers."""
-    medians = feature_ranges(split)["median"].to_numpy()
-    columns = [csv_safe_cell(str(f)) for f in dataset.feature_names]
-    return pd.DataFrame([medians], columns=columns).to_csv(index=False)
+    example = dataset.table(typical_row(split, dataset)[None, :])
+    example.columns = [csv_safe_cell(str(f)) for f in dataset.feature_names]
+    return example.map(csv_safe_cell).to_csv(index=False)
+
+
+def unseen_categories(net: nn.Network, frame: pd.DataFrame) -> str | None:
+    """A sentence naming the categories of an uploaded table never seen in training (their
+    inputs are all zeros), or None."""
+    pre = net.preprocessor
+    if pre is None or pre.numeric_only:
+        return None
+    frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
+    try:
+        found = pre.unseen(frame)
+    except ValueError:  # a missing column: batch_predict says so
+        return None
+    if not found:
+        return None
+    parts = [f"{name}: {', '.join(values[:5])}" for name, values in found.items()]
+    return (
+        "Values never seen in training (the network gets all zeros for that column): "
+        + "; ".join(parts[:5])
+    )
+
+
+def batch_metrics(predicted: pd.DataFrame, frame: pd.DataFrame, target, dataset) -> dict | None:
+    """Accuracy of a batch prediction when the uploaded table has the target column (rows
+    with a label the dataset does not know are left out), else None."""
+    frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
+    if not target or target not in frame.columns:
+        return None
+    known = {str(c): i for i, c in enumerate(dataset.class_names)}
+    truth = frame[target].map(lambda v: known.get(label_text([v])[0]))
+    rows = truth.notna().to_numpy()
+    if not rows.any():
+        return None
+    names = [str(c) for c in dataset.class_names]
+    guess = predicted["predicted_class"].map(lambda c: names.index(c) if c in names else -1)
+    right = int((guess.to_numpy()[rows] == truth.to_numpy()[rows].astype(int)).sum())
+    return {"accuracy": right / int(rows.sum()), "rows": int(rows.sum())}
 
 
 def read_table(data_bytes: bytes) -> pd.DataFrame:
@@ -250,9 +358,11 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
     except ValueError as exc:
         raise ValueError(f"This model file cannot be used: {exc}") from None
     n_features, n_classes = dataset.X.shape[1], len(dataset.class_names)
-    if net.n_inputs != n_features:
+    # Its preprocessing (saved with it) makes its inputs from the raw feature columns.
+    takes = net.preprocessor.n_features if net.preprocessor is not None else net.n_inputs
+    if takes != n_features:
         raise ValueError(
-            f"The model expects {net.n_inputs} input features but the current dataset has "
+            f"The model expects {takes} input features but the current dataset has "
             f"{n_features}. Choose the dataset it was trained on (Data page) and upload it again."
         )
     # The app gives every class its own output node (a single sigmoid output for two classes
