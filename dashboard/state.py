@@ -34,6 +34,7 @@ PREDICT_SAMPLE = "app.predict_sample"  # the Predict form's last sample: (data v
 MANUAL_STEPS = "app.manual_steps"  # single-sample steps applied by hand: (network ref, count)
 # The pages' own keys (each page's module names them after these; widgets use "page.name" keys
 # where they are drawn).
+DATA_LEAKS = "app.data_leaks"  # (data version, features that alone predict the target)
 CSV_TARGET_FILE = "data.target_file"  # the upload whose target the picker shows
 ARCH_DRAFT = "arch.draft"
 ARCH_DRAFT_BASE = "arch.draft_base"  # the applied architecture the draft started from
@@ -135,10 +136,15 @@ def n_classes() -> int:
     return len(dataset().class_names)
 
 
+def n_inputs() -> int:
+    """The network's input nodes for the current split: one per number, one per category."""
+    return split().preprocessor.n_inputs
+
+
 def current_network_config(arch_settings: dict | None = None) -> dict:
     """The network config for the current data and (given or applied) architecture."""
     ds = dataset()
-    return build.network_config(arch_settings or arch(), ds.X.shape[1], len(ds.class_names))
+    return build.network_config(arch_settings or arch(), n_inputs(), len(ds.class_names))
 
 
 def discard_trainer(reason: str) -> None:
@@ -319,7 +325,7 @@ def apply_url_once() -> None:
     arch_set, train_set, more = link.decode_model(
         params,
         link.default_experiment(spec),
-        new_dataset.X.shape[1],
+        new_split.preprocessor.n_inputs,
         len(new_dataset.class_names),
         len(new_split.y_train),
         len(new_split.y_val) > 0,
@@ -409,3 +415,18 @@ def run_records() -> list[dict]:
 def forget_runs() -> None:
     """Drop every kept run (the Forget button)."""
     st.session_state[COMPARE_RUNS] = []
+
+
+def leaks(dataset, split) -> list:
+    """The features of an uploaded table that alone predict the target on the training rows
+    (``nn.columns.leaks``), worked out once per dataset and split."""
+    stored = st.session_state.get(DATA_LEAKS)
+    version = st.session_state[DATA_VERSION]
+    if stored is not None and stored[0] == version:
+        return stored[1]
+    found = []
+    if dataset.kinds is not None:  # a table read by load_table
+        table = dataset.table(split.raw_train)
+        found = nn.columns.leaks(table, split.y_train, dataset.feature_kinds())
+    st.session_state[DATA_LEAKS] = (version, found)
+    return found

@@ -101,12 +101,22 @@ def detect(name: str, values: pd.Series) -> tuple[str, str, bool]:
     if is_boolean(values):
         return BOOLEAN, "two values, yes or no", False
     numbers = as_numbers(values)
+    typos = 0
+    if numbers is None:  # text in under half of a column of numbers: typos, read as gaps
+        coerced = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+        typos = int(coerced.isna().sum())
+        if n and typos < n / 2:
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            typos = 0
     unique_rows = distinct == n and n >= MIN_ROWS_FOR_ID
     named_id = "".join(words(name)) in ID_WORDS or (words(name)[-1:] == ["id"])
     if numbers is not None:
         whole = bool(np.all(numbers.dropna() == np.round(numbers.dropna())))
         if unique_rows and whole and (named_id or _is_running_count(numbers)):
             return IDENTIFIER, "a different whole number on every row: an id", False
+        if typos:
+            return NUMERIC, f"numbers; {typos} text value(s) read as gaps", False
         if whole and distinct <= FEW_VALUES:
             return NUMERIC, f"numbers, {distinct} whole values: could be categories", True
         return NUMERIC, "numbers", False

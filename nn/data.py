@@ -116,6 +116,8 @@ class Split:
     raw_train: np.ndarray | None = None
     raw_val: np.ndarray | None = None
     raw_test: np.ndarray | None = None
+    # A table's raw rows -> its raw values (labels for categories): ``Dataset.table``.
+    decode: object = field(default=None, repr=False, compare=False)
 
     @property
     def scaler(self) -> Preprocessor | None:
@@ -123,7 +125,10 @@ class Split:
         return self.preprocessor if self.preprocessor.standardize else None
 
     def transform(self, X) -> np.ndarray:
-        """Prepare raw feature rows the way the training part was prepared."""
+        """Prepare raw feature rows (as ``raw_train`` holds them) the way the training part was
+        prepared."""
+        if self.decode is not None:
+            return self.preprocessor.transform(self.decode(X))
         return self.preprocessor.transform(X)
 
 
@@ -355,8 +360,10 @@ def load_table(
         elif info.name in types and info.role == cols.SKIP:
             info.role = cols.FEATURE  # a type chosen for a skipped column asks to use it
     targets = [i.name for i in infos if i.role == cols.TARGET]
-    if len(targets) != 1:
-        raise ValueError(f"choose one target column, not {len(targets)}")
+    if not targets:
+        raise ValueError("there is no target column left: the target may not be skipped")
+    if len(targets) > 1:
+        raise ValueError(f"choose one target column, not {len(targets)}: {', '.join(targets)}")
     target = targets[0]
     notes = []
     y_raw = df[target]
@@ -413,7 +420,7 @@ def load_table(
     if max_rows is not None and len(y) > max_rows:
         X, y = _sample(X, y, max_rows, seed)
         notes.append(
-            f"The file has {len(y_raw):,} rows; this uses a random sample of {max_rows:,}, "
+            f"Of its {len(y_raw):,} usable rows, this uses a random sample of {max_rows:,}, "
             f"stratified by class (seed {seed})."
         )
     return Dataset(
@@ -479,6 +486,8 @@ def _classes(y_raw: pd.Series) -> tuple[list[str], np.ndarray]:
     """Sorted class names and labels 0..k-1; numbers sort as numbers (2 before 10)."""
     if pd.api.types.is_numeric_dtype(y_raw):
         values, y = np.unique(y_raw.to_numpy(), return_inverse=True)
+        if np.issubdtype(values.dtype, np.floating) and np.all(values == np.round(values)):
+            values = values.astype(np.int64)  # 0/1 read as floats (a gap elsewhere): "0", "1"
         return [str(v.item()) for v in values], y
     labels = y_raw.astype(str).map(strip_bidi).str.strip().to_numpy()
     values, y = np.unique(labels, return_inverse=True)
@@ -658,6 +667,7 @@ def split(
         raw_train=raw[0],
         raw_val=raw[1],
         raw_test=raw[2],
+        decode=data.table if isinstance(data, Dataset) and data.is_table else None,
     )
 
 

@@ -11,8 +11,9 @@ page_ui.setup("Architecture")
 st.title("Architecture")
 dataset = state.dataset()
 st.caption(
-    f"The input layer has one node per feature ({dataset.X.shape[1]}), the output layer one per "
-    f"class ({len(dataset.class_names)}); you choose what lies between."
+    f"The input layer has one node per input ({state.n_inputs()}: one per number, one per "
+    f"category), the output layer one per class ({len(dataset.class_names)}); you choose what "
+    "lies between."
 )
 arch_ui.presets_ui()
 confirm_box = st.container()
@@ -38,7 +39,7 @@ with right:
             config["layers"],
             list(shown["activations"]),
             shown["output_activation"],
-            [str(f) for f in dataset.feature_names],
+            state.split().preprocessor.input_names(),
             [str(c) for c in dataset.class_names],
         ),
         key="arch.diagram",

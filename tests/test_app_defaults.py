@@ -15,6 +15,7 @@ import nn
 from dashboard import state
 from dashboard.share import link
 from tests.test_app_pages import iris_csv, texts, upload_csv
+from tests.test_bad_csv import unescape
 
 
 def choose(at, source: str):
@@ -160,4 +161,4 @@ def test_the_upload_picks_the_label_says_why_and_names_a_dropped_id(app):
     at.button(key="data.use_csv").click().run()
     assert not at.exception and not at.error
     assert at.session_state[state.DATASET].X.shape == (150, 4)
-    assert "Not used as a feature: Id (it only numbers the rows)" in texts(at)
+    assert "Not used: Id (a different whole number on every row: an id)" in unescape(texts(at))

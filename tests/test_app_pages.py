@@ -123,7 +123,7 @@ def test_a_good_csv_upload_becomes_the_dataset(app):
         (b"\x00\xff\xfe\x00junk\x00" * 50, "cannot be used"),
         (b"", "empty"),
         (b"only_one_column\n1\n2\n", "fewer than two columns"),
-        (b"a,b,c\n" + b"1,2,x\n" * (limits.MAX_ROWS + 5), "rows"),
+        (b"a,b,c\n" + b"1,2,x\n" * 50, "no feature column"),
         (b"a,b\n" + b"1,2\n" * (limits.MAX_UPLOAD_MB * 1024 * 1024 // 4 + 10), "MB"),
     ],
 )
@@ -137,13 +137,14 @@ def test_a_bad_csv_upload_is_refused_and_the_previous_dataset_stays(app, content
     assert at.session_state["app.dataset"].X.shape == (150, 4)
 
 
-def test_a_csv_with_text_features_is_refused(app):
+def test_a_csv_with_a_constant_text_column_loads_without_it(app):
     bad = iris_csv(sepal_length=["abc"] * 150)
     at = upload_csv(app("pages/1_Data.py"), bad)
     at.button(key="data.use_csv").click().run()
-    assert not at.exception
-    assert at.error and "previous dataset stays" in at.error[0].value
-    assert at.session_state["app.data_spec"] == {"source": "iris"}
+    assert not at.exception and not at.error
+    dataset = at.session_state["app.dataset"]
+    assert "sepal_length" not in dataset.feature_names and dataset.X.shape == (150, 3)
+    assert "Not used: sepal_length (one value only)" in " ".join(dataset.notes)
 
 
 def test_html_in_a_csv_is_never_rendered(app):

@@ -213,7 +213,7 @@ def architecture_ui() -> dict:
 def problems(arch: dict) -> list[str]:
     """Why this architecture cannot be built for the current data (empty when it can)."""
     ds = state.dataset()
-    return build.architecture_problems(arch, ds.X.shape[1], len(ds.class_names))
+    return build.architecture_problems(arch, state.n_inputs(), len(ds.class_names))
 
 
 def parameters_ui(draft_layers: list[int], applied_layers: list[int], broken: bool) -> None:

@@ -77,10 +77,11 @@ def duration_text(seconds: float) -> str:
 
 
 LIMITS_TEXT = (
-    f"Limits of this demo: uploads up to {MAX_UPLOAD_MB} MB, {MAX_ROWS:,} rows and "
-    f"{MAX_COLUMNS} feature columns, {MAX_CLASSES} classes; up to {MAX_HIDDEN_LAYERS} hidden "
-    f"layers of at most {MAX_NODES} nodes and {MAX_PARAMS:,} parameters; up to {MAX_EPOCHS:,} "
-    f"epochs and {duration_text(MAX_RUN_CPU_S)} of compute per run; {MAX_TRAINING_SESSIONS} "
+    f"Limits of this demo: uploads up to {MAX_UPLOAD_MB} MB (longer files are sampled to "
+    f"{MAX_ROWS:,} rows) and {MAX_COLUMNS} feature columns, {MAX_CLASSES} classes; up to "
+    f"{MAX_HIDDEN_LAYERS} hidden layers of at most {MAX_NODES} nodes and {MAX_PARAMS:,} "
+    f"parameters; up to {MAX_EPOCHS:,} epochs and {duration_text(MAX_RUN_CPU_S)} of compute "
+    f"per run; {MAX_TRAINING_SESSIONS} "
     f"{'run trains' if MAX_TRAINING_SESSIONS == 1 else 'runs train'} at once on this server, "
     "more wait in a queue."
 )

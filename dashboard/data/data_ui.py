@@ -60,12 +60,14 @@ def synthetic_ui(spec: dict) -> dict:
 
 
 def csv_ui() -> None:
-    """Upload a CSV, preview it, pick the target column, and use it (or keep the old data)."""
+    """Upload a CSV, preview it, pick the target, set each column's role and type and how gaps
+    are filled, and use it (or keep the old data)."""
     st.caption(
-        f"One row per sample: numeric feature columns and one target column with the class. "
-        f"Up to {limits.MAX_UPLOAD_MB} MB, {limits.MAX_ROWS:,} rows and {limits.MAX_COLUMNS} "
-        f"features; column names and class labels of up to {limits.MAX_NAME_LENGTH} characters. "
-        "The current dataset stays selected until you press **Use this CSV**."
+        "One row per sample and a target column with the class; other columns may hold numbers, "
+        f"categories or gaps. Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_COLUMNS} feature "
+        f"columns; a longer file is sampled to {limits.MAX_ROWS:,} rows. Column names and class "
+        f"labels of up to {limits.MAX_NAME_LENGTH} characters. The current dataset stays "
+        "selected until you press **Use this CSV**."
     )
     upload = st.file_uploader("CSV file", type=["csv", "txt"], key="data.upload")
     if upload is None:
@@ -92,34 +94,155 @@ def csv_ui() -> None:
     )
     if target == guess:
         st.caption(f"Picked {md_escape(guess, 80)}: {why}. Choose another above if needed.")
+    roles, types = columns_ui(sample, target, upload.file_id)
+    missing, fill = gaps_ui(sample, roles, target)
     spec = {
         "source": datasets.CSV,
         "file_name": upload.name,
         "target": target,
         "file_id": upload.file_id,
+        "roles": roles,
+        "types": types,
+        "missing": missing,
+        "fill": fill,
     }
     if state.data_spec() == spec:
         st.caption("This file is the current dataset.")
+        leaks_ui(raw, spec)
     elif st.button("Use this CSV", key="data.use_csv", type="primary"):
-        try:
-            loaded = datasets.load_uploaded_csv(raw, target, upload.name)
-            state.set_dataset(loaded, spec)
-        except ValueError as exc:
-            st.error(
-                f"This file cannot be used: {md_escape(sentence(exc), 400)} "
-                "The previous dataset stays selected.",
-                icon=":material/error:",
-            )
-            return
-        state.flash("Loaded the uploaded CSV.", "success")
-        dropped = datasets.dropped_columns(sample, loaded, target)
-        if dropped:
-            names = ", ".join(display_name(c, 60) for c in dropped)
-            state.flash(
-                f"Not used as a feature: {md_escape(names, 300)} (it only numbers the rows).",
-                "info",
-            )
-        st.rerun()
+        use_csv(raw, spec)
+
+
+def use_csv(raw: bytes, spec: dict) -> None:
+    """Load the upload as ``spec`` says and make it the dataset (or say why not)."""
+    try:
+        loaded = datasets.load_uploaded_csv(
+            raw,
+            spec["target"],
+            spec["file_name"],
+            roles=spec["roles"],
+            types=spec["types"],
+            missing=spec["missing"],
+            fill=spec["fill"],
+        )
+        state.set_dataset(loaded, spec)
+    except ValueError as exc:
+        st.error(
+            f"This file cannot be used: {md_escape(sentence(exc), 400)} "
+            "The previous dataset stays selected.",
+            icon=":material/error:",
+        )
+        return
+    state.flash("Loaded the uploaded CSV.", "success")
+    for note in loaded.notes:
+        state.flash(md_escape(note, 600), "info")
+    st.rerun()
+
+
+ROLE_CHOICES, TYPE_CHOICES = datasets.ROLE_CHOICES, datasets.TYPE_CHOICES
+
+
+def columns_ui(sample: pd.DataFrame, target: str, file_id: str) -> tuple[dict, dict]:
+    """The table of columns (type, gaps, distinct values, examples) with an editable role and
+    type for each; the roles and types chosen, checked on the server, for every column."""
+    infos = [i for i in nn.columns.describe(sample, target) if i.name != target]
+    if not infos:
+        return {}, {}
+    current = state.data_spec()
+    if current.get("file_id") == file_id and current.get("target") == target:
+        for info in infos:  # the table starts from what the current dataset uses
+            info.role = current.get("roles", {}).get(info.name, info.role)
+            if current.get("types", {}).get(info.name) == "categorical":
+                info.type = nn.columns.CATEGORICAL
+    table = pd.DataFrame(
+        {
+            "column": [display_name(i.name, 60) for i in infos],
+            "detected": [i.type for i in infos],
+            "gaps": [i.missing for i in infos],
+            "distinct": [i.distinct for i in infos],
+            "examples": [display_name(", ".join(i.examples), 80) for i in infos],
+            "role": [i.role for i in infos],
+            "use as": ["numeric" if i.type == nn.columns.NUMERIC else "categorical" for i in infos],
+            "why": [i.reason for i in infos],
+        }
+    )
+    st.markdown("**Columns**")
+    edited = st.data_editor(
+        table,
+        key=f"data.columns.{file_id}.{target}",
+        hide_index=True,
+        num_rows="fixed",
+        disabled=["column", "detected", "gaps", "distinct", "examples", "why"],
+        column_config={
+            "role": st.column_config.SelectboxColumn(options=list(ROLE_CHOICES), required=True),
+            "use as": st.column_config.SelectboxColumn(options=list(TYPE_CHOICES), required=True),
+        },
+    )
+    st.caption(
+        "Counted on the first rows of the file. Identifiers, free text and constant columns "
+        "are skipped by default; a whole-number column with few values (like a class 1/2/3) "
+        "can be used as categorical. Change any role or type in the table."
+    )
+    return datasets.choices_from_editor(infos, edited)
+
+
+def gaps_ui(sample: pd.DataFrame, roles: dict, target: str) -> tuple[str, dict]:
+    """How gaps in the features are handled: filled (how) or their rows dropped."""
+    features = [c for c, r in roles.items() if r == nn.columns.FEATURE]
+    gaps = int(sample[features].isna().any(axis=1).sum()) if features else 0
+    lost = int(sample[target].isna().sum())
+    if lost:
+        st.caption(f"{lost:,} row(s) without a {md_escape(target, 60)} value will be dropped.")
+    if not gaps:
+        return "impute", {}
+    st.markdown(f"**Gaps**: {gaps:,} of the first {len(sample):,} rows have one.")
+    c1, c2, c3 = st.columns(3)
+    how = c1.radio(
+        "Rows with a gap",
+        ("impute", "drop"),
+        format_func={"impute": "Fill the gaps", "drop": "Drop those rows"}.get,
+        key="data.gaps",
+    )
+    if how != "drop":
+        how = "impute"  # a widget value is checked, never trusted
+        numeric = c2.selectbox(
+            "A missing number becomes",
+            ("median", "mean"),
+            format_func={"median": "the training median", "mean": "the training mean"}.get,
+            key="data.numeric_fill",
+        )
+        category = c3.selectbox(
+            "A missing category becomes",
+            ("category", "most_frequent"),
+            format_func={
+                "category": "its own category, (missing)",
+                "most_frequent": "the most frequent category",
+            }.get,
+            key="data.category_fill",
+        )
+        indicators = c2.checkbox(
+            "Add a “was missing” input per numeric column with gaps", key="data.indicators"
+        )
+        fill = {
+            "numeric_fill": numeric if numeric in ("median", "mean") else "median",
+            "category_fill": category if category in ("category", "most_frequent") else "category",
+            "indicators": bool(indicators),
+        }
+        return how, fill
+    return how, {}
+
+
+def leaks_ui(raw: bytes, spec: dict) -> None:
+    """Flag a feature that alone predicts the target (on the training rows), with a one-click
+    skip."""
+    dataset, split = state.dataset(), state.split()
+    for leak in state.leaks(dataset, split):
+        st.warning(md_escape(leak.sentence(), 600), icon=":material/key:")
+        label = f"Skip {md_escape(display_name(leak.column, 40), 80)}"  # labels are Markdown
+        if st.button(label, key=f"data.skip_leak.{leak.column}"):
+            roles = {**spec["roles"], leak.column: nn.columns.SKIP}
+            st.session_state.pop(f"data.columns.{spec['file_id']}.{spec['target']}", None)
+            use_csv(raw, {**spec, "roles": roles})
 
 
 def plot_features_ui(feature_names: list[str]) -> list[int]:
@@ -152,12 +275,14 @@ def overview(dataset) -> None:
         st.dataframe(datasets.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)
         st.caption(f"The first {min(len(y), limits.MAX_TABLE_ROWS)} of {len(y):,} rows.")
     with tabs[1]:
-        st.dataframe(pd.DataFrame(X, columns=names).describe().T)
+        st.dataframe(datasets.statistics(dataset))
     with tabs[2]:
         counts = np.bincount(y, minlength=len(classes))
         st.plotly_chart(charts.class_balance_figure(counts, classes), key="data.balance")
+    kinds = dataset.feature_kinds()
+    numeric = [n for n in names if kinds[n] == "numeric"]  # a scatter plot needs numbers
     with tabs[3]:
-        chosen = plot_features_ui(names)
+        chosen = [names.index(numeric[i]) for i in plot_features_ui(numeric)]
         if len(chosen) >= 2:
             fig = charts.scatter_matrix_figure(
                 X[rows][:, chosen], y[rows], [names[j] for j in chosen], classes
@@ -176,8 +301,12 @@ def overview(dataset) -> None:
             "Feature", names, key=f"data.dist.{st.session_state[state.DATA_VERSION]}"
         )
         j = names.index(feature)
-        fig = charts.feature_distribution_figure(X[rows, j], y[rows], feature, classes)
-        st.plotly_chart(fig, key="data.dist_chart")
+        if kinds[feature] == "categorical":
+            counts = datasets.category_counts(dataset, feature, rows)
+            st.bar_chart(counts, stack=True, x_label=display_name(feature, 60), y_label="rows")
+        else:
+            fig = charts.feature_distribution_figure(X[rows, j], y[rows], feature, classes)
+            st.plotly_chart(fig, key="data.dist_chart")
         if sampled:
             st.caption(sampled)
 

@@ -127,10 +127,21 @@ def csv_sample(data: bytes, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
         return csv_head(data)
 
 
-def dropped_columns(head: pd.DataFrame, dataset, target: str) -> list[str]:
-    """Columns of the file that the loaded dataset does not use (such as a row-number Id)."""
-    used = {*map(str, dataset.feature_names), str(target)}
-    return [str(c) for c in head.columns if str(c) not in used]
+ROLE_CHOICES = ("feature", "skip")  # what the column table offers (the target is picked above)
+TYPE_CHOICES = ("numeric", "categorical")
+
+
+def choices_from_editor(infos: list, edited: pd.DataFrame) -> tuple[dict, dict]:
+    """The role and type of every column from the edited column table, checked: a value the
+    table does not offer (a forged widget value, a missing row) keeps the detected default."""
+    roles, types = {}, {}
+    for i, info in enumerate(infos):
+        role = edited["role"].iloc[i] if i < len(edited) and "role" in edited else None
+        kind = edited["use as"].iloc[i] if i < len(edited) and "use as" in edited else None
+        roles[info.name] = role if role in ROLE_CHOICES else info.role
+        default = "numeric" if info.type == "numeric" else "categorical"
+        types[info.name] = kind if kind in TYPE_CHOICES else default
+    return roles, types
 
 
 def check_name_lengths(names: list[str], kind: str) -> str | None:
@@ -161,16 +172,30 @@ def preview_frame(head: pd.DataFrame) -> pd.DataFrame:
     return head.map(shown)
 
 
-def load_uploaded_csv(data: bytes, target: str, name: str):
-    """A Dataset from an uploaded CSV within the limits; ``ValueError`` with a clear message."""
+def load_uploaded_csv(
+    data: bytes,
+    target: str,
+    name: str,
+    roles: dict | None = None,
+    types: dict | None = None,
+    missing: str = "impute",
+    fill: dict | None = None,
+):
+    """A Dataset from an uploaded CSV within the limits (``nn.data.load_table``: roles and types
+    per column, gaps filled or their rows dropped, a long file sampled to ``MAX_ROWS``);
+    ``ValueError`` with a clear message."""
     if target not in csv_head(data).columns:
         raise ValueError("The chosen target column is not in the file.")
     try:
-        dataset = nn.data.load_csv(
+        dataset = nn.data.load_table(
             io.BytesIO(data),
             target=target,
+            roles=roles,
+            types=types,
+            missing=missing,
             max_rows=limits.MAX_ROWS,
             max_columns=limits.MAX_COLUMNS + 1,
+            fill=fill,
         )
     except ValueError as exc:
         raise ValueError(sentence(exc)) from None
@@ -227,10 +252,39 @@ def dataset_frame(dataset, rows: int | None = None) -> pd.DataFrame:
     X = dataset.X if rows is None else dataset.X[:rows]
     y = dataset.y if rows is None else dataset.y[:rows]
     names = [str(n) for n in dataset.feature_names]
-    frame = pd.DataFrame(np.asarray(X), columns=names)
+    frame = dataset.table(X)  # numbers, category labels, gaps
     classes = np.asarray([str(c) for c in dataset.class_names], dtype=object)
     frame[target_column_name(names)] = classes[np.asarray(y, dtype=int)]
     return frame
+
+
+def statistics(dataset) -> pd.DataFrame:
+    """One row per feature: its kind, gaps, and the figures that fit it (mean, spread and range
+    of a number; the distinct values and the most frequent label of a category)."""
+    table = dataset.table()
+    rows = []
+    for name, kind in dataset.feature_kinds().items():
+        values = table[name]
+        row = {"feature": name, "kind": kind, "gaps": int(values.isna().sum())}
+        if kind == "numeric":
+            numbers = values.astype(float)
+            row.update(mean=numbers.mean(), std=numbers.std(), min=numbers.min(), max=numbers.max())
+        else:
+            counts = values.value_counts()
+            row.update(
+                distinct=len(counts), most_frequent=str(counts.index[0]) if len(counts) else ""
+            )
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("feature")
+
+
+def category_counts(dataset, feature: str, rows=None) -> pd.DataFrame:
+    """Rows per category of ``feature`` and per class (gaps counted as "(missing)")."""
+    X = dataset.X if rows is None else dataset.X[rows]
+    y = dataset.y if rows is None else dataset.y[rows]
+    values = dataset.table(X)[feature].fillna("(missing)").astype(str)
+    classes = np.asarray([str(c) for c in dataset.class_names], dtype=object)[y]
+    return pd.crosstab(values, classes)
 
 
 def sample_rows(n: int, max_rows: int, seed: int = 0) -> np.ndarray:

@@ -272,7 +272,7 @@ def draw_network(trainer: loop.Trainer, slot: str) -> None:
     def build():
         return figures.network_weights_figure(
             trainer.net.get_weights(),
-            [str(f) for f in dataset.feature_names],
+            input_names(),
             [str(c) for c in dataset.class_names],
         )
 
@@ -468,13 +468,21 @@ def live_fragment(view: str | None, options: dict, trainer) -> None:
 # ---- backprop, one sample, step by step ----
 
 
+def input_names() -> list[str]:
+    """The network's input nodes by name: a feature, or "feature=category" for a one-hot
+    input (the current network's preprocessing, else the split's)."""
+    t = state.trainer()
+    pre = t.net.preprocessor if t is not None and t.net.preprocessor else None
+    return (pre or state.split().preprocessor).input_names()
+
+
 def _node_labels(prefix: str, n: int) -> list[str]:
     return [f"{prefix}{i + 1}" for i in range(n)]
 
 
 def _input_labels(layer: int, n: int) -> list[str]:
     if layer == 1:
-        names = [str(f)[:40] for f in state.dataset().feature_names]
+        names = [str(f)[:40] for f in input_names()]
         return names if len(names) == n else _node_labels("x", n)
     return _node_labels(f"a{layer - 1}.", n)
 
@@ -536,7 +544,7 @@ def _sample_table(row: int, trainer: loop.Trainer) -> pd.DataFrame:
         index=[str(f)[:40] for f in dataset.feature_names],
     )
     pre = trainer.net.preprocessor
-    if pre is not None and pre.standardize:
+    if pre is not None and pre.standardize and pre.numeric_only:  # one input per feature
         frame["as the network sees it (standardized)"] = trainer.X_train[row]
     frame.index.name = "feature"
     return frame
