@@ -149,3 +149,12 @@ def test_the_template_of_a_table_reloads_and_predicts(app):
     assert template["island"].iloc[0] in dataset.categories["island"]
     net = at.session_state[state.TRAINER].net
     assert len(results.batch_predict(net, template, dataset)) == 1
+
+
+def test_no_recipe_is_offered_for_a_table_the_script_cannot_encode(app):
+    at = loaded(app, "penguins.csv")
+    finish_on_train_page(at, 3)
+    assert "no recipe for it" in texts(at)
+    assert not [b for b in at.get("download_button") if "recipe" in str(b.proto.id)]
+    plain = finish_on_train_page(app(None), 3)  # numbers only: the recipe is there
+    assert [b for b in plain.get("download_button") if "recipe" in str(b.proto.id)]

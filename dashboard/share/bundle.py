@@ -10,6 +10,17 @@ from nn import recipe
 
 # ---- the recipe ----
 
+NOT_COVERED = (
+    "The recipe repeats runs on tables of numbers; this one has categories or gaps, which its "
+    "standalone script does not encode yet, so there is no recipe for it."
+)
+
+
+def recipe_covers(dataset) -> bool:
+    """True when the standalone script can repeat a run on ``dataset`` (numbers, no gaps)."""
+    return not dataset.is_table
+
+
 DONE = (loop.FINISHED, loop.EARLY_STOPPED)
 
 
