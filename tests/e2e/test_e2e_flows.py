@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
+import nn
 from dashboard.data import datasets
 from tests.e2e.ui import expect
 
@@ -134,8 +135,8 @@ def test_data_page_datasets_synthetic_and_upload(new_app, screenshot):
 
     app.select("Dataset", datasets.SOURCES[datasets.CSV])
     app.upload("CSV file", "flowers.csv", iris_csv_target_first())
-    assert app.selected(TARGET) == "petal_w"  # the last column
-    app.select(TARGET, "species")
+    assert app.selected(TARGET) == "species"  # picked by its name, though it comes first
+    app.expect_main_text("Picked species: its name says it is the label")
     app.click("Use this CSV")
     app.expect_alert("Loaded the uploaded CSV.", "success")
     app.expect(lambda: shape_shown(app), ("150", "4", "3"), what="the uploaded CSV")
@@ -226,6 +227,7 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     app.expect(lambda: app.metric("Rows"), "1,797", what="digits")
     app.nav("Train")
     assert app.epoch() == (0, 100)
+    app.number("Batch size", 1)  # one update per row (digits starts from the modern preset)
     app.number("Epochs", 2000)
     app.expect(app.epoch, (0, 2000), what="the epoch counter")
 
@@ -264,7 +266,8 @@ def test_train_start_pause_step_learning_rate_resume_reset(new_app):
     assert len(history) == total
     assert list(history["epoch"]) == list(range(1, total + 1))
     lr = history["learning_rate"].to_numpy()
-    assert np.all(lr[: paused + 1] == 0.15)  # up to and including the stepped epoch
+    first = nn.presets.MODERN["training"]["learning_rate"]  # digits' starting settings
+    assert np.all(lr[: paused + 1] == first)  # up to and including the stepped epoch
     assert np.all(lr[paused + 1 :] == 0.05)  # after the change
 
     app.click("Reset")

@@ -23,7 +23,7 @@ PAGES = page_ui.available_pages()
 FIRST_VISIT = {
     "Home": "Reproduce the article",
     "Data": "The current dataset",
-    "Architecture": "The input layer has one node per feature (4)",
+    "Architecture": "The input layer has one node per input (4",
     "Train": "Press Start",
     "Predict": "There is no trained network yet",
     "Inside": "The first three views follow training live",
@@ -104,9 +104,10 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
     digits.click("Add hidden layer")
     for visitor in (cancer, digits):
         visitor.nav("Train")
+        visitor.number("Batch size", 1)  # the modern preset's 16 would finish too soon
         visitor.number("Epochs", 2000)
-    assert caption_network(cancer) == "30 → 5 → 10 → 2"
-    assert caption_network(digits) == "64 → 5 → 10 → 10 → 10"
+    assert caption_network(cancer) == "30 → 16 → 16 → 2"  # each starts from the modern preset
+    assert caption_network(digits) == "64 → 16 → 16 → 16 → 10"
 
     # Start both at once: waiting for one tab to settle while it trains would let its run
     # get far (or finish) before the other has started.
@@ -137,8 +138,8 @@ def test_two_visitors_train_different_networks_on_different_data(new_app):
 
     # each sees only its own data, network and history
     for visitor, own, other in (
-        (cancer, ["Breast cancer: 569 rows", "30 → 5 → 10 → 2"], "Digits"),
-        (digits, ["Digits: 1,797 rows", "64 → 5 → 10 → 10 → 10"], "Breast cancer"),
+        (cancer, ["Breast cancer: 569 rows", "30 → 16 → 16 → 2"], "Digits"),
+        (digits, ["Digits: 1,797 rows", "64 → 16 → 16 → 16 → 10"], "Breast cancer"),
     ):
         for text in own:
             expect(sidebar(visitor)).to_contain_text(text, timeout=WAIT_MS)
