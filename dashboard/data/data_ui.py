@@ -162,7 +162,7 @@ def columns_ui(sample: pd.DataFrame, target: str, file_id: str) -> tuple[dict, d
             "distinct": [i.distinct for i in infos],
             "examples": [display_name(", ".join(i.examples), 80) for i in infos],
             "role": [i.role for i in infos],
-            "use as": ["numeric" if i.type == nn.columns.NUMERIC else "categorical" for i in infos],
+            "use as": [datasets.default_use(i, sample[i.name]) for i in infos],
             "why": [i.reason for i in infos],
         }
     )

@@ -131,6 +131,15 @@ ROLE_CHOICES = ("feature", "skip")  # what the column table offers (the target i
 TYPE_CHOICES = ("numeric", "categorical")
 
 
+def default_use(info, values: pd.Series) -> str:
+    """How a column would be used if made a feature: as numbers when it holds numbers (an
+    id of whole numbers too), else as categories."""
+    numbers = nn.columns.as_numbers(values) is not None
+    if info.type == "numeric" or (info.type != "categorical" and numbers):
+        return "numeric"
+    return "categorical"
+
+
 def choices_from_editor(infos: list, edited: pd.DataFrame) -> tuple[dict, dict]:
     """The role and type of every column from the edited column table, checked: a value the
     table does not offer (a forged widget value, a missing row) keeps the detected default."""
