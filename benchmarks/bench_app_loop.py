@@ -1,7 +1,7 @@
 """Training throughput inside the app's live training loop against the bare ``nn`` loop.
 
 The Train page (``pages/3_Train.py``) runs one tick per fragment rerun: ``run_chunk`` trains
-whole epochs for ``BUDGET_S`` seconds, then the loss/accuracy figure is rebuilt from the
+whole epochs for ``BUDGET_S`` seconds, then the loss and accuracy figures are rebuilt from the
 history and shipped to the browser. This script runs that tick in a loop, with the app's own
 helpers (``dashboard.training.loop``, ``dashboard.common.charts``) and the same serialization that
 ``st.plotly_chart`` performs, and compares its epochs per second with iterating
@@ -59,11 +59,14 @@ def tick_settings() -> tuple[float, float]:
 # ---- the app's tick: what pages/3_Train.py does per fragment run, minus Streamlit itself ----
 
 
-def chart_spec(trainer: loop.Trainer) -> str:
-    """Build the history figure and serialize it the way ``st.plotly_chart`` does."""
-    fig = charts.history_figure(trainer.net.history, trainer.target_epochs)
-    figure = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
-    return plotly.io.to_json(figure, validate=False)
+def chart_specs(trainer: loop.Trainer) -> list[str]:
+    """Build the history figures (loss, accuracy) and serialize each the way
+    ``st.plotly_chart`` does."""
+    specs = []
+    for fig in charts.history_figures(trainer.net.history, trainer.target_epochs):
+        figure = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+        specs.append(plotly.io.to_json(figure, validate=False))
+    return specs
 
 
 def app_tick(
@@ -76,7 +79,7 @@ def app_tick(
     """
     done = loop.run_chunk(trainer, budget_s, loop.epochs_per_tick(trainer))
     start = time.perf_counter()
-    chart_spec(trainer)
+    chart_specs(trainer)
     if post_script_gc:
         gc.collect(2)
     return done, time.perf_counter() - start
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         f"validation scored every epoch) for {epochs} epochs, so that a run spans many ticks; "
         f"median of {repeats} interleaved runs of each loop after a warm-up.",
         f"App tick as on the Train page: run_chunk with BUDGET_S = {budget_s:g} s at the "
-        f"'fastest' pace, then charts.history_figure and its serialization as st.plotly_chart "
+        f"'fastest' pace, then charts.history_figures and their serialization as st.plotly_chart "
         f"does it (to_dict + plotly.io.to_json)"
         + (
             ", then a full gc.collect() as Streamlit's runner.postScriptGC does"

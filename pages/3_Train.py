@@ -37,7 +37,11 @@ def live_view() -> None:
     if t is None:
         return
     train_ui.progress_ui(t)
-    st.plotly_chart(charts.history_figure(t.net.history, t.target_epochs), key="train.chart")
+    # side by side on a wide screen, one above the other on a phone (st.columns stacks there)
+    loss, accuracy = charts.history_figures(t.net.history, t.target_epochs)
+    left, right = st.columns(2)
+    left.plotly_chart(loss, key="train.chart")
+    right.plotly_chart(accuracy, key="train.accuracy_chart")
     inside_ui.draw_live(look, t, look_options, "train")
     train_ui.live_tick(t)
 

@@ -43,8 +43,8 @@ def test_choose_configure_train_pause_step_reset_predict_download(app):
     assert counts[0] > 0 and all(b > a for a, b in itertools.pairwise(counts))
     assert at.session_state["app.trainer"].running
     assert metrics(at)["Epoch"] == f"{counts[-2]} / 400"  # drawn before the tick's chunk
-    chart = at.get("plotly_chart")[-1]
-    assert '"train_loss"' in chart.proto.spec and '"val_accuracy"' in chart.proto.spec
+    loss, accuracy = at.get("plotly_chart")[-2:]
+    assert '"train_loss"' in loss.proto.spec and '"val_accuracy"' in accuracy.proto.spec
 
     at.button(key="train.pause").click().run()
     paused = epochs(at)

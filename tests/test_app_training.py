@@ -201,16 +201,17 @@ def test_history_figure_grows_with_the_history():
     trainer = make_trainer(epochs=30)
     loop.start(trainer)
     loop.run_chunk(trainer, budget_s=60.0, max_epochs=5)
-    fig = charts.history_figure(trainer.net.history, trainer.target_epochs)
-    assert [len(t.x) for t in fig.data] == [5, 5, 5, 5]
-    assert fig.layout.xaxis.range[1] >= 30
+    figs = charts.history_figures(trainer.net.history, trainer.target_epochs)
+    assert [len(t.x) for fig in figs for t in fig.data] == [5, 5, 5, 5]
+    assert all(fig.layout.xaxis.range[1] >= 30 for fig in figs)
     no_val = [
         r.__class__(**{**r.as_dict(), "val_loss": None, "val_accuracy": None})
         for r in trainer.net.history
     ]
-    assert len(charts.history_figure(no_val, 30).data) == 2
+    assert [len(fig.data) for fig in charts.history_figures(no_val, 30)] == [1, 1]
     long = trainer.net.history * 300
-    assert max(len(t.x) for t in charts.history_figure(long, 1500, max_points=100).data) <= 100
+    figs = charts.history_figures(long, 1500, max_points=100)
+    assert max(len(t.x) for fig in figs for t in fig.data) <= 100
 
 
 def test_a_long_history_figure_is_bounded_and_ends_at_the_last_epoch():
@@ -220,24 +221,26 @@ def test_a_long_history_figure_is_bounded_and_ends_at_the_last_epoch():
     history = [
         base[i % 4].__class__(**{**base[i % 4].as_dict(), "epoch": i + 1}) for i in range(2000)
     ]
-    fig = charts.history_figure(history, 2000)
-    assert [t.meta for t in fig.data] == [
+    figs = charts.history_figures(history, 2000)
+    traces = [t for fig in figs for t in fig.data]
+    assert [t.meta for t in traces] == [
         "train_loss",
         "val_loss",
         "train_accuracy",
         "val_accuracy",
     ]
-    for trace in fig.data:
+    for trace in traces:
         x, y = np.asarray(trace.x), np.asarray(trace.y)
         assert 2 <= len(x) <= 400 and len(y) == len(x)
         assert x[0] == 1 and x[-1] == 2000  # first and last epoch always drawn
         assert np.all(np.diff(x) > 0)
         assert y[-1] == getattr(history[-1], trace.meta)
         assert "400 of 2000 epochs drawn" in trace.hovertemplate
-    spec = json.loads(fig.to_json())  # what st.plotly_chart ships: size independent of 2000
-    short = json.loads(charts.history_figure(history[:400], 2000).to_json())
-    assert len(json.dumps(spec)) < 1.2 * len(json.dumps(short))
-    assert "epochs drawn" not in charts.history_figure(history[:400], 2000).data[0].hovertemplate
+    shorts = charts.history_figures(history[:400], 2000)
+    for fig, short in zip(figs, shorts, strict=True):
+        spec = json.loads(fig.to_json())  # what st.plotly_chart ships: size independent of 2000
+        assert len(json.dumps(spec)) < 1.2 * len(json.dumps(json.loads(short.to_json())))
+    assert "epochs drawn" not in shorts[0].data[0].hovertemplate
 
 
 def test_a_chunk_lasts_longer_when_the_tick_went_elsewhere():

@@ -7,6 +7,7 @@ they go into a figure, because plotly renders a subset of HTML in titles, labels
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -59,13 +60,22 @@ def downsample(n: int, max_points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
 
 
-def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Figure:
-    """Loss (left) and accuracy (right) per epoch, training and validation.
+HISTORY_METRICS = {  # metric -> (chart title, y axis range: None for from zero up)
+    "loss": ("Loss", None),
+    "accuracy": ("Accuracy", [0, 1.02]),
+}
+
+
+def history_figures(
+    history, target_epochs: int, max_points: int = 400
+) -> tuple[go.Figure, go.Figure]:
+    """Loss and accuracy per epoch, training and validation: two figures, so that the page can
+    put them side by side on a wide screen and one above the other on a phone.
 
     ``history`` is a list of ``nn.EpochRecord``. The x axes span the whole run so the curves
     visibly grow while training. Long runs are thinned to at most ``max_points`` evenly spread
     epochs per curve, first and last always kept, and the hover says so: the Train page
-    redraws this figure several times a second while training, so its size must not grow
+    redraws these figures several times a second while training, so their size must not grow
     with the history. The values go in as NumPy arrays, which plotly validates and ships
     (as typed binary arrays) far faster than lists.
     """
@@ -74,58 +84,43 @@ def history_figure(history, target_epochs: int, max_points: int = 400) -> go.Fig
     epochs = np.array([r.epoch for r in rows], dtype=np.int64)
     has_val = any(r.val_loss is not None for r in rows)
     thinned = f" · {len(rows)} of {len(history)} epochs drawn" if len(rows) < len(history) else ""
-    curves = [
-        ("train_loss", "training", TRAIN_COLOR, "x", "y", True),
-        ("val_loss", "validation", VAL_COLOR, "x", "y", has_val),
-        ("train_accuracy", "training", TRAIN_COLOR, "x2", "y2", True),
-        ("val_accuracy", "validation", VAL_COLOR, "x2", "y2", has_val),
-    ]
+    x_range = [0, max(target_epochs, len(history), 1) + 0.5]
+    loss, accuracy = (
+        _history_figure(metric, rows, epochs, has_val, thinned, x_range)
+        for metric in HISTORY_METRICS
+    )
+    return loss, accuracy
+
+
+def _history_figure(metric, rows, epochs, has_val, thinned, x_range) -> go.Figure:
+    title, y_range = HISTORY_METRICS[metric]
+    curves = [("train_" + metric, "training", TRAIN_COLOR, "solid")]
+    if has_val:
+        curves.append(("val_" + metric, "validation", VAL_COLOR, "dash"))
     traces = [
         go.Scatter(
             x=epochs,
             y=np.array([getattr(r, attr) for r in rows], dtype=float),
             name=name,
             mode="lines",
-            line={"color": color, "dash": "solid" if "train" in attr else "dash"},
-            xaxis=xaxis,
-            yaxis=yaxis,
-            legendgroup=name,
-            showlegend=attr.endswith("loss"),
+            line={"color": color, "dash": dash},
             hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + thinned + "</extra>",
             meta=attr,
         )
-        for attr, name, color, xaxis, yaxis, show in curves
-        if show
+        for attr, name, color, dash in curves
     ]
-    x_range = [0, max(target_epochs, len(history), 1) + 0.5]
+    y_axis = {"title": {"text": metric}}
+    y_axis.update({"range": y_range} if y_range else {"rangemode": "tozero"})
     layout = {
-        "height": 340,
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "height": 300,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "uirevision": "history",
-        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
-        "xaxis": {"domain": [0, 0.46], "range": x_range, "title": {"text": "epoch"}},
-        "yaxis": {"title": {"text": "loss"}, "rangemode": "tozero"},
-        "xaxis2": {
-            "domain": [0.54, 1],
-            "range": x_range,
-            "title": {"text": "epoch"},
-            "anchor": "y2",
-        },
-        "yaxis2": {"title": {"text": "accuracy"}, "range": [0, 1.02], "anchor": "x2"},
-        "annotations": [_title(0.23, "Loss"), _title(0.77, "Accuracy")],
+        "title": {"text": f"<b>{title}</b>", "x": 0, "xanchor": "left", "xref": "paper"},
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"range": x_range, "title": {"text": "epoch"}},
+        "yaxis": y_axis,
     }
     return go.Figure(data=traces, layout=layout)
-
-
-def _title(x: float, text: str) -> dict:
-    return {
-        "text": f"<b>{text}</b>",
-        "x": x,
-        "y": 1.08,
-        "xref": "paper",
-        "yref": "paper",
-        "showarrow": False,
-    }
 
 
 # ---- network diagrams: the shared frame of the Architecture page's and the Inside page's ----
@@ -245,9 +240,47 @@ def class_balance_figure(counts, class_names: list[str]) -> go.Figure:
     return fig
 
 
+# where a label may break: after a space, _, -, / or ., and between a small letter and a capital
+_LABEL_BREAKS = re.compile(r"(?<=[\s_\-/.])|(?<=[a-z])(?=[A-Z])")
+
+
+def wrapped_label(text, width: int = 10, max_len: int = 24) -> str:
+    """A short label from data on lines of at most about ``width`` characters, broken after
+    spaces, "_", "-", "/" and "." and between a lower-case letter and a capital; two lines as
+    even as the breaks allow ("SepalLengthCm" -> "Sepal", "LengthCm"), more where needed. Each
+    line escaped, lines joined by plotly's ``<br>``. For axis titles side by side in narrow
+    cells (a scatter matrix on a phone)."""
+    name = display_name(text, max_len)
+    parts = [p for p in _LABEL_BREAKS.split(name) if p]
+    if len(name) <= width:
+        lines = [name]
+    elif len(name) <= 2 * width and len(parts) > 1:
+        cut = min(
+            range(1, len(parts)),
+            key=lambda i: max(len("".join(parts[:i]).rstrip()), len("".join(parts[i:]))),
+        )
+        lines = ["".join(parts[:cut]), "".join(parts[cut:])]
+    else:
+        lines = []
+        for part in parts:
+            if lines and len(lines[-1]) + len(part.rstrip()) <= width:
+                lines[-1] += part
+            else:
+                lines += [part[i : i + width] for i in range(0, len(part), width)]
+    return "<br>".join(html.escape(line.strip(), quote=False) for line in lines)
+
+
 def scatter_matrix_figure(X, y, feature_names: list[str], class_names: list[str]) -> go.Figure:
-    """Every pair of the given features against each other, coloured by class."""
+    """Every pair of the given features against each other, coloured by class.
+
+    The classes are listed above the matrix and the feature names wrap onto short lines in
+    small type, so that the cells keep the width and their titles do not run into each other
+    on a narrow screen.
+    """
     X, y = np.asarray(X), np.asarray(y)
+    n = max(len(feature_names), 2)
+    narrow = n > 4  # cells of about 50 px on a phone: shorter lines, smaller type
+    names = [wrapped_label(f, width=8 if narrow else 10) for f in feature_names]
     fig = go.Figure()
     for k, name in enumerate(class_names):
         mask = y == k
@@ -255,17 +288,26 @@ def scatter_matrix_figure(X, y, feature_names: list[str], class_names: list[str]
             continue
         fig.add_trace(
             go.Splom(
-                dimensions=[
-                    {"label": label(f), "values": X[mask, j]} for j, f in enumerate(feature_names)
-                ],
+                dimensions=[{"label": names[j], "values": X[mask, j]} for j in range(len(names))],
                 name=label(name),
                 marker={"color": class_color(k), "size": 5, "opacity": 0.7},
                 diagonal={"visible": False},
                 showupperhalf=False,
             )
         )
-    side = 170 * max(len(feature_names), 2)
-    fig.update_layout(height=min(side, 720), margin=MARGIN, dragmode="select")
+    axis = {
+        "title": {"font": {"size": 9 if narrow else 11}},
+        "tickfont": {"size": 9 if narrow else 10},
+        "nticks": 4,
+    }
+    axes = {f"{xy}axis{i if i > 1 else ''}": axis for xy in "xy" for i in range(1, n + 1)}
+    fig.update_layout(
+        height=min(170 * n, 720),
+        margin={**MARGIN, "t": 30},
+        dragmode="select",
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
+        **axes,
+    )
     return fig
 
 

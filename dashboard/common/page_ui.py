@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.common.text import md_escape
 from dashboard.predict import results
+from dashboard.share import link
 from dashboard.training import loop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,98 @@ def available_pages() -> list[Page]:
     return [p for p in PAGES if (ROOT / p.path).is_file()]
 
 
+# Below this width Streamlit's sidebar is an overlay (its "md" breakpoint, 768 px): it starts
+# collapsed, but once opened it stays over the page after a link in it is used. There the page
+# links move to a row at the top of the main area and leave the sidebar.
+NARROW = "(max-width: 767.98px)"
+# Below this width st.columns stack (Streamlit's 640 px "columns" breakpoint).
+PHONE = "(max-width: 639.98px)"
+NAV_TOP, NAV_SIDE = "nav.top", "nav.side"  # the two link containers (CSS classes st-key-nav-...)
+# The app's own constant CSS (never user text), sent by setup() with every page run:
+# - the navigation rows above;
+# - chart toolbars: plotly shows its toolbar ("modebar") only while the pointer is over a chart,
+#   except on screens without hover (phones), where it shows it always, over the chart's title
+#   and legend; there it appears once the chart is touched (so do the tables' toolbars);
+# - tab bars wrap onto a second line on a phone instead of cutting off their last tabs;
+# - wide equations (st.latex) scroll sideways (Streamlit's own rule) with a visible scroll bar
+#   (Streamlit makes it transparent) and a shadow at an edge with more beyond it, which a phone
+#   shows even where scroll bars only appear while scrolling. The shadow's covers are painted in
+#   the theme's background colour (.streamlit/config.toml).
+BACKGROUND = st.get_option("theme.backgroundColor") or (
+    "#0e1117" if st.get_option("theme.base") == "dark" else "#ffffff"
+)
+PAGE_CSS = f"""<style>
+@media not all and {NARROW} {{
+  .st-key-nav-top,
+  [data-testid="stLayoutWrapper"]:has(> .st-key-nav-top),
+  [data-testid="stElementContainer"]:has(> .st-key-nav-top) {{ display: none; }}
+}}
+@media {NARROW} {{
+  .st-key-nav-top {{ gap: 0.1rem 0.25rem; }}
+  .st-key-nav-top [data-testid="stPageLink"] {{ width: auto; }}
+  .st-key-nav-top [data-testid="stPageLink-NavLink"] {{ padding: 0.2rem 0.4rem; }}
+  .st-key-nav-side {{ display: none; }}
+}}
+@media (hover: none) {{
+  [data-testid="stPlotlyChart"] .modebar-container,
+  [data-testid="stElementToolbar"] {{ visibility: hidden; }}
+  [data-testid="stPlotlyChart"]:hover .modebar-container,
+  [data-testid="stPlotlyChart"]:focus-within .modebar-container,
+  [data-testid="stFullScreenFrame"]:hover [data-testid="stElementToolbar"],
+  [data-testid="stFullScreenFrame"]:focus-within [data-testid="stElementToolbar"] {{
+    visibility: visible;
+  }}
+}}
+@media {PHONE} {{
+  [data-testid="stTabs"] [role="tablist"] {{ flex-wrap: wrap; overflow-x: visible; row-gap: 0; }}
+  [data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] {{ display: none; }}
+}}
+[data-testid="stMarkdownContainer"] .katex-display {{
+  overflow-x: auto;
+  overflow-y: hidden;
+  padding-bottom: 0.4rem;
+  scrollbar-width: thin;
+  scrollbar-color: rgba(128, 128, 128, 0.6) transparent;
+  background:
+    linear-gradient(to right, {BACKGROUND} 40%, transparent) left / 2.5rem 100% no-repeat local,
+    linear-gradient(to left, {BACKGROUND} 40%, transparent) right / 2.5rem 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(0, 0, 0, 0.2), transparent)
+      left / 0.8rem 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, 0.2), transparent)
+      right / 0.8rem 100% no-repeat scroll;
+}}
+</style>"""
+
+
+def settings_params() -> dict[str, str]:
+    """The experiment's settings as the address holds them (``state.sync_url`` wrote them)."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in link.PARAMS}
+
+
+def page_link(path: str, label: str, icon: str) -> None:
+    """A link to another page that carries the settings in its address, so that the page it
+    opens (in this tab, or in a new one) shows the same experiment."""
+    st.page_link(path, label=label, icon=icon, query_params=settings_params() or None)
+
+
+def navigation() -> None:
+    """The page links: in the sidebar, and in a row at the top of the page on narrow screens
+    (CSS picks one by the screen's width)."""
+    st.html(PAGE_CSS)
+    pages = available_pages()
+    with st.container(key=NAV_TOP, horizontal=True, gap="small"):
+        for p in pages:
+            page_link(p.path, p.label, p.icon)
+    with st.sidebar:
+        st.markdown(f"**{APP_TITLE}**")
+        with st.container(key=NAV_SIDE):
+            for p in pages:
+                page_link(p.path, p.label, p.icon)
+        st.divider()
+        for line in status_lines():
+            st.caption(line)
+
+
 def setup(label: str) -> None:
     """Page config, state, navigation and queued messages: the first call of every page."""
     page = next((p for p in PAGES if p.label == label), None)
@@ -80,18 +173,13 @@ def setup(label: str) -> None:
         page_title=f"{label} · {APP_TITLE}",
         page_icon=page.icon if page else None,
         layout="wide",
+        initial_sidebar_state="auto",  # collapsed on narrow screens, open on wide ones
     )
     state.init()
     state.apply_url_once()
     state.remember_finished_run()
     state.sync_url()
-    with st.sidebar:
-        st.markdown(f"**{APP_TITLE}**")
-        for p in available_pages():
-            st.page_link(p.path, label=p.label, icon=p.icon)
-        st.divider()
-        for line in status_lines():
-            st.caption(line)
+    navigation()
     for kind, message in state.pop_flashes():
         getattr(st, kind)(message)
 
@@ -160,7 +248,7 @@ def no_network_yet() -> None:
         "a saved model (.npz) below.",
         icon=":material/info:",
     )
-    st.page_link(TRAIN, label="Go to Train", icon=":material/model_training:")
+    page_link(TRAIN, "Go to Train", ":material/model_training:")
 
 
 def bind(key: str, value) -> None:

@@ -33,6 +33,11 @@ INSTALL_HINT = (
     "package with `pip install playwright`, or point E2E_CHROMIUM at a Chromium binary."
 )
 VIEWPORT = {"width": 1400, "height": 1000}
+# A phone as Chromium's device mode shows an iPhone 12 Pro: 390 x 844 CSS pixels, touch, no
+# hover (plotly then shows its chart toolbars always, and Streamlit its tables' toolbars).
+PHONE = {"width": 390, "height": 844}
+PHONE_CONTEXT = {"viewport": PHONE, "has_touch": True, "is_mobile": True}
+NAV_TOP = ".st-key-nav-top"  # the row of page links at the top of the page on narrow screens
 APP_READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 APP_RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 EXCEPTION = "[data-testid='stException']"
@@ -149,6 +154,106 @@ EPOCH_TEXT_JS = """() => {
         "[data-testid='stMetricValue']");
     return value ? value.innerText : null;
 }"""
+
+
+# Read inside the page (JavaScript): shared by the checks of a narrow screen below.
+# `shown(e)`: e is drawn: visible, not transparent, not display:none, and not inside a
+# "visually hidden" box (clip or clip-path, as the text only screen readers read).
+# `where(e)`: e described for a message (its Streamlit element and a little text).
+_SHOWN_JS = """
+const shown = e => {
+    if (getComputedStyle(e).visibility !== 'visible') return false;
+    for (let p = e; p; p = p.parentElement) {
+        const s = getComputedStyle(p);
+        if (s.display === 'none' || Number(s.opacity) === 0) return false;
+        if (s.clipPath !== 'none' || s.clip !== 'auto') return false;
+    }
+    return true;
+};
+const where = e => {
+    const owner = e.closest('[data-testid]');
+    const text = (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+    const name = typeof e.className === 'string' ? e.className.split(' ')[0] : '';
+    return `${owner ? owner.dataset.testid + ' > ' : ''}${e.tagName.toLowerCase()}` +
+        `${name ? '.' + name : ''} "${text}"`;
+};
+const box = e => { const b = e.getBoundingClientRect();
+    return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; };
+const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 &&
+    a.top < b.bottom - 1 && b.top < a.bottom - 1;
+"""
+
+# What sticks out to the right of the screen in the main area: the document or the main area
+# scrolling sideways, and every shown element whose box passes the right edge, except inside the
+# containers that scroll sideways on purpose (tables, equations, code). Content that passes the
+# left edge is Streamlit's and plotly's off-screen machinery (progress bars, text measuring).
+OVERFLOW_JS = (
+    "() => {"
+    + _SHOWN_JS
+    + """
+    const width = document.documentElement.clientWidth;
+    const scrollers = ".katex-display, [data-testid='stDataFrame'], [data-testid='stTable'], " +
+        "[data-testid='stCode'], pre";
+    const problems = [];
+    const main = document.querySelector("[data-testid='stMain']");
+    for (const e of [document.documentElement, document.body, main]) {
+        if (e.scrollWidth > e.clientWidth + 1)
+            problems.push(`${where(e)} scrolls sideways: ${e.scrollWidth} > ${e.clientWidth} px`);
+    }
+    for (const e of main.querySelectorAll('*')) {
+        const b = e.getBoundingClientRect();
+        if (b.width < 1 || b.height < 1 || b.right <= width + 1) continue;
+        if (e.parentElement.closest(scrollers) || !shown(e)) continue;
+        problems.push(`${where(e)} reaches ${Math.round(b.right)} px of ${width}`);
+    }
+    return problems;
+}"""
+)
+
+# Chart titles, annotations and legends that a shown plotly toolbar covers, per chart.
+COVERED_TITLES_JS = (
+    "() => {"
+    + _SHOWN_JS
+    + """
+    const problems = [];
+    for (const chart of document.querySelectorAll("[data-testid='stPlotlyChart']")) {
+        if (!shown(chart)) continue;
+        const groups = [...chart.querySelectorAll('.modebar-group')].filter(shown);
+        const labels = [...chart.querySelectorAll('.gtitle, .annotation, .legend')].filter(shown);
+        for (const group of groups) for (const label of labels) {
+            if (meet(box(group), box(label)))
+                problems.push(`the toolbar covers ${where(label)} in ${where(chart)}`);
+        }
+    }
+    return problems;
+}"""
+)
+
+# How many of each chart's toolbar buttons are shown (in page order).
+TOOLBARS_JS = (
+    "() => {"
+    + _SHOWN_JS
+    + """
+    return [...document.querySelectorAll("[data-testid='stPlotlyChart']")].filter(shown).map(
+        chart => [...chart.querySelectorAll('.modebar-btn')].filter(shown).length);
+}"""
+)
+
+# The axis titles of a chart (a scatter matrix has one per cell row and column: .xtitle,
+# .x2title, ...) that run into each other.
+CROWDED_AXIS_TITLES_JS = (
+    "(chart) => {"
+    + _SHOWN_JS
+    + """
+    const titles = [...chart.querySelectorAll('text')].filter(
+        t => /^[xy][0-9]*title$/.test(t.getAttribute('class') || '') && shown(t));
+    const problems = [];
+    titles.forEach((a, i) => titles.slice(i + 1).forEach(b => {
+        if (meet(box(a), box(b))) problems.push(`${where(a)} runs into ${where(b)}`);
+    }));
+    return problems;
+}"""
+)
 
 
 def parse_epoch(text: str) -> tuple[int, int]:
@@ -357,6 +462,10 @@ class App:
     def select(self, label: str, option: str) -> None:
         """Choose ``option`` in the select box labelled ``label``."""
         box = self.page.get_by_role("combobox", name=label, exact=True)
+        # Scrolled into view first: the list closes when the page scrolls under the click (a
+        # long page scrolled down to a button further below, as a user would scroll up first).
+        box.scroll_into_view_if_needed()
+        self.page.wait_for_timeout(200)
         box.click()
         self.page.get_by_role("option", name=option, exact=True).click()
         self.settle()
@@ -441,6 +550,60 @@ class App:
 
         rgb = np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("RGB"), dtype=int)
         return int(((rgb.max(axis=2) - rgb.min(axis=2)) > 60).sum())
+
+    # -- narrow screens --
+
+    def nav_top(self, label: str) -> None:
+        """Follow the link to a page in the row of page links at the top (narrow screens)."""
+        self.nav_top_link(label).click()
+        path = "" if label == "Home" else "/" + label
+        self.page.wait_for_url(re.compile(rf"^{re.escape(self.base_url)}{path}/?(\?.*)?$"))
+        self.settle()
+        self.page.wait_for_selector("h1", timeout=60_000)
+
+    def nav_top_link(self, label: str):
+        """The link to page ``label`` in the row at the top (its name may start with the icon's,
+        as Streamlit 1.64 names links)."""
+        name = re.compile(rf"(^|\s){re.escape(label)}$")
+        return self.page.locator(NAV_TOP).get_by_role("link", name=name)
+
+    def query(self) -> dict[str, str]:
+        """The query parameters of the address shown now."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        return dict(parse_qsl(urlsplit(self.page.url).query))
+
+    def sidebar_open(self) -> bool:
+        """True when the sidebar takes room on the screen (its box reaches into the page)."""
+        box = self.page.locator(SIDEBAR).bounding_box()
+        return box is not None and box["width"] > 1 and box["x"] + box["width"] > 1
+
+    def overflow(self) -> list[str]:
+        """What sticks out to the right of the screen (empty when everything fits)."""
+        return self.page.evaluate(OVERFLOW_JS)
+
+    def covered_titles(self) -> list[str]:
+        """Chart titles and legends under a shown chart toolbar (empty when none is)."""
+        return self.page.evaluate(COVERED_TITLES_JS)
+
+    def toolbar_buttons(self) -> list[int]:
+        """How many toolbar buttons each chart shows now, in page order."""
+        return self.page.evaluate(TOOLBARS_JS)
+
+    def crowded_axis_titles(self, key: str) -> list[str]:
+        """The axis titles of chart ``key`` that run into each other."""
+        chart = self.page.locator(f".st-key-{chart_class(key)} [data-testid='stPlotlyChart']")
+        return chart.last.evaluate(CROWDED_AXIS_TITLES_JS)
+
+    def rest_pointer(self) -> None:
+        """Move the pointer to the page's top left corner, off every chart and table."""
+        self.page.mouse.move(1, 1)
+        self.page.wait_for_timeout(400)  # toolbars fade out in 0.3 s
+
+    def viewport_screenshot(self, path: Path) -> None:
+        """What the screen shows now (the viewport, not the whole page)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path))
 
     # -- hostile-input checks --
 
