@@ -12,7 +12,7 @@ import nn
 from dashboard import state
 from dashboard.architecture import build
 from dashboard.common import limits
-from dashboard.common.page_ui import bind, forget
+from dashboard.common.page_ui import bind
 
 DRAFT = state.ARCH_DRAFT
 BASE = state.ARCH_DRAFT_BASE
@@ -32,7 +32,7 @@ def draft() -> dict:
     ss = st.session_state
     if DRAFT not in ss or ss.get(BASE) != state.arch():
         ss[DRAFT], ss[BASE] = _copy(state.arch()), _copy(state.arch())
-        forget("arch.w.")
+        state.forget_widgets("arch.w.")
     return ss[DRAFT]
 
 
@@ -42,7 +42,7 @@ def _copy(arch: dict) -> dict:
 
 def _set_draft(arch: dict) -> None:
     st.session_state[DRAFT] = _copy(arch)
-    forget("arch.w.")
+    state.forget_widgets("arch.w.")
     _apply_if_free()
 
 

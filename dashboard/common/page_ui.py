@@ -261,9 +261,6 @@ def bind(key: str, value) -> None:
         st.session_state[key] = value
 
 
-forget = state.forget_widgets  # drop widget values so they reseed from app state
-
-
 def show_limit_messages(messages: list[str]) -> None:
     """Tell the user which values were clamped to the demo's limits."""
     for message in messages:

@@ -29,7 +29,8 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
     names = list(kinds)
     version = st.session_state[state.DATA_VERSION]
     n_cols = 4 if len(names) > 8 else 2
-    common = _common_categories(split, dataset)
+    # where each field starts: the training median, or the most frequent category
+    start = dataset.table(results.typical_row(split, dataset)[None, :]).iloc[0]
     with st.form("predict.form"):
         cols = st.columns(n_cols)
         values = []
@@ -38,7 +39,7 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
             if kinds[name] == "categorical":
                 options = results.form_categories(net, dataset, name)
                 key = f"predict.c.{version}.{j}"
-                bind(key, common.get(name) if common.get(name) in options else options[0])
+                bind(key, start[name] if start[name] in options else options[0])
                 values.append(column.selectbox(md_escape(name, 60), options, key=key))
                 continue
             key = f"predict.x.{version}.{j}"
@@ -80,17 +81,6 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
             "extrapolation; trust it less."
         )
     return x
-
-
-def _common_categories(split, dataset) -> dict[str, str]:
-    """Each categorical feature's most frequent label in the training rows (the form's start)."""
-    raw = results.raw_rows(split, "train")
-    common = {}
-    for j, (name, kind) in enumerate(dataset.feature_kinds().items()):
-        codes = raw[:, j][~np.isnan(raw[:, j])].astype(int)
-        if kind == "categorical" and len(codes):
-            common[name] = dataset.categories[name][np.bincount(codes).argmax()]
-    return common
 
 
 def prediction_view(net, x, split, dataset) -> None:

@@ -27,6 +27,7 @@ import pytest
 from tests.e2e.ui import (
     CHROMIUM,
     INSTALL_HINT,
+    PHONE_CONTEXT,
     ROOT,
     VIEWPORT,
     App,
@@ -139,13 +140,15 @@ def browser(browser_available):
             chromium.close()
 
 
-def open_apps(request, browser, server):
-    """Yield ``open_app(path)`` for tabs on ``server``; close them all afterwards."""
+def open_apps(request, browser, server, screen: dict | None = None):
+    """Yield ``open_app(path)`` for tabs on ``server`` (each a fresh browser context with the
+    ``screen`` options, a desktop viewport by default); close them all afterwards."""
     contexts, apps = [], []
     request.node.e2e_apps = apps  # for the failure report
+    screen = screen or {"viewport": VIEWPORT}
 
     def open_app(path: str = "/") -> App:
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context = browser.new_context(**screen, accept_downloads=True)
         context.set_default_timeout(30_000)
         contexts.append(context)
         app = App(context.new_page(), server.url)
@@ -168,6 +171,13 @@ def new_app(request, browser, streamlit_server):
 
 
 @pytest.fixture
+def new_phone(request, browser, streamlit_server):
+    """``new_phone(path="/")``: a page opened on a phone-sized touch screen in a fresh browser
+    context (a new visitor)."""
+    yield from open_apps(request, browser, streamlit_server, PHONE_CONTEXT)
+
+
+@pytest.fixture
 def new_limited_app(request, browser, limited_server):
     """``new_limited_app(path="/")``: like ``new_app``, on ``limited_server``."""
     yield from open_apps(request, browser, limited_server)
@@ -179,13 +189,19 @@ def app(new_app):
     return new_app("/")
 
 
-@pytest.fixture
-def screenshot(request):
-    """``screenshot(app, name)``: docs/screenshots/<name>.png when screenshots are asked for."""
+def screenshots_wanted(request) -> bool:
+    """True with ``SCREENSHOTS=1`` or ``--screenshots``."""
     wanted = os.environ.get("SCREENSHOTS") == "1"
     # the option is only registered when tests/e2e is on the command line
     with contextlib.suppress(ValueError):
         wanted = wanted or bool(request.config.getoption("--screenshots"))
+    return wanted
+
+
+@pytest.fixture
+def screenshot(request):
+    """``screenshot(app, name)``: docs/screenshots/<name>.png when screenshots are asked for."""
+    wanted = screenshots_wanted(request)
 
     def take(app: App, name: str) -> Path | None:
         if not wanted:

@@ -14,15 +14,14 @@ With ``SCREENSHOTS=1`` (or ``--screenshots``) each page is saved to docs/screens
 
 from __future__ import annotations
 
-import contextlib
-import os
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from dashboard.common import page_ui
-from tests.e2e.ui import NAV_TOP, PHONE, PHONE_CONTEXT, ROOT, SIDEBAR, App
+from tests.e2e.conftest import screenshots_wanted
+from tests.e2e.ui import NAV_TOP, PHONE, ROOT, SIDEBAR, App
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -39,34 +38,10 @@ def address(path: str, settings: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def new_phone(request, browser, streamlit_server):
-    """``new_phone(path="/")``: a page opened on a phone-sized touch screen in a fresh browser
-    context (a new visitor)."""
-    contexts, apps = [], []
-    request.node.e2e_apps = apps  # screenshots in the failure report (tests/e2e/conftest.py)
-
-    def open_app(path: str = "/") -> App:
-        context = browser.new_context(**PHONE_CONTEXT, accept_downloads=True)
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        app = App(context.new_page(), streamlit_server.url)
-        apps.append(app)
-        return app.open(path)
-
-    try:
-        yield open_app
-    finally:
-        for context in contexts:
-            context.close()
-
-
-@pytest.fixture
 def phone_screenshot(request):
     """``phone_screenshot(app, name)``: docs/screenshots/phone/<name>.png (the screen) and
     <name>-tall.png (a screen as tall as the page), when screenshots are asked for."""
-    wanted = os.environ.get("SCREENSHOTS") == "1"
-    with contextlib.suppress(ValueError):  # the option exists when tests/e2e is collected
-        wanted = wanted or bool(request.config.getoption("--screenshots"))
+    wanted = screenshots_wanted(request)
 
     def take(app: App, name: str) -> None:
         if wanted:
