@@ -2,9 +2,10 @@
 
 >>> import nn
 >>> net = nn.Network.from_config(nn.presets.ARTICLE["network"])
+>>> reg = nn.Network.from_config({"layers": [1, 16, 1], "task": nn.task.REGRESSION})
 """
 
-from nn import config, metrics, presets, train
+from nn import config, metrics, presets, task, train
 from nn.errors import DivergenceError
 from nn.network import Network, count_params, normalize_config
 from nn.train import EarlyStopping, EpochRecord
@@ -21,6 +22,7 @@ __all__ = [
     "metrics",
     "normalize_config",
     "presets",
+    "task",
     "train",
 ]
 

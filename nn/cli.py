@@ -43,6 +43,57 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+NUMBER_FILLS, TEXT_FILLS = ("median", "mean"), ("category", "most_frequent")
+
+
+def _fills(text: str) -> dict[str, str | float]:
+    """``COL=HOW,...`` as {column: how}; ``how`` a strategy or a number (a constant)."""
+    fills = {}
+    for part in _names(text):
+        name, sep, how = part.rpartition("=")
+        name, how = name.strip(), how.strip()
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"--fill takes COLUMN=HOW, got {part!r}")
+        if how not in NUMBER_FILLS + TEXT_FILLS:
+            try:
+                how = float(how)
+            except ValueError:
+                msg = f"a gap becomes median, mean, a number, category or most_frequent: {how!r}"
+                raise argparse.ArgumentTypeError(msg) from None
+            if how != how or how in (float("inf"), float("-inf")):
+                raise argparse.ArgumentTypeError(f"the fill value of {name} must be finite")
+        fills[name] = how
+    return fills
+
+
+def fill_choices(fills: dict, kinds: dict[str, str], indicators: bool, rare: int) -> dict:
+    """``--fill``, ``--indicators`` and ``--rare`` as ``split``'s fill choices, checked against
+    the loaded columns' kinds."""
+    numeric, category, values = {}, {}, {}
+    for name, how in fills.items():
+        if name not in kinds:
+            raise ValueError(f"--fill names {name}, which is not a feature column")
+        text = kinds[name] == "categorical"
+        if text != (how in TEXT_FILLS):
+            what = "category or most_frequent" if text else "median, mean or a number"
+            raise ValueError(f"a gap in {name} ({kinds[name]}) becomes {what}")
+        if text:
+            category[name] = how
+        elif isinstance(how, float):
+            numeric[name], values[name] = "constant", how
+        else:
+            numeric[name] = how
+    if rare < 0:
+        raise ValueError("--rare must be at least 0")
+    return {
+        "numeric_fill": numeric,
+        "category_fill": category,
+        "indicators": indicators,
+        "fill_values": values,
+        "rare": rare,
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nn``."""
     parser = argparse.ArgumentParser(
@@ -80,6 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("impute", "drop"),
         default="impute",
         help="fill gaps in features (median / own category) or drop their rows",
+    )
+    table.add_argument(
+        "--fill",
+        type=_fills,
+        default={},
+        help="what a gap becomes, per column: median, mean, a number, category (its own\n"
+        "category, the default for text) or most_frequent; e.g. age=mean,fare=0,deck=most_frequent",
+    )
+    table.add_argument(
+        "--indicators",
+        action="store_true",
+        help="add a 'was missing' input to each numeric column with gaps",
+    )
+    table.add_argument(
+        "--rare",
+        type=int,
+        default=0,
+        help="categories with fewer training rows than this share one input, (other)",
     )
     table.add_argument(
         "--max-rows", type=int, help="train on a random sample of this many rows (by class)"
@@ -124,9 +193,20 @@ def train(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-samples and --noise apply to {', '.join(data.SYNTHETIC)}")
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise ValueError(f"cannot save to {args.save}: the folder does not exist")
-    table_flags = args.drop or args.categorical or args.missing != "impute" or args.max_rows
+    table_flags = (
+        args.drop
+        or args.categorical
+        or args.missing != "impute"
+        or args.max_rows
+        or args.fill
+        or args.indicators
+        or args.rare
+    )
     if table_flags and not args.data:
-        raise ValueError("--drop, --categorical, --missing and --max-rows apply to --data")
+        raise ValueError(
+            "--drop, --categorical, --missing, --fill, --indicators, --rare and --max-rows "
+            "apply to --data"
+        )
     if args.max_rows is not None and args.max_rows < 10:
         raise ValueError("--max-rows must be at least 10")
     if args.data:
@@ -138,7 +218,9 @@ def train(args: argparse.Namespace) -> int:
             missing=args.missing,
             max_rows=args.max_rows,
             seed=args.seed,
+            fill={"rare": max(args.rare, 0)},
         )
+        dataset.fill = fill_choices(args.fill, dataset.feature_kinds(), args.indicators, args.rare)
         for note in dataset.notes:
             print(f"note: {note}", file=sys.stderr)
     else:

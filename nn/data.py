@@ -20,7 +20,15 @@ SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
 DATASETS = BUNDLED + SYNTHETIC
 ID_NAMES = {"id", "index", "unnamed: 0", ""}
 ENCODINGS = ("utf-8-sig", "latin-1")
-FILL_DEFAULTS = {"numeric_fill": "median", "category_fill": "category", "indicators": False}
+# How split fills a table's gaps and groups rare categories (``Preprocessor.fit_table``'s
+# arguments; the fills may be dicts by column name).
+FILL_DEFAULTS = {
+    "numeric_fill": "median",
+    "category_fill": "category",
+    "indicators": False,
+    "fill_values": {},
+    "rare": 0,
+}
 
 
 @dataclass
@@ -335,6 +343,8 @@ def load_table(
 
     if missing not in ("impute", "drop"):
         raise ValueError(f"missing must be 'impute' or 'drop', got {missing!r}")
+    fill = _check_fill(fill or {})
+    rare = fill.get("rare", 0)
     df = read_table(source, max_rows=max_rows, max_columns=max_columns, sample_over=True)
     roles = {strip_bidi(str(k)).strip(): v for k, v in (roles or {}).items()}
     types = {strip_bidi(str(k)).strip(): v for k, v in (types or {}).items()}
@@ -392,11 +402,14 @@ def load_table(
             from nn.preprocess import MAX_CATEGORIES, labels
 
             text = labels(values.to_numpy())
-            present = sorted({t for t in text if t is not None})
-            if len(present) > MAX_CATEGORIES:
+            counts = pd.Series(text).value_counts()
+            present = sorted(counts.index)
+            inputs = int((counts >= rare).sum()) + int(bool((counts < rare).any()))
+            if inputs > MAX_CATEGORIES:
+                grouped = f" with fewer than {rare} rows grouped" if rare > 1 else ""
                 notes.append(
                     f"{info.name} was skipped: {len(present):,} different values are too many "
-                    f"categories (the limit is {MAX_CATEGORIES})."
+                    f"categories (the limit is {MAX_CATEGORIES}, categories{grouped})."
                 )
                 continue
             index = {label: float(i) for i, label in enumerate(present)}
@@ -432,11 +445,14 @@ def load_table(
         kinds=kinds,
         categories=categories,
         notes=notes,
-        fill=_check_fill(fill or {}),
+        fill=fill,
     )
 
 
 def _check_fill(fill: dict) -> dict:
+    rare = fill.get("rare", 0)
+    if isinstance(rare, bool) or not isinstance(rare, (int, np.integer)) or rare < 0:
+        raise ValueError(f"rare must be a whole number of rows, at least 0; got {rare!r}")
     unknown = set(fill) - set(FILL_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown fill choices: {', '.join(sorted(map(str, unknown)))}")

@@ -1,12 +1,15 @@
 """Saving and loading networks: one ``.npz`` of plain arrays plus JSON, read in bounded steps.
 
 A model file is a zip archive holding ``meta.npy`` (a JSON string: format, config, history,
-metadata, and the preprocessing fitted on the training rows) and ``w0.npy`` ... ``w{2L-1}.npy``
-(each layer's W then b). Loading treats the file as hostile: nothing is unpickled, only stored
-or deflated members are read and they are inflated in bounded steps, every array header is
-checked against the shape and dtype the config implies before a byte of its data is read, and
-the network is built only when the whole file has passed. Any problem is a ``ValueError`` that
-says what is wrong.
+metadata, the preprocessing fitted on the training rows and, for regression, the target's
+``target_scaler``) and ``w0.npy`` ... ``w{2L-1}.npy`` (each layer's W then b). The task is in
+the config (named only for regression), so a classification model is saved exactly as before
+regression existed, and a file without a task or a target scale loads as classification.
+
+Loading treats the file as hostile: nothing is unpickled, only stored or deflated members are
+read and they are inflated in bounded steps, every array header is checked against the shape
+and dtype the config implies before a byte of its data is read, and the network is built only
+when the whole file has passed. Any problem is a ``ValueError`` that says what is wrong.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import zipfile
 
 import numpy as np
 
+from nn import task as tasks
 from nn.network import EpochRecord, Network, count_params, normalize_config
 from nn.preprocess import Preprocessor
 
@@ -36,7 +40,8 @@ WEIGHT_KINDS = {"f": (2, 4, 8), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8)}
 
 
 def save(net: Network, file) -> None:
-    """Write weights, config, history and ``metadata`` to one ``.npz`` (no pickled objects)."""
+    """Write weights, config, history, ``metadata``, the preprocessing and (regression) the
+    target scale to one ``.npz`` (no pickled objects)."""
     arrays = {f"w{i}": w for i, w in enumerate(net.get_weights())}
     meta = {
         "format": FORMAT,
@@ -45,6 +50,8 @@ def save(net: Network, file) -> None:
         "metadata": net.metadata,
         "preprocessor": None if net.preprocessor is None else net.preprocessor.to_dict(),
     }
+    if net.target_scaler is not None:
+        meta["target_scaler"] = net.target_scaler.to_dict()
     arrays["meta"] = np.array(json.dumps(meta, allow_nan=False))
     if isinstance(file, (str, os.PathLike)):
         with open(file, "wb") as fh:
@@ -66,11 +73,13 @@ def load(file, max_params: int | None = MAX_LOAD_PARAMS) -> Network:
             meta = _read_meta(archive)
             config = _read_config(meta, archive, max_params)
             arrays = _read_weights(archive, config)
-        history = _history_from(meta.get("history", []))
+        task = config.get("task", tasks.CLASSIFICATION)
+        history = _history_from(meta.get("history", []), task)
         metadata = meta.get("metadata", {})
         if not isinstance(metadata, dict):
             raise ValueError("its metadata is malformed")
         preprocessor = _preprocessor_from(meta.get("preprocessor"), config)
+        target_scaler = _target_scaler_from(meta.get("target_scaler"), config)
         net = Network(config)
         net.set_weights(arrays)
     except MemoryError:
@@ -82,6 +91,7 @@ def load(file, max_params: int | None = MAX_LOAD_PARAMS) -> Network:
     net.history = history
     net.metadata = metadata
     net.preprocessor = preprocessor
+    net.target_scaler = target_scaler
     return net
 
 
@@ -236,24 +246,55 @@ def _preprocessor_from(data, config: dict) -> Preprocessor | None:
     return preprocessor
 
 
-def _history_from(records) -> list[EpochRecord]:
-    """The training history, each record checked: epochs 1, 2, ... and finite figures."""
-    fields = EpochRecord.__dataclass_fields__
+def _target_scaler_from(data, config: dict) -> tasks.TargetScaler | None:
+    """The saved target scale (regression only; None before the network trained), checked
+    against the network's outputs."""
+    if data is None:
+        return None
+    if config.get("task", tasks.CLASSIFICATION) != tasks.REGRESSION:
+        raise ValueError("it has a target scale, which only a regression network has")
+    scaler = tasks.TargetScaler.from_dict(data)
+    if scaler.n_targets != config["layers"][-1]:
+        raise ValueError(
+            f"its target scale covers {scaler.n_targets} targets but the network has "
+            f"{config['layers'][-1]} outputs"
+        )
+    return scaler
+
+
+# The figures of each task (a record of one task has None, or no key, for the other's)
+SCORES = {"train_accuracy", "val_accuracy", "train_r2", "val_r2"}
+NULLABLE = {"val_loss", *SCORES}
+OPTIONAL = {"train_r2", "val_r2"}  # absent from classification records
+
+
+def _history_from(records, task: str = tasks.CLASSIFICATION) -> list[EpochRecord]:
+    """The training history, each record checked: epochs 1, 2, ... and finite figures, and
+    the figures of the model's task (accuracy or R^2) and no other."""
+    fields = set(EpochRecord.__dataclass_fields__)
+    metric = tasks.get(task).metric
+    others = SCORES - {f"train_{metric}", f"val_{metric}"}
     if not isinstance(records, list):
         raise ValueError("its training history is malformed")
     history = []
     for i, r in enumerate(records):
-        if not isinstance(r, dict) or set(r) != set(fields):
+        if not isinstance(r, dict) or not fields - OPTIONAL <= set(r) <= fields:
             raise ValueError("its training history is malformed")
         for key, value in r.items():
-            if value is None and key in ("val_loss", "val_accuracy"):
+            if value is None and key in NULLABLE:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"its training history has a bad {key!r}")
-            if not math.isfinite(value) or value < 0:
+            r2 = key.endswith("r2")  # R^2 may be negative, never above 1
+            if not math.isfinite(value) or (value < 0 and not r2):
                 raise ValueError(f"its training history has a bad {key!r}: {value!r}")
-            if key.endswith("accuracy") and value > 1:
+            if (key.endswith("accuracy") or r2) and value > 1:
                 raise ValueError(f"its training history has a bad {key!r}: {value!r}")
+        if r.get(f"train_{metric}") is None:
+            raise ValueError(f"its training history has no 'train_{metric}' for a {task} model")
+        for key in sorted(others):
+            if r.get(key) is not None:
+                raise ValueError(f"its training history has a {key!r}, not for a {task} model")
         if r["epoch"] != i + 1 or not isinstance(r["epoch"], int):
             raise ValueError(f"its training history's epochs do not count 1, 2, 3, ... ({i + 1})")
         if r["learning_rate"] <= 0:

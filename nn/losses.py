@@ -5,13 +5,19 @@ Cross-entropy is computed from the logits when they are given: ``log softmax(z)`
 ``-[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - y z + log(1 + exp(-|z|))``. Both are
 exact and never overflow, so a confident wrong prediction costs what it should (a logit gap of
 40 costs about 40, not the ``-log(1e-12) = 27.6`` that clipping the probabilities would give).
+
+Huber (for regression) is squared error for residuals up to ``HUBER_DELTA`` and grows linearly
+beyond it, so a few far-off targets pull the fit less: per output ``r**2 / 2`` for
+``|r| <= delta``, else ``delta * (|r| - delta / 2)``. Regression trains on standardized
+targets, so the delta is in standard deviations of the target.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-LOSSES = ("squared_error", "cross_entropy")
+LOSSES = ("squared_error", "cross_entropy", "huber")
+HUBER_DELTA = 1.0
 
 
 def value(
@@ -21,7 +27,8 @@ def value(
     Y: np.ndarray,
     logits: np.ndarray | None = None,
 ) -> float:
-    """Mean loss per sample of outputs ``P`` against one-hot targets ``Y`` (both (n, k)).
+    """Mean loss per sample of outputs ``P`` against targets ``Y`` (both (n, k)): one-hot rows
+    for classification, standardized values for regression.
 
     ``logits`` are the output layer's pre-activations (n, k), any row shift allowed for
     softmax; cross-entropy uses them when given. Without them it is computed from ``P``, whose
@@ -32,6 +39,12 @@ def value(
     if loss == "squared_error":
         diff = Y - P
         return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / n
+    if loss == "huber":
+        r = np.abs(P - Y)
+        quadratic = np.minimum(r, HUBER_DELTA)
+        # r**2 / 2 inside delta; beyond it, delta**2 / 2 + delta * (r - delta)
+        per_output = 0.5 * quadratic * quadratic + HUBER_DELTA * (r - quadratic)
+        return float(np.sum(per_output)) / n
     if output_activation == "softmax":
         if logits is None:
             log_p = np.log(np.maximum(P, np.finfo(P.dtype).tiny))
@@ -55,12 +68,15 @@ def output_delta(
 ) -> np.ndarray:
     """dL/dz of the output layer, averaged over the batch (written into ``out`` if given).
 
-    ``output`` is the output activation layer (its ``backward`` is used for squared error).
-    Cross-entropy with a sigmoid or softmax output is fused: the delta is ``(P - Y) / n``.
+    ``output`` is the output activation layer (its ``backward`` is used for squared error and
+    Huber, whose dL/dP is ``P - Y`` clipped to ``[-HUBER_DELTA, HUBER_DELTA]``). Cross-entropy
+    with a sigmoid or softmax output is fused: the delta is ``(P - Y) / n``.
     """
     delta = np.subtract(P, Y, out=out)
+    if loss == "huber":
+        np.clip(delta, -HUBER_DELTA, HUBER_DELTA, out=delta)
     if len(P) != 1:
         delta /= len(P)
-    if loss == "squared_error":
-        return output.backward(delta)
-    return delta
+    if loss == "cross_entropy":
+        return delta
+    return output.backward(delta)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from nn import activations, config, losses, optimizers, train
+from nn import task as tasks
 from nn.layers import Dense, with_ones
 from nn.train import EpochRecord
 
 INITS = ("uniform", "xavier", "he")
 DTYPES = ("float64", "float32")
-CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype")
+CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "init", "seed", "dtype", "task")
 # Work arrays are kept for this many batch sizes, and only for batches of at most this many rows.
 WORKSPACES_MAX = 6
 WORKSPACE_ROWS_MAX = 8192
@@ -31,7 +32,13 @@ def count_params(sizes: list[int]) -> int:
 
 
 def normalize_config(config: dict) -> dict:
-    """Check a network config and fill in defaults; ``ValueError`` names what is wrong."""
+    """Check a network config and fill in defaults; ``ValueError`` names what is wrong.
+
+    ``task`` is "classification" (the default) or "regression" (see nn/task.py); it decides
+    the default output activation (sigmoid or linear) and which outputs and losses are
+    allowed. The normalized config names the task only for regression, so a classification
+    config is what it was before there were tasks (and saved models stay as they were).
+    """
     if not isinstance(config, dict):
         raise ValueError("the network config must be a dict")
     unknown = sorted(set(config) - set(CONFIG_KEYS))
@@ -59,13 +66,15 @@ def normalize_config(config: dict) -> dict:
         )
     for a in acts:
         activations.get(a)
-    out = config.get("output_activation", "sigmoid")
+    task = tasks.get(config.get("task", tasks.CLASSIFICATION))
+    out = config.get("output_activation", task.default_output)
     activations.get(out, output=True)
     loss = config.get("loss", "squared_error")
     if not isinstance(loss, str) or loss not in losses.LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses.LOSSES)}")
     if loss == "cross_entropy" and out == "linear":
         raise ValueError("cross_entropy needs a sigmoid or softmax output, not linear")
+    task.check_network(out, loss)
     if out == "softmax" and sizes[-1] < 2:
         raise ValueError("a softmax output needs at least 2 output nodes")
     init = config.get("init", "uniform")
@@ -79,7 +88,7 @@ def normalize_config(config: dict) -> dict:
         dtype = np.dtype(dtype).name
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    return {
+    normalized = {
         "layers": sizes,
         "activation": act if isinstance(act, str) else acts,
         "output_activation": out,
@@ -88,6 +97,9 @@ def normalize_config(config: dict) -> dict:
         "seed": int(seed),
         "dtype": dtype,
     }
+    if task.name != tasks.CLASSIFICATION:
+        normalized["task"] = task.name
+    return normalized
 
 
 class Workspace:
@@ -146,13 +158,19 @@ class LayerValues:
 
 
 class Network:
-    """A fully connected feed-forward classifier, trained by backpropagation.
+    """A fully connected feed-forward network for classification or regression, trained by
+    backpropagation.
 
     All weights and biases live in one flat buffer (``W`` and ``b`` of each layer are views into
     it), so an optimizer step is a handful of NumPy calls however many layers there are.
 
+    The config's task (nn/task.py) decides what targets mean: class labels trained as one-hot
+    rows, or numbers trained standardized by ``target_scaler`` (fitted on the training rows
+    by the first call of ``train_epochs``, saved with the model) and predicted in their own
+    units.
+
     The public methods check their inputs. The batch methods (``_workspace``, ``_forward``,
-    ``_backward``, ``_add_l2``, ``_metrics``, ``_labels``, ``_truth``) trust theirs and work on
+    ``_backward``, ``_add_l2``, ``_metrics``, ``_score``, ``_truth``) trust theirs and work on
     preallocated arrays; the public methods here and the training loop in nn/train.py drive
     them.
     """
@@ -176,6 +194,10 @@ class Network:
         hidden = [acts] * (len(sizes) - 2) if isinstance(acts, str) else acts
         self.activations = [activations.get(a) for a in hidden]
         self.activations.append(activations.get(self.config["output_activation"], output=True))
+        self._task = tasks.get(self.task)
+        # Regression: the mean and scale of each target column on the training rows (None for
+        # classification, and before a regression network first trains)
+        self.target_scaler: tasks.TargetScaler | None = None
         self._workspaces: dict[int, Workspace] = {}
         self.history: list[EpochRecord] = []
         # JSON-serializable facts that travel with the saved model (feature names, scaler, ...)
@@ -193,8 +215,9 @@ class Network:
 
     def __repr__(self) -> str:
         c = self.config
+        task = "" if self.task == tasks.CLASSIFICATION else f"task={self.task!r}, "
         return (
-            f"Network(layers={c['layers']}, activation={c['activation']!r}, "
+            f"Network({task}layers={c['layers']}, activation={c['activation']!r}, "
             f"output_activation={c['output_activation']!r}, loss={c['loss']!r}, "
             f"epochs_trained={self.epochs_trained})"
         )
@@ -216,6 +239,11 @@ class Network:
                 layer.b[...] = 0.0
 
     @property
+    def task(self) -> str:
+        """The task, "classification" or "regression" (``nn.task.CLASSIFICATION``, ...)."""
+        return self.config.get("task", tasks.CLASSIFICATION)
+
+    @property
     def n_inputs(self) -> int:
         """Number of input features."""
         return self.config["layers"][0]
@@ -227,7 +255,7 @@ class Network:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes: the outputs, or 2 for a single sigmoid output."""
+        """Number of classes: the outputs, or 2 for a single sigmoid output (classification)."""
         return max(self.n_outputs, 2)
 
     @property
@@ -292,9 +320,11 @@ class Network:
         """The inputs as the network uses them, or ``ValueError`` naming what is wrong.
 
         Returns ``X`` (n, n_inputs), contiguous, in the network's dtype (a single sample may
-        be given as 1-D) and, when ``y`` is given, the targets ``Y`` (n, n_outputs): one-hot
-        rows (a 0/1 column for a single sigmoid output) from integer labels or one-hot rows.
-        ``names`` are what the messages call ``X`` and ``y``.
+        be given as 1-D) and, when ``y`` is given, the targets ``Y`` (n, n_outputs) as the
+        network trains on them: for classification one-hot rows (a 0/1 column for a single
+        sigmoid output) from integer labels or one-hot rows; for regression the values
+        ((n,) or (n, n_outputs)) standardized by ``target_scaler``. ``names`` are what the
+        messages call ``X`` and ``y``.
         """
         X = self._check_X(X, names[0])
         if y is None:
@@ -322,41 +352,11 @@ class Network:
             raise ValueError(f"{what} contains NaN or infinite values")
         return np.ascontiguousarray(X)
 
-    def _check_y(self, y, n: int, what: str = "y") -> np.ndarray:
-        """Return one-hot targets (n, n_outputs) in the network's dtype."""
-        y = np.asarray(y)
-        if y.shape[:1] != (n,):
-            got = y.shape[0] if y.ndim else "a scalar"
-            raise ValueError(f"{what} has {got} labels but there are {n} samples")
-        if y.ndim == 2 and y.shape[1] == self.n_outputs and self.n_outputs > 1:
-            if not np.all(np.isfinite(y.astype(float))):
-                raise ValueError(f"{what} contains NaN or infinite values")
-            return np.ascontiguousarray(y, dtype=self.dtype)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(
-                f"{what} must be integer labels (n,) or one-hot (n, {self.n_outputs}), "
-                f"got shape {y.shape}"
-            )
-        if y.dtype.kind == "f":
-            if not np.all(np.isfinite(y)):
-                raise ValueError(f"{what} contains NaN or infinite values")
-            if not np.all(y == np.round(y)):
-                raise ValueError(f"{what} must hold whole-number class labels")
-        elif y.dtype.kind not in "iub":
-            raise ValueError(f"{what} must hold integer class labels, got {y.dtype}")
-        labels = y.astype(np.int64)
-        if labels.min() < 0 or labels.max() >= self.n_classes:
-            raise ValueError(
-                f"{what} has labels outside 0..{self.n_classes - 1} "
-                f"(the network has {self.n_outputs} output nodes)"
-            )
-        if self.n_outputs == 1:
-            return labels.astype(self.dtype).reshape(-1, 1)
-        Y = np.zeros((n, self.n_outputs), dtype=self.dtype)
-        Y[np.arange(n), labels] = 1.0
-        return Y
+    def _check_y(self, y, n: int, what: str = "y", scaler=None) -> np.ndarray:
+        """Targets (n, n_outputs) in the network's dtype as training uses them (see
+        ``check_inputs``); regression scales them with ``scaler``, else ``target_scaler``."""
+        scaler = self.target_scaler if scaler is None else scaler
+        return self._task.encode(y, n, self.n_outputs, self.dtype, scaler, what)
 
     # ---- the math ----
 
@@ -455,14 +455,14 @@ class Network:
     def _proba(self, X: np.ndarray) -> np.ndarray:
         return self._forward(with_ones(X))
 
-    def _labels(self, P: np.ndarray) -> np.ndarray:
-        if self.n_outputs == 1:
-            return (P[:, 0] > 0.5).astype(np.int64)
-        return P.argmax(axis=1)
-
     def _truth(self, Y: np.ndarray) -> np.ndarray:
-        """The class of each one-hot (or 0/1) target row."""
-        return Y[:, 0] > 0.5 if self.n_outputs == 1 else Y.argmax(axis=1)
+        """What ``_score`` compares with, from encoded targets: the class of each one-hot
+        (or 0/1) row, or the standardized values themselves."""
+        return self._task.truth(Y)
+
+    def _score(self, P: np.ndarray, truth: np.ndarray) -> float:
+        """The task's figure of outputs ``P`` against ``truth``: accuracy or R^2."""
+        return self._task.score(P, truth)
 
     def _loss(self, P: np.ndarray, Y: np.ndarray, ws: Workspace) -> float:
         """Mean loss of the last forward pass, from its logits where the loss needs them."""
@@ -472,28 +472,39 @@ class Network:
     def _metrics(
         self, X1: np.ndarray, Y: np.ndarray, truth: np.ndarray | None = None
     ) -> tuple[float, float]:
-        """Mean loss and accuracy on ``X1`` = ``[X, 1]``; ``truth`` is ``_truth(Y)`` if known."""
+        """Mean loss and the task's figure (accuracy or R^2) on ``X1`` = ``[X, 1]``;
+        ``truth`` is ``_truth(Y)`` if known."""
         ws = self._workspace(len(X1))
         P = self._forward(X1, ws)
         if truth is None:
             truth = self._truth(Y)
-        return self._loss(P, Y, ws), float(np.mean(self._labels(P) == truth))
+        return self._loss(P, Y, ws), self._score(P, truth)
 
     # ---- prediction ----
 
     def predict_proba(self, X) -> np.ndarray:
-        """Output activations (n, n_outputs): class probabilities for softmax, scores otherwise."""
+        """Output activations (n, n_outputs): class probabilities for softmax, scores otherwise
+        (for regression, the standardized values the network outputs)."""
         return self._proba(self._check_X(X)).copy()
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class indices (n,)."""
-        return self._labels(self._proba(self._check_X(X)))
+        """Predicted class indices (n,); for regression, values in the target's units: (n,)
+        for one target column, (n, k) for several."""
+        return self._task.decode(self._proba(self._check_X(X)), self.target_scaler)
 
     def evaluate(self, X, y) -> dict[str, float]:
-        """Mean loss and accuracy on labelled data."""
+        """Mean loss and the task's scores on labelled data.
+
+        Classification: ``loss`` and ``accuracy``. Regression: ``loss``, ``r2``, ``mae`` and
+        ``rmse``; the loss is the training loss, on the standardized target (squared error
+        ``0.5 * sum_k ((y_k - mean_k) / scale_k - output_k)**2`` per sample, so predicting the
+        mean costs 0.5 per target column), while MAE and RMSE are in the target's own units
+        (the mean over target columns when there are several).
+        """
         X, Y = self.check_inputs(X, y)
-        loss, acc = self._metrics(with_ones(X), Y)
-        return {"loss": loss, "accuracy": acc}
+        ws = self._workspace(len(X))
+        P = self._forward(with_ones(X), ws)
+        return {"loss": self._loss(P, Y, ws), **self._task.scores(P, Y, self.target_scaler)}
 
     # ---- training ----
 

@@ -10,8 +10,11 @@ It is one step per raw feature column, in order:
   a constant, then (when standardizing) ``(x - mean) / scale``; optionally a second input that
   is 1 where the value was missing;
 - a categorical column gives one input per category seen in the training rows (one-hot); a gap
-  is its own category (or the most frequent one), and a category never seen in training gives
-  all zeros.
+  is its own category (or the most frequent one), categories with fewer training rows than a
+  threshold may share one input, "(other)", and a category never seen in training gives all
+  zeros.
+
+How a gap is filled is chosen per column.
 
 The values are fitted with scikit-learn's ``SimpleImputer``, ``StandardScaler`` and
 ``OneHotEncoder`` and exported as plain numbers and strings; ``transform`` applies them with
@@ -31,6 +34,7 @@ NUMERIC, CATEGORICAL = "numeric", "categorical"
 NUMERIC_FILLS = ("median", "mean", "constant")
 CATEGORY_FILLS = ("category", "most_frequent")
 MISSING = "(missing)"  # the category a gap becomes with the "category" strategy
+OTHER = "(other)"  # the one input that the categories rarer than ``rare`` share
 MAX_CATEGORIES = 50
 
 
@@ -40,7 +44,8 @@ class Column:
 
     ``fill``: the value a gap becomes (None: the training rows had no gap and none is
     expected; a gap then raises). ``mean``/``scale``: standardization of a numeric value.
-    ``categories``: a categorical column's inputs, one per category, in order.
+    ``categories``: a categorical column's inputs, one per category, in order; ``other``: the
+    training categories that share the input ``OTHER`` (too rare to have their own).
     """
 
     name: str
@@ -50,6 +55,7 @@ class Column:
     mean: float | None = None
     scale: float | None = None
     categories: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
 
     @property
     def n_inputs(self) -> int:
@@ -66,6 +72,8 @@ class Column:
         data = {"name": self.name, "kind": self.kind, "fill": self.fill}
         if self.kind == CATEGORICAL:
             data["categories"] = list(self.categories)
+            if self.other:
+                data["other"] = list(self.other)
         else:
             data.update(indicator=self.indicator, mean=self.mean, scale=self.scale)
         return data
@@ -158,64 +166,78 @@ class Preprocessor:
         frame,
         kinds: dict[str, str],
         standardize: bool = False,
-        numeric_fill: str = "median",
-        category_fill: str = "category",
-        indicators: bool = False,
+        numeric_fill: str | dict = "median",
+        category_fill: str | dict = "category",
+        indicators: bool | dict = False,
         fill_values: dict[str, float] | None = None,
+        rare: int = 0,
     ) -> Preprocessor:
         """Fit on the training rows of a table (a pandas DataFrame of raw values).
 
-        ``kinds`` maps each feature column, in order, to "numeric" or "categorical".
-        ``numeric_fill`` ("median", "mean" or "constant": ``fill_values[name]``, else 0) and
-        ``category_fill`` ("category": a gap is the category ``MISSING``; "most_frequent") say
-        what a gap becomes; ``indicators`` adds a "was missing" input to each numeric column
-        that has gaps in the training rows. Fitted with scikit-learn's transformers.
+        ``kinds`` maps each feature column, in order, to "numeric" or "categorical". What a gap
+        becomes, for every column or per column name (a dict; columns it does not name get the
+        default): ``numeric_fill`` "median", "mean" or "constant" (``fill_values[name]``, else
+        0); ``category_fill`` "category" (the category ``MISSING``) or "most_frequent";
+        ``indicators`` adds a "was missing" input to a numeric column that has gaps in the
+        training rows. Categories with fewer than ``rare`` training rows share the input
+        ``OTHER`` (0 or 1: every category has its own). Fitted with scikit-learn's
+        ``SimpleImputer``, ``StandardScaler`` and ``OneHotEncoder(min_frequency=rare)``.
         """
         from sklearn.impute import SimpleImputer
-        from sklearn.preprocessing import OneHotEncoder
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        if numeric_fill not in NUMERIC_FILLS or category_fill not in CATEGORY_FILLS:
-            raise ValueError(
-                f"gaps are filled with one of {', '.join(NUMERIC_FILLS)} (numbers) and "
-                f"{', '.join(CATEGORY_FILLS)} (categories)"
-            )
+        if isinstance(rare, bool) or not isinstance(rare, (int, np.integer)) or rare < 0:
+            raise ValueError(f"rare must be a whole number of rows, at least 0; got {rare!r}")
         steps = []
         for name, kind in kinds.items():
             values = frame[name]
             if kind == NUMERIC:
+                how = _choice(numeric_fill, name, "median", NUMERIC_FILLS, "a missing number")
                 x = numbers(values).reshape(-1, 1)
                 gaps = bool(np.isnan(x).any())
-                constant = float((fill_values or {}).get(name, 0.0))
-                imputer = SimpleImputer(strategy=numeric_fill, fill_value=constant).fit(x)
+                constant = (fill_values or {}).get(name, 0.0)
+                if not _finite(constant):
+                    raise ValueError(f"the fill value of {name} must be a finite number")
+                imputer = SimpleImputer(strategy=how, fill_value=float(constant)).fit(x)
                 fill = float(imputer.statistics_[0])
                 if not math.isfinite(fill):
                     raise ValueError(f"the column {name} has no value in the training rows")
-                step = Column(name, NUMERIC, fill=fill, indicator=indicators and gaps)
+                flag = _choice(indicators, name, False, (False, True), "a gap indicator")
+                step = Column(name, NUMERIC, fill=fill, indicator=bool(flag) and gaps)
                 if standardize:
-                    from sklearn.preprocessing import StandardScaler
-
                     scaler = StandardScaler().fit(imputer.transform(x))
                     step.mean, step.scale = float(scaler.mean_[0]), float(scaler.scale_[0])
                 steps.append(step)
             elif kind == CATEGORICAL:
+                how = _choice(category_fill, name, "category", CATEGORY_FILLS, "a missing category")
                 x = labels(values)
                 x = np.where(x == None, np.nan, x).reshape(-1, 1)  # noqa: E711 (the imputer's gap)
-                if category_fill == "category":
+                if how == "category":
                     imputer = SimpleImputer(strategy="constant", fill_value=MISSING)
                 else:
                     imputer = SimpleImputer(strategy="most_frequent")
                 filled = imputer.fit(x).transform(x)
-                encoder = OneHotEncoder(handle_unknown="ignore").fit(filled)
-                categories = [str(c) for c in encoder.categories_[0]]
+                encoder = OneHotEncoder(
+                    handle_unknown="ignore", min_frequency=int(rare) if rare > 1 else None
+                ).fit(filled)
+                grouped = getattr(encoder, "infrequent_categories_", [None])[0]
+                other = sorted(str(c) for c in grouped) if grouped is not None else []
+                categories = [str(c) for c in encoder.categories_[0] if str(c) not in other]
+                if other:
+                    if OTHER in categories:
+                        raise ValueError(
+                            f"the column {name} has a category called {OTHER}; rename it to "
+                            "group the rare categories"
+                        )
+                    categories.append(OTHER)
                 if len(categories) > MAX_CATEGORIES:
                     raise ValueError(
                         f"the column {name} has {len(categories)} categories; the limit is "
                         f"{MAX_CATEGORIES}"
                     )
+                fill = str(imputer.statistics_[0])
                 steps.append(
-                    Column(
-                        name, CATEGORICAL, fill=str(imputer.statistics_[0]), categories=categories
-                    )
+                    Column(name, CATEGORICAL, fill=fill, categories=categories, other=other)
                 )
             else:
                 raise ValueError(f"a column is numeric or categorical, not {kind!r}")
@@ -252,6 +274,8 @@ class Preprocessor:
             else:
                 text = labels(values)
                 text = np.where(text == None, column.fill, text)  # noqa: E711 (object array)
+                if column.other:
+                    text = np.where(np.isin(text, column.other), OTHER, text)
                 parts.append((text[:, None] == np.array(column.categories)[None, :]) * 1.0)
         out = np.hstack(parts) if parts else np.zeros((len(cells[0]) if cells else 0, 0))
         return out[0] if one else out
@@ -264,7 +288,7 @@ class Preprocessor:
             if column.kind != CATEGORICAL:
                 continue
             text = labels(cells[j])
-            new = sorted({t for t in text if t is not None} - set(column.categories))
+            new = sorted({t for t in text if t is not None} - {*column.categories, *column.other})
             if new:
                 found[column.name] = new
         return found
@@ -379,6 +403,18 @@ def _numeric_columns(features: list[str], mean, scale) -> list[Column]:
     ]
 
 
+def _choice(choice, name: str, default, allowed: tuple, what: str):
+    """The choice for column ``name``: ``choice`` itself, or its entry when it is a dict by
+    column name (``default`` for a column it does not name); checked against ``allowed``."""
+    value = choice.get(name, default) if isinstance(choice, dict) else choice
+    if isinstance(value, (bool, np.bool_)) and any(isinstance(a, bool) for a in allowed):
+        return bool(value)
+    if isinstance(value, str) and value in allowed:
+        return value
+    shown = ", ".join(map(str, allowed))
+    raise ValueError(f"{what} in {name} becomes one of {shown}, not {value!r}")
+
+
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -410,6 +446,11 @@ def _check_column(c: Column) -> None:
             )
         if not isinstance(c.fill, str):
             raise ValueError(f"the gap category of {c.name} must be text")
+        other = c.other
+        if not isinstance(other, list) or not all(isinstance(x, str) for x in other):
+            raise ValueError(f"the rare categories of {c.name} must be a list of text")
+        if other and (OTHER not in cats or set(other) & set(cats)):
+            raise ValueError(f"the rare categories of {c.name} must share the input {OTHER}")
     else:
         raise ValueError(f"a column is numeric or categorical, not {c.kind!r}")
 
@@ -419,7 +460,7 @@ def _column_from_dict(raw) -> Column:
         raise ValueError("each preprocessing column needs a name")
     kind = raw.get("kind")
     if kind == CATEGORICAL:
-        known = {"name", "kind", "fill", "categories"}
+        known = {"name", "kind", "fill", "categories", "other"}
     elif kind == NUMERIC:
         known = {"name", "kind", "fill", "indicator", "mean", "scale"}
     else:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # Training metrics are measured after each epoch on at most this many training rows.
 TRAIN_EVAL_MAX = 2048
-# Where an epoch's training loss and accuracy come from (see ``train_epochs``).
+# Where an epoch's training loss and score come from (see ``train_epochs``).
 TRAIN_METRICS = ("after_epoch", "batches")
 
 
@@ -34,24 +34,34 @@ TRAIN_METRICS = ("after_epoch", "batches")
 class EpochRecord:
     """What one epoch of training did.
 
-    ``train_loss`` and ``train_accuracy`` are measured after the epoch, with its final weights,
-    on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with ``train_metrics="batches"``
-    they are instead the mean over the epoch's samples of what each scored in the forward pass
-    that trained on it (the figure Keras and scikit-learn report). The validation figures are
-    always measured after the epoch. Losses exclude the L2 penalty.
+    The task's figure (``nn.task``'s ``metric``): ``train_accuracy``/``val_accuracy`` for
+    classification; for regression ``train_r2``/``val_r2`` (R^2), with the accuracies None.
+
+    ``train_loss`` and the training figure are measured after the epoch, with its final
+    weights, on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with
+    ``train_metrics="batches"`` they are instead what the epoch's samples scored in the forward
+    passes that trained on them (the figure Keras and scikit-learn report). The validation
+    figures are always measured after the epoch. Losses exclude the L2 penalty; a regression
+    loss is on the standardized target (see ``Network.evaluate``).
     """
 
     epoch: int
     train_loss: float
-    train_accuracy: float
+    train_accuracy: float | None
     val_loss: float | None
     val_accuracy: float | None
     learning_rate: float
     seconds: float
+    train_r2: float | None = None
+    val_r2: float | None = None
 
     def as_dict(self) -> dict:
-        """The record as a plain dict (JSON-serializable)."""
-        return asdict(self)
+        """The record as a plain dict (JSON-serializable). A classification record has no R^2
+        keys, so it is the dict it was before regression existed."""
+        record = asdict(self)
+        if self.train_r2 is None and self.val_r2 is None:
+            del record["train_r2"], record["val_r2"]
+        return record
 
 
 class EarlyStopping:
@@ -147,7 +157,11 @@ def train_epochs(
     long as the optimizer name stays the same. ``seed`` seeds the shuffling stream when it is
     created. Inputs and settings are checked here, before the first epoch runs.
 
-    ``train_metrics`` says where each record's training loss and accuracy come from:
+    Targets are checked and encoded by the network's task (nn/task.py). For regression, the
+    first call fits the network's ``target_scaler`` on these training targets; later calls
+    keep it (the validation targets are scaled with it too).
+
+    ``train_metrics`` says where each record's training loss and figure come from:
     ``"after_epoch"`` (the default) evaluates the training data with the epoch's final
     weights, a forward pass over up to ``TRAIN_EVAL_MAX`` rows after every epoch;
     ``"batches"`` averages what the epoch's own forward passes scored, at almost no cost
@@ -157,15 +171,19 @@ def train_epochs(
     A non-finite loss or weight raises ``DivergenceError`` after restoring the weights of the
     last finite epoch; the optimizer starts afresh on the next call.
     """
-    X, Y = net.check_inputs(X, y)
+    X = net._check_X(X)
+    scaler = net.target_scaler
+    if scaler is None:
+        scaler = net._task.fit_scaler(y, len(X), net.n_outputs)
+    Y = net._check_y(y, len(X), scaler=scaler)
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (X_val, y_val)")
         Xv, yv = validation_data
         if np.asarray(Xv).size:
-            Xv, Yv = net.check_inputs(Xv, yv, names=("X_val", "y_val"))
-            val = (with_ones(Xv), Yv)
+            Xv = net._check_X(Xv, "X_val")
+            val = (with_ones(Xv), net._check_y(yv, len(Xv), "y_val", scaler=scaler))
     s = config.check_training(settings)
     if s["early_stopping"] and val is None:
         raise ValueError("early stopping needs validation data")
@@ -191,6 +209,7 @@ def train_epochs(
     if s["early_stopping"]:
         early = state.early_stopping
         early.patience, early.restore_best = s["patience"], s["restore_best"]
+    net.target_scaler = scaler
     return _epochs(
         net,
         state,
@@ -226,7 +245,7 @@ def _epochs(
     early: EarlyStopping | None,
     batch_metrics: bool,
 ) -> Iterator[EpochRecord]:
-    """The generator behind ``train_epochs``; ``X`` is ``[X, 1]``, ``Y`` one-hot."""
+    """The generator behind ``train_epochs``; ``X`` is ``[X, 1]``, ``Y`` the encoded targets."""
     n = len(X)
     batch_size = min(batch_size, n)
     truth = net._truth(Y)
@@ -244,6 +263,7 @@ def _epochs(
     params_list, grads_list = [params], [net._grads]
     forward, backward, step = net._forward, net._backward, opt.step
     loss_name, output_name = net.config["loss"], net.config["output_activation"]
+    task = net._task
     for _ in range(epochs):
         start = time.perf_counter()
         last_good = params.copy()
@@ -276,23 +296,16 @@ def _epochs(
             if batch_metrics:
                 Ys, truth_s = (Y, truth) if order is None else (Y[order], truth[order])
                 train_loss = losses.value(loss_name, output_name, seen_out, Ys, logits=seen_logits)
-                train_acc = float(np.mean(net._labels(seen_out) == truth_s))
+                train_score = net._score(seen_out, truth_s)
             else:
-                train_loss, train_acc = net._metrics(X_eval, Y_eval, truth_eval)
-            val_loss = val_acc = None
+                train_loss, train_score = net._metrics(X_eval, Y_eval, truth_eval)
+            val_loss = val_score = None
             if val is not None:
-                val_loss, val_acc = net._metrics(*val)
+                val_loss, val_score = net._metrics(*val)
         epoch = len(net.history) + 1
-        record = EpochRecord(
-            epoch=epoch,
-            train_loss=train_loss,
-            train_accuracy=train_acc,
-            val_loss=val_loss,
-            val_accuracy=val_acc,
-            learning_rate=opt.learning_rate,
-            seconds=time.perf_counter() - start,
-        )
-        finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
+        # R^2 can overflow to -inf on the way to divergence before the loss does
+        figures = (train_loss, val_loss, train_score, val_score)
+        finite = all(math.isfinite(f) for f in figures if f is not None)
         if not finite or not np.all(np.isfinite(params)):
             params[...] = last_good
             # Its moments are poisoned too: the next call starts the optimizer afresh.
@@ -300,9 +313,16 @@ def _epochs(
             raise DivergenceError(
                 epoch,
                 f"The last finite weights (after epoch {epoch - 1}) were restored. Try a lower "
-                f"learning rate (now {opt.learning_rate:g}), standardized inputs, or a "
-                "sigmoid/softmax output.",
+                f"learning rate (now {opt.learning_rate:g}), {task.divergence_advice}.",
             )
+        record = EpochRecord(
+            epoch=epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            learning_rate=opt.learning_rate,
+            seconds=time.perf_counter() - start,
+            **task.record_fields(train_score, val_score),
+        )
         net.history.append(record)
         if early is not None and early.update(val_loss, params):
             yield record

@@ -129,6 +129,72 @@ def test_the_column_table_values_are_checked_on_the_server():
     assert roles[infos[5].name] == infos[5].role
 
 
+def test_the_gap_cells_of_the_column_table_are_checked_on_the_server():
+    frame = pd.read_csv(TABLES / "passengers.csv")
+    infos = [i for i in nn.columns.describe(frame, "Survived") if i.name != "Survived"]
+    by_name = {i.name: k for k, i in enumerate(infos)}
+    roles = dict.fromkeys(by_name, "feature")
+    types = {n: "categorical" if n in ("Sex", "Embarked") else "numeric" for n in by_name}
+    cells = {
+        "Age": ("constant", "-1", True),
+        "Fare": ("constant", "1e300", False),  # a typo, not a value
+        "Sex": ("mean", 0, True),  # a numbers-only choice on a category
+        "Embarked": ("most frequent", 0, False),
+        "SibSp": ("own category", 0, False),  # the other kind's default: silently median
+        "Parch": ("<script>", 0, "yes"),  # forged
+    }
+    edited = pd.DataFrame(
+        {
+            "gaps become": [cells.get(i.name, ("median",))[0] for i in infos],
+            "constant": [cells.get(i.name, (0, 0))[1] for i in infos],
+            "flag gaps": [cells.get(i.name, (0, 0, False))[2] for i in infos],
+        }
+    )
+    fill, messages = datasets.fills_from_editor(infos, edited, roles, types)
+    assert fill["numeric_fill"]["Age"] == "constant" and fill["fill_values"]["Age"] == -1.0
+    assert fill["indicators"]["Age"] is True and fill["indicators"]["Parch"] is False
+    assert fill["fill_values"]["Fare"] == 0.0
+    assert fill["category_fill"] == {"Sex": "category", "Embarked": "most_frequent"}
+    assert fill["numeric_fill"]["SibSp"] == "median" and fill["numeric_fill"]["Parch"] == "median"
+    assert "Sex" not in fill["indicators"]
+    assert sorted(messages) == [
+        "Gaps in Fare become 0: the constant must be a number.",
+        "Gaps in Sex become its own category: “mean” suits numeric columns.",
+    ]
+    skipped = datasets.fills_from_editor(infos, edited, {**roles, "Age": "skip"}, types)[0]
+    assert "Age" not in skipped["numeric_fill"]
+    # The choices reach the network: load with them and split.
+    dataset = nn.data.load_table(
+        (TABLES / "passengers.csv").read_bytes(),
+        target="Survived",
+        roles={"Name": "skip", "Cabin": "skip", "PassengerId": "skip"},
+        types=types,
+        fill=fill,
+    )
+    steps = nn.data.split(dataset, seed=0).preprocessor
+    assert steps.column("Age").fill == -1.0 and "Age (missing)" in steps.input_names()
+    assert "Embarked=(missing)" not in steps.input_names()
+    assert [datasets.check_rare(v) for v in (3, "7", -1, float("nan"), "x", 10**9)] == [
+        3,
+        7,
+        0,
+        0,
+        0,
+        0,
+    ]
+
+
+def test_rare_categories_share_one_input_when_asked(app):
+    at = upload_csv(app("pages/1_Data.py"), (TABLES / "cars.csv").read_bytes(), "cars.csv")
+    at.selectbox(key="data.target").set_value("origin").run()
+    at.number_input(key="data.rare").set_value(15).run()
+    at.button(key="data.use_csv").click().run()
+    assert not at.exception and not at.error
+    names = at.session_state[state.SPLIT].preprocessor.input_names()
+    assert "maker=(other)" in names and "maker=ford" in names and "maker=saab" not in names
+    assert at.session_state[state.DATASET].fill["rare"] == 15
+
+
 @pytest.mark.parametrize("name", ["passengers.csv", "cars.csv"])
 def test_the_other_tables_load_and_train(app, name):
     at = loaded(app, name)

@@ -13,7 +13,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from nn.preprocess import MISSING, Column, Preprocessor
+from nn.preprocess import MISSING, OTHER, Column, Preprocessor
 
 N = 200
 rng = np.random.default_rng(7)
@@ -153,6 +153,9 @@ def good_columns() -> list[dict]:
         ({"categories": [1, 2]}, "list of text"),
         ({"fill": 3}, "gap category"),
         ({"extra": 1}, "unknown fields"),
+        ({"other": ["Atlantis"]}, "share the input"),
+        ({"other": "Atlantis"}, "list of text"),
+        ({"categories": ["Dream", OTHER], "other": ["Dream"]}, "share the input"),
     ],
 )
 def test_a_malformed_categorical_column_is_refused(change, message):
@@ -185,3 +188,130 @@ def test_numeric_only_preprocessors_keep_their_fast_path_and_inverse():
     assert pre.numeric_only and [c.kind for c in pre.columns] == ["numeric"] * 3
     np.testing.assert_allclose(pre.inverse(pre.transform(X)), X)
     assert Column("a").n_inputs == 1
+
+
+def islands(n: int, seed: int) -> pd.DataFrame:
+    """A column with common and rare categories (and gaps), for grouping the rare ones."""
+    r = np.random.default_rng(seed)
+    names = ["Biscoe", "Dream", "Torgersen", "Anvers", "Bouvet", "Crozet", "Heard"]
+    weights = np.array([40, 30, 20, 4, 3, 2, 1], dtype=float)
+    frame = penguins(n, seed)
+    frame["island"] = r.choice(names, n, p=weights / weights.sum()).astype(object)
+    frame.loc[r.random(n) < 0.03, "island"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("rare", [2, 5, 12])
+@pytest.mark.parametrize("category_fill", ["category", "most_frequent"])
+def test_rare_categories_share_one_input_as_scikit_learns_min_frequency_does(rare, category_fill):
+    train, test = islands(300, 1), islands(120, 2)
+    test.loc[0, "island"] = "Atlantis"  # never seen: all zeros, not (other)
+    ours = Preprocessor.fit_table(train, KINDS, category_fill=category_fill, rare=rare)
+    if category_fill == "category":
+        imputer = SimpleImputer(strategy="constant", fill_value=MISSING)
+    else:
+        imputer = SimpleImputer(strategy="most_frequent")
+    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, min_frequency=rare)
+    theirs = Pipeline([("impute", imputer), ("onehot", encoder)]).fit(train[["island"]])
+    island = [i for i, n in enumerate(ours.input_names()) if n.startswith("island=")]
+    for rows in (train, test):
+        np.testing.assert_allclose(
+            ours.transform(rows)[:, island], theirs.transform(rows[["island"]]), rtol=0, atol=1e-12
+        )
+    counts = train["island"].fillna(MISSING if category_fill == "category" else "").value_counts()
+    step = ours.column("island")
+    assert set(step.other) == {c for c, k in counts.items() if k < rare and c}
+    assert (OTHER in step.categories) == bool(step.other)
+    assert ours.transform(test)[0, island].sum() == 0
+    assert ours.unseen(test) == {"island": ["Atlantis"]}  # a rare one is not "unseen"
+    back = Preprocessor.from_dict(json.loads(json.dumps(ours.to_dict())))
+    np.testing.assert_array_equal(back.transform(test), ours.transform(test))
+
+
+def test_keep_all_categories_by_default_and_with_a_threshold_of_one():
+    train = islands(300, 1)
+    for rare in (0, 1):
+        step = Preprocessor.fit_table(train, KINDS, rare=rare).column("island")
+        assert step.other == [] and OTHER not in step.categories
+    with pytest.raises(ValueError, match="whole number"):
+        Preprocessor.fit_table(train, KINDS, rare=-1)
+
+
+def test_each_column_fills_its_gaps_its_own_way():
+    train, test = penguins(), penguins(80, seed=8)
+    train.loc[train.index[:15], "body_mass"] = np.nan
+    test.loc[test.index[:5], ["bill_length", "body_mass"]] = np.nan
+    ours = Preprocessor.fit_table(
+        train,
+        KINDS,
+        standardize=True,
+        numeric_fill={"bill_length": "mean", "body_mass": "constant"},
+        fill_values={"body_mass": 3000.0},
+        indicators={"body_mass": True},
+        category_fill={"sex": "most_frequent"},
+    )
+    parts = [
+        (
+            "bill",
+            Pipeline([("i", SimpleImputer(strategy="mean")), ("s", StandardScaler())]),
+            ["bill_length"],
+        ),
+        (
+            "mass",
+            Pipeline(
+                [
+                    ("i", SimpleImputer(strategy="constant", fill_value=3000.0)),
+                    ("s", StandardScaler()),
+                ]
+            ),
+            ["body_mass"],
+        ),
+        ("mass_gap", MissingIndicator(features="all"), ["body_mass"]),
+        (
+            "island",
+            Pipeline(
+                [
+                    ("i", SimpleImputer(strategy="constant", fill_value=MISSING)),
+                    ("o", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                ]
+            ),
+            ["island"],
+        ),
+        (
+            "sex",
+            Pipeline(
+                [
+                    ("i", SimpleImputer(strategy="most_frequent")),
+                    ("o", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                ]
+            ),
+            ["sex"],
+        ),
+    ]
+    theirs = ColumnTransformer(parts, sparse_threshold=0).fit(train)
+    order = ["bill_length", "body_mass", "body_mass (missing)"]
+    names = ours.input_names()
+    columns = [names.index(n) for n in order] + [
+        i for i, n in enumerate(names) if n.startswith(("island=", "sex="))
+    ]
+    for rows in (train, test):
+        np.testing.assert_allclose(
+            ours.transform(rows)[:, columns], theirs.transform(rows), atol=1e-12
+        )
+    assert "bill_length (missing)" not in names  # the indicator was asked for body_mass only
+    assert ours.column("body_mass").fill == 3000.0
+    assert ours.column("sex").fill in ("male", "female")
+
+
+@pytest.mark.parametrize(
+    ("choices", "message"),
+    [
+        ({"numeric_fill": {"bill_length": "most_frequent"}}, "missing number"),
+        ({"category_fill": {"sex": "median"}}, "missing category"),
+        ({"indicators": {"bill_length": "yes"}}, "gap indicator"),
+        ({"numeric_fill": "constant", "fill_values": {"bill_length": float("inf")}}, "finite"),
+    ],
+)
+def test_a_fill_choice_that_does_not_suit_its_column_is_refused(choices, message):
+    with pytest.raises(ValueError, match=message):
+        Preprocessor.fit_table(penguins(), KINDS, **choices)

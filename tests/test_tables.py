@@ -415,6 +415,50 @@ def test_the_cli_drops_rows_with_gaps_on_request(capsys):
     assert "note: " in err
 
 
+def test_the_cli_fills_each_columns_gaps_its_own_way(tmp_path, capsys):
+    model = tmp_path / "penguins.npz"
+    args = [*PENGUINS_ARGS, "--fill", "body_mass_g=4000,bill_length_mm=mean,sex=most_frequent"]
+    facts, _ = run_cli([*args, "--indicators", "--save", str(model)], capsys)
+    assert "sex=(missing)" not in facts["inputs"]  # a gap became the most frequent sex
+    assert {"body_mass_g (missing)", "flipper_length_mm (missing)"} <= set(facts["inputs"])
+    steps = nn.Network.load(model).preprocessor
+    assert steps.column("body_mass_g").fill == 4000.0
+    assert steps.column("sex").fill in ("male", "female")
+    frame = pd.read_csv(path("penguins")).dropna(subset=["species"])
+    lengths = frame["bill_length_mm"]
+    assert lengths.min() < steps.column("bill_length_mm").fill < lengths.max()
+    assert steps.column("flipper_length_mm").fill in set(frame["flipper_length_mm"])  # a median
+
+
+def test_the_cli_groups_rare_categories(capsys):
+    args = ["train", "--data", str(path("cars")), "--target", "origin", "--preset", "modern"]
+    args += ["--epochs", "2", "--json", "--drop", "model"]
+    facts, _ = run_cli([*args, "--rare", "15"], capsys)
+    makers = [i for i in facts["inputs"] if i.startswith("maker=")]
+    assert "maker=(other)" in makers and "maker=ford" in makers and "maker=saab" not in makers
+    plain, _ = run_cli(args, capsys)
+    assert "maker=saab" in plain["inputs"] and "maker=(other)" not in plain["inputs"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--fill", "sex=median"], "a gap in sex (categorical) becomes category or most_frequent"),
+        (["--fill", "island=3"], "a gap in island (categorical)"),
+        (["--fill", "body_mass_g=most_frequent"], "becomes median, mean or a number"),
+        (["--fill", "nope=mean"], "--fill names nope, which is not a feature column"),
+        (["--fill", "sex"], "--fill takes COLUMN=HOW"),
+        (["--fill", "body_mass_g=nan"], "must be finite"),
+        (["--rare", "-2"], "--rare must be at least 0"),
+    ],
+)
+def test_the_cli_refuses_a_fill_that_cannot_work(extra, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*PENGUINS_ARGS, *extra])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
 def test_the_cli_refuses_an_unknown_column_with_exit_code_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([*PENGUINS_ARGS, "--drop", "island,nope"])

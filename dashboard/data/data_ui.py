@@ -12,6 +12,7 @@ from dashboard.common import charts, limits
 from dashboard.common.page_ui import bind, show_limit_messages
 from dashboard.common.text import display_name, md_escape, sentence
 from dashboard.data import datasets
+from nn.preprocess import MAX_CATEGORIES
 
 
 def source_ui() -> None:
@@ -94,8 +95,8 @@ def csv_ui() -> None:
     )
     if target == guess:
         st.caption(f"Picked {md_escape(guess, 80)}: {why}. Choose another above if needed.")
-    roles, types = columns_ui(sample, target, upload.file_id)
-    missing, fill = gaps_ui(sample, roles, target)
+    roles, types, fill = columns_ui(sample, target, upload.file_id)
+    missing, fill = gaps_ui(sample, roles, types, target, fill)
     spec = {
         "source": datasets.CSV,
         "file_name": upload.name,
@@ -133,36 +134,40 @@ def use_csv(raw: bytes, spec: dict) -> None:
             icon=":material/error:",
         )
         return
-    state.flash("Loaded the uploaded CSV.", "success")
-    for note in loaded.notes:
-        state.flash(md_escape(note, 600), "info")
+    more = " The notes on what it skipped or dropped are under “The current dataset”."
+    state.flash("Loaded the uploaded CSV." + (more if loaded.notes else ""), "success")
     st.rerun()
 
 
 ROLE_CHOICES, TYPE_CHOICES = datasets.ROLE_CHOICES, datasets.TYPE_CHOICES
 
 
-def columns_ui(sample: pd.DataFrame, target: str, file_id: str) -> tuple[dict, dict]:
-    """The table of columns (type, gaps, distinct values, examples) with an editable role and
-    type for each; the roles and types chosen, checked on the server, for every column."""
+def columns_ui(sample: pd.DataFrame, target: str, file_id: str) -> tuple[dict, dict, dict]:
+    """The table of columns (type, gaps, distinct values, examples) with an editable role,
+    type and gap filling for each; the roles, types and fill choices, checked on the server."""
     infos = [i for i in nn.columns.describe(sample, target) if i.name != target]
     if not infos:
-        return {}, {}
+        return {}, {}, {}
     current = state.data_spec()
+    fill = {}
     if current.get("file_id") == file_id and current.get("target") == target:
+        fill = current.get("fill") or {}
         for info in infos:  # the table starts from what the current dataset uses
             info.role = current.get("roles", {}).get(info.name, info.role)
             if current.get("types", {}).get(info.name) == "categorical":
                 info.type = nn.columns.CATEGORICAL
-    table = pd.DataFrame(
+    uses = [datasets.default_use(i, sample[i.name]) for i in infos]
+    cells = datasets.fill_cells(infos, uses, fill)
+    table = pd.DataFrame(  # the editable cells first, so a narrow screen shows them
         {
             "column": [display_name(i.name, 60) for i in infos],
             "detected": [i.type for i in infos],
             "gaps": [i.missing for i in infos],
+            "role": [i.role for i in infos],
+            "use as": uses,
+            **cells,
             "distinct": [i.distinct for i in infos],
             "examples": [display_name(", ".join(i.examples), 80) for i in infos],
-            "role": [i.role for i in infos],
-            "use as": [datasets.default_use(i, sample[i.name]) for i in infos],
             "why": [i.reason for i in infos],
         }
     )
@@ -176,60 +181,69 @@ def columns_ui(sample: pd.DataFrame, target: str, file_id: str) -> tuple[dict, d
         column_config={
             "role": st.column_config.SelectboxColumn(options=list(ROLE_CHOICES), required=True),
             "use as": st.column_config.SelectboxColumn(options=list(TYPE_CHOICES), required=True),
+            "gaps become": st.column_config.SelectboxColumn(
+                options=list(datasets.GAP_CHOICES),
+                required=True,
+                help="What a gap in this column becomes, learned on the training rows: the "
+                "median, mean or a constant for numbers; its own category or the most "
+                "frequent one for categories.",
+            ),
+            "constant": st.column_config.NumberColumn(
+                help="The number a gap becomes when “gaps become” is constant."
+            ),
+            "flag gaps": st.column_config.CheckboxColumn(
+                help="Add an input that is 1 where this number was missing."
+            ),
         },
     )
     st.caption(
         "Counted on the first rows of the file. Identifiers, free text and constant columns "
         "are skipped by default; a whole-number column with few values (like a class 1/2/3) "
-        "can be used as categorical. Change any role or type in the table."
+        "can be used as categorical. Change any role, type or gap filling in the table."
     )
-    return datasets.choices_from_editor(infos, edited)
+    roles, types = datasets.choices_from_editor(infos, edited)
+    fill, messages = datasets.fills_from_editor(infos, edited, roles, types)
+    for message in messages:
+        st.caption(md_escape(message, 300))
+    return roles, types, fill
 
 
-def gaps_ui(sample: pd.DataFrame, roles: dict, target: str) -> tuple[str, dict]:
-    """How gaps in the features are handled: filled (how) or their rows dropped."""
+def gaps_ui(
+    sample: pd.DataFrame, roles: dict, types: dict, target: str, fill: dict
+) -> tuple[str, dict]:
+    """Whether rows with a gap are filled (as the column table says) or dropped, and how rare
+    categories are grouped; with the rows lost for want of a target."""
     features = [c for c, r in roles.items() if r == nn.columns.FEATURE]
     gaps = int(sample[features].isna().any(axis=1).sum()) if features else 0
     lost = int(sample[target].isna().sum())
     if lost:
         st.caption(f"{lost:,} row(s) without a {md_escape(target, 60)} value will be dropped.")
-    if not gaps:
-        return "impute", {}
-    st.markdown(f"**Gaps**: {gaps:,} of the first {len(sample):,} rows have one.")
-    c1, c2, c3 = st.columns(3)
-    how = c1.radio(
-        "Rows with a gap",
-        ("impute", "drop"),
-        format_func={"impute": "Fill the gaps", "drop": "Drop those rows"}.get,
-        key="data.gaps",
-    )
-    if how != "drop":
-        how = "impute"  # a widget value is checked, never trusted
-        numeric = c2.selectbox(
-            "A missing number becomes",
-            ("median", "mean"),
-            format_func={"median": "the training median", "mean": "the training mean"}.get,
-            key="data.numeric_fill",
-        )
-        category = c3.selectbox(
-            "A missing category becomes",
-            ("category", "most_frequent"),
+    how = "impute"
+    if gaps:
+        st.markdown(f"**Gaps**: {gaps:,} of the first {len(sample):,} rows have one.")
+        how = st.radio(
+            "Rows with a gap",
+            ("impute", "drop"),
             format_func={
-                "category": "its own category, (missing)",
-                "most_frequent": "the most frequent category",
+                "impute": "Fill the gaps (as the column table says)",
+                "drop": "Drop those rows",
             }.get,
-            key="data.category_fill",
+            key="data.gaps",
+            horizontal=True,
         )
-        indicators = c2.checkbox(
-            "Add a “was missing” input per numeric column with gaps", key="data.indicators"
+        how = "drop" if how == "drop" else "impute"  # a widget value is checked, never trusted
+    if any(types.get(c) == "categorical" for c in features):
+        rare = st.number_input(
+            "Group categories with fewer rows than this into one input, (other); 0 keeps all",
+            min_value=0,
+            max_value=limits.MAX_ROWS,
+            step=1,
+            key="data.rare",
+            help="Counted on the training rows. A column whose categories still number more "
+            f"than {MAX_CATEGORIES} is skipped.",
         )
-        fill = {
-            "numeric_fill": numeric if numeric in ("median", "mean") else "median",
-            "category_fill": category if category in ("category", "most_frequent") else "category",
-            "indicators": bool(indicators),
-        }
-        return how, fill
-    return how, {}
+        fill = {**fill, "rare": datasets.check_rare(rare)}
+    return how, fill
 
 
 def leaks_ui(raw: bytes, spec: dict) -> None:
@@ -270,6 +284,8 @@ def overview(dataset) -> None:
         if len(rows) < len(y)
         else None
     )
+    for note in dataset.notes:  # what loading dropped, skipped or sampled, while it is current
+        st.caption(md_escape(note, 600))
     tabs = st.tabs(["Table", "Statistics", "Class balance", "Scatter matrix", "Distributions"])
     with tabs[0]:
         st.dataframe(datasets.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)

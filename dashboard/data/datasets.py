@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import functools
 import io
+import math
 
 import numpy as np
 import pandas as pd
@@ -138,6 +139,99 @@ def default_use(info, values: pd.Series) -> str:
     if info.type == "numeric" or (info.type != "categorical" and numbers):
         return "numeric"
     return "categorical"
+
+
+# What a gap becomes, as the column table offers it: (label, kind it suits, fit_table's choice).
+GAP_CHOICES = {
+    "median": ("numeric", "median"),
+    "mean": ("numeric", "mean"),
+    "constant": ("numeric", "constant"),
+    "own category": ("categorical", "category"),
+    "most frequent": ("categorical", "most_frequent"),
+}
+GAP_DEFAULTS = {"numeric": "median", "categorical": "own category"}
+MAX_FILL_VALUE = 1e12  # a constant beyond this is a typo, not a value
+
+
+def fills_from_editor(
+    infos: list, edited: pd.DataFrame, roles: dict, types: dict
+) -> tuple[dict, list[str]]:
+    """The fill choices (``nn.data.FILL_DEFAULTS``' keys, per column) from the edited column
+    table's "gaps become", "constant" and "flag gaps", checked; with a sentence for each
+    choice that did not suit its column and was replaced by the default."""
+    numeric, category, values, flags, messages = {}, {}, {}, {}, []
+    for i, info in enumerate(infos):
+        name = info.name
+        if roles.get(name) != "feature":
+            continue
+        kind = types[name]
+
+        def cell(column, i=i):
+            return edited[column].iloc[i] if i < len(edited) and column in edited else None
+
+        label = cell("gaps become")
+        suits, how = GAP_CHOICES.get(label, (None, None))
+        if suits != kind:
+            if label in GAP_CHOICES and label != GAP_DEFAULTS[suits]:
+                messages.append(
+                    f"Gaps in {name} become its {GAP_DEFAULTS[kind]}: “{label}” suits "
+                    f"{suits} columns."
+                )
+            suits, how = GAP_CHOICES[GAP_DEFAULTS[kind]]
+        if kind == "categorical":
+            category[name] = how
+            continue
+        numeric[name] = how
+        if how == "constant":
+            value = cell("constant")
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not (math.isfinite(value) and abs(value) <= MAX_FILL_VALUE):
+                messages.append(f"Gaps in {name} become 0: the constant must be a number.")
+                value = 0.0
+            values[name] = value
+        flags[name] = cell("flag gaps") is True or cell("flag gaps") is np.True_
+    fill = {
+        "numeric_fill": numeric,
+        "category_fill": category,
+        "indicators": flags,
+        "fill_values": values,
+    }
+    return fill, messages
+
+
+def fill_cells(infos: list, uses: list[str], fill: dict) -> dict[str, list]:
+    """The column table's gap cells: each column's choice in ``fill`` (the current dataset's),
+    else the default for the way it is used."""
+
+    def per_column(key: str) -> dict:
+        return fill.get(key) if isinstance(fill.get(key), dict) else {}
+
+    chosen = {**per_column("numeric_fill"), **per_column("category_fill")}
+    labels = {how: label for label, (_, how) in GAP_CHOICES.items()}
+    flags, values = per_column("indicators"), per_column("fill_values")
+    return {
+        "gaps become": [
+            labels.get(chosen.get(i.name), GAP_DEFAULTS[use])
+            for i, use in zip(infos, uses, strict=True)
+        ],
+        "constant": [float(values.get(i.name, 0.0)) for i in infos],
+        "flag gaps": [bool(flags.get(i.name, False)) for i in infos],
+    }
+
+
+def check_rare(value) -> int:
+    """The rare-category threshold from its widget, checked: a whole number of rows in
+    0..``limits.MAX_ROWS`` (anything else keeps every category)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if not math.isfinite(number) or not 0 <= number <= limits.MAX_ROWS:
+        return 0
+    return int(number)
 
 
 def choices_from_editor(infos: list, edited: pd.DataFrame) -> tuple[dict, dict]:

@@ -26,13 +26,81 @@ SAMPLE = {
 CHOICES = {"island": "Biscoe", "sex": "male"}
 
 
-def load_penguins(app) -> None:
+def load_penguins(app, edit=None) -> None:
     app.select("Dataset", datasets.SOURCES[datasets.CSV])
     app.upload("CSV file", "penguins.csv", PENGUINS)
     app.expect_main_text("Picked species: its name says it is the label")
     app.expect_main_text("Columns")
+    if edit:
+        edit(app)
     app.click("Use this CSV")
     app.expect_sidebar_text("341 rows")
+
+
+# The column table's columns, as data_ui.columns_ui lays them out, and its rows for penguins.
+COLUMNS = ["column", "detected", "gaps", "role", "use as", "gaps become", "constant", "flag gaps"]
+ROWS = ["rowid", "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
+ROWS += ["body_mass_g", "sex", "year"]
+
+
+def edit_cell(app, row: str, column: str, option=None, text=None, toggle=False) -> None:
+    """Edit one cell of the column table as a visitor does: select it with the keyboard from
+    the first cell, then pick an option, type a value or tick a box."""
+    grid = app.page.locator("[data-testid='stDataFrame']").nth(1)  # the first is the preview
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    app.page.mouse.click(box["x"] + 20, box["y"] + 52)  # the first cell, below the header
+    for _ in range(COLUMNS.index(column)):
+        app.page.keyboard.press("ArrowRight")
+    for _ in range(ROWS.index(row)):
+        app.page.keyboard.press("ArrowDown")
+    if option is not None:
+        app.page.keyboard.press("Enter")  # opens the list; typing filters it
+        app.page.keyboard.type(option)
+        expect(app.page.get_by_role("option", name=option, exact=True)).to_be_visible()
+        app.page.keyboard.press("Enter")
+    elif text is not None:
+        app.page.keyboard.press("Enter")  # opens the cell's editor
+        app.page.keyboard.press("ControlOrMeta+a")
+        app.page.keyboard.type(text)
+        app.page.keyboard.press("Enter")
+    elif toggle:
+        app.page.keyboard.press("Space")
+    app.settle()
+
+
+def edit_columns(app) -> None:
+    """Skip year, use a constant for body mass with a "was missing" input, and the most
+    frequent sex for a gap."""
+    edit_cell(app, "year", "role", option="skip")
+    edit_cell(app, "body_mass_g", "gaps become", option="constant")
+    edit_cell(app, "body_mass_g", "constant", text="4000")
+    edit_cell(app, "body_mass_g", "flag gaps", toggle=True)
+    edit_cell(app, "sex", "gaps become", option="most frequent")
+
+
+def test_the_column_table_is_edited_in_the_browser_and_the_network_follows(new_app, screenshot):
+    app = new_app("/Data")
+    load_penguins(app, edit_columns)
+    screenshot(app, "data-columns-edited")
+    notes = app.main_text().replace("\\", "")
+    assert "Not used: rowid" in notes and "year (" in notes, notes[:3000]
+    # island 3 + four numbers + body mass "was missing" + sex 2 (no "(missing)"): 10 inputs.
+    app.expect_sidebar_text("Network: 10 →")
+    app.nav("Predict")
+    app.expect_main_text("There is no trained network yet")
+    app.nav("Train")
+    app.page.get_by_text("Fastest", exact=True).click()
+    app.settle()
+    app.click("Start")
+    app.wait_until(lambda: "Finished" in app.main_text(), timeout=120, what="training")
+    app.nav("Inside")
+    app.tab("Network")
+    app.settle()
+    hover = " ".join(str(v) for t in app.traces("inside.network") for v in t.get("hovertext") or [])
+    assert "body_mass_g (missing) →" in hover and "bill_length_mm (missing)" not in hover
+    assert "sex=male →" in hover and "sex=(missing)" not in hover and "year" not in hover
+    app.assert_no_exception()
 
 
 def predict(app) -> tuple[str, list[float]]:
