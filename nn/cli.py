@@ -7,7 +7,6 @@ epoch) and the test accuracy. Exit codes: 0 done, 1 training diverged, 2 bad arg
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -111,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--layers", type=_layers, help="nodes per layer, e.g. 4,5,10,3")
     train.add_argument("--activation", help="hidden activation (sigmoid, tanh, relu, ...)")
     train.add_argument("--output-activation", help="sigmoid, softmax or linear")
-    train.add_argument("--loss", help="squared_error or cross_entropy")
+    train.add_argument("--loss", help="squared_error, cross_entropy or (regression) huber")
+    train.add_argument(
+        "--task",
+        choices=data.TASK_CHOICES,
+        default="auto",
+        help="classes or a number to predict (auto: from the target column)",
+    )
     train.add_argument("--init", help="uniform, xavier or he")
     train.add_argument("--dtype", choices=("float64", "float32"))
     for name, setting in config.TRAINING.items():  # every training setting, from the table
@@ -159,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from_args(args: argparse.Namespace) -> dict:
-    """The preset with the command line's overrides applied."""
-    s = copy.deepcopy(presets.PRESETS[args.preset])
+def settings_from_args(args: argparse.Namespace, task: str = "classification") -> dict:
+    """The preset, suited to the task, with the command line's overrides applied."""
+    s = presets.for_task(presets.PRESETS[args.preset], task)
     net, tr, sp = s["network"], s["training"], s["split"]
     for key, value in (
         ("layers", args.layers),
@@ -183,6 +188,20 @@ def settings_from_args(args: argparse.Namespace) -> dict:
     return s
 
 
+def _log(rec, regression: bool):
+    """Print one epoch of the article's log (loss and R^2 for a number); return ``rec``."""
+    print(f"Epoch {rec.epoch}")
+    if regression:
+        print(f"Training Loss:{rec.train_loss} R^2:{rec.train_r2}")
+        if rec.val_r2 is not None:
+            print(f"Validation Loss:{rec.val_loss} R^2:{rec.val_r2}")
+        return rec
+    print(f"Training Accuracy:{rec.train_accuracy}")
+    if rec.val_accuracy is not None:
+        print(f"Validation Accuracy:{rec.val_accuracy}")
+    return rec
+
+
 def train(args: argparse.Namespace) -> int:
     """Load, split, build, train with the article's log, and report the test accuracy."""
     synthetic = {"n_samples": args.n_samples, "noise": args.noise}
@@ -202,6 +221,8 @@ def train(args: argparse.Namespace) -> int:
         or args.indicators
         or args.rare
     )
+    if args.task != "auto" and not args.data:
+        raise ValueError("--task applies to --data (the bundled sets know their task)")
     if table_flags and not args.data:
         raise ValueError(
             "--drop, --categorical, --missing, --fill, --indicators, --rare and --max-rows "
@@ -219,13 +240,14 @@ def train(args: argparse.Namespace) -> int:
             max_rows=args.max_rows,
             seed=args.seed,
             fill={"rare": max(args.rare, 0)},
+            task=args.task,
         )
         dataset.fill = fill_choices(args.fill, dataset.feature_kinds(), args.indicators, args.rare)
         for note in dataset.notes:
             print(f"note: {note}", file=sys.stderr)
     else:
         dataset = data.load_dataset(args.dataset or "iris", seed=args.seed, **synthetic)
-    s = settings_from_args(args)
+    s = settings_from_args(args, dataset.task)
     parts = data.split(dataset, seed=args.seed, **s["split"])
     warnings = list(dataset.notes)
     if args.data:
@@ -238,8 +260,8 @@ def train(args: argparse.Namespace) -> int:
             print(f"warning: {leak.sentence()}", file=sys.stderr)
     layers = s["network"]["layers"]
     n_inputs = parts.X_train.shape[1]  # after encoding: one input per category
-    if args.layers is None and (layers[0], layers[-1]) != (n_inputs, dataset.n_classes):
-        layers = [n_inputs, *layers[1:-1], dataset.n_classes]
+    if args.layers is None and (layers[0], layers[-1]) != (n_inputs, dataset.n_outputs):
+        layers = [n_inputs, *layers[1:-1], dataset.n_outputs]
         s["network"]["layers"] = layers
     net = Network.from_config(s["network"])
     # What the saved model needs to be used on raw rows: its preprocessing and the names.
@@ -249,20 +271,26 @@ def train(args: argparse.Namespace) -> int:
     print(f"{dataset!r}; split {parts.sizes}; network {net.config['layers']}")
     val = (parts.X_val, parts.y_val) if len(parts.y_val) else None
     epochs = tr.pop("epochs")
+    rec = logged = None
     try:
         for rec in net.train_epochs(
             parts.X_train, parts.y_train, epochs=epochs, validation_data=val, seed=args.seed, **tr
         ):
             if rec.epoch % LOG_EVERY == 0 or rec.epoch == epochs:
-                print(f"Epoch {rec.epoch}")
-                print(f"Training Accuracy:{rec.train_accuracy}")
-                if rec.val_accuracy is not None:
-                    print(f"Validation Accuracy:{rec.val_accuracy}")
+                logged = _log(rec, dataset.is_regression)
     except DivergenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if rec is not None and logged is not rec:  # stopped early: log where it stopped
+        _log(rec, dataset.is_regression)
     result = net.evaluate(parts.X_test, parts.y_test)
-    print(f"Testing Accuracy: {result['accuracy']}")
+    if dataset.is_regression:
+        print(
+            f"Testing R^2: {result['r2']}  MAE: {result['mae']}  RMSE: {result['rmse']} "
+            f"({dataset.target or 'target'} units)"
+        )
+    else:
+        print(f"Testing Accuracy: {result['accuracy']}")
     if args.save:
         try:
             net.save(args.save)
@@ -271,12 +299,12 @@ def train(args: argparse.Namespace) -> int:
         print(f"saved the model to {args.save}")
     if args.json:
         facts = {
-            "task": "classification",
+            "task": dataset.task,
             "rows": len(dataset.y),
             "features": [str(f) for f in dataset.feature_names],
             "inputs": parts.preprocessor.input_names(),
             "warnings": warnings,
-            "test": {"accuracy": result["accuracy"], "loss": result["loss"]},
+            "test": result,
             "epochs": net.epochs_trained,
         }
         print(json.dumps(facts))

@@ -189,6 +189,29 @@ def describe(frame: pd.DataFrame, target: str | None = None) -> list[ColumnInfo]
     return infos
 
 
+MAX_AUTO_CLASSES = 20  # a whole-number target with more distinct values is a quantity
+
+
+def default_task(values: pd.Series) -> tuple[str, str]:
+    """The task a target column suggests, and why in a few words: numbers with fractions, or
+    whole numbers with more than ``MAX_AUTO_CLASSES`` values, are a quantity to predict
+    (regression); text, yes/no and a few whole numbers are classes."""
+    numbers = as_numbers(values)
+    if numbers is None and not pd.api.types.is_bool_dtype(values):
+        coerced = pd.to_numeric(values.dropna().astype(str).str.strip(), errors="coerce")
+        if len(coerced) and coerced.isna().sum() < len(coerced) / 2:  # numbers with typos
+            numbers = coerced
+    if numbers is None:
+        return "classification", "it holds text labels"
+    present = numbers.dropna()
+    distinct = int(present.nunique())
+    if len(present) and not np.all(present == np.round(present)):
+        return "regression", "it holds numbers with fractions"
+    if distinct > MAX_AUTO_CLASSES:
+        return "regression", f"it holds {distinct:,} different numbers"
+    return "classification", f"it holds {distinct} different whole numbers"
+
+
 LEAK_SCORE = 0.99  # a single column this accurate alone is suspicious...
 LEAK_BASELINE = 0.95  # ...unless always answering the most frequent class does nearly as well
 
@@ -198,13 +221,18 @@ class Leak:
     """A feature that alone predicts the target almost perfectly."""
 
     column: str
-    accuracy: float
+    accuracy: float  # the share predicted right, or R^2 for a number
+    metric: str = "accuracy"
 
     def sentence(self) -> str:
+        if self.metric == "r2":
+            how = f"explains {self.accuracy:.1%} of the target's variation (R² {self.accuracy:.3f})"
+        else:
+            how = f"predicts the target {self.accuracy:.0%} right"
         return (
-            f"{self.column} alone predicts the target {self.accuracy:.0%} right on the training "
-            "rows: it may be the answer in disguise (recorded after the fact, or the target "
-            "spelled differently). Skip it unless you are sure."
+            f"{self.column} alone {how} on the training rows: it may be the answer in disguise "
+            "(recorded after the fact, or the target spelled differently). Skip it unless you "
+            "are sure."
         )
 
 
@@ -216,6 +244,10 @@ def leaks(frame: pd.DataFrame, y, kinds: dict[str, str], folds: int = 3) -> list
     from sklearn.tree import DecisionTreeClassifier
 
     y = np.asarray(y)
+    if len(kinds) < 2:
+        return []  # the only feature is all there is: "alone" says nothing
+    if y.dtype.kind == "f":
+        return _number_leaks(frame, y, kinds, folds)
     counts = np.bincount(y)
     if len(y) < 3 * folds or counts.max() / len(y) >= LEAK_BASELINE or counts.min() < folds:
         return []
@@ -244,4 +276,40 @@ def leaks(frame: pd.DataFrame, y, kinds: dict[str, str], folds: int = 3) -> list
         accuracy = right / len(y)
         if accuracy >= LEAK_SCORE:
             found.append(Leak(str(name), accuracy))
+    return found
+
+
+def _number_leaks(frame: pd.DataFrame, y: np.ndarray, kinds: dict[str, str], folds: int):
+    """``leaks`` for a numeric target: a feature whose cross-validated R^2 alone (a category
+    by its mean target, a number by a depth-8 tree or a straight line) is ``LEAK_SCORE``."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import KFold
+    from sklearn.tree import DecisionTreeRegressor
+
+    if len(y) < 3 * folds or np.var(y) == 0:
+        return []
+    found = []
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=0)
+    spread = float(np.sum((y - y.mean()) ** 2))
+    for name, kind in kinds.items():
+        values = frame[name].to_numpy()
+        errors = np.zeros(2)
+        for train, test in splitter.split(values.reshape(-1, 1)):
+            if kind == "categorical":
+                labels = pd.Series(values, dtype=object).astype(str).to_numpy()
+                means = pd.Series(y[train]).groupby(labels[train]).mean()
+                guess = pd.Series(labels[test]).map(means).fillna(y[train].mean()).to_numpy()
+                errors += np.sum((guess - y[test]) ** 2)
+                continue
+            x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+            x = np.where(np.isnan(x), np.nanmedian(x) if np.isfinite(x).any() else 0.0, x)
+            x = x.reshape(-1, 1)
+            for k, model in enumerate(
+                (DecisionTreeRegressor(max_depth=8, random_state=0), LinearRegression())
+            ):
+                guess = model.fit(x[train], y[train]).predict(x[test])
+                errors[k] += np.sum((guess - y[test]) ** 2)
+        r2 = 1.0 - float(errors.min()) / spread
+        if r2 >= LEAK_SCORE:
+            found.append(Leak(str(name), r2, "r2"))
     return found

@@ -15,11 +15,16 @@ from nn.preprocess import CATEGORICAL, NUMERIC, Preprocessor
 from nn.text import strip_bidi
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-BUNDLED = ("iris", "wine", "breast_cancer", "digits")
-SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs")
+BUNDLED = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs", "sine", "plane", "bump")
 DATASETS = BUNDLED + SYNTHETIC
+# The sets whose target is a number (the others are classes).
+REGRESSION_SETS = ("diabetes", "sine", "plane", "bump")
+CLASSIFICATION, REGRESSION = "classification", "regression"
+TASK_CHOICES = ("auto", CLASSIFICATION, REGRESSION)
 ID_NAMES = {"id", "index", "unnamed: 0", ""}
 ENCODINGS = ("utf-8-sig", "latin-1")
+MIN_REGRESSION_ROWS = 10
 # How split fills a table's gaps and groups rare categories (``Preprocessor.fit_table``'s
 # arguments; the fills may be dicts by column name).
 FILL_DEFAULTS = {
@@ -33,13 +38,19 @@ FILL_DEFAULTS = {
 
 @dataclass
 class Dataset:
-    """Features ``X`` (n, d) float64, labels ``y`` (n,) int64 in 0..k-1, and their names."""
+    """Features ``X`` (n, d) float64, labels ``y`` (n,) int64 in 0..k-1, and their names.
+
+    For regression (``task`` "regression") ``y`` is the float64 target (n,), ``class_names``
+    is empty and ``target`` names the column (its values' units).
+    """
 
     X: np.ndarray
     y: np.ndarray
     feature_names: list[str]
     class_names: list[str]
     name: str = "data"
+    task: str = CLASSIFICATION
+    target: str = ""
     # A table's features (``load_table``): "numeric" or "categorical" per feature, and each
     # categorical feature's labels (its column in ``X`` holds the label's index; a gap is NaN).
     kinds: list[str] | None = None
@@ -51,19 +62,34 @@ class Dataset:
 
     def __repr__(self) -> str:
         n, d = self.X.shape
-        return f"Dataset({self.name!r}, {n} rows, {d} features, {len(self.class_names)} classes)"
+        what = f"target {self.target!r}" if self.is_regression else f"{self.n_classes} classes"
+        return f"Dataset({self.name!r}, {n} rows, {d} features, {what})"
+
+    @property
+    def is_regression(self) -> bool:
+        """True when the target is a number to predict."""
+        return self.task == REGRESSION
 
     @property
     def n_classes(self) -> int:
-        """Number of classes."""
+        """Number of classes (0 for regression)."""
         return len(self.class_names)
 
+    @property
+    def n_outputs(self) -> int:
+        """Output nodes a network needs: one per class, one for a number."""
+        return 1 if self.is_regression else self.n_classes
+
     def names(self) -> dict:
-        """Its feature and class names, as a saved model's metadata records them."""
-        return {
+        """Its feature and class names, as a saved model's metadata records them (and, for
+        regression, the task and the target's name)."""
+        names = {
             "feature_names": [str(f) for f in self.feature_names],
             "class_names": [str(c) for c in self.class_names],
         }
+        if self.is_regression:
+            names.update(task=REGRESSION, target=str(self.target))
+        return names
 
     @property
     def is_table(self) -> bool:
@@ -93,13 +119,16 @@ class Dataset:
         return pd.DataFrame(columns)
 
     def frame(self) -> pd.DataFrame:
-        """The data as a table: the features and a ``class`` column of class names."""
+        """The data as a table: the features and a ``class`` column of class names (for
+        regression, the target's column of numbers)."""
         df = pd.DataFrame(self.X, columns=self.feature_names)
-        names = np.asarray(self.class_names, dtype=object)
-        column = "class"
+        column = (self.target or "target") if self.is_regression else "class"
         while column in df.columns:
             column = f"{column}_"
-        df[column] = names[self.y]
+        if self.is_regression:
+            df[column] = np.asarray(self.y, dtype=np.float64)
+        else:
+            df[column] = np.asarray(self.class_names, dtype=object)[self.y]
         return df
 
 
@@ -327,6 +356,7 @@ def load_table(
     max_columns: int | None = None,
     seed: int = 0,
     fill: dict | None = None,
+    task: str = "auto",
 ) -> Dataset:
     """Read a CSV of any columns into a ``Dataset``: the tables people actually have.
 
@@ -337,10 +367,14 @@ def load_table(
     preprocessing to fill (``missing="impute"``), or their rows are dropped (``"drop"``). A
     file longer than ``max_rows`` is sampled to ``max_rows`` rows, stratified by class, with
     ``seed``. ``Dataset.notes`` says what was dropped, skipped or sampled. ``fill`` (keys of
-    ``FILL_DEFAULTS``) is how ``split`` fills the gaps by default.
+    ``FILL_DEFAULTS``) is how ``split`` fills the gaps by default. ``task`` "classification"
+    or "regression" (a numeric target), or "auto": ``nn.columns.default_task`` decides; the
+    notes say which.
     """
     from nn import columns as cols
 
+    if task not in TASK_CHOICES:
+        raise ValueError(f"task must be one of {', '.join(TASK_CHOICES)}, got {task!r}")
     if missing not in ("impute", "drop"):
         raise ValueError(f"missing must be 'impute' or 'drop', got {missing!r}")
     fill = _check_fill(fill or {})
@@ -377,6 +411,23 @@ def load_table(
     target = targets[0]
     notes = []
     y_raw = df[target]
+    if task == "auto":
+        task, why = cols.default_task(y_raw)
+        if task == REGRESSION:
+            notes.append(f"{target} is a number to predict (regression): {why}.")
+    if task == REGRESSION:
+        numbers = cols.as_numbers(y_raw)
+        if numbers is None:
+            numbers = pd.to_numeric(y_raw, errors="coerce").astype(float)
+            if numbers.notna().sum() < y_raw.notna().sum() / 2:
+                raise ValueError(
+                    f"the target {target} holds text, not numbers; predict it as classes"
+                )
+            lost = int((numbers.isna() & y_raw.notna()).sum())
+            notes.append(f"{lost:,} value(s) of {target} are not numbers: their rows are dropped.")
+        y_raw = numbers
+        if not np.all(np.isfinite(y_raw.dropna().to_numpy())):
+            raise ValueError(f"infinite or too large values in the target {target}")
     keep = y_raw.notna().to_numpy()
     if not keep.all():
         notes.append(f"{int((~keep).sum()):,} row(s) without a value in {target} were dropped.")
@@ -428,20 +479,32 @@ def load_table(
         if not complete.all():
             notes.append(f"{int((~complete).sum()):,} row(s) with a gap were dropped.")
             X, y_raw = X[complete], y_raw[complete].reset_index(drop=True)
-    class_names, y = _classes(y_raw)
-    _check_classes(target, class_names, y)
+    if task == REGRESSION:
+        class_names, y = [], y_raw.to_numpy(dtype=np.float64)
+        if len(y) < MIN_REGRESSION_ROWS:
+            raise ValueError(
+                f"the target {target} has {len(y)} rows with a value; at least "
+                f"{MIN_REGRESSION_ROWS} are needed"
+            )
+    else:
+        class_names, y = _classes(y_raw)
+        _check_classes(target, class_names, y)
+        y = y.astype(np.int64)
     if max_rows is not None and len(y) > max_rows:
         X, y = _sample(X, y, max_rows, seed)
+        how = "" if task == REGRESSION else ", stratified by class"
         notes.append(
-            f"Of its {len(y_raw):,} usable rows, this uses a random sample of {max_rows:,}, "
-            f"stratified by class (seed {seed})."
+            f"Of its {len(y_raw):,} usable rows, this uses a random sample of {max_rows:,}"
+            f"{how} (seed {seed})."
         )
     return Dataset(
         X=X,
-        y=y.astype(np.int64),
+        y=y,
         feature_names=names,
         class_names=class_names,
         name=target if isinstance(source, (bytes, bytearray)) else _source_name(source),
+        task=task,
+        target=target,
         kinds=kinds,
         categories=categories,
         notes=notes,
@@ -473,11 +536,14 @@ def _check_classes(target: str, class_names: list[str], y: np.ndarray) -> None:
 
 
 def _sample(X: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` rows drawn at random, stratified by class where every class has two rows."""
+    """``n`` rows drawn at random, stratified by class where every class has two rows (a
+    numeric target: not stratified)."""
     from sklearn.model_selection import train_test_split
 
-    counts = np.bincount(y)
-    stratify = y if counts[counts > 0].min() >= 2 else None
+    stratify = None
+    if y.dtype.kind in "iu":
+        counts = np.bincount(y)
+        stratify = y if counts[counts > 0].min() >= 2 else None
     rows = np.arange(len(y))
     try:
         kept, _ = train_test_split(rows, train_size=n, random_state=seed, stratify=stratify)
@@ -524,6 +590,19 @@ def load_dataset(name: str, n_samples: int = 300, noise: float = 0.2, seed: int 
         ds = load_csv(DATA_DIR / "Iris.csv", target="Species")
         ds.name = "iris"
         return ds
+    if name == "diabetes":
+        from sklearn.datasets import load_diabetes
+
+        bunch = load_diabetes(scaled=False)  # in the measurements' own units
+        return Dataset(
+            X=np.asarray(bunch.data, dtype=np.float64),
+            y=np.asarray(bunch.target, dtype=np.float64),
+            feature_names=[str(f) for f in bunch.feature_names],
+            class_names=[],
+            name=name,
+            task=REGRESSION,
+            target="progression",
+        )
     if name in BUNDLED:
         from sklearn import datasets
 
@@ -543,6 +622,17 @@ def load_dataset(name: str, n_samples: int = 300, noise: float = 0.2, seed: int 
         raise ValueError(f"n_samples must be at least 6, got {n_samples}")
     if not isinstance(noise, (int, float, np.floating)) or not 0 <= noise <= 10:
         raise ValueError(f"noise must be a number from 0 to 10, got {noise!r}")
+    if name in REGRESSION_SETS:
+        X, y = _surface(name, int(n_samples), float(noise), int(seed))
+        return Dataset(
+            X=X,
+            y=y,
+            feature_names=["x"] if X.shape[1] == 1 else ["x1", "x2"],
+            class_names=[],
+            name=name,
+            task=REGRESSION,
+            target="y",
+        )
     X, y = _synthetic(name, int(n_samples), float(noise), int(seed))
     n_classes = int(y.max()) + 1
     return Dataset(
@@ -552,6 +642,25 @@ def load_dataset(name: str, n_samples: int = 300, noise: float = 0.2, seed: int 
         class_names=[f"class {c}" for c in range(n_classes)],
         name=name,
     )
+
+
+def _surface(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic regression set: a sine over x in [-3, 3] (1-D), or a plane or a bump over
+    [-1, 1]^2 (2-D, as in TensorFlow Playground), plus Gaussian noise whose standard deviation
+    is ``noise`` times a quarter of the signal's range (0.5 for the sine, whose range is 2)."""
+    rng = np.random.default_rng(seed)
+    if name == "sine":
+        x = np.sort(rng.uniform(-3.0, 3.0, size=n))
+        y = np.sin(1.5 * x) + rng.normal(0.0, noise * 2.0 / 4, size=n)
+        return x.reshape(-1, 1), y
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))
+    if name == "plane":
+        y = X[:, 0] + 0.5 * X[:, 1]
+        span = 3.0
+    else:  # bump: a Gaussian hill in the middle
+        y = np.exp(-4.0 * (X[:, 0] ** 2 + X[:, 1] ** 2))
+        span = 1.0
+    return X, y + rng.normal(0.0, noise * span / 4, size=n)
 
 
 def _synthetic(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -630,6 +739,8 @@ def split(
         features = [str(f) for f in data.feature_names]
     else:
         features = [f"x{j}" for j in range(X.shape[1])]
+    if y.dtype.kind == "f" or (isinstance(data, Dataset) and data.is_regression):
+        stratify = False  # a number has no classes to keep in proportion
     _check_ratios(test_size, val_size)
     sizes = split_sizes(len(X), test_size, val_size)
     if min(sizes["train"], sizes["test"]) < 1:

@@ -72,9 +72,9 @@ def normalize_config(config: dict) -> dict:
     loss = config.get("loss", "squared_error")
     if not isinstance(loss, str) or loss not in losses.LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses.LOSSES)}")
+    task.check_network(out, loss)
     if loss == "cross_entropy" and out == "linear":
         raise ValueError("cross_entropy needs a sigmoid or softmax output, not linear")
-    task.check_network(out, loss)
     if out == "softmax" and sizes[-1] < 2:
         raise ValueError("a softmax output needs at least 2 output nodes")
     init = config.get("init", "uniform")

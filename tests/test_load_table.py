@@ -43,7 +43,7 @@ def test_roles_and_types_can_be_overridden_by_name():
         ({"types": {"colour": "numeric"}}, "holds no numbers; make it categorical"),
         ({"roles": {"x": "skip", "colour": "skip"}}, "no feature column"),
         ({"missing": "guess"}, "'impute' or 'drop'"),
-        ({"target": "x"}, "classes in"),
+        ({"target": "x", "task": "classification"}, "classes in"),
     ],
 )
 def test_a_choice_that_cannot_work_says_why(kwargs, words):
