@@ -1,6 +1,6 @@
 """Speed of the ``nn`` engine against scikit-learn's MLPClassifier and the article's own code.
 
-Three workloads (issue 2, section 6), each timed in the same run:
+Four workloads (issue 2, section 6; issue 11 for the fourth), each timed in the same run:
 
 1. Iris, the article preset (sigmoid 4-5-10-3, per-sample SGD, lr 0.15): seconds per epoch for
    ``nn``, the article's ``np.matrix`` code (``article_reference.py``) and sklearn's SGD at
@@ -10,6 +10,9 @@ Three workloads (issue 2, section 6), each timed in the same run:
    784-256-128-10 ReLU, Adam, batch 128, float32: samples per second (target: 1.5x sklearn) and
    the GFLOP/s that ``nn`` achieves as a share of this machine's float32 matmul peak measured in
    the same run (target: 55%).
+4. Regression on diabetes (442 x 10, standardized inputs and target), 10-64-32-1 ReLU with a
+   linear output and squared error, Adam, batch 16: samples per second against sklearn's
+   MLPRegressor with the same settings. Target: at least 2x.
 
 Every contender gets the same data, architecture, batch size and number of epochs; repeats are
 interleaved (nn, reference, nn, reference, ...) after a warm-up so that load from other
@@ -42,7 +45,7 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
 import nn  # noqa: E402
 import nn.data  # noqa: E402
@@ -403,6 +406,84 @@ def bench_digits(epochs: int, repeats: int) -> list[Row]:
     return rows
 
 
+def bench_regression(epochs: int, repeats: int) -> Row:
+    """diabetes, 10-64-32-1 ReLU, linear output, squared error, Adam batch 16, float64."""
+    split = nn.data.split(nn.data.load_dataset("diabetes"), seed=0, standardize=True)
+    X, y = split.X_train, split.y_train
+    z = (y - y.mean()) / y.std()  # sklearn is given the standardized target ours trains on
+    hidden = [64, 32]
+    config = {
+        "layers": [X.shape[1], *hidden, 1],
+        "task": "regression",
+        "activation": "relu",
+        "output_activation": "linear",
+        "loss": "squared_error",
+        "init": "he",
+        "seed": 0,
+    }
+    fit_args = {
+        "epochs": epochs,
+        "learning_rate": 1e-3,
+        "batch_size": 16,
+        "optimizer": "adam",
+        "shuffle": True,
+    }
+    last: dict[str, float] = {}
+
+    def make_ours():
+        return nn.Network.from_config(config)
+
+    def run_ours(net):
+        net.fit(X, y, train_metrics="batches", **fit_args)
+        last["ours"] = net.evaluate(split.X_test, split.y_test)["r2"]
+
+    def make_sklearn():
+        return MLPRegressor(
+            hidden_layer_sizes=tuple(hidden),
+            activation="relu",
+            solver="adam",
+            alpha=0.0,
+            batch_size=16,
+            learning_rate_init=1e-3,
+            shuffle=True,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=epochs + 1,
+            early_stopping=False,
+            random_state=0,
+        )
+
+    def run_sklearn(model):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, z)
+        predicted = model.predict(split.X_test) * y.std() + y.mean()
+        residual = np.sum((split.y_test - predicted) ** 2)
+        last["sklearn"] = 1 - residual / np.sum((split.y_test - split.y_test.mean()) ** 2)
+
+    t, cpu = time_interleaved(
+        {"ours": (make_ours, run_ours), "sklearn": (make_sklearn, run_sklearn)}, repeats
+    )
+    rate = {who: len(X) * epochs / statistics.median(ts) for who, ts in t.items()}
+    row = Row(
+        workload="diabetes regression (337 training rows x 10), 10-64-32-1 ReLU, Adam batch 16",
+        metric="samples per second",
+        ours=rate["ours"],
+        article=None,
+        sklearn=rate["sklearn"],
+        higher_is_better=True,
+        target=">= 2x sklearn",
+        met=None,
+        note=(
+            f'{epochs} epochs, shuffled; ours with train_metrics="batches" (as sklearn '
+            f"measures its loss); test R^2 ours {last['ours']:.3f}, sklearn "
+            f"{last['sklearn']:.3f}; {spread(t, cpu)}"
+        ),
+    )
+    row.met = row.ratio(row.sklearn) >= 2
+    return row
+
+
 MNIST_SIZES = [784, 256, 128, 10]
 
 
@@ -643,16 +724,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         repeats = args.repeats or 1
-        iris_epochs, digits_epochs, mnist_n, mnist_epochs = 5, 2, 2000, 1
+        iris_epochs, digits_epochs, mnist_n, mnist_epochs, reg_epochs = 5, 2, 2000, 1, 2
     else:
         repeats = args.repeats or 7
-        iris_epochs, digits_epochs, mnist_n, mnist_epochs = 100, 20, 10_000, 5
+        iris_epochs, digits_epochs, mnist_n, mnist_epochs, reg_epochs = 100, 20, 10_000, 5, 50
     load_start, busy_start = load(), load_1min()
     started = time.perf_counter()
     with blas_threads(args.threads), contextlib.redirect_stdout(io.StringIO()):
         info = machine_info()
         rows = [bench_iris(iris_epochs, repeats), *bench_digits(digits_epochs, repeats)]
         rows += bench_mnist(mnist_n, mnist_epochs, repeats)
+        rows.append(bench_regression(reg_epochs, repeats))
     info["load average (1/5/15 min)"] = f"{load_start} at start, {load()} at end"
     info["run"] = (
         f"{'--quick' if args.quick else 'full'}, {repeats} timed repeats per contender, "
