@@ -739,7 +739,8 @@ def split(
         features = [str(f) for f in data.feature_names]
     else:
         features = [f"x{j}" for j in range(X.shape[1])]
-    if y.dtype.kind == "f" or (isinstance(data, Dataset) and data.is_regression):
+    fractions = y.ndim == 1 and y.dtype.kind == "f" and not np.all(y == np.round(y))
+    if fractions or (isinstance(data, Dataset) and data.is_regression):
         stratify = False  # a number has no classes to keep in proportion
     _check_ratios(test_size, val_size)
     sizes = split_sizes(len(X), test_size, val_size)
