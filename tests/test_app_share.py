@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import nn
 from dashboard import state
 from dashboard.common import limits
 from dashboard.data import datasets
@@ -307,3 +308,27 @@ def test_recipe_notes_name_what_it_cannot_repeat():
     assert "1 single-sample step(s)" in captions
     trainer = at.session_state[state.TRAINER]
     assert bundle.recipe_epochs(trainer) == 2  # paused after 2 of 3: the recipe trains 2
+
+
+def test_recipe_notes_name_a_model_that_brought_its_own_preprocessing():
+    dataset = nn.data.load_dataset("iris")
+    here = nn.data.split(dataset, standardize=True)
+    elsewhere = nn.data.split(dataset, seed=5, standardize=True)  # another session's split
+    split_settings = {**recipe.SPLIT_DEFAULTS, "standardize": True}
+    net = nn.Network.from_config({"layers": [4, 3], "output_activation": "softmax"})
+    trainer = loop.Trainer(net, here.X_train, here.y_train, here.X_val, here.y_val)
+    net.preprocessor = here.preprocessor
+    assert bundle.recipe_notes(trainer, split_settings, 0, here.preprocessor) == []
+    net.preprocessor = elsewhere.preprocessor
+    notes = bundle.recipe_notes(trainer, split_settings, 0, here.preprocessor)
+    assert len(notes) == 1 and "came with its own preprocessing" in notes[0]
+
+
+def test_a_number_to_predict_gets_no_recipe_yet_and_its_settings_still_show():
+    assert bundle.recipe_covers(nn.data.load_dataset("iris"))
+    diabetes = nn.data.load_dataset("diabetes")
+    assert diabetes.is_regression and not bundle.recipe_covers(diabetes)
+    settings = nn.presets.for_task(nn.presets.MODERN, "regression")
+    settings["network"]["layers"] = [10, 8, 1]
+    shown = json.loads(bundle.settings_json(settings, diabetes))
+    assert shown["network"]["task"] == "regression" and "class_names" not in shown["data"]

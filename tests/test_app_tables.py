@@ -13,9 +13,11 @@ import nn
 from dashboard import state
 from dashboard.data import datasets
 from dashboard.predict import results
+from dashboard.share import bundle
 from tests.conftest import ROOT
 from tests.test_advice import finish_on_train_page
 from tests.test_app_pages import texts, upload_csv
+from tests.test_app_share import run_recipe
 from tests.test_bad_csv import unescape
 
 TABLES = ROOT / "tests" / "data" / "tables"
@@ -217,10 +219,22 @@ def test_the_template_of_a_table_reloads_and_predicts(app):
     assert len(results.batch_predict(net, template, dataset)) == 1
 
 
-def test_no_recipe_is_offered_for_a_table_the_script_cannot_encode(app):
+def test_the_recipe_of_a_table_is_offered_and_its_zip_repeats_the_run(app, tmp_path):
     at = loaded(app, "penguins.csv")
-    finish_on_train_page(at, 3)
-    assert "no recipe for it" in texts(at)
-    assert not [b for b in at.get("download_button") if "recipe" in str(b.proto.id)]
-    plain = finish_on_train_page(app(None), 3)  # numbers only: the recipe is there
-    assert [b for b in plain.get("download_button") if "recipe" in str(b.proto.id)]
+    finish_on_train_page(at, 8)
+    assert "Download the recipe (.zip)" in {b.proto.label for b in at.get("download_button")}
+    trainer, split = at.session_state[state.TRAINER], at.session_state[state.SPLIT]
+    settings = bundle.recipe_settings(trainer, at.session_state[state.SPLIT_SETTINGS])
+    result = run_recipe(tmp_path, bundle.recipe_zip(settings, at.session_state[state.DATASET]))
+    assert result["preprocessing"] == trainer.net.preprocessor.to_dict()["columns"]
+    history = trainer.net.history
+    assert len(result["history"]) == len(history) == 8
+    for mine, theirs in zip(result["history"], history, strict=True):
+        assert mine["train_loss"] == pytest.approx(theirs.train_loss, rel=1e-9, abs=1e-12)
+        assert mine["val_loss"] == pytest.approx(theirs.val_loss, rel=1e-9, abs=1e-12)
+        assert mine["val_accuracy"] == theirs.val_accuracy
+    test = trainer.net.evaluate(split.X_test, split.y_test)
+    assert result["test"]["accuracy"] == test["accuracy"]
+    at.switch_page("pages/6_Compare.py").run()
+    assert not at.exception
+    assert any('"columns"' in c.value and '"island"' in c.value for c in at.code)

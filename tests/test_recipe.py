@@ -6,17 +6,22 @@ import csv
 import functools
 import io
 import json
+import math
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_digits, load_iris, load_wine
 
 import nn
-from nn import losses, recipe
+from nn import losses, preprocess, recipe
+from tests.conftest import ROOT
+
+TABLES = ROOT / "tests" / "data" / "tables"
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +58,13 @@ def run_script(folder, *args):
     return json.loads((folder / "results.json").read_text()), done.stdout
 
 
-def run_engine(settings, X, y):
-    """What the app does with these settings: nn.data.split, then build and fit."""
+def run_engine(settings, *data):
+    """What the app does with these settings on ``X, y`` or a ``Dataset``: nn.data.split, then
+    build and fit."""
     s = json.loads(recipe.make_recipe(settings)[1])
     sp, tr = s["split"], dict(s["training"])
     parts = nn.data.split(
-        (X, y),
+        data[0] if len(data) == 1 else tuple(data),
         test_size=sp["test_size"],
         val_size=sp["val_size"],
         seed=sp["seed"],
@@ -274,6 +280,12 @@ def test_make_recipe_normalizes_settings():
     assert settings["training"]["patience"] == 10 and settings["data"]["target"] == "class"
 
 
+def table(**second) -> dict:
+    """The data section of a table with a categorical and a numeric column (``second``)."""
+    columns = [{"name": "a", "kind": "categorical"}, {"name": "b", "kind": "numeric", **second}]
+    return {"columns": columns}
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -285,10 +297,21 @@ def test_make_recipe_normalizes_settings():
         (lambda s: s["split"].update(test_size=1.5), "test_size"),
         (lambda s: s["network"].update(activation="swish"), "swish"),
         (lambda s: s.update(data={"class_names": ["a", "b"]}), "2 classes"),
+        (lambda s: s.update(data={"columns": "island"}), "data.columns must be a list"),
+        (lambda s: s.update(data={"columns": [{"kind": "numeric"}]}), r"columns\[0\] must be"),
+        (lambda s: s.update(data=table(kind="text")), r"columns\[1\].kind must be"),
+        (lambda s: s.update(data=table(fill="mode")), r"columns\[1\].fill must be one of"),
+        (lambda s: s.update(data=table(indicator="yes")), "indicator must be true or false"),
+        (lambda s: s.update(data=table(fill="constant", value="x")), "value must be a number"),
+        (lambda s: s.update(data=table(fill="constant", value=math.inf)), "must be finite"),
+        (lambda s: s.update(data={**table(), "rare": -1}), "rare must be at least 0"),
+        (lambda s: s.update(data={**table(), "rare": 2.5}), "rare must be a whole number"),
+        (lambda s: s.update(data={**table(), "feature_names": ["b", "a"]}), "must follow"),
+        (lambda s: s["data"]["columns"].append({"name": "a"}), "each feature column once"),
     ],
 )
 def test_make_recipe_rejects_bad_settings(change, message):
-    settings = copy.deepcopy(nn.presets.ARTICLE)
+    settings = {**copy.deepcopy(nn.presets.ARTICLE), "data": table()}
     change(settings)
     with pytest.raises(ValueError, match=message):
         recipe.make_recipe(settings)
@@ -337,6 +360,345 @@ def test_script_loss_is_the_engines_from_logits(script_module, output):
     P = script_module.activate("softmax", Z)
     wrong = script_module.mean_loss("cross_entropy", "softmax", P, np.array([[1.0, 0.0]]), Z)
     assert wrong == pytest.approx(40.0, rel=1e-12)
+
+
+# ---- tables with categories and gaps ----
+# The zip carries the raw table and how each column is prepared; the script fits that
+# preprocessing on its training rows and must give the lab's network inputs (nn.data.split,
+# Preprocessor.fit_table) to 1e-12, then the same run.
+
+SKIPPED = {"Name": "skip", "Cabin": "skip", "PassengerId": "skip"}
+# name: (file, target, roles, types, fill)
+TABLE_CASES = {
+    "penguins": ("penguins.csv", "species", None, None, {}),
+    "penguins-mean-mode-flags": (
+        "penguins.csv",
+        "species",
+        None,
+        None,
+        {"numeric_fill": "mean", "category_fill": "most_frequent", "indicators": True},
+    ),
+    "passengers": ("passengers.csv", "Survived", SKIPPED, None, {}),
+    "passengers-per-column": (
+        "passengers.csv",
+        "Survived",
+        SKIPPED,
+        {"Pclass": "categorical"},
+        {
+            "numeric_fill": {"Age": "constant", "Fare": "mean"},
+            "fill_values": {"Age": -1},
+            "indicators": {"Age": True},
+            "category_fill": {"Embarked": "most_frequent"},
+        },
+    ),
+    "cars-rare": ("cars.csv", "origin", {"model": "skip"}, None, {"rare": 15}),
+    "cars-rare-constant": (
+        "cars.csv",
+        "origin",
+        {"model": "skip"},
+        None,
+        {"rare": 15, "numeric_fill": "constant", "fill_values": {"horsepower": 100.5}},
+    ),
+}
+CLASSES3 = ["a", "b", "c"]
+
+
+@functools.cache
+def table_dataset(case: str) -> nn.data.Dataset:
+    file, target, roles, types, fill = TABLE_CASES[case]
+    return nn.data.load_table(
+        (TABLES / file).read_bytes(), target=target, roles=roles, types=types, fill=fill
+    )
+
+
+def table_zip(settings: dict, dataset) -> bytes:
+    """The recipe of a table, as the app's share box makes it (dashboard.share.bundle)."""
+    return recipe.recipe_zip(
+        settings,
+        dataset.table(),
+        dataset.y,
+        dataset.feature_names,
+        dataset.class_names,
+        kinds=dataset.feature_kinds(),
+        fill=dataset.fill,
+    )
+
+
+def table_settings(dataset, split: dict, **training) -> dict:
+    n_inputs = nn.data.split(dataset, **split).preprocessor.n_inputs
+    return {
+        "network": {
+            "layers": [n_inputs, 8, dataset.n_classes],
+            "activation": "relu",
+            "output_activation": "softmax",
+            "loss": "cross_entropy",
+            "init": "he",
+            "seed": 5,
+        },
+        "training": {"epochs": 12, "learning_rate": 0.01, "batch_size": 16, **training},
+        "split": split,
+    }
+
+
+def assert_same_steps(mine: list[dict], theirs: list[dict]):
+    """The script's fitted steps are the lab's preprocessor's (``Preprocessor.to_dict``)."""
+    assert [s["name"] for s in mine] == [s["name"] for s in theirs]
+    for a, b in zip(mine, theirs, strict=True):
+        assert a.keys() == b.keys()
+        for key, value in b.items():
+            if isinstance(value, float):
+                assert a[key] == pytest.approx(value, rel=1e-12, abs=1e-12), (b["name"], key)
+            else:
+                assert a[key] == value, (b["name"], key)
+
+
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw", "standardized"])
+@pytest.mark.parametrize("case", list(TABLE_CASES))
+def test_script_inputs_equal_the_labs_split_of_a_table(tmp_path, case, standardize):
+    dataset = table_dataset(case)
+    assert dataset.is_table
+    seed = len(case)  # a different split for each table
+    split = {"test_size": 0.2, "val_size": 0.15, "seed": seed, "stratify": seed % 2 == 0}
+    split["standardize"] = standardize
+    settings = table_settings(dataset, split)
+    zipfile.ZipFile(io.BytesIO(table_zip(settings, dataset))).extractall(tmp_path)
+    saved = json.loads((tmp_path / recipe.SETTINGS_NAME).read_text())
+    *mine, steps = recipe.script.prepare_data(tmp_path / recipe.DATA_NAME, saved)
+    parts = nn.data.split(dataset, **split)
+    theirs = (parts.X_train, parts.y_train, parts.X_val, parts.y_val, parts.X_test, parts.y_test)
+    for a, b in zip(mine, theirs, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert_same_steps(steps, parts.preprocessor.to_dict()["columns"])
+
+
+def test_the_table_cases_cover_every_choice():
+    """The cases above reach what they are there for: gaps, indicators, constants, the most
+    frequent category, grouped rare categories, categories chosen for numbers."""
+    steps = [
+        s
+        for case in TABLE_CASES
+        for s in nn.data.split(table_dataset(case), seed=len(case)).preprocessor.columns
+    ]
+    assert any(s.indicator for s in steps)
+    assert any(s.kind == "numeric" and s.fill == -1.0 for s in steps)
+    assert any(s.kind == "numeric" and s.fill == 100.5 for s in steps)
+    assert any(s.kind == "categorical" and s.fill not in (preprocess.MISSING, None) for s in steps)
+    assert any(s.kind == "categorical" and preprocess.MISSING in s.categories for s in steps)
+    assert any(s.other for s in steps)
+    assert any(s.name == "Pclass" and s.kind == "categorical" for s in steps)
+
+
+@pytest.mark.parametrize(
+    ("case", "split", "training"),
+    [
+        (
+            "penguins",
+            {"test_size": 0.15, "val_size": 0.1, "seed": 3, "stratify": True, "standardize": True},
+            {"optimizer": "adam", "shuffle": True, "early_stopping": True, "patience": 3},
+        ),
+        (
+            "passengers-per-column",
+            {"test_size": 0.2, "val_size": 0.2, "seed": 1, "standardize": False},
+            {"optimizer": "momentum", "learning_rate": 0.001, "l2": 0.001},
+        ),
+        (
+            "cars-rare",
+            {"test_size": 0.2, "val_size": 0.0, "seed": 7, "stratify": True, "standardize": True},
+            {"optimizer": "sgd", "learning_rate": 0.05, "batch_size": 1, "epochs": 5},
+        ),
+    ],
+    ids=["penguins", "passengers", "cars"],
+)
+def test_a_run_on_a_table_is_reproduced(tmp_path, case, split, training):
+    dataset = table_dataset(case)
+    settings = table_settings(dataset, split, **training)
+    zipfile.ZipFile(io.BytesIO(table_zip(settings, dataset))).extractall(tmp_path)
+    result, out = run_script(tmp_path, "--log-every", "0")
+    net, parts = run_engine(settings, dataset)
+    assert_same_run(result, net, parts)
+    n_inputs = parts.preprocessor.n_inputs
+    assert f"{len(dataset.feature_names)} columns -> {n_inputs} inputs" in out
+    assert_same_steps(result["preprocessing"], parts.preprocessor.to_dict()["columns"])
+    assert result["test"]["accuracy"] > 0.5
+
+
+def read_back(tmp_path, frame, kinds, fill):
+    """``frame`` through the zip's CSV and settings, as the script reads it back."""
+    names = list(kinds)
+    data = recipe.data_settings(names, CLASSES3, kinds, fill)
+    settings = copy.deepcopy(nn.presets.ARTICLE)
+    data = json.loads(recipe.make_recipe({**settings, "data": data})[1])["data"]
+    y = np.arange(len(frame)) % 3
+    text, _ = recipe.data_csv(frame, y, names, CLASSES3, data["target"], kinds)
+    path = tmp_path / f"{len(list(tmp_path.iterdir()))}.csv"
+    path.write_bytes(text.encode("utf-8"))
+    X, y_back = recipe.script.read_data(path, data)
+    np.testing.assert_array_equal(y_back, y)
+    return X, data
+
+
+HOSTILE = ["=cmd()", "-x", "'quoted", "a, b", 'say "hi"', "line\nbreak", "1.5", "10", "9"]
+
+
+def hand_made(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """A table with what the real ones lack: ties, constant columns, extreme digits, labels a
+    spreadsheet would run, labels that look like numbers."""
+    shade = rng.choice(["b", "a", "c", None], n, p=[0.35, 0.35, 0.2, 0.1])
+    flat = np.full(n, 0.1)
+    flat[::7] = np.nextafter(0.1, 1.0)  # a constant but for rounding: a tiny variance
+    big = rng.normal(1e6, 3.0, n)
+    big[rng.random(n) < 0.2] = np.nan
+    tiny = rng.normal(0, 1, n) * np.pi * 1e-7
+    tiny[rng.random(n) < 0.1] = np.nan
+    label = rng.choice([*HOSTILE, None], n)
+    maker = rng.choice(["ford", "fiat", "saab", "kia", "vw"], n, p=[0.5, 0.3, 0.1, 0.06, 0.04])
+    maker[rng.random(n) < 0.03] = None
+    return pd.DataFrame(
+        {"shade": shade, "flat": flat, "big": big, "tiny": tiny, "label": label, "maker": maker}
+    )
+
+
+KINDS = {
+    "shade": "categorical",
+    "flat": "numeric",
+    "big": "numeric",
+    "tiny": "numeric",
+    "label": "categorical",
+    "maker": "categorical",
+}
+FILLS = {
+    "defaults": {},
+    "per-column": {
+        "numeric_fill": {"big": "constant", "tiny": "mean"},
+        "fill_values": {"big": -1.5, "tiny": 3},
+        "indicators": {"big": True, "flat": True},
+        "category_fill": {"shade": "most_frequent"},
+    },
+    "all-mode-flags-rare": {
+        "numeric_fill": "mean",
+        "category_fill": "most_frequent",
+        "indicators": True,
+        "rare": 6,
+    },
+    "everything-rare": {"rare": 1000},  # every category shares "(other)"
+}
+
+
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw", "standardized"])
+@pytest.mark.parametrize("fill", list(FILLS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_script_fits_and_applies_each_column_as_the_lab(tmp_path, seed, fill, standardize):
+    """Fitted on some rows and applied to others (new gaps, unseen and rare categories), the
+    script's steps give Preprocessor.fit_table's and transform's numbers."""
+    rng = np.random.default_rng(seed)
+    train, applied = hand_made(rng, 60), hand_made(rng, 40)
+    applied.loc[0, ["shade", "label", "maker"]] = ["unseen", "=new", "lada"]
+    applied.loc[1, ["flat", "big", "tiny"]] = np.nan
+    if seed == 0:
+        train.loc[:, "shade"] = ["a", "b"] * 30  # a tie for the most frequent: "a"
+    X_train, data = read_back(tmp_path, train, KINDS, FILLS[fill])
+    X_applied, _ = read_back(tmp_path, applied, KINDS, FILLS[fill])
+    steps = recipe.script.fit_preprocessing(data["columns"], X_train, data["rare"], standardize)
+    pre = preprocess.Preprocessor.fit_table(
+        train, KINDS, standardize=standardize, **{**nn.data.FILL_DEFAULTS, **FILLS[fill]}
+    )
+    assert_same_steps(steps, pre.to_dict()["columns"])
+    for mine, frame in ((X_train, train), (X_applied, applied)):
+        np.testing.assert_allclose(
+            recipe.script.transform(steps, mine), pre.transform(frame), rtol=0, atol=1e-12
+        )
+    inputs = recipe.script.transform(steps, X_applied)
+    shade = [j for j, name in enumerate(pre.input_names()) if name.startswith("shade=")]
+    assert not inputs[0, shade].any()  # a category never seen in training: all zeros
+    if standardize:
+        assert pre.column("flat").scale == 1.0  # near-constant: scikit-learn's rule
+    if seed == 0 and fill in ("per-column", "all-mode-flags-rare"):
+        assert pre.column("shade").fill == "a"
+
+
+def test_a_tables_csv_keeps_gaps_labels_and_every_digit(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "size": [np.pi * 1e-7, np.nan, -0.0, 1e300],
+            "=kind": ["=cmd()", None, "'quoted", "a, b"],
+        }
+    )
+    kinds = {"size": "numeric", "=kind": "categorical"}
+    text, target = recipe.data_csv(frame, [0, 1, 2, 0], list(kinds), CLASSES3, kinds=kinds)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["size", "'=kind", target]
+    assert [r[:2] for r in rows[1:]] == [
+        [repr(np.pi * 1e-7), "'=cmd()"],
+        ["", ""],  # a gap is an empty cell
+        ["-0.0", "''quoted"],
+        ["1e+300", "a, b"],
+    ]
+    X, data = read_back(tmp_path, frame, kinds, {})
+    np.testing.assert_array_equal(X[0], frame["size"].to_numpy())
+    assert list(X[1]) == ["=cmd()", None, "'quoted", "a, b"]
+    assert data["columns"] == [
+        {"name": "size", "kind": "numeric", "fill": "median", "indicator": False},
+        {"name": "=kind", "kind": "categorical", "fill": "category"},
+    ]
+
+
+def test_a_tables_settings_say_how_each_column_is_prepared():
+    dataset = table_dataset("passengers-per-column")
+    data = recipe.data_settings(
+        dataset.feature_names, dataset.class_names, dataset.feature_kinds(), dataset.fill
+    )
+    saved = json.loads(
+        recipe.make_recipe({**table_settings(dataset, {"seed": 0}), "data": data})[1]
+    )["data"]
+    assert saved["feature_names"] == dataset.feature_names
+    by_name = {c["name"]: c for c in saved["columns"]}
+    assert by_name["Age"] == {
+        "name": "Age",
+        "kind": "numeric",
+        "fill": "constant",
+        "indicator": True,
+        "value": -1.0,
+    }
+    assert by_name["Fare"] == {
+        "name": "Fare",
+        "kind": "numeric",
+        "fill": "mean",
+        "indicator": False,
+    }
+    assert by_name["Pclass"] == {"name": "Pclass", "kind": "categorical", "fill": "category"}
+    assert by_name["Embarked"]["fill"] == "most_frequent"
+    assert saved["rare"] == 0
+    # A table of numbers keeps the settings it always had.
+    plain = recipe.data_settings(["a", "b"], ["x", "y"])
+    assert plain == {
+        "file": "data.csv",
+        "target": "class",
+        "class_names": ["x", "y"],
+        "feature_names": ["a", "b"],
+    }
+
+
+def test_the_script_names_the_labs_categories_as_the_lab_does():
+    assert recipe.script.MISSING == preprocess.MISSING
+    assert recipe.script.OTHER == preprocess.OTHER
+
+
+def test_the_script_refuses_a_network_that_does_not_fit_the_data(tmp_path):
+    dataset = table_dataset("penguins")
+    settings = table_settings(dataset, {"seed": 0})
+    settings["network"]["layers"][0] += 1
+    zipfile.ZipFile(io.BytesIO(table_zip(settings, dataset))).extractall(tmp_path)
+    done = subprocess.run(
+        [sys.executable, recipe.SCRIPT_NAME],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        done.returncode != 0 and "the data give 11 inputs but the network takes 12" in done.stderr
+    )
 
 
 # The sweep: the script equals the engine epoch by epoch over a seeded random draw of settings.

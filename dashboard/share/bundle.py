@@ -11,14 +11,15 @@ from nn import recipe
 # ---- the recipe ----
 
 NOT_COVERED = (
-    "The recipe repeats runs on tables of numbers; this one has categories or gaps, which its "
-    "standalone script does not encode yet, so there is no recipe for it."
+    "The recipe repeats classification runs; its standalone script does not predict a number "
+    "yet, so there is no recipe for this dataset."
 )
 
 
 def recipe_covers(dataset) -> bool:
-    """True when the standalone script can repeat a run on ``dataset`` (numbers, no gaps)."""
-    return not dataset.is_table
+    """True when the standalone script can repeat a run on ``dataset``: any table of classes
+    (numbers, categories, gaps), not yet a number to predict."""
+    return not getattr(dataset, "is_regression", False)
 
 
 DONE = (loop.FINISHED, loop.EARLY_STOPPED)
@@ -48,8 +49,13 @@ def recipe_settings(trainer: loop.Trainer, split_settings: dict) -> dict:
     }
 
 
-def recipe_notes(trainer: loop.Trainer, split_settings: dict, manual_steps: int = 0) -> list[str]:
-    """Why the recipe may not repeat what the app shows (empty when it should)."""
+def recipe_notes(
+    trainer: loop.Trainer, split_settings: dict, manual_steps: int = 0, preprocessor=None
+) -> list[str]:
+    """Why the recipe may not repeat what the app shows (empty when it should).
+
+    ``preprocessor``: the current split's; a network that brought other preprocessing (a model
+    uploaded from another session) is noted, since the recipe fits it again on this split."""
     settings = recipe_settings(trainer, split_settings)
     history = trainer.net.history
     # Only the learning-rate check: how many epochs the recipe trains is decided above.
@@ -60,6 +66,12 @@ def recipe_notes(trainer: loop.Trainer, split_settings: dict, manual_steps: int 
             f"{manual_steps} single-sample step(s) from the Backprop view were applied by hand; "
             "the recipe does not repeat them."
         )
+    own = trainer.net.preprocessor
+    if preprocessor is not None and own is not None and own != preprocessor:
+        notes.append(
+            "The model came with its own preprocessing (it was uploaded); the recipe fits the "
+            "preprocessing again on this split's training rows."
+        )
     if trainer.status == loop.DIVERGED:
         notes.append(
             f"The run diverged after epoch {trainer.epochs_trained}; the recipe trains those "
@@ -68,12 +80,35 @@ def recipe_notes(trainer: loop.Trainer, split_settings: dict, manual_steps: int 
     return notes
 
 
+def _table(dataset) -> dict:
+    """How a table with categories or gaps travels: its columns' kinds and fill choices."""
+    if not dataset.is_table:
+        return {}
+    return {"kinds": dataset.feature_kinds(), "fill": dataset.fill}
+
+
+def recipe_data(dataset) -> dict:
+    """The settings' ``data`` section for ``dataset`` (see ``nn.recipe.data_settings``)."""
+    names = [str(f) for f in dataset.feature_names]
+    return recipe.data_settings(names, [str(c) for c in dataset.class_names], **_table(dataset))
+
+
+def settings_json(settings: dict, dataset) -> str:
+    """The settings file of the recipe zip for ``dataset``, as it is written into the zip (the
+    run's settings alone for a dataset the recipe does not cover)."""
+    if not recipe_covers(dataset):
+        return recipe.make_recipe(settings)[1]
+    return recipe.make_recipe({**settings, "data": recipe_data(dataset)})[1]
+
+
 def recipe_zip(settings: dict, dataset) -> bytes:
-    """The script, ``settings`` and the dataset as one zip (see ``nn.recipe.recipe_zip``)."""
+    """The script, ``settings`` and the dataset as one zip (see ``nn.recipe.recipe_zip``): a
+    table with categories or gaps travels as its raw values, with how each column is prepared."""
     return recipe.recipe_zip(
         settings,
-        dataset.X,
+        dataset.table() if dataset.is_table else dataset.X,
         dataset.y,
         [str(f) for f in dataset.feature_names],
         [str(c) for c in dataset.class_names],
+        **_table(dataset),
     )

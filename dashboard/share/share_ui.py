@@ -71,7 +71,10 @@ def recipe_download(trainer: loop.Trainer, key: str) -> None:
         f"--settings {recipe.SETTINGS_NAME}",
     )
     for note in bundle.recipe_notes(
-        trainer, state.split_settings(), state.manual_steps(trainer.net)
+        trainer,
+        state.split_settings(),
+        state.manual_steps(trainer.net),
+        state.split().preprocessor,
     ):
         st.caption(note)
 
@@ -93,5 +96,5 @@ def recipe_ui(trainer: loop.Trainer | None) -> None:
     )
     recipe_download(trainer, "compare.recipe")
     with st.expander(f"The settings ({recipe.SETTINGS_NAME})"):
-        _, text = recipe.make_recipe(bundle.recipe_settings(trainer, state.split_settings()))
-        st.code(text, language="json")
+        settings = bundle.recipe_settings(trainer, state.split_settings())
+        st.code(bundle.settings_json(settings, state.dataset()), language="json")

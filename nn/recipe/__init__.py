@@ -7,8 +7,14 @@ draws for initialisation and shuffling, the same updates, losses and early-stopp
 its numbers match the app's to rounding. It is the same text for every run; everything that
 varies, including names taken from an uploaded CSV, lives in the JSON, never in the code.
 
-``make_recipe(settings)`` returns the script's text and the settings as JSON; ``data_csv``
-writes the dataset in the form the script reads; ``recipe_zip`` packs all three.
+A table with categories or gaps travels as its raw values (numbers, category labels, empty
+cells), and the settings' ``data`` section says how the lab prepared each column (``columns``:
+its kind, what a gap becomes, a "was missing" input; ``rare``): the script fits that
+preprocessing on its training rows as ``nn.preprocess.Preprocessor.fit_table`` does.
+
+``make_recipe(settings)`` returns the script's text and the settings as JSON; ``data_settings``
+gives the ``data`` section for a dataset, ``data_csv`` writes the dataset in the form the script
+reads; ``recipe_zip`` packs all three.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 
 from nn import config
 from nn.network import normalize_config
+from nn.preprocess import CATEGORICAL, CATEGORY_FILLS, NUMERIC, NUMERIC_FILLS, labels, numbers
 from nn.recipe import script
 from nn.text import csv_safe_cell
 
@@ -57,8 +64,9 @@ def normalize_settings(settings: dict) -> dict:
 
     ``settings`` has ``network`` (an ``nn`` config), ``training`` (the arguments of
     ``Network.train_epochs`` plus ``epochs`` and ``seed``), ``split`` (the arguments of
-    ``nn.data.split``) and ``data`` (``target``, ``class_names``, ``feature_names``, as
-    ``data_csv`` writes them). Keys the recipe does not use (such as the app's pace) are dropped.
+    ``nn.data.split``) and ``data`` (``target``, ``class_names``, ``feature_names``, and for a
+    table with categories or gaps ``columns`` and ``rare``, as ``data_settings`` gives them).
+    Keys the recipe does not use (such as the app's pace) are dropped.
     """
     if not isinstance(settings, dict):
         raise ValueError("the recipe settings must be a dict")
@@ -89,6 +97,14 @@ def normalize_settings(settings: dict) -> dict:
     for key in ("class_names", "feature_names"):
         if data.get(key) is not None:
             out[key] = [str(v) for v in data[key]]
+    if data.get("columns") is not None:
+        out["columns"] = _table_columns(data["columns"])
+        names = [c["name"] for c in out["columns"]]
+        if out.setdefault("feature_names", names) != names:
+            raise ValueError("data.columns must follow data.feature_names, in order")
+        out["rare"] = _number("data", "rare", data.get("rare", 0), whole=True)
+        if out["rare"] < 0:
+            raise ValueError(f"data.rare must be at least 0, got {out['rare']}")
     n_out = network["layers"][-1]
     if "class_names" in out and len(out["class_names"]) != max(n_out, 2):
         raise ValueError(
@@ -97,6 +113,40 @@ def normalize_settings(settings: dict) -> dict:
         )
     result["data"] = out
     return result
+
+
+def _table_columns(raw) -> list[dict]:
+    """``data.columns`` checked, with defaults filled in: one entry per feature column."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("data.columns must be a list with one entry per feature column")
+    columns = []
+    for i, column in enumerate(raw):
+        where = f"data.columns[{i}]"
+        if not isinstance(column, dict) or not isinstance(column.get("name"), str):
+            raise ValueError(f"{where} must be a dict with the column's name")
+        kind = column.get("kind", NUMERIC)
+        if kind == NUMERIC:
+            fills, default = NUMERIC_FILLS, "median"
+        elif kind == CATEGORICAL:
+            fills, default = CATEGORY_FILLS, "category"
+        else:
+            raise ValueError(f"{where}.kind must be {NUMERIC} or {CATEGORICAL}, not {kind!r}")
+        fill = column.get("fill", default)
+        if fill not in fills:
+            raise ValueError(f"{where}.fill must be one of {', '.join(fills)}, not {fill!r}")
+        out = {"name": column["name"], "kind": kind, "fill": fill}
+        if kind == NUMERIC:
+            indicator = column.get("indicator", False)
+            if not isinstance(indicator, (bool, np.bool_)):
+                raise ValueError(f"{where}.indicator must be true or false, not {indicator!r}")
+            out["indicator"] = bool(indicator)
+            if fill == "constant":
+                out["value"] = _number(where, "value", column.get("value", 0.0))
+        columns.append(out)
+    names = [c["name"] for c in columns]
+    if len(set(names)) != len(names):
+        raise ValueError("data.columns must name each feature column once")
+    return columns
 
 
 def make_recipe(settings: dict) -> tuple[str, str]:
@@ -140,20 +190,88 @@ def target_column(feature_names: list[str]) -> str:
     return name
 
 
-def data_csv(X, y, feature_names: list[str], class_names: list[str], target: str | None = None):
+def data_settings(
+    feature_names: list[str],
+    class_names: list[str],
+    kinds: dict[str, str] | None = None,
+    fill: dict | None = None,
+) -> dict:
+    """The settings' ``data`` section for a dataset with these names, as ``recipe_zip`` writes it.
+
+    For a table with categories or gaps, ``kinds`` gives each feature column's kind, in order
+    ("numeric" or "categorical"), and ``fill`` the dataset's choices (the keys of
+    ``nn.data.FILL_DEFAULTS``: each fill a choice for every column or a dict by column name);
+    they become one entry per column in ``columns`` (its kind, what a gap becomes, the constant,
+    the "was missing" input) and ``rare``, which is how ``nn.data.split`` prepares the table.
+    """
+    feature_names = [str(f) for f in feature_names]
+    data = {
+        "file": DATA_NAME,
+        "target": target_column(feature_names),
+        "class_names": [str(c) for c in class_names],
+        "feature_names": feature_names,
+    }
+    if kinds is None:
+        return data
+    from nn.data import FILL_DEFAULTS  # pandas, on first use only
+
+    fill = {**FILL_DEFAULTS, **(fill or {})}
+
+    def choice(key: str, name: str, default):
+        # A choice for every column, or a dict by column name (Preprocessor.fit_table's rule).
+        value = fill[key]
+        return value.get(name, default) if isinstance(value, dict) else value
+
+    columns = []
+    for name, kind in kinds.items():
+        name = str(name)
+        if kind == NUMERIC:
+            how = choice("numeric_fill", name, "median")
+            column = {"name": name, "kind": kind, "fill": how}
+            column["indicator"] = choice("indicators", name, False)
+            if how == "constant":
+                column["value"] = (fill["fill_values"] or {}).get(name, 0.0)
+        else:
+            column = {"name": name, "kind": kind, "fill": choice("category_fill", name, "category")}
+        columns.append(column)
+    if [c["name"] for c in columns] != feature_names:
+        raise ValueError("the column kinds must follow the feature names, in order")
+    return {**data, "columns": columns, "rare": fill["rare"]}
+
+
+def data_csv(
+    X,
+    y,
+    feature_names: list[str],
+    class_names: list[str],
+    target: str | None = None,
+    kinds: dict[str, str] | None = None,
+):
     """The dataset as CSV text for the script: the features with every digit kept, then the
     class name of each row in the ``target`` column. Returns ``(text, target)``.
+
+    ``X`` is an array of numbers (n, d), or with ``kinds`` (each feature's kind, in order) a
+    table of raw values such as ``nn.data.Dataset.table`` gives: a category is written as its
+    label, a gap as an empty cell.
 
     Every cell follows the lab's one CSV rule (``nn.text.csv_safe_cell``): a name a spreadsheet
     would run as a formula gets a leading apostrophe, which the script removes when it reads
     the file back; the numbers are written as they are."""
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.int64)
-    if X.ndim != 2 or y.shape != (len(X),):
-        raise ValueError("X must be (n, d) and y (n,)")
     feature_names = [str(f) for f in feature_names]
-    if len(feature_names) != X.shape[1]:
-        raise ValueError(f"{X.shape[1]} features but {len(feature_names)} feature names")
+    if kinds is None:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError("X must be (n, d) and y (n,)")
+        if len(feature_names) != X.shape[1]:
+            raise ValueError(f"{X.shape[1]} features but {len(feature_names)} feature names")
+        rows = [[repr(v) for v in row] for row in X.tolist()]
+    else:
+        if [str(k) for k in kinds] != feature_names:
+            raise ValueError("the column kinds must follow the feature names, in order")
+        rows = _table_cells(X, kinds)
+    y = np.asarray(y, dtype=np.int64)
+    if y.shape != (len(rows),):
+        raise ValueError("X must be (n, d) and y (n,)")
     if len(set(feature_names)) != len(feature_names):
         raise ValueError("feature names must be distinct")
     if y.size and (y.min() < 0 or y.max() >= len(class_names)):
@@ -165,24 +283,48 @@ def data_csv(X, y, feature_names: list[str], class_names: list[str], target: str
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([csv_safe_cell(c) for c in (*feature_names, target)])
-    for row, label in zip(X.tolist(), y.tolist(), strict=True):
-        writer.writerow([csv_safe_cell(c) for c in (*(repr(v) for v in row), names[label])])
+    for row, label in zip(rows, y.tolist(), strict=True):
+        writer.writerow([csv_safe_cell(c) for c in (*row, names[label])])
     return buffer.getvalue(), target
 
 
-def recipe_zip(settings: dict, X, y, feature_names: list[str], class_names: list[str]) -> bytes:
-    """A zip of the script, its settings and the data, ready to run where it is unpacked."""
-    text, target = data_csv(X, y, feature_names, class_names)
-    settings = {
-        **settings,
-        "data": {
-            "file": DATA_NAME,
-            "target": target,
-            "class_names": [str(c) for c in class_names],
-            "feature_names": [str(f) for f in feature_names],
-        },
-    }
-    script, settings_json = make_recipe(settings)
+def _table_cells(table, kinds: dict[str, str]) -> list[list[str]]:
+    """The cells of a table's rows: numbers with every digit, category labels as the lab
+    reads them (``nn.preprocess.labels``), an empty cell for a gap."""
+    if not (hasattr(table, "columns") and hasattr(table, "to_numpy")):
+        raise ValueError("a table's rows must come as a table of raw values (Dataset.table)")
+    absent = [name for name in kinds if name not in table.columns]
+    if absent:
+        raise ValueError(f"missing column(s): {', '.join(map(str, absent[:10]))}")
+    columns = []
+    for name, kind in kinds.items():
+        values = table[name].to_numpy()
+        if kind == CATEGORICAL:
+            columns.append(["" if v is None else v for v in labels(values)])
+        else:
+            x = numbers(values)  # as the lab reads them: anything not a number is a gap
+            if np.isinf(x).any():
+                raise ValueError(f"the column {name} has infinite values")
+            columns.append(["" if math.isnan(v) else repr(v) for v in x.tolist()])
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
+def recipe_zip(
+    settings: dict,
+    X,
+    y,
+    feature_names: list[str],
+    class_names: list[str],
+    kinds: dict[str, str] | None = None,
+    fill: dict | None = None,
+) -> bytes:
+    """A zip of the script, its settings and the data, ready to run where it is unpacked.
+
+    ``X`` is an array of numbers, or with ``kinds`` and ``fill`` a table of raw values (see
+    ``data_settings`` and ``data_csv``)."""
+    data = data_settings(feature_names, class_names, kinds, fill)
+    text, _ = data_csv(X, y, feature_names, class_names, data["target"], kinds)
+    script, settings_json = make_recipe({**settings, "data": data})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(SCRIPT_NAME, script)

@@ -3,10 +3,13 @@
     python recipe.py --data data.csv --settings settings.json [--out results.json]
 
 This file does, step by step, what the lab did: the same train/validation/test split
-(scikit-learn's train_test_split, written out here), the same random initial weights, the same
-order of samples, the same updates, the same losses (cross-entropy from the logits, never from
-clipped probabilities) and the same early-stopping rule. The losses and accuracies it prints
-match the app's to rounding. Nothing but NumPy and the standard library is needed.
+(scikit-learn's train_test_split, written out here), the same preprocessing fitted on the
+training rows (for a table with categories or gaps: gaps filled, categories one-hot, numbers
+standardized, as scikit-learn's SimpleImputer, OneHotEncoder and StandardScaler do it), the same
+random initial weights, the same order of samples, the same updates, the same losses
+(cross-entropy from the logits, never from clipped probabilities) and the same early-stopping
+rule. The losses and accuracies it prints match the app's to rounding. Nothing but NumPy and the
+standard library is needed.
 """
 
 import argparse
@@ -20,6 +23,8 @@ import numpy as np
 
 FORMAT = "nn-lab-recipe/1"
 TRAIN_EVAL_MAX = 2048  # training metrics use at most this many rows, as the lab does
+MISSING = "(missing)"  # the category a gap becomes (fill "category")
+OTHER = "(other)"  # the one input that the categories rarer than "rare" share
 
 
 # ---- data ----
@@ -33,7 +38,12 @@ def text_cell(cell):
 
 
 def read_data(path, data):
-    """Features X (n, d) and integer labels y (n,) from the CSV the lab wrote."""
+    """The features and the integer labels y (n,) from the CSV the lab wrote.
+
+    A table of numbers gives X (n, d) as floats. A table with categories or gaps (its settings
+    have "columns") gives a list with one array per feature column, as the column's kind says:
+    numbers with NaN for an empty cell, or text with None for an empty cell.
+    """
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh) if row]
     header, body = [text_cell(h) for h in rows[0]], rows[1:]
@@ -41,10 +51,18 @@ def read_data(path, data):
     features = [i for i in range(len(header)) if i != target]
     if "feature_names" in data and [header[i] for i in features] != data["feature_names"]:
         sys.exit("error: the CSV's columns are not the ones in the settings")
-    X = np.array([[float(row[i]) for i in features] for row in body])
     names = data.get("class_names") or sorted({text_cell(row[target]) for row in body})
     index = {name: k for k, name in enumerate(names)}
     y = np.array([index[text_cell(row[target])] for row in body], dtype=np.int64)
+    if "columns" not in data:
+        return np.array([[float(row[i]) for i in features] for row in body]), y
+    X = []
+    for i, column in zip(features, data["columns"], strict=True):
+        cells = [row[i].strip() for row in body]
+        if column["kind"] == "numeric":
+            X.append(np.array([float(c) if c else math.nan for c in cells]))
+        else:
+            X.append(np.array([text_cell(c) if c else None for c in cells], dtype=object))
     return X, y
 
 
@@ -90,20 +108,140 @@ def train_test_indices(y, test_size, seed, stratify):
     return rng.permutation(train), rng.permutation(test)
 
 
-def split(X, y, test_size, val_size, seed, stratify, standardize):
-    """Test part first, then the validation part from the rest; standardize with the training
-    part's mean and standard deviation."""
+def split_rows(y, test_size, val_size, seed, stratify):
+    """Row indices (train, validation, test): the test part first, then the validation part
+    from the rest (empty when val_size is 0)."""
     train, test = train_test_indices(y, test_size, seed, stratify)
-    X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
-    X_val, y_val = X[:0], y[:0]
+    val = train[:0]
     if val_size > 0:
-        train, val = train_test_indices(y_train, val_size, seed, stratify)
-        X_train, y_train, X_val, y_val = X_train[train], y_train[train], X_train[val], y_train[val]
+        inner_train, inner_val = train_test_indices(y[train], val_size, seed, stratify)
+        train, val = train[inner_train], train[inner_val]
+    return train, val, test
+
+
+def split(X, y, test_size, val_size, seed, stratify, standardize):
+    """A table of numbers split; standardized with the training part's mean and standard
+    deviation (a standard deviation of 0 divides by 1)."""
+    train, val, test = split_rows(y, test_size, val_size, seed, stratify)
+    X_train, X_val, X_test = X[train], X[val], X[test]
     if standardize:
         mean, std = X_train.mean(axis=0), X_train.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         X_train, X_val, X_test = ((part - mean) / std for part in (X_train, X_val, X_test))
-    return X_train, y_train, X_val, y_val, X_test, y_test
+    return X_train, y[train], X_val, y[val], X_test, y[test]
+
+
+# ---- preprocessing ----
+# A table with categories or gaps: each column's step is fitted on the training rows only,
+# then applied to every part. A step is a dict in the form the lab saves it in a model:
+#   numeric:     fill (what a gap becomes), indicator (a second input, 1 where the value was
+#                missing), mean and scale (standardization, or None)
+#   categorical: fill (the category a gap becomes), categories (one input each, in order),
+#                other (the categories too rare to have their own input; they share OTHER)
+
+
+def fit_numeric(column, x, standardize):
+    """The step of a numeric column from its training values x (NaN for a gap)."""
+    gaps = np.isnan(x)
+    present = x[~gaps]
+    if column["fill"] == "constant":
+        fill = float(column.get("value", 0.0))
+    elif len(present) == 0:
+        sys.exit(f"error: the column {column['name']} has no value in the training rows")
+    elif column["fill"] == "median":
+        fill = float(np.median(present))
+    else:  # mean: the sum with every gap as 0, over the number of values (scikit-learn's way)
+        fill = float(np.where(gaps, 0.0, x).sum() / len(present))
+    # The "was missing" input only where the training rows have a gap to learn from.
+    step = {"name": column["name"], "kind": "numeric", "fill": fill}
+    step["indicator"] = bool(column.get("indicator", False) and gaps.any())
+    step["mean"] = step["scale"] = None
+    if standardize:
+        # Standardize the filled values: the variance by the corrected two-pass formula, and a
+        # scale of 1 for a column that cannot be told from a constant (rounding alone would
+        # give it a tiny variance), as scikit-learn's StandardScaler does.
+        filled = np.where(gaps, fill, x)
+        n = len(filled)
+        mean = filled.sum() / n
+        centred = filled - mean
+        var = (np.sum(centred**2) - centred.sum() ** 2 / n) / n
+        eps = np.finfo(np.float64).eps
+        constant = var <= n * eps * var + (n * mean * eps) ** 2
+        step["mean"], step["scale"] = float(mean), 1.0 if constant else float(np.sqrt(var))
+    return step
+
+
+def fit_categorical(column, x, rare):
+    """The step of a categorical column from its training labels x (None for a gap)."""
+    gaps = np.array([v is None for v in x], dtype=bool)
+    if column["fill"] == "category":
+        fill = MISSING
+    elif gaps.all():
+        sys.exit(f"error: the column {column['name']} has no value in the training rows")
+    else:  # the most frequent category; a tie goes to the first in sorted order
+        values, counts = np.unique(x[~gaps], return_counts=True)
+        fill = str(values[np.argmax(counts)])
+    # The categories sorted (as text); with rare > 1, those with fewer training rows share OTHER.
+    values, counts = np.unique(np.where(gaps, fill, x), return_counts=True)
+    grouped = counts < rare if rare > 1 else np.zeros(len(values), dtype=bool)
+    categories = [str(v) for v in values[~grouped]]
+    other = [str(v) for v in values[grouped]]
+    step = {"name": column["name"], "kind": "categorical", "fill": fill}
+    step["categories"] = [*categories, OTHER] if other else categories
+    if other:
+        step["other"] = other
+    return step
+
+
+def fit_preprocessing(columns, X, rare, standardize):
+    """One step per feature column, fitted on the training rows X (one array per column)."""
+    steps = []
+    for column, x in zip(columns, X, strict=True):
+        if column["kind"] == "numeric":
+            steps.append(fit_numeric(column, x, standardize))
+        else:
+            steps.append(fit_categorical(column, x, rare))
+    return steps
+
+
+def transform(steps, X):
+    """Raw columns (one array per feature column) -> network inputs (n, n_inputs)."""
+    parts = []
+    for step, x in zip(steps, X, strict=True):
+        if step["kind"] == "numeric":
+            gaps = np.isnan(x)
+            x = np.where(gaps, step["fill"], x)
+            if step["scale"] is not None:
+                x = (x - step["mean"]) / step["scale"]
+            parts.append(x[:, None])
+            if step["indicator"]:
+                parts.append(gaps.astype(np.float64)[:, None])
+        else:
+            x = np.array([step["fill"] if v is None else v for v in x], dtype=object)
+            if step.get("other"):
+                x = np.where(np.isin(x, step["other"]), OTHER, x)
+            # One-hot: 1 in the input of its category; a category never seen in training
+            # matches none and gives all zeros.
+            categories = np.array(step["categories"], dtype=object)
+            parts.append((x[:, None] == categories[None, :]).astype(np.float64))
+    return np.hstack(parts)
+
+
+def prepare_data(path, settings):
+    """The training, validation and test parts as the network takes them, and the steps of the
+    preprocessing fitted on the training rows (None for a table of numbers)."""
+    data, sp = settings["data"], settings["split"]
+    X, y = read_data(path, data)
+    if "columns" not in data:
+        parts = split(
+            X, y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"], sp["standardize"]
+        )
+        return (*parts, None)
+    train, val, test = split_rows(y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"])
+    parts = [[x[rows] for x in X] for rows in (train, val, test)]  # each part's raw columns
+    steps = fit_preprocessing(data["columns"], parts[0], data.get("rare", 0), sp["standardize"])
+    X_train, X_val, X_test = (transform(steps, part) for part in parts)
+    return X_train, y[train], X_val, y[val], X_test, y[test], steps
 
 
 # ---- the network ----
@@ -354,12 +492,20 @@ def main(argv=None):
         settings = json.load(fh)
     if settings.get("format") != FORMAT:
         sys.exit(f"error: {args.settings} is not a settings file of this recipe ({FORMAT})")
-    X, y = read_data(args.data, settings["data"])
-    sp = settings["split"]
-    X_train, y_train, X_val, y_val, X_test, y_test = split(
-        X, y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"], sp["standardize"]
-    )
+    X_train, y_train, X_val, y_val, X_test, y_test, steps = prepare_data(args.data, settings)
     print(f"{len(y_train)} training, {len(y_val)} validation, {len(y_test)} test rows")
+    if steps is not None:
+        one_hot = sum(step["kind"] == "categorical" for step in steps)
+        flags = sum(bool(step.get("indicator")) for step in steps)
+        print(
+            f"Preprocessing fitted on the training rows: {len(steps)} columns -> "
+            f"{X_train.shape[1]} inputs ({one_hot} one-hot, {flags} with a 'was missing' input)"
+        )
+    if X_train.shape[1] != settings["network"]["layers"][0]:
+        sys.exit(
+            f"error: the data give {X_train.shape[1]} inputs but the network takes "
+            f"{settings['network']['layers'][0]}"
+        )
     net = settings["network"]
     layers, history, stopped, finished = train(
         settings, X_train, y_train, X_val, y_val, args.log_every
@@ -380,6 +526,8 @@ def main(argv=None):
             "stopped_early": stopped,
             "diverged": not finished,
         }
+        if steps is not None:
+            result["preprocessing"] = steps
         with open(args.out, "w", encoding="utf-8") as fh:
             json.dump(result, fh)
     return 0 if finished else 1
