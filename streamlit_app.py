@@ -12,6 +12,8 @@ st.markdown(
     "A neural network written from scratch in NumPy, in your browser. Pick a dataset, shape a "
     "network, train it while you watch the loss fall, then ask it questions. Nothing to install, "
     "no code to write.\n\n"
+    "It tells classes apart (flowers, wines, digits) or predicts a number (a noisy sine curve, "
+    "the progression of diabetes, your own table's prices or measurements).\n\n"
     "It grew out of the article *How to Create a Python-Based Neural Network From Scratch*: "
     "Iris flowers, a small sigmoid network trained one sample at a time by backpropagation. "
     "Start there, then change one thing at a time and see what happens."

@@ -132,8 +132,18 @@ def is_trained() -> bool:
 
 
 def n_classes() -> int:
-    """Number of classes of the current dataset."""
+    """Number of classes of the current dataset (0 for a number to predict)."""
     return len(dataset().class_names)
+
+
+def task() -> str:
+    """The current dataset's task: "classification" or "regression" (``nn.task``)."""
+    return dataset().task
+
+
+def n_outputs() -> int:
+    """The network's output nodes for the current dataset: one per class, one for a number."""
+    return dataset().n_outputs
 
 
 def n_inputs() -> int:
@@ -144,7 +154,32 @@ def n_inputs() -> int:
 def current_network_config(arch_settings: dict | None = None) -> dict:
     """The network config for the current data and (given or applied) architecture."""
     ds = dataset()
-    return build.network_config(arch_settings or arch(), n_inputs(), len(ds.class_names))
+    return build.network_config(arch_settings or arch(), n_inputs(), ds.n_outputs, ds.task)
+
+
+def arch_task_problem() -> str | None:
+    """Why the applied architecture's output layer does not suit the dataset's task (it cannot
+    be built then), or None. ``fit_arch_to_task`` is the fix."""
+    if build.suits_task(arch(), task()):
+        return None
+    what = "a number" if task() == build.REGRESSION else "a class"
+    fixed = build.fit_to_task(arch(), task(), link.default_experiment(data_spec()).arch)
+    return (
+        f"This dataset's target is {what}, and a {build.output_text(arch())} does not suit it: "
+        f"the network needs a {build.output_text(fixed)}."
+    )
+
+
+def fit_arch_to_task(quiet: bool = False) -> None:
+    """Give the applied architecture the output and loss its dataset's task starts with (the
+    hidden layers stay); says so unless ``quiet``."""
+    before = arch()
+    if build.suits_task(before, task()):
+        return
+    fixed = build.fit_to_task(before, task(), link.default_experiment(data_spec()).arch)
+    set_arch(fixed, "its output layer was made for the other task.")
+    if not quiet:
+        flash(f"The output layer now suits the data: a {build.output_text(fixed)}.")
 
 
 def discard_trainer(reason: str) -> None:
@@ -162,28 +197,54 @@ def untouched() -> bool:
     return (start.split, start.arch, start.train) == (now.split, now.arch, now.train)
 
 
+def follow_message(spec: dict, task_name: str) -> str:
+    """What the Data page says when the settings follow a new dataset."""
+    if spec.get("source") == datasets.ARTICLE_SOURCE:
+        return "the article's network and training on raw inputs, as the article did."
+    if task_name == build.REGRESSION:
+        return (
+            "this target is a number, so the modern network (ReLU, Adam) gets one linear output "
+            "with squared error and early stopping, on standardized inputs. Change anything "
+            "and your settings stay."
+        )
+    return (
+        "the modern network (ReLU, softmax, Adam) on standardized inputs; the article's setup "
+        "is for Iris. Change anything and your settings stay."
+    )
+
+
 def set_dataset(dataset, spec: dict, quiet: bool = False) -> None:
     """Switch to a new dataset (split with the current settings, or with the new dataset's own
-    defaults while the settings are untouched); ``ValueError`` keeps the old."""
+    defaults while the settings are untouched); ``ValueError`` keeps the old.
+
+    The output layer follows the task: changed settings keep their hidden layers, but an
+    output and loss made for the other task (softmax and cross-entropy on a number, a linear
+    output with squared error or Huber on classes) become the new dataset's, with a message.
+    """
     follow = untouched()
     start = link.default_experiment(spec)
     settings = start.split if follow else split_settings()
     new_split = datasets.make_split(dataset, settings)
     if follow and not quiet and (start.arch, start.train) != (arch(), train_settings()):
-        flash(
-            "The settings follow the dataset: "
-            + (
-                "the article's network and training on raw inputs, as the article did."
-                if spec.get("source") == datasets.ARTICLE_SOURCE
-                else "the modern network (ReLU, softmax, Adam) on standardized inputs; the "
-                "article's setup is for Iris. Change anything and your settings stay."
-            )
-        )
+        flash("The settings follow the dataset: " + follow_message(spec, dataset.task))
     if follow:
         st.session_state[SPLIT_SETTINGS] = dict(start.split)
         st.session_state[ARCH] = start.arch
         st.session_state[TRAIN_SETTINGS] = start.train
         forget_widgets(*SETTING_WIDGETS)
+    elif dataset.task != task() or not build.suits_task(arch(), dataset.task):
+        before = arch()
+        fixed = build.fit_to_task(before, dataset.task, start.arch)
+        if fixed != before:
+            st.session_state[ARCH] = fixed
+            forget_widgets("arch.w.")
+            if not quiet:
+                what = "a number" if dataset.task == build.REGRESSION else "a class"
+                flash(
+                    f"The output layer follows the task: this target is {what}, so the "
+                    f"{build.output_text(before)} became a {build.output_text(fixed)}. Your "
+                    "hidden layers and training settings stay (Architecture page to change it)."
+                )
     st.session_state[DATASET] = dataset
     st.session_state[DATA_SPEC] = dict(spec)
     st.session_state[SPLIT] = new_split
@@ -230,9 +291,11 @@ def set_train_settings(settings: dict) -> None:
 
 
 def ensure_trainer() -> loop.Trainer:
-    """The trainer, built from the current data and architecture if there is none."""
+    """The trainer, built from the current data and architecture if there is none (an output
+    layer made for the other task is first fitted to this one: see ``fit_arch_to_task``)."""
     t = trainer()
     if t is None:
+        fit_arch_to_task()
         t = new_trainer(nn.Network.from_config(current_network_config()))
     return t
 
@@ -326,9 +389,10 @@ def apply_url_once() -> None:
         params,
         link.default_experiment(spec),
         new_split.preprocessor.n_inputs,
-        len(new_dataset.class_names),
+        new_dataset.n_outputs,
         len(new_split.y_train),
         len(new_split.y_val) > 0,
+        new_dataset.task,
     )
     ss[ARCH], ss[TRAIN_SETTINGS], ss[TRAINER] = arch_set, train_set, None
     refused = messages + more

@@ -1,4 +1,5 @@
-"""Look inside a network: decision surfaces, one backprop step in numbers, gradient checks, health.
+"""Look inside a network: decision surfaces and fitted values, one backprop step in numbers,
+gradient checks, health.
 
 Everything here reads a network through its public methods and leaves its weights as they were
 (``apply_trace`` is the one exception, and says so). The arithmetic is the engine's own: its
@@ -15,6 +16,7 @@ import numpy as np
 
 from nn import config, losses
 from nn.network import Network
+from nn.task import CLASSIFICATION, REGRESSION
 
 MAX_RESOLUTION = 400
 # A sigmoid or tanh unit counts as saturated when its output is this close to a bound, measured as
@@ -24,7 +26,7 @@ SATURATION = 0.975
 CHECK_MAX_ENTRIES = 40
 
 
-# ---- decision surface ----
+# ---- decision surface (classes) and fitted values (regression) ----
 
 
 def decision_grid(
@@ -37,6 +39,8 @@ def decision_grid(
     transform=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The network's outputs on a grid over two features, for a decision-surface plot.
+
+    Classification only (a regression network's surface is ``value_grid``).
 
     Parameters
     ----------
@@ -58,21 +62,153 @@ def decision_grid(
     probs : (resolution, resolution, k): ``probs[i, j]`` is the output at ``(xs[j], ys[i])``
         (row = y, as heatmaps expect); a single sigmoid output becomes two columns ``[1 - p, p]``.
     """
-    # With a transform, rows are raw feature rows (as wide as ``fixed``, or as ``X``), which
-    # the transform turns into the network's inputs (one-hot categories make more of them).
-    n_in = net.n_inputs
+    if net.task != CLASSIFICATION:
+        raise ValueError(
+            "a decision surface shows classes; a regression network's surface is value_grid"
+        )
+    (xs, ys), rows = _grid_rows(net, X, resolution, margin, fixed, features, transform)
+    probs = net.predict_proba(rows).astype(np.float64)
+    if probs.shape[1] == 1:
+        probs = np.hstack([1.0 - probs, probs])
+    return xs, ys, probs.reshape(resolution, resolution, -1)
+
+
+def value_grid(
+    net: Network,
+    X,
+    resolution: int = 100,
+    margin: float = 0.5,
+    fixed=None,
+    features: tuple[int, int] = (0, 1),
+    transform=None,
+    output: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A regression network's predicted values on a grid over two features (a value surface).
+
+    The parameters are ``decision_grid``'s, plus ``output``: which target column to show when
+    the network predicts several. Returns ``xs`` and ``ys`` (resolution,) and ``values``
+    (resolution, resolution): ``values[i, j]`` is ``net.predict`` at ``(xs[j], ys[i])``, in
+    the target's own units.
+    """
+    _check_regression(net, output)
+    (xs, ys), rows = _grid_rows(net, X, resolution, margin, fixed, features, transform)
+    values = _predicted(net, rows, output)
+    return xs, ys, values.reshape(resolution, resolution)
+
+
+def value_curve(
+    net: Network,
+    X,
+    resolution: int = 200,
+    margin: float = 0.1,
+    fixed=None,
+    feature: int = 0,
+    transform=None,
+    output: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A regression network's predicted values along one feature (a fitted curve).
+
+    ``X`` (n, n_inputs, or the raw width with ``transform``; or just the feature's column
+    (n, 1) with ``fixed``) sets the range, padded by ``margin`` standard deviations on each
+    side; the other features are held at ``fixed`` (default: the median of ``X``). Returns
+    ``xs`` (resolution,) evenly spaced and ``values`` (resolution,), ``net.predict`` at each
+    in the target's own units (column ``output`` when it predicts several).
+    """
+    _check_regression(net, output)
+    n_in = _raw_width(net, fixed, X, transform)
+    if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)):
+        raise ValueError(f"feature must be a feature index, got {feature!r}")
+    if not 0 <= feature < n_in:
+        raise ValueError(f"feature must be an index in 0..{n_in - 1}, got {feature}")
+    _check_resolution(resolution, margin)
+    X = _check_points(X)
+    if X.shape[1] == n_in:
+        col = X[:, feature]
+    elif X.shape[1] == 1:
+        col = X[:, 0]
+    else:
+        raise ValueError(
+            f"X has {X.shape[1]} columns; give all {n_in} features or just the plotted one"
+        )
+    base = _base_row(X, fixed, n_in)
+    lo, hi = _padded_range(col.reshape(-1, 1), margin)
+    xs = np.linspace(lo[0], hi[0], resolution)
+    rows = np.tile(base, (resolution, 1))
+    rows[:, feature] = xs
     if transform is not None:
-        n_in = np.asarray(fixed).size if fixed is not None else np.asarray(X).shape[-1]
+        rows = np.asarray(transform(rows), dtype=np.float64)
+    return xs, _predicted(net, rows, output)
+
+
+def _check_regression(net: Network, output: int) -> None:
+    if net.task != REGRESSION:
+        raise ValueError("predicted values need a regression network; a classifier has classes")
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+        raise ValueError(f"output must be a target index, got {output!r}")
+    if not 0 <= output < net.n_outputs:
+        raise ValueError(f"output must be a target index in 0..{net.n_outputs - 1}")
+
+
+def _predicted(net: Network, rows: np.ndarray, output: int) -> np.ndarray:
+    values = np.asarray(net.predict(rows), dtype=np.float64)
+    return values[:, output] if values.ndim == 2 else values
+
+
+def _raw_width(net: Network, fixed, X, transform) -> int:
+    """How many features a grid row holds: the network's inputs, or with a ``transform`` the
+    raw width (of ``fixed``, else of ``X``), which the transform turns into the inputs."""
+    if transform is None:
+        return net.n_inputs
+    return np.asarray(fixed).size if fixed is not None else np.asarray(X).shape[-1]
+
+
+def _check_resolution(resolution, margin) -> None:
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
         raise ValueError(f"resolution must be a whole number, got {resolution!r}")
     if not 2 <= resolution <= MAX_RESOLUTION:
         raise ValueError(f"resolution must be from 2 to {MAX_RESOLUTION}, got {resolution}")
     if not isinstance(margin, (int, float, np.floating)) or not 0 <= margin <= 10:
         raise ValueError(f"margin must be a number from 0 to 10, got {margin!r}")
-    f0, f1 = _check_features(features, n_in)
+
+
+def _check_points(X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or len(X) == 0:
         raise ValueError("X must be a non-empty 2-D array (samples, features)")
+    return X
+
+
+def _base_row(X: np.ndarray, fixed, n_in: int) -> np.ndarray:
+    """The values the features that are not plotted are held at."""
+    if fixed is None:
+        if X.shape[1] != n_in:
+            raise ValueError("give 'fixed' values for the features that are not plotted")
+        return np.median(X, axis=0)
+    base = np.asarray(fixed, dtype=np.float64).reshape(-1)
+    if base.shape != (n_in,):
+        raise ValueError(f"'fixed' must hold all {n_in} feature values, got {base.size}")
+    if not np.all(np.isfinite(base)):
+        raise ValueError("'fixed' contains NaN or infinite values")
+    return base
+
+
+def _padded_range(cols: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the data's range padded by ``margin`` standard deviations on each side."""
+    if not np.all(np.isfinite(cols)):
+        raise ValueError("X contains NaN or infinite values")
+    std = cols.std(axis=0)
+    pad = margin * np.where(std > 0, std, 1.0)
+    lo, hi = cols.min(axis=0) - pad, cols.max(axis=0) + pad
+    return lo, np.where(hi > lo, hi, lo + 1.0)
+
+
+def _grid_rows(net, X, resolution, margin, fixed, features, transform):
+    """``(xs, ys)`` and the grid's rows as the network takes them: every row holds ``fixed``
+    (or the median of ``X``) but for the two plotted features, row-major with y slowest."""
+    n_in = _raw_width(net, fixed, X, transform)
+    _check_resolution(resolution, margin)
+    f0, f1 = _check_features(features, n_in)
+    X = _check_points(X)
     if X.shape[1] == n_in:
         cols = X[:, [f0, f1]]
     elif X.shape[1] == 2:
@@ -81,22 +217,8 @@ def decision_grid(
         raise ValueError(
             f"X has {X.shape[1]} columns; give all {n_in} features or just the two plotted"
         )
-    if not np.all(np.isfinite(cols)):
-        raise ValueError("X contains NaN or infinite values")
-    if fixed is None:
-        if X.shape[1] != n_in:
-            raise ValueError("give 'fixed' values for the features that are not plotted")
-        base = np.median(X, axis=0)
-    else:
-        base = np.asarray(fixed, dtype=np.float64).reshape(-1)
-        if base.shape != (n_in,):
-            raise ValueError(f"'fixed' must hold all {n_in} feature values, got {base.size}")
-        if not np.all(np.isfinite(base)):
-            raise ValueError("'fixed' contains NaN or infinite values")
-    std = cols.std(axis=0)
-    pad = margin * np.where(std > 0, std, 1.0)
-    lo, hi = cols.min(axis=0) - pad, cols.max(axis=0) + pad
-    hi = np.where(hi > lo, hi, lo + 1.0)
+    lo, hi = _padded_range(cols, margin)
+    base = _base_row(X, fixed, n_in)
     xs = np.linspace(lo[0], hi[0], resolution)
     ys = np.linspace(lo[1], hi[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
@@ -105,10 +227,7 @@ def decision_grid(
     rows[:, f1] = gy.ravel()
     if transform is not None:
         rows = np.asarray(transform(rows), dtype=np.float64)
-    probs = net.predict_proba(rows).astype(np.float64)
-    if probs.shape[1] == 1:
-        probs = np.hstack([1.0 - probs, probs])
-    return xs, ys, probs.reshape(resolution, resolution, -1)
+    return (xs, ys), rows
 
 
 def _check_features(features, n_in: int) -> tuple[int, int]:
@@ -155,7 +274,9 @@ class BackpropTrace:
     """Forward pass, loss, deltas, gradients and the gradient-descent update for one sample."""
 
     x: np.ndarray  # (n_inputs,)
-    target: np.ndarray  # (n_outputs,) one-hot (or 0/1 for a single sigmoid output)
+    # (n_outputs,) one-hot (or 0/1 for a single sigmoid output); for regression the target
+    # standardized as the network learns it, (value - mean) / scale
+    target: np.ndarray
     output: np.ndarray  # (n_outputs,)
     loss: float  # the sample's loss (+ the l2 penalty if any)
     loss_name: str
@@ -163,6 +284,13 @@ class BackpropTrace:
     learning_rate: float
     l2: float
     layers: list[LayerTrace] = field(default_factory=list)
+    task: str = CLASSIFICATION
+    # Regression: the target and the output in the target's own units (n_outputs,), and the
+    # mean and scale that turn one into the other; None for classification.
+    target_value: np.ndarray | None = None
+    output_value: np.ndarray | None = None
+    target_mean: np.ndarray | None = None
+    target_scale: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -194,8 +322,10 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
     """Every number of one gradient-descent step on one sample, as the engine computes it.
 
     ``x`` is one row of features as the network sees it (already standardized if the split
-    is); ``y`` an integer label or a one-hot row. The network is not changed: the update is
-    computed, not applied (see ``apply_trace``). Returns a ``BackpropTrace``.
+    is); ``y`` an integer label or a one-hot row, or for a regression network the target
+    value(s) in their own units (standardized with the network's ``target_scaler``, as
+    training does). The network is not changed: the update is computed, not applied (see
+    ``apply_trace``). Returns a ``BackpropTrace``.
     """
     checked = config.check_training({"learning_rate": learning_rate, "l2": l2}, fill=False)
     learning_rate, l2 = checked["learning_rate"], checked["l2"]
@@ -217,11 +347,13 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
     if cfg["loss"] == "squared_error":
         grad_a = P - Y  # dL/da of 1/2 * sum (a - y)^2
         slope = _slope(out_act, P)
-        # The engine's own fused/unfused output delta, so the numbers are identical.
-        delta = losses.output_delta(cfg["loss"], out_act, P, Y)
+    elif cfg["loss"] == "huber":
+        grad_a = np.clip(P - Y, -losses.HUBER_DELTA, losses.HUBER_DELTA)  # dL/da of Huber
+        slope = _slope(out_act, P)
     else:
         grad_a, slope = None, None
-        delta = losses.output_delta(cfg["loss"], out_act, P, Y)
+    # The engine's own fused/unfused output delta, so the numbers are identical.
+    delta = losses.output_delta(cfg["loss"], out_act, P, Y)
     traces: list[LayerTrace] = []
     last = len(net.layers) - 1
     for i in range(last, -1, -1):
@@ -254,6 +386,17 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
             )
         )
     traces.reverse()
+    units = {}
+    if net.task == REGRESSION:
+        scaler = net.target_scaler
+        mean = np.zeros(net.n_outputs) if scaler is None else scaler.mean.copy()
+        scale = np.ones(net.n_outputs) if scaler is None else scaler.scale.copy()
+        units = {
+            "target_value": np.asarray(Y[0], dtype=np.float64) * scale + mean,
+            "output_value": np.asarray(P[0], dtype=np.float64) * scale + mean,
+            "target_mean": mean,
+            "target_scale": scale,
+        }
     return BackpropTrace(
         x=X[0].copy(),
         target=Y[0].copy(),
@@ -264,6 +407,8 @@ def backprop_trace(net: Network, x, y, learning_rate: float = 0.15, l2: float = 
         learning_rate=float(learning_rate),
         l2=float(l2),
         layers=traces,
+        task=net.task,
+        **units,
     )
 
 
@@ -305,6 +450,7 @@ class GradientCheck:
     tolerance: float
     eps: float
     rows: int
+    loss: float | None = None  # the loss the check differentiates, at the network's weights
 
     @property
     def passed(self) -> bool:
@@ -350,6 +496,8 @@ def gradient_check(
         raise ValueError(f"eps must be a small positive number, got {eps!r}")
     clone = Network.from_config({**net.config, "dtype": "float64"})
     clone.set_weights(net.get_weights())
+    # A regression network learns its targets standardized: the clone must scale them alike.
+    clone.target_scaler = net.target_scaler
     X, _ = clone.check_inputs(X)
     y = np.asarray(y)
     if y.shape[:1] != (len(X),):
@@ -399,7 +547,9 @@ def gradient_check(
                 passed=rel < tolerance,
             )
         )
-    return GradientCheck(layers=checks, tolerance=tolerance, eps=float(eps), rows=len(X))
+    return GradientCheck(
+        layers=checks, tolerance=tolerance, eps=float(eps), rows=len(X), loss=float(loss())
+    )
 
 
 # ---- training health ----
@@ -429,19 +579,71 @@ def training_health(
       ``learning_rate``, the size of one update relative to the weights.
     - ``input_scale``: the largest absolute feature mean, the largest standard deviation and
       the ratio of the largest to the smallest standard deviation.
+
+    A regression network gets a fifth part, ``output``: how the outputs (on the standardized
+    target) compare with the targets: their spread (``spread``: standard deviation of the
+    outputs over that of the targets) and, for a sigmoid output, which can only reach the
+    values from the target's mean to one standard deviation above it, the share of targets
+    out of its reach (``unreachable``) and of outputs at its limits (``saturated``).
     """
     X, _ = net.check_inputs(X)
     y = np.asarray(y)
     if len(X) > max_rows:
         rows = np.linspace(0, len(X) - 1, max_rows).round().astype(int)
         X, y = X[rows], y[rows]
-    hidden = [(p.activation, p.a) for p in net.forward(X)[:-1]]
-    return {
+    passes = net.forward(X)
+    hidden = [(p.activation, p.a) for p in passes[:-1]]
+    report = {
         "saturation": _saturation(hidden),
         "dead_relu": _dead_relu(hidden),
         "gradient_norms": _gradient_norms(net, X, y, learning_rate, l2),
         "input_scale": input_scale(X),
     }
+    if net.task == REGRESSION:
+        _, Y = net.check_inputs(X, y)
+        report["output"] = _regression_output(net, passes[-1].a, Y)
+    return report
+
+
+def _regression_output(net: Network, P: np.ndarray, Y: np.ndarray) -> dict:
+    """The output check of a regression network: outputs ``P`` and standardized targets ``Y``
+    (n, k)."""
+    P, Y = np.asarray(P, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    target_spread = float(Y.std())
+    spread = float(P.std()) / target_spread if target_spread > 0 else 1.0
+    result = {"spread": spread, "unreachable": None, "saturated": None}
+    scaler = net.target_scaler
+    if net.config["output_activation"] == "sigmoid":
+        unreachable = float(np.mean((Y < 0.0) | (Y > 1.0)))
+        saturated = float(np.mean(np.abs(2.0 * P - 1.0) > SATURATION))
+        result.update(unreachable=unreachable, saturated=saturated)
+        if scaler is not None and scaler.n_targets == 1:
+            lo, hi = float(scaler.mean[0]), float(scaler.mean[0] + scaler.scale[0])
+            reach = f"from {lo:.4g} to {hi:.4g} (the target's mean to one standard deviation above)"
+        else:
+            reach = "from the target's mean to one standard deviation above it"
+        if unreachable > 0.05 or saturated > 0.3:
+            hint = (
+                f"A sigmoid output only reaches values {reach}: {unreachable:.0%} of the "
+                f"targets lie outside, and {saturated:.0%} of the outputs sit at its limits, "
+                "where it barely learns. Use a linear output for a number (Architecture page)."
+            )
+            return {**result, "status": "warning", "hint": hint}
+        hint = f"The sigmoid output reaches values {reach}, where these targets lie."
+        return {**result, "status": "ok", "hint": hint}
+    if spread < 0.1:
+        hint = (
+            f"The outputs barely vary (their spread is {spread:.0%} of the targets'): the "
+            "network gives about the mean to every row. Train longer, or check the learning "
+            "rate and the hidden units (dead ReLUs)."
+        )
+        return {**result, "status": "warning", "hint": hint}
+    hint = (
+        "A linear output reaches any value. The network learns the target standardized "
+        "(its training mean and standard deviation, saved with the model) and turns its "
+        "output back into the target's units, so a target in large units is no problem."
+    )
+    return {**result, "status": "ok", "hint": hint}
 
 
 def _saturation(hidden: list) -> dict:

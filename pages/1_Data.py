@@ -18,7 +18,7 @@ st.text(state.dataset_label())
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows", f"{len(dataset.y):,}")
 c2.metric("Features", dataset.X.shape[1])
-c3.metric("Classes", len(dataset.class_names))
+data_ui.target_metric(c3, dataset)
 data_ui.overview(dataset)
 
 st.subheader("Split")

@@ -10,11 +10,8 @@ page_ui.setup("Architecture")
 
 st.title("Architecture")
 dataset = state.dataset()
-st.caption(
-    f"The input layer has one node per input ({state.n_inputs()}: one per number, one per "
-    f"category), the output layer one per class ({len(dataset.class_names)}); you choose what "
-    "lies between."
-)
+st.caption(arch_ui.layers_caption(dataset, state.n_inputs()))
+page_ui.task_problem_ui("arch")
 arch_ui.presets_ui()
 confirm_box = st.container()
 
@@ -29,7 +26,7 @@ config = state.current_network_config(shown)
 with right:
     for problem in problems:
         st.error(problem)
-    for note in arch_ui.pairing_notes(draft):
+    for note in arch_ui.pairing_notes(draft, dataset.task):
         st.warning(note, icon=":material/lightbulb:")
     arch_ui.parameters_ui(
         state.current_network_config(draft)["layers"], config["layers"], bool(problems)
@@ -40,7 +37,7 @@ with right:
             list(shown["activations"]),
             shown["output_activation"],
             state.split().preprocessor.input_names(),
-            [str(c) for c in dataset.class_names],
+            arch_ui.output_names(dataset),
         ),
         key="arch.diagram",
     )

@@ -1,4 +1,4 @@
-"""Train: settings, Start/Pause/Step/Reset, and live loss and accuracy curves."""
+"""Train: settings, Start/Pause/Step/Reset, and live loss and accuracy (or R²) curves."""
 
 import streamlit as st
 
@@ -11,6 +11,8 @@ from dashboard.training import loop, train_ui
 page_ui.setup("Train")
 
 st.title("Train")
+if state.trainer() is None and page_ui.task_problem_ui("train"):
+    st.stop()
 trainer = state.ensure_trainer()
 st.caption(
     "Network " + " → ".join(map(str, trainer.net.config["layers"])) + f" on "
@@ -38,7 +40,7 @@ def live_view() -> None:
         return
     train_ui.progress_ui(t)
     # side by side on a wide screen, one above the other on a phone (st.columns stacks there)
-    loss, accuracy = charts.history_figures(t.net.history, t.target_epochs)
+    loss, accuracy = charts.history_figures(t.net.history, t.target_epochs, task=t.net.task)
     left, right = st.columns(2)
     left.plotly_chart(loss, key="train.chart")
     right.plotly_chart(accuracy, key="train.accuracy_chart")
@@ -51,7 +53,7 @@ live_view()
 if trainer.net.history and not trainer.running:
     st.download_button(
         "Download the history (CSV)",
-        loop.history_csv(trainer.net.history),
+        loop.history_csv(trainer.net.history, trainer.net.task),
         file_name="history.csv",
         mime="text/csv",
         key="train.history_download",

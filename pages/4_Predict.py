@@ -1,4 +1,5 @@
-"""Predict: classify one sample, evaluate on the test set, predict a CSV, save or load the model."""
+"""Predict: one sample's class or value, the test-set report, a CSV predicted, the model saved or
+loaded."""
 
 import streamlit as st
 

@@ -1,4 +1,5 @@
-"""Inside: decision surface, the living network, health, backprop step by step, trust checks."""
+"""Inside: decision surface or fitted curve, the living network, health, backprop step by step,
+trust checks."""
 
 import streamlit as st
 
@@ -19,12 +20,14 @@ train_ui.controls_ui(trainer)
 train_ui.status_ui(trainer)
 
 # The open tab lives in the URL (?inside.view=Network), so a link opens the same view.
-tabs = st.tabs(inside_ui.VIEWS, key="inside.view", bind="query-params")
-for tab, view in zip(tabs, inside_ui.VIEWS, strict=True):
+# The first tab follows the task: "Decision surface", or "Fitted curve"/"Value surface".
+views = inside_ui.views(trainer.net)
+tabs = st.tabs(views, key="inside.view", bind="query-params")
+for tab, view in zip(tabs, views, strict=True):
     if not tab.open:
         continue
     with tab:
-        options = inside_ui.surface_options_ui("inside") if view == inside_ui.SURFACE else {}
+        options = inside_ui.surface_options_ui("inside") if view in inside_ui.SURFACES else {}
         inside_ui.live_fragment(view, options, trainer)
         if view == inside_ui.BACKPROP:
             inside_ui.backprop_ui(trainer)

@@ -13,13 +13,27 @@ from dashboard import state
 from dashboard.architecture import build
 from dashboard.common import limits
 from dashboard.common.page_ui import bind
+from dashboard.common.text import md_escape
+from dashboard.data import datasets
 
 DRAFT = state.ARCH_DRAFT
 BASE = state.ARCH_DRAFT_BASE
 PENDING = state.ARCH_PENDING_TRAINING
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-OUTPUT_ACTIVATIONS = ("sigmoid", "softmax", "linear")
-LOSSES = ("squared_error", "cross_entropy")
+OUTPUT_ACTIVATIONS = build.outputs(build.CLASSIFICATION)  # a regression network's: build.outputs
+LOSSES = build.losses(build.CLASSIFICATION)
+LOSS_HELP = {
+    build.CLASSIFICATION: "Squared error: the article's loss. Cross-entropy: softmax's partner, "
+    "it pushes hardest on confident mistakes.",
+    build.REGRESSION: "Squared error: the mean of the squared misses. Huber: squared for small "
+    "misses and linear for large ones, so a few outliers pull the fit less.",
+}
+OUTPUT_HELP = {
+    build.CLASSIFICATION: "Sigmoid: one 0-1 score per class. Softmax: probabilities that sum "
+    "to one. Linear: unbounded scores.",
+    build.REGRESSION: "Linear: the number itself, any size (the usual choice). Sigmoid: squeezed "
+    "between 0 and 1.",
+}
 INITS = ("uniform", "xavier", "he")
 INIT_LABELS = {"uniform": "U[-1, 1]", "xavier": "Xavier", "he": "He"}
 PRESET_LABELS = {"article": "The article's network", "modern": "A modern network"}
@@ -110,7 +124,7 @@ def _remove_layer() -> None:
 def _apply_preset(name: str) -> None:
     """A preset's network and training settings, as one change: applied together at once, or
     together after the trained network is discarded (confirm_ui)."""
-    preset = nn.presets.PRESETS[name]
+    preset = nn.presets.for_task(nn.presets.PRESETS[name], state.task())
     st.session_state[PENDING] = (name, dict(preset["training"]))
     _set_draft(build.arch_from_config(preset["network"]))
     if PENDING in st.session_state and state.arch() == draft():  # same network: only training
@@ -186,9 +200,20 @@ def architecture_ui() -> dict:
     bind("arch.w.loss", d["loss"])
     bind("arch.w.init", d["init"])
     bind("arch.w.seed", int(d["seed"]))
+    task = state.task()
+    outputs, losses = build.outputs(task), build.losses(task)
+    for key, options in (("arch.w.output", outputs), ("arch.w.loss", losses)):
+        if st.session_state[key] not in options:  # made for the other task (or forged)
+            st.session_state[key] = options[0]
     c1, c2 = st.columns(2)
-    c1.selectbox("Output activation", OUTPUT_ACTIVATIONS, key="arch.w.output", on_change=_on_change)
-    c2.selectbox("Loss", LOSSES, key="arch.w.loss", on_change=_on_change)
+    c1.selectbox(
+        "Output activation",
+        outputs,
+        key="arch.w.output",
+        on_change=_on_change,
+        help=OUTPUT_HELP[task],
+    )
+    c2.selectbox("Loss", losses, key="arch.w.loss", on_change=_on_change, help=LOSS_HELP[task])
     c3, c4 = st.columns(2)
     c3.selectbox(
         "Initial weights",
@@ -210,10 +235,35 @@ def architecture_ui() -> dict:
     return draft()
 
 
+def layers_caption(dataset, n_inputs: int) -> str:
+    """What the input and output layers hold for this dataset (its names escaped)."""
+    inputs = (
+        f"The input layer has one node per input ({n_inputs}: one per number, one per category)"
+    )
+    if dataset.is_regression:
+        target = md_escape(datasets.target_name(dataset), 60)
+        return (
+            f"{inputs}, the output layer one node for the number to predict ({target}); you "
+            "choose what lies between. The output layer follows the task: a number needs a "
+            "linear (or sigmoid) output and squared error or Huber loss."
+        )
+    return (
+        f"{inputs}, the output layer one per class ({len(dataset.class_names)}); you choose "
+        "what lies between."
+    )
+
+
+def output_names(dataset) -> list[str]:
+    """The output nodes' names for the diagram: the classes, or the target's name."""
+    if dataset.is_regression:
+        return [datasets.target_name(dataset)]
+    return [str(c) for c in dataset.class_names]
+
+
 def problems(arch: dict) -> list[str]:
     """Why this architecture cannot be built for the current data (empty when it can)."""
     ds = state.dataset()
-    return build.architecture_problems(arch, state.n_inputs(), len(ds.class_names))
+    return build.architecture_problems(arch, state.n_inputs(), ds.n_outputs, ds.task)
 
 
 def parameters_ui(draft_layers: list[int], applied_layers: list[int], broken: bool) -> None:
@@ -242,21 +292,29 @@ def count_params(sizes: list[int]) -> int:
     return nn.network.count_params(sizes)
 
 
-def pairing_notes(arch: dict) -> list[str]:
-    """Warnings for unusual choices that still train."""
+def pairing_notes(arch: dict, task: str = build.CLASSIFICATION) -> list[str]:
+    """Warnings for unusual choices that still train (for the dataset's ``task``)."""
     out, loss = arch["output_activation"], arch["loss"]
     notes = []
-    if out == "softmax" and loss == "squared_error":
+    if task == build.REGRESSION:
+        if out == "sigmoid":
+            notes.append(
+                "A sigmoid output only gives values between 0 and 1, but the network learns the "
+                "target standardized (mean 0, standard deviation 1): half the standardized "
+                "targets are negative, and those above 1 are out of reach too. A linear output "
+                "can give any number."
+            )
+    elif out == "softmax" and loss == "squared_error":
         notes.append(
             "Softmax with squared error is an odd pair: it trains, but slowly, because squared "
             "error barely pushes a confident wrong softmax. Cross-entropy is softmax's partner."
         )
-    if out == "linear" and loss == "squared_error":
+    elif out == "linear" and loss == "squared_error":
         notes.append(
             "A linear output gives unbounded scores, not probabilities, and diverges more easily "
             "with a large learning rate. Sigmoid or softmax keeps outputs between 0 and 1."
         )
-    if out == "sigmoid" and loss == "cross_entropy":
+    elif out == "sigmoid" and loss == "cross_entropy":
         notes.append(
             "Sigmoid with cross-entropy treats each class as its own yes/no question; fine, but "
             "the outputs need not sum to one. Softmax makes them a probability distribution."

@@ -14,9 +14,11 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from dashboard.common.text import display_name
+from nn import task as nn_task
 
 CLASS_COLORS = qualitative.Plotly + qualitative.Dark24
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+NUMBER_COLOR = "#4c78a8"  # a regression target's points and bars
 ACTIVATION_COLORS = {
     "input": "#9aa5b1",
     "sigmoid": "#4c78a8",
@@ -63,53 +65,73 @@ def downsample(n: int, max_points: int) -> np.ndarray:
 HISTORY_METRICS = {  # metric -> (chart title, y axis range: None for from zero up)
     "loss": ("Loss", None),
     "accuracy": ("Accuracy", [0, 1.02]),
+    "r2": ("R²", [-1.02, 1.02]),  # narrowed to the values drawn, never below -1 (see below)
 }
+METRIC_NAMES = {"loss": "loss", "accuracy": "accuracy", "r2": "R²"}
+LOSS_NOTES = {"r2": " (standardized target)"}  # a regression loss is on the scaled target
 
 
 def history_figures(
-    history, target_epochs: int, max_points: int = 400
+    history, target_epochs: int, max_points: int = 400, task: str = "classification"
 ) -> tuple[go.Figure, go.Figure]:
-    """Loss and accuracy per epoch, training and validation: two figures, so that the page can
-    put them side by side on a wide screen and one above the other on a phone.
+    """Loss and the task's figure per epoch (accuracy, or R² for regression: its metric in
+    ``nn.task``), training and validation: two figures, so that the page can put them side by
+    side on a wide screen and one above the other on a phone.
 
     ``history`` is a list of ``nn.EpochRecord``. The x axes span the whole run so the curves
     visibly grow while training. Long runs are thinned to at most ``max_points`` evenly spread
     epochs per curve, first and last always kept, and the hover says so: the Train page
     redraws these figures several times a second while training, so their size must not grow
     with the history. The values go in as NumPy arrays, which plotly validates and ships
-    (as typed binary arrays) far faster than lists.
+    (as typed binary arrays) far faster than lists. R² has no floor (a network worse than the
+    mean goes below 0 without end): its axis shows -1 to 1 at most, so the climb to 1 stays
+    visible after a poor first epoch.
     """
+    metric = nn_task.get(task).metric
     keep = downsample(len(history), max_points)
     rows = [history[i] for i in keep]
     epochs = np.array([r.epoch for r in rows], dtype=np.int64)
     has_val = any(r.val_loss is not None for r in rows)
     thinned = f" · {len(rows)} of {len(history)} epochs drawn" if len(rows) < len(history) else ""
     x_range = [0, max(target_epochs, len(history), 1) + 0.5]
-    loss, accuracy = (
-        _history_figure(metric, rows, epochs, has_val, thinned, x_range)
-        for metric in HISTORY_METRICS
+    loss, score = (
+        _history_figure(name, rows, epochs, has_val, thinned, x_range, metric)
+        for name in ("loss", metric)
     )
-    return loss, accuracy
+    return loss, score
 
 
-def _history_figure(metric, rows, epochs, has_val, thinned, x_range) -> go.Figure:
-    title, y_range = HISTORY_METRICS[metric]
-    curves = [("train_" + metric, "training", TRAIN_COLOR, "solid")]
+def _score_range(values: np.ndarray, y_range: list[float]) -> list[float]:
+    """An R² axis: from a little below the lowest value drawn (at least down to 0, at most
+    down to -1) up to 1."""
+    finite = values[np.isfinite(values)]
+    low = float(finite.min()) if finite.size else 0.0
+    low = max(min(low, 0.0), -1.0)
+    return [max(y_range[0], low - 0.05), y_range[1]]
+
+
+def _history_figure(name, rows, epochs, has_val, thinned, x_range, metric) -> go.Figure:
+    title, y_range = HISTORY_METRICS[name]
+    axis_title = METRIC_NAMES[name] + (LOSS_NOTES.get(metric, "") if name == "loss" else "")
+    curves = [("train_" + name, "training", TRAIN_COLOR, "solid")]
     if has_val:
-        curves.append(("val_" + metric, "validation", VAL_COLOR, "dash"))
+        curves.append(("val_" + name, "validation", VAL_COLOR, "dash"))
+    values = {attr: np.array([getattr(r, attr) for r in rows], dtype=float) for attr, *_ in curves}
     traces = [
         go.Scatter(
             x=epochs,
-            y=np.array([getattr(r, attr) for r in rows], dtype=float),
-            name=name,
+            y=values[attr],
+            name=label_,
             mode="lines",
             line={"color": color, "dash": dash},
-            hovertemplate="epoch %{x}: %{y:.4f}<extra>" + name + thinned + "</extra>",
+            hovertemplate="epoch %{x}: %{y:.4f}<extra>" + label_ + thinned + "</extra>",
             meta=attr,
         )
-        for attr, name, color, dash in curves
+        for attr, label_, color, dash in curves
     ]
-    y_axis = {"title": {"text": metric}}
+    if name == "r2":
+        y_range = _score_range(np.concatenate(list(values.values())), y_range)
+    y_axis = {"title": {"text": axis_title}}
     y_axis.update({"range": y_range} if y_range else {"rangemode": "tozero"})
     layout = {
         "height": 300,
@@ -312,8 +334,19 @@ def scatter_matrix_figure(X, y, feature_names: list[str], class_names: list[str]
 
 
 def feature_distribution_figure(x, y, feature_name: str, class_names: list[str]) -> go.Figure:
-    """Histogram of one feature, one overlaid colour per class."""
+    """Histogram of one feature, one overlaid colour per class (one colour when there are no
+    classes: a regression target)."""
     x, y = np.asarray(x), np.asarray(y)
+    if not class_names:
+        fig = go.Figure(go.Histogram(x=x, marker={"color": NUMBER_COLOR}, nbinsx=30))
+        fig.update_layout(
+            height=320,
+            margin=MARGIN,
+            title=f"Distribution of {safe(feature_name)}",
+            xaxis={"title": safe(feature_name)},
+            yaxis={"title": "rows"},
+        )
+        return fig
     fig = go.Figure()
     for k, name in enumerate(class_names):
         values = x[y == k]
@@ -335,6 +368,115 @@ def feature_distribution_figure(x, y, feature_name: str, class_names: list[str])
         title=f"Distribution of {safe(feature_name)} by class",
         xaxis={"title": safe(feature_name)},
         yaxis={"title": "rows"},
+    )
+    return fig
+
+
+# ---- a regression target: a number per row ----
+
+
+def target_histogram_figure(y, target_name: str) -> go.Figure:
+    """Histogram of a regression target, with its mean marked: the guess that scores R² 0."""
+    y = np.asarray(y, dtype=float)
+    name = safe(target_name)
+    fig = go.Figure(
+        go.Histogram(
+            x=y,
+            nbinsx=30,
+            marker={"color": NUMBER_COLOR},
+            hovertemplate="%{x}: %{y} rows<extra></extra>",
+        )
+    )
+    mean = float(np.mean(y)) if y.size else 0.0
+    fig.add_vline(
+        x=mean,
+        line={"color": VAL_COLOR, "dash": "dash"},
+        annotation={"text": f"mean {mean:.4g}", "showarrow": False},
+        annotation_position="top right",
+    )
+    fig.update_layout(
+        height=320,
+        margin=MARGIN,
+        title=f"Distribution of {name}",
+        xaxis={"title": name},
+        yaxis={"title": "rows"},
+        bargap=0.05,
+    )
+    return fig
+
+
+def features_vs_target_figure(X, y, feature_names: list[str], target_name: str) -> go.Figure:
+    """One small scatter plot per feature: the feature across, the target up (shared), in a
+    grid of up to three columns (two for four features)."""
+    from plotly.subplots import make_subplots
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    n = max(len(feature_names), 1)
+    cols = 2 if n == 4 else min(n, 3)
+    rows = -(-n // cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=min(0.12, 0.35 / rows) if rows > 1 else 0.0,
+    )
+    trace = go.Scattergl if len(y) > 1_000 else go.Scatter
+    target = safe(target_name, 40)
+    what = safe(feature_names[0], 40) if len(feature_names) == 1 else "Each feature"
+    for j, feature in enumerate(feature_names):
+        row, col = j // cols + 1, j % cols + 1
+        name = safe(feature, 40)
+        fig.add_trace(
+            trace(
+                x=X[:, j],
+                y=y,
+                mode="markers",
+                marker={"color": NUMBER_COLOR, "size": 4, "opacity": 0.6},
+                showlegend=False,
+                hovertemplate=f"{name} %{{x:.4g}}<br>{target} %{{y:.4g}}<extra></extra>",
+            ),
+            row=row,
+            col=col,
+        )
+        fig.update_xaxes(
+            title={"text": wrapped_label(feature, width=12), "font": {"size": 11}},
+            nticks=5,
+            row=row,
+            col=col,
+        )
+    fig.update_yaxes(title={"text": label(target_name)}, col=1)
+    fig.update_layout(
+        height=min(60 + 230 * rows, 760),
+        margin={**MARGIN, "t": 30},
+        title={"text": f"{what} against {target}", "font": {"size": 14}},
+    )
+    return fig
+
+
+def target_by_category_figure(categories, y, feature_name: str, target_name: str) -> go.Figure:
+    """Box plots of a regression target for each category of a feature."""
+    categories = np.asarray(categories, dtype=object)
+    y = np.asarray(y, dtype=float)
+    names = [str(c) for c in dict.fromkeys(categories.tolist())]
+    shown = labels(names)
+    fig = go.Figure()
+    for name, text in zip(names, shown, strict=True):
+        fig.add_trace(
+            go.Box(
+                y=y[categories == name],
+                name=text,
+                marker={"color": NUMBER_COLOR},
+                boxpoints="outliers",
+                showlegend=False,
+            )
+        )
+    fig.update_layout(
+        height=340,
+        margin=MARGIN,
+        title=f"{safe(target_name)} by {safe(feature_name)}",
+        xaxis={"title": safe(feature_name), "type": "category"},
+        yaxis={"title": safe(target_name)},
     )
     return fig
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
+import nn
 from dashboard import state
 from dashboard.common.text import md_escape
 from dashboard.predict import results
@@ -45,13 +46,13 @@ PAGES = (
         "pages/3_Train.py",
         "Train",
         ":material/model_training:",
-        "Start, pause, step and reset training while the curves grow.",
+        "Start, pause, step and reset training while the loss and accuracy (or R²) curves grow.",
     ),
     Page(
         "pages/4_Predict.py",
         "Predict",
         ":material/online_prediction:",
-        "Classify a sample, evaluate on the test set, save or load the model.",
+        "Classify a sample or predict a number, evaluate on the test set, save or load the model.",
     ),
     Page(
         "pages/5_Inside.py",
@@ -188,9 +189,14 @@ def status_lines() -> list[str]:
     """Where the session stands, as short markdown lines (user text escaped)."""
     ds, s = state.dataset(), state.split()
     sizes = [state.current_network_config()["layers"]]
+    target = (
+        f"a number to predict ({md_escape(ds.target or 'target', 60)})"
+        if ds.is_regression
+        else f"{len(ds.class_names)} classes"
+    )
     lines = [
         f"**Data:** {md_escape(state.dataset_label())}: {len(ds.y):,} rows, "
-        f"{ds.X.shape[1]} features, {len(ds.class_names)} classes "
+        f"{ds.X.shape[1]} feature{'' if ds.X.shape[1] == 1 else 's'}, {target} "
         f"(train {len(s.y_train)} / val {len(s.y_val)} / test {len(s.y_test)})",
         f"**Network:** {' → '.join(map(str, sizes[0]))}, "
         f"{', '.join(sorted(set(state.arch()['activations']))) or 'no hidden layers'} hidden, "
@@ -203,7 +209,10 @@ def status_lines() -> list[str]:
         lines.append(f"**Training:** {t.status}")
     else:
         last = t.net.history[-1] if t.net.history else None
-        acc = f", train accuracy {last.train_accuracy:.3f}" if last else ""
+        metric = nn.task.get(t.net.task).metric
+        value = getattr(last, f"train_{metric}", None) if last else None
+        name = "R²" if metric == "r2" else metric
+        acc = f", train {name} {value:.3f}" if value is not None else ""
         lines.append(
             f"**Training:** {t.status}, epoch {t.epochs_trained} of {t.target_epochs}{acc}"
         )
@@ -249,6 +258,23 @@ def no_network_yet() -> None:
         icon=":material/info:",
     )
     page_link(TRAIN, "Go to Train", ":material/model_training:")
+
+
+def task_problem_ui(prefix: str) -> bool:
+    """An output layer made for the other task (it cannot be built on this data), said in
+    words, with its one-click fix (``state.fit_arch_to_task``); True when it was shown."""
+    problem = state.arch_task_problem()
+    if problem is None:
+        return False
+    with st.container(border=True):
+        st.error(problem, icon=":material/error:")
+        st.button(
+            "Fit the output layer to the data",
+            key=f"{prefix}.fit_task",
+            on_click=state.fit_arch_to_task,
+            type="primary",
+        )
+    return True
 
 
 def bind(key: str, value) -> None:

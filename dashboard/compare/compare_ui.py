@@ -1,4 +1,8 @@
-"""Widgets of the Compare page: the kept runs side by side, and one setting over five seeds."""
+"""Widgets of the Compare page: the kept runs side by side, and one setting over five seeds.
+
+Runs are compared with runs of their own task: accuracy for classification, R^2 (with MAE and
+RMSE in the table) for regression.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +11,79 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+import nn
 from dashboard import state
 from dashboard.common import capacity, limits
 from dashboard.common.text import md_escape
-from dashboard.compare import comparison, runs
+from dashboard.compare import baselines, comparison, runs
 from dashboard.training import train_ui
 
-METRICS = ("loss", "accuracy")
+# The curves: the loss, or the task's own figure ("score": accuracy, or R² for regression).
+METRICS = ("loss", "score")
+TASK_LABELS = {runs.CLASSIFICATION: "Classification", runs.REGRESSION: "Regression"}
+
+
+def metric_label(metric: str, task: str) -> str:
+    """How the curves' choice reads: "loss", and "accuracy" or "R²" for the task's figure."""
+    if metric != "score":
+        return metric
+    return comparison.METRIC_TITLES[nn.task.get(task).metric]
+
+
+def chart_metric(metric, task: str) -> str:
+    """The per-epoch figure to draw for the curves' choice (checked: "loss" when unknown)."""
+    return nn.task.get(task).metric if metric == "score" else "loss"
+
+
+def task_ui(records: list[dict]) -> str:
+    """The task whose runs are compared: the only one, or, when runs of both are kept, the
+    one picked (the latest run's at first), with a sentence saying why."""
+    counts = {t: 0 for t in TASK_LABELS}
+    for record in records:
+        counts[runs.record_task(record)] = counts.get(runs.record_task(record), 0) + 1
+    present = [t for t, n in counts.items() if n]
+    latest = runs.record_task(records[-1])
+    if len(present) < 2:
+        return latest
+    chosen = st.segmented_control(
+        "Task",
+        present,
+        default=latest,
+        format_func=lambda t: f"{TASK_LABELS.get(t, t)} ({counts[t]})",
+        required=True,
+        key="compare.task",
+    )
+    task = chosen if chosen in present else latest  # checked on the server
+    st.info(comparison.task_note(counts, task), icon=":material/rule:")
+    return task
 
 
 def runs_view(records: list[dict]) -> None:
     """Overlaid curves, the settings table with differences highlighted, and test metrics."""
+    task = task_ui(records)
+    records = [r for r in records if runs.record_task(r) == task]
     names = [r["name"] for r in records]
     c1, c2, c3 = st.columns([3, 1, 1])
+    counter = st.session_state.get(state.COMPARE_COUNTER, 0)
     shown = c1.multiselect(
         "Runs to show",
         names,
         default=names,
-        key=f"compare.shown.{st.session_state.get(state.COMPARE_COUNTER, 0)}.{len(names)}",
+        key=f"compare.shown.{task}.{counter}.{len(names)}",
     )
     metric = c2.segmented_control(
-        "Curves", METRICS, default="loss", required=True, key="compare.metric"
+        "Curves",
+        METRICS,
+        default="loss",
+        required=True,
+        format_func=lambda m: metric_label(m, task),
+        key="compare.metric",
     )
+    metric = chart_metric(metric, task)
     log_y = c3.toggle(
         "Log scale",
         key="compare.log",
-        disabled=metric == "accuracy",
+        disabled=metric != "loss",
         help="The loss on a log scale: one run that blew up no longer flattens the others.",
     )
     chosen = [r for r in records if r["name"] in shown]
@@ -44,8 +95,8 @@ def runs_view(records: list[dict]) -> None:
         st.warning(md_escape(different, 600), icon=":material/compare_arrows:")
     fig = comparison.run_comparison_figure(
         [(r["name"], r["history"]) for r in chosen],
-        metric if metric in METRICS else "loss",
-        log_y=bool(log_y) and metric != "accuracy",
+        metric,
+        log_y=bool(log_y) and metric == "loss",
     )
     st.plotly_chart(fig, key="compare.curves")
     st.caption("Solid: training; dashed: validation. One colour per run.")
@@ -167,6 +218,7 @@ def seeds_ui() -> None:
             st.session_state[state.COMPARE_SEEDS] = {
                 "results": results,
                 "snapshot": _seed_snapshot(),
+                "reference": seed_reference(config),
             }
         bar.empty()
     study = st.session_state.get(state.COMPARE_SEEDS)
@@ -175,22 +227,46 @@ def seeds_ui() -> None:
     if study["snapshot"] != _seed_snapshot():
         st.warning("These results are for earlier settings; run the seeds again to update them.")
     results = study["results"]
+    task = results[0].get("task", runs.CLASSIFICATION) if results else runs.CLASSIFICATION
     spread = runs.seed_spread(results)
     c1, c2, c3 = st.columns(3)
     if spread["n"]:
-        c1.metric("Mean test accuracy", f"{spread['mean']:.3f}")
+        name = comparison.METRIC_TITLES[nn.task.get(task).metric]
+        c1.metric(f"Mean test {name}", f"{spread['mean']:.3f}")
         c2.metric("Lowest", f"{spread['min']:.3f}")
         c3.metric("Highest", f"{spread['max']:.3f}")
+    if task == runs.REGRESSION and study.get("reference"):
+        st.caption(reference_text(study["reference"]))
     diverged = [r["seed"] for r in results if r["status"] == "diverged"]
     if diverged:
         st.warning(f"Diverged with seed(s) {', '.join(map(str, diverged))}.")
-    metric = st.session_state.get("compare.metric", "loss")
-    metric = metric if metric in METRICS else "loss"
-    log_y = bool(st.session_state.get("compare.log")) and metric != "accuracy"
+    metric = chart_metric(st.session_state.get("compare.metric", "loss"), task)
+    log_y = bool(st.session_state.get("compare.log")) and metric == "loss"
     fig = comparison.seed_band_figure([r["history"] for r in results], metric, log_y=log_y)
     st.plotly_chart(fig, key="compare.seed_band")
     st.caption("Lines: the mean over the seeds per epoch; bands: from the lowest to the highest.")
     st.dataframe(runs.seed_table(results), hide_index=True)
+
+
+def seed_reference(config: dict) -> dict | None:
+    """For regression, the test R² of scikit-learn's linear regression and of always predicting
+    the mean on the same split: what the seeds' R² means (quick; no MLP)."""
+    split = state.split()
+    if config.get("task") != runs.REGRESSION or not len(split.y_test):
+        return None
+    scores = baselines.regression_baselines(
+        split.X_train, split.y_train, split.X_test, split.y_test, mlp=False
+    )
+    return {name: figures["r2"] for name, figures in scores.items()}
+
+
+def reference_text(reference: dict) -> str:
+    """The seeds' reference figures in a sentence."""
+    return (
+        f"For reference, on the same test rows: linear regression scores R² "
+        f"{reference['LinearRegression']:.3f}, and always predicting the mean of the training "
+        f"targets {reference[baselines.MEAN_PREDICTOR]:.3f}."
+    )
 
 
 def empty_view() -> None:

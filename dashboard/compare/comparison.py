@@ -30,7 +30,32 @@ RUN_COLORS = (
 )
 
 
+# The per-epoch figures a chart can show: the loss, and each task's figure.
+METRICS = ("loss", "accuracy", "r2")
+METRIC_TITLES = {"loss": "loss", "accuracy": "accuracy", "r2": "R²"}
+R2_FLOOR = -1.0  # an R² axis goes down to the lowest value drawn, but never below this
+
+
 # ---- run comparison ----
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+
+
+def _r2_range(fig: go.Figure) -> list[float]:
+    """An R² axis from a little below the lowest value drawn (down to 0 at least, to
+    ``R2_FLOOR`` at most: a network far worse than the mean early on would flatten the climb
+    to 1) up to just above 1."""
+    values = [
+        float(v)
+        for trace in fig.data
+        for v in (trace.y if trace.y is not None else ())
+        if v is not None and np.isfinite(float(v))
+    ]
+    low = max(min(min(values, default=0.0), 0.0), R2_FLOOR)
+    return [low - 0.02, 1.02]
 
 
 def _epoch_layout(fig: go.Figure, metric: str, log_y: bool = False) -> go.Figure:
@@ -38,6 +63,8 @@ def _epoch_layout(fig: go.Figure, metric: str, log_y: bool = False) -> go.Figure
     on a log scale with ``log_y``, so one run that blew up does not flatten the others)."""
     if metric == "accuracy":
         yaxis = {"title": metric, "range": [0, 1.02]}
+    elif metric == "r2":
+        yaxis = {"title": METRIC_TITLES[metric], "range": _r2_range(fig)}
     else:
         yaxis = {"title": f"{metric} (log scale)" if log_y else metric}
         yaxis |= {"type": "log"} if log_y else {}
@@ -49,6 +76,23 @@ def _epoch_layout(fig: go.Figure, metric: str, log_y: bool = False) -> go.Figure
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
+
+
+def task_note(counts: dict[str, int], shown: str) -> str | None:
+    """A sentence when the kept runs are of both tasks (``counts``: runs per task) and only
+    those of the task ``shown`` are compared, else None."""
+    if len([n for n in counts.values() if n]) < 2:
+        return None
+
+    def runs_of(task: str) -> str:
+        n = counts.get(task, 0)
+        return f"{n} {task} run{'s' * (n != 1)}"
+
+    hidden = " and ".join(runs_of(t) for t, n in counts.items() if t != shown and n)
+    return (
+        "Accuracy and R² measure different things, so runs are compared with runs of the same "
+        f"task: the {runs_of(shown)} here; pick the other task above for the {hidden}."
+    )
 
 
 def data_differences(settings_list: list[dict]) -> str | None:
@@ -81,10 +125,9 @@ def run_comparison_figure(
     """Curves of several runs on one chart: training solid, validation dashed, one colour each.
 
     ``runs`` is a list of ``(name, history)`` with histories of ``EpochRecord`` objects, their
-    dicts, or a history table. ``metric`` is "loss" or "accuracy".
+    dicts, or a history table. ``metric`` is "loss", "accuracy" or "r2" (regression runs).
     """
-    if metric not in ("loss", "accuracy"):
-        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    _check_metric(metric)
     fig = go.Figure()
     for r, (name, history) in enumerate(runs):
         records = _records(history)
@@ -143,10 +186,9 @@ def seed_band_figure(histories, metric: str = "loss", log_y: bool = False) -> go
     """Mean curve and min-max band over several runs (e.g. five seeds), training and validation.
 
     Per part three traces: the band's lower edge, its upper edge (filled down to the lower),
-    and the mean line.
+    and the mean line. ``metric`` is "loss", "accuracy" or "r2".
     """
-    if metric not in ("loss", "accuracy"):
-        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    _check_metric(metric)
     fig = go.Figure()
     for part, name, color in (
         ("train", "training", RUN_COLORS[0]),

@@ -1,8 +1,9 @@
 """Finished runs kept for comparison, and the same settings trained on several seeds.
 
-A run record is plain data (settings, history, test metrics), not a network: the session keeps
-at most ``MAX_RUNS`` of them (``dashboard.state.remember_finished_run`` keeps them). No
-Streamlit here.
+A run record is plain data (task, settings, history, test metrics), not a network: the session
+keeps at most ``MAX_RUNS`` of them (``dashboard.state.remember_finished_run`` keeps them). A
+classification run is scored by accuracy, a regression run by R^2, MAE and RMSE (in the
+target's units); runs are compared with runs of their own task. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ from dashboard.training import loop
 MAX_RUNS = 10
 N_SEEDS = 5
 ENDED = (loop.FINISHED, loop.EARLY_STOPPED, loop.DIVERGED, loop.OUT_OF_COMPUTE)
+CLASSIFICATION, REGRESSION = nn.task.CLASSIFICATION, nn.task.REGRESSION
+# What a test figure is called, per evaluate() key: in the run table and the seed table.
+SCORE_NAMES = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE", "rmse": "RMSE", "loss": "loss"}
+
+
+def test_keys(task: str) -> tuple[str, ...]:
+    """The test figures of a task, as ``Network.evaluate`` names them (the loss last)."""
+    if task == REGRESSION:
+        return ("r2", "mae", "rmse", "loss")
+    return ("accuracy", "loss")
+
+
+def record_task(record: dict) -> str:
+    """A run record's task (records kept before there were tasks are classification)."""
+    return record.get("task", CLASSIFICATION)
 
 
 def describe(trainer: loop.Trainer, dataset_label: str, split_settings: dict) -> dict:
@@ -35,7 +51,9 @@ def describe(trainer: loop.Trainer, dataset_label: str, split_settings: dict) ->
         "split": {
             k: split_settings[k]
             for k in ("test_size", "val_size", "seed", "stratify", "standardize")
-        },
+        }
+        # a number has no classes to keep in proportion: a regression split never stratifies
+        | ({"stratify": None} if config.get("task") == REGRESSION else {}),
         "network": {
             "layers": "-".join(map(str, config["layers"])),
             "activation": acts,
@@ -54,10 +72,11 @@ def describe(trainer: loop.Trainer, dataset_label: str, split_settings: dict) ->
 
 
 def test_metrics(net: nn.Network, split, dataset=None) -> dict:
-    """Test loss and accuracy of ``net`` (None without test rows). ``dataset``: needed only for
-    a network with its own preprocessing (an uploaded model)."""
+    """Test loss and accuracy of ``net`` (for regression loss, R^2, MAE and RMSE in the
+    target's units; None without test rows). ``dataset``: needed only for a network with its
+    own preprocessing (an uploaded model)."""
     if len(split.y_test) == 0:
-        return {"loss": None, "accuracy": None}
+        return dict.fromkeys(test_keys(net.task))
     return net.evaluate(results.network_inputs(net, split, dataset, "test"), split.y_test)
 
 
@@ -67,15 +86,17 @@ def make_record(
     """A finished run as plain data: name, settings, metrics and a copy of the history."""
     history = [r.as_dict() for r in trainer.net.history]
     last = history[-1] if history else {}
+    task = trainer.net.task
     test = test_metrics(trainer.net, split, dataset)
+    metric = nn.task.get(task).metric
     return {
         "name": name,
+        "task": task,
         "settings": describe(trainer, dataset_label, split_settings),
         "metrics": {
-            "test accuracy": test["accuracy"],
-            "test loss": test["loss"],
+            **{f"test {SCORE_NAMES[key]}": test[key] for key in test_keys(task)},
             "training loss": last.get("train_loss"),
-            "validation accuracy": last.get("val_accuracy"),
+            f"validation {SCORE_NAMES[metric]}": last.get(f"val_{metric}"),
             "epochs trained": trainer.epochs_trained,
             "status": trainer.status,
         },
@@ -110,7 +131,9 @@ def train_seeds(
     """Train the same settings from each seed (initial weights and shuffling) to the end.
 
     ``progress(seed_index, epochs_done, epochs_set)`` is called after every chunk of epochs.
-    Returns one dict per seed: seed, history, status, epochs, test loss and accuracy.
+    Returns one dict per seed: seed, history, status, epochs, and its test figures as
+    ``test_<key>`` for the keys of ``test_keys`` (loss and accuracy, or loss, R^2, MAE and
+    RMSE).
 
     With ``slots`` (the server's training slots), the seeds train only while the session
     ``slot_key`` holds one (``ServerBusyError`` when none is free: they run in one click, so they do
@@ -152,11 +175,11 @@ def train_seeds(
             results.append(
                 {
                     "seed": int(seed),
+                    "task": net.task,
                     "history": [r.as_dict() for r in net.history],
                     "status": trainer.status,
                     "epochs": trainer.epochs_trained,
-                    "test_accuracy": test["accuracy"],
-                    "test_loss": test["loss"],
+                    **{f"test_{key}": test[key] for key in test_keys(net.task)},
                 }
             )
     finally:
@@ -170,13 +193,16 @@ class ServerBusyError(RuntimeError):
 
 
 def seed_table(results: list[dict]) -> pd.DataFrame:
-    """One row per seed: its test accuracy and loss, epochs and how the run ended."""
+    """One row per seed: its test figures (accuracy and loss, or R^2, MAE, RMSE and loss),
+    epochs and how the run ended."""
     return pd.DataFrame(
         [
             {
                 "seed": r["seed"],
-                "test accuracy": r["test_accuracy"],
-                "test loss": r["test_loss"],
+                **{
+                    f"test {SCORE_NAMES[key]}": r.get(f"test_{key}")
+                    for key in test_keys(r.get("task", CLASSIFICATION))
+                },
                 "epochs": r["epochs"],
                 "status": r["status"],
             }
@@ -185,9 +211,17 @@ def seed_table(results: list[dict]) -> pd.DataFrame:
     )
 
 
-def seed_spread(results: list[dict], key: str = "test_accuracy") -> dict:
-    """Mean, minimum and maximum of ``key`` over the seeds (None where nothing to measure)."""
-    values = np.array([r[key] for r in results if r[key] is not None], dtype=float)
+def seed_key(results: list[dict]) -> str:
+    """The key of the seeds' headline figure: ``test_accuracy``, or ``test_r2``."""
+    task = results[0].get("task", CLASSIFICATION) if results else CLASSIFICATION
+    return f"test_{nn.task.get(task).metric}"
+
+
+def seed_spread(results: list[dict], key: str | None = None) -> dict:
+    """Mean, minimum and maximum of ``key`` over the seeds (None where nothing to measure);
+    by default the task's test figure (``seed_key``)."""
+    key = seed_key(results) if key is None else key
+    values = np.array([r[key] for r in results if r.get(key) is not None], dtype=float)
     if not len(values):
         return {"mean": None, "min": None, "max": None, "n": 0}
     return {

@@ -21,10 +21,15 @@ def source_ui() -> None:
     bind("data.source", spec["source"])
     source = st.selectbox(
         "Dataset",
-        options=list(datasets.SOURCES),
-        format_func=datasets.SOURCES.get,
+        options=datasets.source_options(),
+        format_func=datasets.source_label,
         key="data.source",
+        help="Classes: the network answers which of a few kinds a row is. Numbers "
+        "(regression): it predicts a quantity, scored by R².",
     )
+    if source not in datasets.SOURCES:  # a widget value is checked, never trusted
+        st.warning(f"Dataset: {md_escape(repr(source), 80)} is not offered.")
+        return
     if source == datasets.CSV:
         csv_ui()
         return
@@ -41,7 +46,7 @@ def source_ui() -> None:
 
 
 def synthetic_ui(spec: dict) -> dict:
-    """Sample count, noise and seed of a generated 2-D set, checked against the limits."""
+    """Sample count, noise and seed of a generated set, checked against the limits."""
     defaults = {
         **datasets.SYNTHETIC_DEFAULTS,
         **{k: spec[k] for k in datasets.SYNTHETIC_DEFAULTS if k in spec},
@@ -64,8 +69,9 @@ def csv_ui() -> None:
     """Upload a CSV, preview it, pick the target, set each column's role and type and how gaps
     are filled, and use it (or keep the old data)."""
     st.caption(
-        "One row per sample and a target column with the class; other columns may hold numbers, "
-        f"categories or gaps. Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_COLUMNS} feature "
+        "One row per sample and a target column: a class, or a number to predict; other "
+        "columns may hold numbers, categories or gaps. "
+        f"Up to {limits.MAX_UPLOAD_MB} MB and {limits.MAX_COLUMNS} feature "
         f"columns; a longer file is sampled to {limits.MAX_ROWS:,} rows. Column names and class "
         f"labels of up to {limits.MAX_NAME_LENGTH} characters. The current dataset stays "
         "selected until you press **Use this CSV**."
@@ -88,19 +94,24 @@ def csv_ui() -> None:
         st.session_state[state.CSV_TARGET_FILE] = upload.file_id
         st.session_state.pop("data.target", None)  # a new file starts from its own default
     target = st.selectbox(
-        "Target column (the class to predict)",
+        "Target column (the class or number to predict)",
         columns,
         index=columns.index(guess),
         key="data.target",
     )
+    if target not in columns:  # a widget value is checked, never trusted
+        st.warning(f"Target: {md_escape(repr(target), 80)} is not a column of this file.")
+        return
     if target == guess:
         st.caption(f"Picked {md_escape(guess, 80)}: {why}. Choose another above if needed.")
+    task = task_ui(sample, target, upload.file_id)
     roles, types, fill = columns_ui(sample, target, upload.file_id)
     missing, fill = gaps_ui(sample, roles, types, target, fill)
     spec = {
         "source": datasets.CSV,
         "file_name": upload.name,
         "target": target,
+        "task": task,
         "file_id": upload.file_id,
         "roles": roles,
         "types": types,
@@ -114,6 +125,36 @@ def csv_ui() -> None:
         use_csv(raw, spec)
 
 
+def task_ui(sample: pd.DataFrame, target: str, file_id: str) -> str:
+    """What the target is predicted as: the detected task with its reason, switchable where the
+    target allows (checked on the server: ``datasets.check_task``)."""
+    choice = datasets.task_choice(target, sample[target])
+    key = f"data.task.{file_id}.{target}"  # a new file or target starts from its detected task
+    current = state.data_spec()
+    if current.get("file_id") == file_id and current.get("target") == target:
+        bind(key, current.get("task", choice.detected))
+    else:
+        bind(key, choice.detected)
+    value = st.radio(
+        "Predict",
+        list(datasets.TASK_LABELS),
+        format_func=datasets.TASK_LABELS.get,
+        key=key,
+        horizontal=True,
+        disabled=len(choice.allowed) < 2,
+        help="A class: the network answers which of the target's values a row has. A number: "
+        "it predicts a quantity (one linear output, scored by R²).",
+    )
+    task, message = datasets.check_task(value, choice)
+    detected = datasets.TASK_LABELS[choice.detected].lower()
+    st.caption(f"Detected: {detected}, because {md_escape(choice.reason, 200)}.")
+    if message:
+        show_limit_messages([message])
+    elif len(choice.allowed) < 2:
+        st.caption(md_escape(choice.why_not, 300))
+    return task
+
+
 def use_csv(raw: bytes, spec: dict) -> None:
     """Load the upload as ``spec`` says and make it the dataset (or say why not)."""
     try:
@@ -125,6 +166,7 @@ def use_csv(raw: bytes, spec: dict) -> None:
             types=spec["types"],
             missing=spec["missing"],
             fill=spec["fill"],
+            task=spec.get("task", "auto"),
         )
         state.set_dataset(loaded, spec)
     except ValueError as exc:
@@ -259,25 +301,37 @@ def leaks_ui(raw: bytes, spec: dict) -> None:
             use_csv(raw, {**spec, "roles": roles})
 
 
-def plot_features_ui(feature_names: list[str]) -> list[int]:
-    """Which features (indices) to draw in the scatter matrix."""
+def target_metric(column, dataset) -> None:
+    """The third tile of the dataset's numbers: its classes, or the number it predicts."""
+    if dataset.is_regression:
+        column.metric(
+            "Predicts a number",
+            md_escape(datasets.target_name(dataset), 40),
+            help="Regression: the network has one linear output and is scored by R².",
+        )
+    else:
+        column.metric("Classes", len(dataset.class_names))
+
+
+def plot_features_ui(feature_names: list[str], max_features: int = limits.MAX_PLOT_FEATURES):
+    """Which features (indices) to draw in the scatter matrix or the features-vs-target grid."""
     default = feature_names[: min(4, len(feature_names))]
     chosen = st.multiselect(
-        f"Features to plot (up to {limits.MAX_PLOT_FEATURES})",
+        f"Features to plot (up to {max_features})",
         feature_names,
         default=default,
-        max_selections=limits.MAX_PLOT_FEATURES,
+        max_selections=max_features,
         key=f"data.plot_features.{st.session_state[state.DATA_VERSION]}",
     )
-    chosen = chosen[: limits.MAX_PLOT_FEATURES]
+    chosen = [c for c in chosen if c in feature_names][:max_features]  # checked on the server
     return [feature_names.index(c) for c in chosen]
 
 
 def overview(dataset) -> None:
-    """Table, statistics, class balance, scatter matrix and distributions of a dataset."""
-    names = [str(f) for f in dataset.feature_names]
-    classes = [str(c) for c in dataset.class_names]
-    X, y = np.asarray(dataset.X, dtype=float), np.asarray(dataset.y, dtype=int)
+    """Table, statistics and plots of a dataset: class balance, scatter matrix and
+    distributions by class; for a number to predict, its histogram, each feature against it,
+    and the distributions."""
+    y = np.asarray(dataset.y, dtype=float if dataset.is_regression else int)
     rows = datasets.sample_rows(len(y), limits.MAX_PLOT_ROWS)
     sampled = (
         f"Plots show a random sample of {len(rows):,} of {len(y):,} rows; training uses all rows."
@@ -286,18 +340,34 @@ def overview(dataset) -> None:
     )
     for note in dataset.notes:  # what loading dropped, skipped or sampled, while it is current
         st.caption(md_escape(note, 600))
-    tabs = st.tabs(["Table", "Statistics", "Class balance", "Scatter matrix", "Distributions"])
+    if dataset.is_regression:
+        plots = ["Target", "Features vs target"]
+    else:
+        plots = ["Class balance", "Scatter matrix"]
+    tabs = st.tabs(["Table", "Statistics", *plots, "Distributions"])
     with tabs[0]:
         st.dataframe(datasets.dataset_frame(dataset, rows=limits.MAX_TABLE_ROWS), hide_index=True)
         st.caption(f"The first {min(len(y), limits.MAX_TABLE_ROWS)} of {len(y):,} rows.")
     with tabs[1]:
         st.dataframe(datasets.statistics(dataset))
-    with tabs[2]:
+    if dataset.is_regression:
+        target_tabs(dataset, tabs[2], tabs[3], rows, sampled)
+    else:
+        class_tabs(dataset, tabs[2], tabs[3], rows, sampled)
+    distributions_tab(dataset, tabs[4], rows, sampled)
+
+
+def class_tabs(dataset, balance_tab, matrix_tab, rows, sampled) -> None:
+    """Rows per class, and the scatter matrix coloured by class."""
+    names = [str(f) for f in dataset.feature_names]
+    classes = [str(c) for c in dataset.class_names]
+    X, y = np.asarray(dataset.X, dtype=float), np.asarray(dataset.y, dtype=int)
+    with balance_tab:
         counts = np.bincount(y, minlength=len(classes))
         st.plotly_chart(charts.class_balance_figure(counts, classes), key="data.balance")
     kinds = dataset.feature_kinds()
     numeric = [n for n in names if kinds[n] == "numeric"]  # a scatter plot needs numbers
-    with tabs[3]:
+    with matrix_tab:
         chosen = [names.index(numeric[i]) for i in plot_features_ui(numeric)]
         if len(chosen) >= 2:
             fig = charts.scatter_matrix_figure(
@@ -312,12 +382,59 @@ def overview(dataset) -> None:
             st.info("Pick at least two features.")
         if sampled:
             st.caption(sampled)
-    with tabs[4]:
+
+
+def target_tabs(dataset, target_tab, scatter_tab, rows, sampled) -> None:
+    """A regression target: its histogram, and each numeric feature plotted against it."""
+    names = [str(f) for f in dataset.feature_names]
+    target = datasets.target_name(dataset)
+    X, y = np.asarray(dataset.X, dtype=float), np.asarray(dataset.y, dtype=float)
+    with target_tab:
+        st.plotly_chart(charts.target_histogram_figure(y, target), key="data.target_hist")
+        st.caption(
+            "The network predicts this number. Always guessing its mean (the dashed line) "
+            "scores R² 0; a perfect fit scores 1. The network learns it standardized (mean 0, "
+            "spread 1, fitted on the training rows) and answers in its own units."
+        )
+    kinds = dataset.feature_kinds()
+    numeric = [n for n in names if kinds[n] == "numeric"]
+    with scatter_tab:
+        if not numeric:
+            st.info("No numeric feature to plot; see Distributions for the categories.")
+            return
+        chosen = [names.index(numeric[i]) for i in plot_features_ui(numeric)]
+        if chosen:
+            fig = charts.features_vs_target_figure(
+                X[rows][:, chosen], y[rows], [names[j] for j in chosen], target
+            )
+            st.plotly_chart(fig, key="data.vs_target")
+        else:
+            st.info("Pick at least one feature.")
+        if sampled:
+            st.caption(sampled)
+
+
+def distributions_tab(dataset, tab, rows, sampled) -> None:
+    """One feature's distribution: by class, or (regression) on its own, and a category's
+    target values as box plots."""
+    names = [str(f) for f in dataset.feature_names]
+    classes = [str(c) for c in dataset.class_names]
+    X = np.asarray(dataset.X, dtype=float)
+    y = np.asarray(dataset.y, dtype=float if dataset.is_regression else int)
+    kinds = dataset.feature_kinds()
+    with tab:
         feature = st.selectbox(
             "Feature", names, key=f"data.dist.{st.session_state[state.DATA_VERSION]}"
         )
+        if feature not in names:  # a widget value is checked, never trusted
+            feature = names[0]
         j = names.index(feature)
-        if kinds[feature] == "categorical":
+        if kinds[feature] == "categorical" and dataset.is_regression:
+            labels = dataset.table(X[rows])[feature].fillna("(missing)").astype(str)
+            target = datasets.target_name(dataset)
+            fig = charts.target_by_category_figure(labels.to_numpy(), y[rows], feature, target)
+            st.plotly_chart(fig, key="data.dist_chart")
+        elif kinds[feature] == "categorical":
             counts = datasets.category_counts(dataset, feature, rows)
             st.bar_chart(counts, stack=True, x_label=display_name(feature, 60), y_label="rows")
         else:
@@ -327,18 +444,30 @@ def overview(dataset) -> None:
             st.caption(sampled)
 
 
+NO_STRATIFY = (
+    "A number has no classes to keep in proportion: the rows of a regression target are "
+    "split at random."
+)
+
+
 def split_ui() -> None:
     """Test and validation shares, seed, stratify, standardize; applied when changed."""
     current = state.split_settings()
     for name, value in current.items():
         bind(f"data.split.{name}", value)
     table, ranges = nn.config.SPLIT, limits.SPLIT_RANGES
+    regression = state.dataset().is_regression
     c1, c2, c3 = st.columns(3)
     c4, c5 = st.columns(2)
     raw = {}
     for name, column in zip(table, (c1, c2, c3, c4, c5), strict=True):
         setting, key = table[name], f"data.split.{name}"
-        if setting.kind == "bool":
+        if name == "stratify" and regression:  # shown off, the setting kept for classes
+            column.checkbox(
+                setting.label, False, key="data.no_stratify", help=NO_STRATIFY, disabled=True
+            )
+            raw[name] = current[name]
+        elif setting.kind == "bool":
             raw[name] = column.checkbox(setting.label, key=key, help=setting.help)
         elif setting.kind == "float":
             lo, hi = ranges[name]

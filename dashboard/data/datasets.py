@@ -17,11 +17,13 @@ from dashboard.common import limits
 from dashboard.common.text import display_name, sentence
 from nn.text import strip_bidi
 
+CLASSIFICATION, REGRESSION = nn.task.CLASSIFICATION, nn.task.REGRESSION
 BUNDLED = {
     "iris": "Iris (150 flowers, 4 features, 3 species)",
     "wine": "Wine (178 wines, 13 features, 3 cultivars)",
     "breast_cancer": "Breast cancer (569 tumours, 30 features, 2 classes)",
     "digits": "Digits (1,797 8x8 images, 64 pixels, 10 digits)",
+    "diabetes": "Diabetes (442 patients, 10 features, predict a number: disease progression)",
 }
 SYNTHETIC = {
     "moons": "Moons (2-D, 2 classes)",
@@ -29,9 +31,19 @@ SYNTHETIC = {
     "xor": "XOR (2-D, 2 classes)",
     "spiral": "Spiral (2-D, 3 classes)",
     "blobs": "Blobs (2-D, 3 classes)",
+    "sine": "Sine curve (1-D, predict a number)",
+    "plane": "Plane (2-D, predict a number)",
+    "bump": "Bump (2-D, predict a number)",
 }
 CSV = "csv"
+# The sets whose target is a number (regression); every other set's target is a class.
+REGRESSION_SETS = tuple(nn.data.REGRESSION_SETS)
 SOURCES = {**BUNDLED, **SYNTHETIC, CSV: "Upload a CSV file"}
+# The order of the dataset picker: the sets of classes, then those of numbers, then a CSV.
+SOURCE_GROUPS = {
+    CLASSIFICATION: tuple(s for s in (*BUNDLED, *SYNTHETIC) if s not in REGRESSION_SETS),
+    REGRESSION: tuple(s for s in (*BUNDLED, *SYNTHETIC) if s in REGRESSION_SETS),
+}
 SYNTHETIC_DEFAULTS = {"n_samples": 300, "noise": 0.2, "seed": 0}
 ARTICLE_SOURCE = "iris"  # the article's dataset: it keeps the article's own protocol
 DEFAULT_SPEC = {"source": ARTICLE_SOURCE}
@@ -46,6 +58,27 @@ def _cached_builtin(name: str, n_samples, noise, seed) -> nn.data.Dataset:
     dataset.X.setflags(write=False)  # shared by every visitor: nobody may change it in place
     dataset.y.setflags(write=False)
     return dataset
+
+
+def source_options() -> list[str]:
+    """The dataset picker's options in order: classes, numbers, then the CSV upload."""
+    return [*SOURCE_GROUPS[CLASSIFICATION], *SOURCE_GROUPS[REGRESSION], CSV]
+
+
+def source_label(source: str) -> str:
+    """A source as the picker shows it (a set of numbers says "predict a number")."""
+    return SOURCES.get(source, str(source))
+
+
+def spec_task(spec: dict) -> str:
+    """The task of the dataset ``spec`` describes: a regression set's, a CSV's chosen task,
+    else classification."""
+    source = spec.get("source")
+    if source in REGRESSION_SETS:
+        return REGRESSION
+    if source == CSV and spec.get("task") == REGRESSION:
+        return REGRESSION
+    return CLASSIFICATION
 
 
 def load_builtin(name: str, n_samples: int | None = None, noise: float | None = None, seed=None):
@@ -275,6 +308,59 @@ def preview_frame(head: pd.DataFrame) -> pd.DataFrame:
     return head.map(shown)
 
 
+TASK_LABELS = {
+    CLASSIFICATION: "A class (classification)",
+    REGRESSION: "A number (regression)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskChoice:
+    """What a CSV's target can be predicted as: the detected task and why, and the tasks
+    allowed (a text target only as classes; numbers as classes only up to the class limit)."""
+
+    detected: str
+    reason: str
+    allowed: tuple[str, ...]
+    why_not: str = ""  # why the other task is not allowed ("" when both are)
+
+
+def task_choice(target: str, values: pd.Series) -> TaskChoice:
+    """The tasks a target column (its first rows, ``values``) allows, and the detected one
+    (``nn.columns.default_task``)."""
+    detected, reason = nn.columns.default_task(values)
+    name = display_name(target, 60)
+    numbers = nn.columns.as_numbers(values)
+    if numbers is None:
+        return TaskChoice(
+            CLASSIFICATION,
+            reason,
+            (CLASSIFICATION,),
+            f"{name} holds text, so it is predicted as classes.",
+        )
+    distinct = int(numbers.dropna().nunique())
+    if distinct > limits.MAX_CLASSES:
+        return TaskChoice(
+            detected,
+            reason,
+            (REGRESSION,),
+            f"{name} holds {distinct:,} different numbers; this demo allows up to "
+            f"{limits.MAX_CLASSES} classes, so it is predicted as a number.",
+        )
+    return TaskChoice(detected, reason, (CLASSIFICATION, REGRESSION))
+
+
+def check_task(value, choice: TaskChoice) -> tuple[str, str | None]:
+    """The task from its widget, checked on the server: one ``choice`` allows, else the
+    detected task (or the one allowed) and a message."""
+    if value in choice.allowed:
+        return value, None
+    fallback = choice.detected if choice.detected in choice.allowed else choice.allowed[0]
+    if value in TASK_LABELS:
+        return fallback, choice.why_not
+    return fallback, f"Predict: {value!r} is not a class or a number; using {fallback}."
+
+
 def load_uploaded_csv(
     data: bytes,
     target: str,
@@ -283,12 +369,16 @@ def load_uploaded_csv(
     types: dict | None = None,
     missing: str = "impute",
     fill: dict | None = None,
+    task: str = "auto",
 ):
     """A Dataset from an uploaded CSV within the limits (``nn.data.load_table``: roles and types
-    per column, gaps filled or their rows dropped, a long file sampled to ``MAX_ROWS``);
-    ``ValueError`` with a clear message."""
+    per column, gaps filled or their rows dropped, a long file sampled to ``MAX_ROWS``; the
+    target predicted as ``task``, "auto" for the detected one); ``ValueError`` with a clear
+    message."""
     if target not in csv_head(data).columns:
         raise ValueError("The chosen target column is not in the file.")
+    if task not in ("auto", *TASK_LABELS):
+        raise ValueError(f"Predict: {task!r} is not a class or a number.")
     try:
         dataset = nn.data.load_table(
             io.BytesIO(data),
@@ -299,17 +389,24 @@ def load_uploaded_csv(
             max_rows=limits.MAX_ROWS,
             max_columns=limits.MAX_COLUMNS + 1,
             fill=fill,
+            task=task,
         )
     except ValueError as exc:
         raise ValueError(sentence(exc)) from None
     except Exception as exc:  # the loader promises ValueError; never let junk crash the page
         raise ValueError(f"The file could not be read ({type(exc).__name__}: {exc}).") from None
-    problem = limits.check_table_shape(len(dataset.y), dataset.X.shape[1], len(dataset.class_names))
+    regression = dataset.is_regression
+    n_classes = None if regression else len(dataset.class_names)
+    problem = limits.check_table_shape(len(dataset.y), dataset.X.shape[1], n_classes)
     problem = problem or check_name_lengths([str(c) for c in dataset.class_names], "class")
+    if problem and not regression and n_classes > limits.MAX_CLASSES:
+        problem += " Predict it as a number (regression) if it is a quantity."
     if problem:
         raise ValueError(problem)
-    if len(dataset.class_names) < 2:
+    if not regression and len(dataset.class_names) < 2:
         raise ValueError("The target column has a single class; a classifier needs two or more.")
+    if regression and float(np.ptp(dataset.y)) == 0.0:
+        raise ValueError("The target column holds one value on every row: there is nothing to fit.")
     with contextlib.suppress(AttributeError):  # a frozen dataclass keeps the loader's name
         dataset.name = name
     return dataset
@@ -342,50 +439,85 @@ def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
     return checked, messages
 
 
-def target_column_name(feature_names: list[str]) -> str:
-    """A name for the class column of a table that no feature already uses."""
-    name = "class"
+def target_name(dataset) -> str:
+    """What the target is called: a regression target's column name (or "target"), else
+    "class"."""
+    if dataset.is_regression:
+        return str(dataset.target or "target")
+    return "class"
+
+
+def target_column_name(feature_names: list[str], name: str = "class") -> str:
+    """A name for the target column of a table (``name``) that no feature already uses."""
     while name in feature_names:
         name += "_"
     return name
 
 
 def dataset_frame(dataset, rows: int | None = None) -> pd.DataFrame:
-    """The dataset as a table: features and the class name of each row."""
+    """The dataset as a table: features and each row's target (its class name, or the number
+    a regression target holds)."""
     X = dataset.X if rows is None else dataset.X[:rows]
     y = dataset.y if rows is None else dataset.y[:rows]
     names = [str(n) for n in dataset.feature_names]
     frame = dataset.table(X)  # numbers, category labels, gaps
+    column = target_column_name(names, target_name(dataset))
+    if dataset.is_regression:
+        frame[column] = np.asarray(y, dtype=float)
+        return frame
     classes = np.asarray([str(c) for c in dataset.class_names], dtype=object)
-    frame[target_column_name(names)] = classes[np.asarray(y, dtype=int)]
+    frame[column] = classes[np.asarray(y, dtype=int)]
     return frame
+
+
+def _number_row(numbers: pd.Series) -> dict:
+    return {
+        "mean": numbers.mean(),
+        "std": numbers.std(),
+        "min": numbers.min(),
+        "max": numbers.max(),
+    }
 
 
 def statistics(dataset) -> pd.DataFrame:
     """One row per feature: its kind, gaps, and the figures that fit it (mean, spread and range
-    of a number; the distinct values and the most frequent label of a category)."""
+    of a number; the distinct values and the most frequent label of a category); a regression
+    target's own row last (kind "target")."""
     table = dataset.table()
     rows = []
     for name, kind in dataset.feature_kinds().items():
         values = table[name]
         row = {"feature": name, "kind": kind, "gaps": int(values.isna().sum())}
         if kind == "numeric":
-            numbers = values.astype(float)
-            row.update(mean=numbers.mean(), std=numbers.std(), min=numbers.min(), max=numbers.max())
+            row.update(_number_row(values.astype(float)))
         else:
             counts = values.value_counts()
             row.update(
                 distinct=len(counts), most_frequent=str(counts.index[0]) if len(counts) else ""
             )
         rows.append(row)
+    if dataset.is_regression:
+        names = [str(n) for n in dataset.feature_names]
+        target = pd.Series(np.asarray(dataset.y, dtype=float))
+        rows.append(
+            {
+                "feature": target_column_name(names, target_name(dataset)),
+                "kind": "target",
+                "gaps": 0,
+                **_number_row(target),
+            }
+        )
     return pd.DataFrame(rows).set_index("feature")
 
 
 def category_counts(dataset, feature: str, rows=None) -> pd.DataFrame:
-    """Rows per category of ``feature`` and per class (gaps counted as "(missing)")."""
+    """Rows per category of ``feature`` and per class (gaps counted as "(missing)"); one
+    column of rows for a regression target."""
     X = dataset.X if rows is None else dataset.X[rows]
     y = dataset.y if rows is None else dataset.y[rows]
     values = dataset.table(X)[feature].fillna("(missing)").astype(str)
+    if dataset.is_regression:
+        return values.value_counts().sort_index().to_frame("rows")
     classes = np.asarray([str(c) for c in dataset.class_names], dtype=object)[y]
     return pd.crosstab(values, classes)
 

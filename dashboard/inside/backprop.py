@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.losses import HUBER_DELTA
+
 # ---- backprop, step by step, as formulas with the numbers filled in ----
 
 ACTIVATION_TEX = {
@@ -82,32 +84,46 @@ def backprop_steps(trace) -> list[dict]:
         a_name = a
     if trace.loss_name == "squared_error":
         formula = r"\tfrac{1}{2}\sum_k (a_k - y_k)^2"
+    elif trace.loss_name == "huber":
+        formula = r"\sum_k \mathrm{huber}(a_k - y_k)"
     elif trace.output_activation == "softmax":
         formula = r"-\sum_k y_k \log a_k"
     else:
         formula = r"-\sum_k \left[y_k \log a_k + (1 - y_k)\log(1 - a_k)\right]"
     penalty = r" + \tfrac{\lambda}{2}\sum W^2" if trace.l2 else ""
-    steps.append(
-        {
-            "title": "Loss",
-            "latex": _aligned(
-                rf"a^{{({last})}} &= {tex_vector(trace.output)},"
-                rf"\quad y = {tex_vector(trace.target)}",
-                rf"L &= {formula}{penalty} = {_num(trace.loss)}",
-            ),
-        }
-    )
+    lines = []
+    if trace.target_value is not None:  # regression: the target as the network learns it
+        lines.append(
+            rf"y &= \frac{{\text{{target}} - \mu}}{{s}} = \frac{{{tex_vector(trace.target_value)}"
+            rf" - {tex_vector(trace.target_mean)}}}{{{tex_vector(trace.target_scale)}}}"
+        )
+    lines += [
+        rf"a^{{({last})}} &= {tex_vector(trace.output)},\quad y = {tex_vector(trace.target)}",
+        rf"L &= {formula}{penalty} = {_num(trace.loss)}",
+    ]
+    if trace.loss_name == "huber":
+        lines.append(
+            rf"\mathrm{{huber}}(r) &= \tfrac{{1}}{{2}}r^2 \text{{ if }} |r| \le {_num(HUBER_DELTA)}"
+            rf", \text{{ else }} {_num(HUBER_DELTA)}\,(|r| - \tfrac{{{_num(HUBER_DELTA)}}}{{2}})"
+        )
+    if trace.output_value is not None:
+        lines.append(
+            rf"\text{{prediction}} &= \mu + s\,a^{{({last})}} = {tex_vector(trace.output_value)}"
+        )
+    steps.append({"title": "Loss", "latex": _aligned(*lines)})
     for layer in reversed(trace.layers):
         n, f = layer.index, ACTIVATION_TEX[layer.activation]
         d = rf"\delta^{{({n})}}"
         if layer.grad_a is None:
             latex = _aligned(rf"{d} &= a^{{({n})}} - y = {tex_vector(layer.delta)}")
         else:
-            first = (
-                rf"(a^{{({n})}} - y)"
-                if n == last
-                else rf"\left(\delta^{{({n + 1})}} W^{{({n + 1})\top}}\right)"
-            )
+            if n != last:
+                first = rf"\left(\delta^{{({n + 1})}} W^{{({n + 1})\top}}\right)"
+            elif trace.loss_name == "huber":
+                clip = _num(HUBER_DELTA)
+                first = rf"\mathrm{{clip}}(a^{{({n})}} - y, -{clip}, {clip})"
+            else:
+                first = rf"(a^{{({n})}} - y)"
             latex = _aligned(
                 rf"{d} &= {first} \odot {f}'(z^{{({n})}})",
                 rf"&= {tex_vector(layer.grad_a)}",

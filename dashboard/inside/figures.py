@@ -1,4 +1,5 @@
-"""Figures for seeing inside a network: decision surfaces and a living diagram of the weights.
+"""Figures for seeing inside a network: decision surfaces, a regression network's fitted curve
+and value surface, and a living diagram of the weights.
 
 Pure functions from arrays to plotly figures; no Streamlit. Names from data are escaped with
 ``charts.safe`` before plotly sees them (it renders a subset of HTML in labels and hovers).
@@ -148,39 +149,234 @@ def decision_surface_figure(
                 )
             )
     if sample is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[float(sample[0])],
-                y=[float(sample[1])],
-                mode="markers",
-                name="your sample",
-                marker={
-                    "symbol": "star",
-                    "size": 18,
-                    "color": "gold",
-                    "line": {"color": "black", "width": 1.5},
-                },
-                hovertemplate="your sample: (%{x:.3g}, %{y:.3g})<extra></extra>",
-            )
-        )
+        fig.add_trace(_sample_trace(sample, "your sample: (%{x:.3g}, %{y:.3g})"))
     fig.update_layout(
         height=480,
         margin=MARGIN,
         uirevision="surface",
         legend={"orientation": "h", "y": -0.15},
-        xaxis={
-            "title": label(axis_names[0]),
-            "range": [xs[0] - dx / 2, xs[-1] + dx / 2],
-            "showgrid": False,
-            "zeroline": False,
-        },
-        yaxis={
-            "title": label(axis_names[1]),
-            "range": [ys[0] - dy / 2, ys[-1] + dy / 2],
+        **_grid_axes(xs, ys, axis_names),
+    )
+    return fig
+
+
+# ---- regression: the fitted curve and the value surface ----
+
+VALUE_SCALE = "Viridis"
+CURVE_COLOR = "#d62728"
+
+
+def _points(data, max_points: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(X, y)`` of a part as float arrays, thinned to ``max_points`` rows (None: no part)."""
+    if data is None:
+        return None
+    X, y = np.asarray(data[0], float), np.asarray(data[1], float).reshape(-1)
+    keep = downsample(len(X), max_points)
+    return X[keep], y[keep]
+
+
+def _y_range(curve: np.ndarray, targets: list[np.ndarray]) -> list[float]:
+    """A y range that holds the data and the curve, but lets the curve run off rather than
+    squash the data when it is far out (early in training)."""
+    data = np.concatenate([t for t in targets if t.size] or [curve])
+    lo, hi = float(data.min()), float(data.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    lo = max(min(lo, float(np.min(curve))), lo - span)
+    hi = min(max(hi, float(np.max(curve))), hi + span)
+    pad = 0.06 * (hi - lo)
+    return [lo - pad, hi + pad]
+
+
+def fitted_curve_figure(
+    xs,
+    values,
+    train=None,
+    test=None,
+    sample=None,
+    axis_names: tuple[str, str] = ("x", "y"),
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """A regression network's prediction along one feature as a line over the data.
+
+    ``xs`` and ``values`` come from ``nn.inspect.value_curve``; ``train`` and ``test`` are
+    pairs ``(x, y)`` of the feature and the target; ``sample`` is one point ``(x, value)``
+    (the prediction form's row and its prediction). ``axis_names`` are the feature's and the
+    target's names. Trace order: the training points, the test points, the curve, the sample.
+    """
+    xs, values = np.asarray(xs, float).reshape(-1), np.asarray(values, float).reshape(-1)
+    if xs.shape != values.shape or xs.size < 2:
+        raise ValueError("xs and values must be two arrays of the same length (at least 2)")
+    fig = go.Figure()
+    targets = []
+    for part, symbol, color, data in (
+        ("training", "circle", "#7f9fc6", train),
+        ("test", "diamond", "#ff7f0e", test),
+    ):
+        points = _points(data, max_points)
+        if points is None:
+            continue
+        x, y = points[0].reshape(len(points[0]), -1)[:, 0], points[1]
+        targets.append(y)
+        fig.add_trace(
+            go.Scattergl(
+                x=x,
+                y=y,
+                mode="markers",
+                name=f"{part} rows",
+                marker={
+                    "color": color,
+                    "symbol": symbol,
+                    "size": 6 if part == "training" else 8,
+                    "opacity": 0.75,
+                    "line": {"color": "white" if part == "training" else "black", "width": 1},
+                },
+                hovertemplate=f"{part}: (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=values,
+            mode="lines",
+            name="the network's prediction",
+            line={"color": CURVE_COLOR, "width": 3},
+            hovertemplate="%{x:.3g} → predicted %{y:.4g}<extra></extra>",
+        )
+    )
+    if sample is not None:
+        fig.add_trace(_sample_trace(sample, "your sample: %{x:.3g} → predicted %{y:.4g}"))
+    fig.update_layout(
+        height=440,
+        margin=MARGIN,
+        uirevision="curve",
+        legend={"orientation": "h", "y": -0.18},
+        xaxis={"title": label(axis_names[0]), "range": [float(xs[0]), float(xs[-1])]},
+        yaxis={"title": label(axis_names[1]), "range": _y_range(values, targets)},
+    )
+    return fig
+
+
+def _grid_axes(xs: np.ndarray, ys: np.ndarray, axis_names) -> dict:
+    """The axes of a figure over a grid: each spans its grid cells, without grid lines."""
+    dx = xs[1] - xs[0] if len(xs) > 1 else 1.0
+    dy = ys[1] - ys[0] if len(ys) > 1 else 1.0
+    axes = {}
+    for name, values, step, title in (
+        ("xaxis", xs, dx, axis_names[0]),
+        ("yaxis", ys, dy, axis_names[1]),
+    ):
+        axes[name] = {
+            "title": label(title),
+            "range": [values[0] - step / 2, values[-1] + step / 2],
             "autorange": False,
             "showgrid": False,
             "zeroline": False,
+        }
+    return axes
+
+
+def _sample_trace(sample, hover: str) -> go.Scatter:
+    return go.Scatter(
+        x=[float(sample[0])],
+        y=[float(sample[1])],
+        mode="markers",
+        name="your sample",
+        marker={
+            "symbol": "star",
+            "size": 18,
+            "color": "gold",
+            "line": {"color": "black", "width": 1.5},
         },
+        hovertemplate=hover + "<extra></extra>",
+    )
+
+
+def value_surface_figure(
+    xs,
+    ys,
+    values,
+    train=None,
+    test=None,
+    sample=None,
+    axis_names: tuple[str, str] = ("x1", "x2"),
+    target_name: str = "y",
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """A regression network's predicted value over two features as a heatmap, with the data
+    points coloured by their actual target on the same colour scale (a point that stands out
+    from the background is one the network gets wrong).
+
+    ``xs``, ``ys``, ``values`` come from ``nn.inspect.value_grid``; ``train`` and ``test``
+    are pairs ``(X2, y)`` of the two plotted columns and the targets; ``sample`` a point
+    ``(x, y)``. Trace order: the surface, the training points, the test points, the sample.
+    """
+    xs, ys, values = np.asarray(xs, float), np.asarray(ys, float), np.asarray(values, float)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(f"values must be ({len(ys)}, {len(xs)}), got {values.shape}")
+    parts = [
+        (part, symbol, _points(data, max_points))
+        for part, symbol, data in (("training", "circle", train), ("test", "diamond", test))
+    ]
+    shown = [values.ravel()] + [p[1] for _, _, p in parts if p is not None]
+    lo = float(min(np.min(v) for v in shown if v.size))
+    hi = float(max(np.max(v) for v in shown if v.size))
+    name = label(target_name)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=values,
+            x=xs,
+            y=ys,
+            coloraxis="coloraxis",
+            hovertemplate=f"(%{{x:.3g}}, %{{y:.3g}}): predicted {name} %{{z:.4g}}<extra></extra>",
+            name="surface",
+        )
+    )
+    for part, symbol, points in parts:
+        if points is None:
+            continue
+        X2, y = points
+        fig.add_trace(
+            go.Scattergl(
+                x=X2[:, 0],
+                y=X2[:, 1],
+                mode="markers",
+                name=f"{part} rows",
+                marker={
+                    "color": y,
+                    "coloraxis": "coloraxis",
+                    "symbol": symbol,
+                    "size": 8 if part == "training" else 10,
+                    "line": {"color": "white" if part == "training" else "black", "width": 1},
+                },
+                hovertemplate=f"{part}: (%{{x:.3g}}, %{{y:.3g}}), {name} %{{marker.color:.4g}}"
+                "<extra></extra>",
+            )
+        )
+    if sample is not None:
+        fig.add_trace(_sample_trace(sample, "your sample: (%{x:.3g}, %{y:.3g})"))
+    fig.update_layout(
+        height=520,
+        margin=MARGIN,
+        uirevision="surface",
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        coloraxis={
+            "colorscale": VALUE_SCALE,
+            "cmin": lo,
+            "cmax": hi if hi > lo else lo + 1.0,
+            # below the plot, across: beside it, it would take half a phone's plot width
+            "colorbar": {
+                "title": {"text": name, "side": "top"},
+                "orientation": "h",
+                "thickness": 12,
+                "len": 0.8,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": -0.2,
+                "yanchor": "top",
+            },
+        },
+        **_grid_axes(xs, ys, axis_names),
     )
     return fig
 

@@ -1,4 +1,5 @@
-"""Views inside the network: decision surface, living diagram, health, backprop step, trust checks.
+"""Views inside the network: decision surface (for regression the fitted curve or the value
+surface), living diagram, health, backprop step, trust checks.
 
 The numbers come from ``nn.inspect`` and the figures from ``dashboard.inside``; this module picks
 the data, draws the widgets and keeps heavy figures to about one redraw a second while training.
@@ -33,7 +34,11 @@ SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
     "Backprop step",
     "Trust",
 )
-VIEWS = (SURFACE, NETWORK, HEALTH, BACKPROP, TRUST)
+# A regression network's first view: its prediction along one feature, or over two.
+CURVE, VALUE_SURFACE = "Fitted curve", "Value surface"
+VIEWS = (SURFACE, NETWORK, HEALTH, BACKPROP, TRUST)  # a classifier's; see ``views``
+SURFACES = (SURFACE, CURVE, VALUE_SURFACE)
+# The live views' values (the surface's label follows the task: ``view_label``).
 LIVE_VIEWS = (SURFACE, NETWORK, HEALTH)
 REFRESH_S = 1.0  # heavy figures are rebuilt at most this often while training runs
 FIGURES = state.INSIDE_FIGURES
@@ -48,6 +53,51 @@ MAX_ASPECT = 3.0  # equal units on both axes of a surface only while their spans
 SKLEARN_UPDATES = 60_000  # at most this many scikit-learn batch updates (epochs are capped)
 T = TypeVar("T")
 MODE_LABELS = {"soft": "Soft (probabilities)", "hard": "Hard (predicted class)"}
+CURVE_POINTS = 300  # points along a fitted curve
+
+
+# ---- the task's views ----
+
+
+def is_regression(net: nn.Network | None = None) -> bool:
+    """True when the network (else the current dataset) predicts a number."""
+    if net is not None:
+        return net.task == nn.task.REGRESSION
+    return bool(state.dataset().is_regression)
+
+
+def numeric_axes(dataset) -> list[int]:
+    """The features that can span an axis: the numeric ones (a category has no axis)."""
+    return [j for j, kind in enumerate(dataset.feature_kinds().values()) if kind == "numeric"]
+
+
+def surface_label(net: nn.Network | None = None) -> str:
+    """The first view's name: a classifier's decision surface, or for regression the fitted
+    curve (one numeric feature) or the value surface (two or more)."""
+    if not is_regression(net):
+        return SURFACE
+    return CURVE if len(numeric_axes(state.dataset())) < 2 else VALUE_SURFACE
+
+
+def views(net: nn.Network | None = None) -> tuple[str, ...]:
+    """The Inside page's tabs for this network's task."""
+    return (surface_label(net), *VIEWS[1:])
+
+
+def view_label(view: str, net: nn.Network | None = None) -> str:
+    """How a view is named for this network (the surface follows the task)."""
+    return surface_label(net) if view in SURFACES else view
+
+
+def ensure_target_scale(trainer: loop.Trainer) -> None:
+    """Give an untrained regression network the target scale its first epoch would fit (the
+    mean and standard deviation of the training targets), so that its outputs read in the
+    target's units from the start. Training then keeps it, exactly as if it had fitted it."""
+    net = trainer.net
+    if net.task != nn.task.REGRESSION or net.target_scaler is not None or not len(trainer.y_train):
+        return
+    task = nn.task.get(net.task)
+    net.target_scaler = task.fit_scaler(trainer.y_train, len(trainer.y_train), net.n_outputs)
 
 
 # ---- throttling ----
@@ -76,17 +126,26 @@ def throttled(slot: str, what: tuple, net: nn.Network, running: bool, build: Cal
     return value
 
 
-# ---- decision surface ----
+# ---- decision surface (classes), fitted curve and value surface (regression) ----
 
 
-def default_features(X, y) -> tuple[int, int]:
-    """The two features whose class means differ most relative to their spread."""
+def default_features(X, y, regression: bool = False) -> tuple[int, int]:
+    """The two features whose class means differ most relative to their spread; for a
+    regression target, the two most correlated with it (either sign)."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.shape[1] <= 2:
         return 0, 1
     spread = X.std(axis=0)
-    means = np.stack([X[y == k].mean(axis=0) for k in np.unique(y)])
-    score = np.where(spread > 0, means.std(axis=0) / np.where(spread > 0, spread, 1.0), 0.0)
+    if regression:
+        target = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
+        centred = (X - X.mean(axis=0)) * (target - target.mean())[:, None]
+        scale = spread * target.std()
+        score = np.abs(
+            np.divide(centred.mean(axis=0), scale, out=np.zeros(len(spread)), where=scale > 0)
+        )
+    else:
+        means = np.stack([X[y == k].mean(axis=0) for k in np.unique(y)])
+        score = np.where(spread > 0, means.std(axis=0) / np.where(spread > 0, spread, 1.0), 0.0)
     first, second = np.argsort(-score, kind="stable")[:2]
     return int(first), int(second)
 
@@ -98,35 +157,49 @@ def resolution(net: nn.Network) -> int:
 
 
 def surface_options_ui(prefix: str) -> dict:
-    """Soft/hard toggle and, for tabular data, the two features: returns the options."""
+    """The first view's options: its ``kind`` ("classes", or for regression "curve" over one
+    numeric feature or "values" over two), the soft/hard toggle (classes) and, for tabular
+    data, the feature(s) on the axes (``features``, None when there are too few)."""
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
     version = st.session_state[state.DATA_VERSION]
-    # The axes are numeric features (a category has no axis); the rest are held fixed.
-    axes = [j for j, kind in enumerate(dataset.feature_kinds().values()) if kind == "numeric"]
-    options = {"mode": "soft", "features": tuple(axes[:2]) if len(axes) >= 2 else None}
-    if len(names) < 2 or len(axes) < 2:
+    axes = numeric_axes(dataset)
+    regression = bool(dataset.is_regression)
+    if regression and len(axes) < 2:
+        return {"kind": "curve", "mode": "soft", "features": tuple(axes[:1]) or None}
+    kind = "values" if regression else "classes"
+    options = {
+        "kind": kind,
+        "mode": "soft",
+        "features": tuple(axes[:2]) if len(axes) >= 2 else None,
+    }
+    if len(names) < 2 or len(axes) < 2 or (regression and len(axes) == 2):
         return options
-    cols = st.columns([2, 2, 2] if len(names) > 2 else [2, 4])
-    mode_key = f"{prefix}.surface_mode"
-    bind(mode_key, "soft")
-    mode = cols[0].segmented_control(
-        "Colours",
-        list(MODE_LABELS),
-        format_func=MODE_LABELS.get,
-        required=True,
-        key=mode_key,
-        help="Soft mixes the class colours by the network's outputs, paler where it is unsure; "
-        "hard paints every point with the class it would predict.",
-    )
-    options["mode"] = mode if mode in MODE_LABELS else "soft"
+    if regression:
+        cols = st.columns(2)
+        pickers = cols
+    else:
+        cols = st.columns([2, 2, 2] if len(names) > 2 else [2, 4])
+        pickers = cols[1:]
+        mode_key = f"{prefix}.surface_mode"
+        bind(mode_key, "soft")
+        mode = cols[0].segmented_control(
+            "Colours",
+            list(MODE_LABELS),
+            format_func=MODE_LABELS.get,
+            required=True,
+            key=mode_key,
+            help="Soft mixes the class colours by the network's outputs, paler where it is "
+            "unsure; hard paints every point with the class it would predict.",
+        )
+        options["mode"] = mode if mode in MODE_LABELS else "soft"
     if len(axes) == 2:
         return options
     stored = st.session_state.get(FEATURES)
     if stored is None or stored[0] != version:
         raw = results.raw_rows(split, "train")[:, axes]
         raw = np.where(np.isnan(raw), np.nanmedian(raw, axis=0), raw)
-        first, second = default_features(raw, split.y_train)
+        first, second = default_features(raw, split.y_train, regression)
         f0, f1 = axes[first], axes[second]
     else:
         f0, f1 = stored[1], stored[2]
@@ -138,12 +211,12 @@ def surface_options_ui(prefix: str) -> dict:
 
     if st.session_state.get(x_key, f0) not in axes:
         st.session_state[x_key] = axes[0]
-    f0 = cols[1].selectbox("x axis", axes, format_func=label, key=x_key)
+    f0 = pickers[0].selectbox("x axis", axes, format_func=label, key=x_key)
     others = [j for j in axes if j != f0]
     if st.session_state.get(y_key, f1) == f0:
         st.session_state[y_key] = others[0]
     bind(y_key, f1 if f1 != f0 else others[0])
-    f1 = cols[2].selectbox("y axis", others, format_func=label, key=y_key)
+    f1 = pickers[1].selectbox("y axis", others, format_func=label, key=y_key)
     f0, f1 = int(f0), int(f1)  # checked server-side: options are indices of this dataset
     if not (f0 in axes and f1 in axes and f0 != f1):
         f0, f1 = axes[0], axes[1]
@@ -153,44 +226,59 @@ def surface_options_ui(prefix: str) -> dict:
 
 
 def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
-    """The decision surface of ``net`` over the chosen features, in the data's own units.
+    """The first view of ``net`` over the chosen feature(s), in the data's own units: the
+    decision surface, or for regression the fitted curve or the value surface (in the
+    target's units).
 
     The other features are held at ``sample`` (the Predict form's values), or at the training
     median when there is no sample; the sample is drawn as a star.
     """
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
-    f0, f1 = options["features"]
+    features = options["features"]
     raw_train = results.raw_rows(split, "train")
     raw_test = results.raw_rows(split, "test")
     typical = results.typical_row(split, dataset)
     fixed = typical if sample is None else np.asarray(sample, dtype=float)
     fixed = np.where(np.isnan(fixed), typical, fixed)  # a blank held at the typical value
     extent = raw_train if sample is None else np.vstack([raw_train, fixed])
-    extent = extent[~np.isnan(extent[:, [f0, f1]]).any(axis=1)]
+    extent = extent[~np.isnan(extent[:, list(features)]).any(axis=1)]
 
     def transform(rows):
         return results.inputs_for(net, dataset, rows)
 
-    xs, ys, probs = nn.inspect.decision_grid(
-        net,
-        extent,
-        resolution=resolution(net),
-        fixed=fixed,
-        features=(f0, f1),
-        transform=transform,
-    )
-    fig = figures.decision_surface_figure(
-        xs,
-        ys,
-        probs,
-        [str(c) for c in dataset.class_names],
-        train=(raw_train[:, [f0, f1]], split.y_train),
-        test=(raw_test[:, [f0, f1]], split.y_test),
-        sample=None if sample is None else (fixed[f0], fixed[f1]),
-        mode=options["mode"],
-        axis_names=(names[f0], names[f1]),
-    )
+    if options.get("kind") == "curve":
+        (f0,) = features
+        xs, values = nn.inspect.value_curve(
+            net, extent, resolution=CURVE_POINTS, fixed=fixed, feature=f0, transform=transform
+        )
+        marked = None
+        if sample is not None:
+            marked = (fixed[f0], results.predict_value(net, dataset, fixed))
+        return figures.fitted_curve_figure(
+            xs,
+            values,
+            train=(raw_train[:, f0], split.y_train),
+            test=(raw_test[:, f0], split.y_test),
+            sample=marked,
+            axis_names=(names[f0], results.target_name(dataset)),
+        )
+    f0, f1 = features
+    grid = {"resolution": resolution(net), "fixed": fixed, "features": (f0, f1)}
+    drawn = {
+        "train": (raw_train[:, [f0, f1]], split.y_train),
+        "test": (raw_test[:, [f0, f1]], split.y_test),
+        "sample": None if sample is None else (fixed[f0], fixed[f1]),
+        "axis_names": (names[f0], names[f1]),
+    }
+    if options.get("kind") == "values":
+        xs, ys, values = nn.inspect.value_grid(net, extent, transform=transform, **grid)
+        return figures.value_surface_figure(
+            xs, ys, values, target_name=results.target_name(dataset), **drawn
+        )
+    xs, ys, probs = nn.inspect.decision_grid(net, extent, transform=transform, **grid)
+    classes = [str(c) for c in dataset.class_names]
+    fig = figures.decision_surface_figure(xs, ys, probs, classes, mode=options["mode"], **drawn)
     # The soft surface is an image, which plotly draws with one unit as long on both axes;
     # features in very different units (wine: proline ~1000, hue ~1) would leave a sliver.
     span = (xs[-1] - xs[0]) / max(ys[-1] - ys[0], 1e-12)
@@ -203,35 +291,92 @@ def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
 
 
 def surface_caption(options: dict, sample) -> str:
-    """What the surface shows, in words."""
-    names = [str(f) for f in state.dataset().feature_names]
-    text = (
-        "Background: the class the network gives each point (paler where it is unsure). "
-        "Circles: training rows; diamonds: test rows."
-    )
-    if len(names) > 2:
+    """What the first view shows, in words (names from data escaped for Markdown)."""
+    dataset = state.dataset()
+    names = [str(f) for f in dataset.feature_names]
+    kind = options.get("kind", "classes")
+    target = md_escape(results.target_name(dataset), 60)
+    if kind == "curve":
+        feature = md_escape(names[options["features"][0]], 60)
+        text = (
+            f"Line: the {target} the network predicts along {feature}. Circles: training "
+            "rows; diamonds: test rows."
+        )
+    elif kind == "values":
+        text = (
+            f"Background: the {target} the network predicts at each point (scale below the "
+            f"plot). Circles: training rows; diamonds: test rows, coloured by their actual "
+            f"{target}: a point whose colour stands out from the background is one the "
+            "network gets wrong."
+        )
+    else:
+        text = (
+            "Background: the class the network gives each point (paler where it is unsure). "
+            "Circles: training rows; diamonds: test rows."
+        )
+    shown = len(options["features"])
+    if len(names) > shown:
         held = "the Predict form's values" if sample is not None else "their training medians"
+        what = "this feature" if shown == 1 else "these two features"
+        where = (
+            "in a region its other features disagree with"
+            if kind == "classes"
+            else "away from the network's answer because of its other features"
+        )
         text += (
-            f" The other {len(names) - 2} features are held at {held}; the rows are drawn by "
-            "these two features only, so a row may sit in a region its other features disagree "
-            "with."
+            f" The other {len(names) - shown} features are held at {held}; the rows are drawn "
+            f"by {what} only, so a row may sit {where}."
         )
     if sample is not None:
-        text += " The star is the Predict form's sample."
+        text += " The star is the Predict form's sample" + (
+            " and its prediction." if kind == "curve" else "."
+        )
     return text
 
 
 NO_SURFACE = (
     "A decision surface needs two numeric features to span its axes; this dataset has fewer."
 )
+NO_CURVE = "A fitted curve needs a numeric feature to span its axis; this dataset has none."
+
+
+def no_surface_text(options: dict) -> str:
+    """Why the first view cannot be drawn for this dataset."""
+    return NO_CURVE if options.get("kind") == "curve" else NO_SURFACE
+
+
+def untrained_text(options: dict) -> str:
+    """What an untrained network's first view shows, and what to do."""
+    if options.get("kind") == "curve":
+        return (
+            "Not trained yet: this line comes from the random initial weights. Press Start and "
+            "watch the network bend it to the points. "
+        )
+    if options.get("kind") == "values":
+        return (
+            "Not trained yet: these colours come from the random initial weights. Press Start "
+            "and watch the surface take the shape of the points. "
+        )
+    return (
+        "Not trained yet: these colours come from the random initial weights, which often "
+        "give every class about the same probability (hence pale). Press Start and watch "
+        "the regions form. "
+    )
 
 
 def draw_surface(trainer: loop.Trainer, options: dict, slot: str, sample=None) -> None:
-    """The decision surface (throttled while training) and its caption."""
+    """The first view (throttled while training) and its caption."""
     if options["features"] is None:
-        st.info(NO_SURFACE)
+        st.info(no_surface_text(options))
         return
-    what = (options["mode"], options["features"], st.session_state[state.DATA_VERSION], sample)
+    ensure_target_scale(trainer)
+    what = (
+        options.get("kind"),
+        options["mode"],
+        options["features"],
+        st.session_state[state.DATA_VERSION],
+        sample,
+    )
     fig = throttled(
         slot,
         what,
@@ -242,20 +387,17 @@ def draw_surface(trainer: loop.Trainer, options: dict, slot: str, sample=None) -
     st.plotly_chart(fig, key=slot)
     caption = surface_caption(options, sample)
     if trainer.epochs_trained == 0 and not state.manual_steps(trainer.net):
-        caption = (
-            "Not trained yet: these colours come from the random initial weights, which often "
-            "give every class about the same probability (hence pale). Press Start and watch "
-            "the regions form. " + caption
-        )
+        caption = untrained_text(options) + caption
     st.caption(caption)
 
 
 def sample_surface_ui(net: nn.Network, x) -> None:
-    """On the Predict page: the surface around the form's sample, which moves with the form."""
+    """On the Predict page: the surface (or fitted curve) around the form's sample, which
+    moves with the form."""
     st.markdown("**Where this sample lies**")
     options = surface_options_ui("predict")
     if options["features"] is None:
-        st.caption(NO_SURFACE)
+        st.caption(no_surface_text(options))
         return
     st.plotly_chart(surface_figure(net, options, sample=x), key="predict.surface")
     st.caption(surface_caption(options, x))
@@ -269,12 +411,12 @@ def draw_network(trainer: loop.Trainer, slot: str) -> None:
     dataset = state.dataset()
     what = (st.session_state[state.DATA_VERSION],)
 
+    outputs = [str(c) for c in dataset.class_names]
+    if is_regression(trainer.net):
+        outputs = [results.target_name(dataset)]
+
     def build():
-        return figures.network_weights_figure(
-            trainer.net.get_weights(),
-            input_names(),
-            [str(c) for c in dataset.class_names],
-        )
+        return figures.network_weights_figure(trainer.net.get_weights(), input_names(), outputs)
 
     fig = throttled(slot, what, trainer.net, trainer.running, build)
     st.plotly_chart(fig, key=slot)
@@ -300,10 +442,12 @@ HEALTH_ROWS = (
     ("gap", "Training vs validation loss"),
     ("input_scale", "Input scale"),
 )
+OUTPUT_ROW = ("output", "Output vs target")  # regression networks only
 
 
 def health_report(trainer: loop.Trainer) -> dict:
     """``nn.inspect.training_health`` on the training rows plus the generalization gap."""
+    ensure_target_scale(trainer)
     net, s = trainer.net, trainer.settings
     report = nn.inspect.training_health(
         net,
@@ -342,6 +486,10 @@ def health_value(name: str, part: dict) -> str:
         return f"{min(norms):.2g} to {max(norms):.2g}"
     if name == "gap":
         return "–" if part.get("gap") is None else f"{part['gap']:+.3g}"
+    if name == "output":
+        if part.get("unreachable") is not None:
+            return f"{part['unreachable']:.0%} out of reach"
+        return f"spread {part['spread']:.2f}x"
     if part["max_abs_mean"] > 1.5:
         return f"mean {part['max_abs_mean']:.3g}"
     if part["std_ratio"] > 10 and part["max_std"] <= 5:
@@ -379,7 +527,8 @@ def draw_health(trainer: loop.Trainer, slot: str) -> None:
         return
     what = (st.session_state[state.DATA_VERSION],)
     report = throttled(slot, what, trainer.net, trainer.running, lambda: health_report(trainer))
-    for name, title in HEALTH_ROWS:
+    rows = HEALTH_ROWS + ((OUTPUT_ROW,) if "output" in report else ())
+    for name, title in rows:
         part = report[name]
         c1, c2 = st.columns([4, 9], vertical_alignment="center")
         c1.metric(title, health_value(name, part))
@@ -422,6 +571,7 @@ def live_choice_ui(prefix: str) -> tuple[str | None, dict]:
     choice = st.segmented_control(
         "Watch inside while it learns",
         LIVE_VIEWS,
+        format_func=view_label,  # the surface is named after the task: "Fitted curve", ...
         key=f"{prefix}.inside_view",
         help="Redrawn about once a second while training runs.",
     )
@@ -431,7 +581,7 @@ def live_choice_ui(prefix: str) -> tuple[str | None, dict]:
 
 def draw_live(view: str | None, trainer, options: dict, prefix: str) -> None:
     """Draw one live view (inside a training fragment)."""
-    if view == SURFACE:
+    if view in SURFACES:
         draw_surface(trainer, options, f"{prefix}.surface", state.predict_sample())
     elif view == NETWORK:
         draw_network(trainer, f"{prefix}.network")
@@ -444,9 +594,17 @@ def progress_line(trainer: loop.Trainer) -> None:
     last = trainer.net.history[-1] if trainer.net.history else None
     text = f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"
     if last is not None:
-        text += f" · training loss {last.train_loss:.4f}, accuracy {last.train_accuracy:.3f}"
+        text += f" · training loss {last.train_loss:.4f}, {score_text(last)}"
     share = min(trainer.epochs_trained / max(trainer.target_epochs, 1), 1.0)
     st.progress(share, text=text)
+
+
+def score_text(record) -> str:
+    """An epoch's training figure in words: "accuracy 0.953", or "R² 0.953" for regression."""
+    if record.train_accuracy is not None:
+        return f"accuracy {record.train_accuracy:.3f}"
+    r2 = getattr(record, "train_r2", None)
+    return "R² –" if r2 is None else f"R² {r2:.3f}"
 
 
 def live_fragment(view: str | None, options: dict, trainer) -> None:
@@ -557,13 +715,20 @@ def backprop_ui(trainer: loop.Trainer) -> None:
     if n == 0:
         st.info("There are no training rows.")
         return
+    ensure_target_scale(trainer)
     net, s = trainer.net, trainer.settings
+    regression = is_regression(net)
     lr, l2 = float(s["learning_rate"]), float(s["l2"])
     c1, c2 = st.columns([1, 2])
     with c1:
         row = _pick_row(n)
-        label = int(split.y_train[row])
-        st.metric("Its class", md_escape(dataset.class_names[label], 40))
+        if regression:
+            label = split.y_train[row]
+            value = float(np.asarray(label, dtype=float).reshape(-1)[0])
+            st.metric(f"Its {md_escape(results.target_name(dataset), 40)}", f"{value:.4g}")
+        else:
+            label = int(split.y_train[row])
+            st.metric("Its class", md_escape(dataset.class_names[label], 40))
         st.caption(
             f"Learning rate {lr:g}" + (f", L2 {l2:g}" if l2 else "") + " (Train page settings)."
         )
@@ -581,6 +746,13 @@ def backprop_ui(trainer: loop.Trainer) -> None:
         notes.append(
             f"Training averages the gradient over {int(s['batch_size'])} rows per step; this "
             "view follows a single row."
+        )
+    if regression and trace.target_mean is not None:
+        notes.append(
+            "The network learns the target standardized, y = (target − μ) / s, with the "
+            f"training rows' mean μ = {float(trace.target_mean[0]):.4g} and standard deviation "
+            f"s = {float(trace.target_scale[0]):.4g}; its output a turns back into a "
+            f"prediction as μ + s·a (here {float(trace.output_value[0]):.4g})."
         )
     for note in notes:
         st.caption(note)
@@ -676,7 +848,9 @@ def sklearn_epochs(settings: dict, n_train: int) -> int:
 
 
 def trust_checks(trainer: loop.Trainer, split) -> dict:
-    """Gradient check of the current network, and test accuracy next to scikit-learn's."""
+    """Gradient check of the current network, and its test figure (accuracy, or R^2 for
+    regression) next to scikit-learn's."""
+    ensure_target_scale(trainer)
     net, s = trainer.net, trainer.settings
     X_test = results.network_inputs(net, split, state.dataset(), "test")
     X_train = trainer.X_train
@@ -691,8 +865,10 @@ def trust_checks(trainer: loop.Trainer, split) -> dict:
         {**s, "epochs": epochs},
         seed=int(net.config["seed"]),
     )
-    ours = net.evaluate(X_test, split.y_test)["accuracy"] if len(split.y_test) else None
+    metric = nn.task.get(net.task).metric
+    ours = net.evaluate(X_test, split.y_test)[metric] if len(split.y_test) else None
     return {
+        "task": net.task,
         "check": check.table(),
         "passed": check.passed,
         "tolerance": check.tolerance,
@@ -701,6 +877,7 @@ def trust_checks(trainer: loop.Trainer, split) -> dict:
         "sklearn": scores,
         "sklearn_epochs": epochs,
         "epochs_set": int(s["epochs"]),
+        "early_stopping": bool(s.get("early_stopping")),
         "progress": progress_key(net),
         "epoch": trainer.epochs_trained,
     }
@@ -757,6 +934,9 @@ def trust_ui(trainer: loop.Trainer) -> None:
             "max abs difference": st.column_config.NumberColumn(format="%.2e"),
         },
     )
+    if result.get("task") == nn.task.REGRESSION:
+        regression_trust(result)
+        return
     st.markdown("**Test accuracy on the same split**")
     c1, c2, c3 = st.columns(3)
     ours = result["ours"]
@@ -769,14 +949,44 @@ def trust_ui(trainer: loop.Trainer) -> None:
             "random initial weights, while scikit-learn's models were trained. Train it, then "
             "run the checks again for a fair comparison."
         )
-    capped = (
-        f" (capped from {result['epochs_set']} to keep the check quick)"
-        if result["sklearn_epochs"] < result["epochs_set"]
-        else ""
-    )
     st.caption(
         f"MLPClassifier gets the same hidden layers, activation, optimizer, learning rate and "
-        f"batch size, and {result['sklearn_epochs']} epochs{capped}; it always uses a "
+        f"batch size, and {result['sklearn_epochs']} epochs{_capped(result)}; it always uses a "
         "softmax/logistic output with cross-entropy, so it is a reference, not a twin. "
         "LogisticRegression is the linear baseline: a network should at least match it."
+    )
+
+
+def _capped(result: dict) -> str:
+    if result["sklearn_epochs"] < result["epochs_set"]:
+        return f" (capped from {result['epochs_set']} to keep the check quick)"
+    return ""
+
+
+def regression_trust(result: dict) -> None:
+    """A regression network's test R^2 beside scikit-learn's regressors on the same split."""
+    st.markdown("**Test R² on the same split**")
+    ours, scores = result["ours"], result["sklearn"]
+    cols = st.columns(4)
+    cols[0].metric("This network", "–" if ours is None else f"{ours:.3f}")
+    cols[1].metric("scikit-learn MLPRegressor", f"{scores['MLPRegressor']:.3f}")
+    cols[2].metric("scikit-learn LinearRegression", f"{scores['LinearRegression']:.3f}")
+    cols[3].metric("Always the mean", f"{scores[baselines.MEAN_PREDICTOR]:.3f}")
+    if result["epoch"] == 0:
+        st.info(
+            "This network was not trained when the checks ran: its R² is that of its random "
+            "initial weights, while scikit-learn's models were trained. Train it, then run the "
+            "checks again for a fair comparison."
+        )
+    stopping = (
+        " (early stopping on a tenth of its training rows)" if result.get("early_stopping") else ""
+    )
+    st.caption(
+        f"R² is 1 for perfect predictions and 0 for always predicting the mean of the training "
+        f"targets (the last figure; a little below 0 on new rows). MLPRegressor gets the same "
+        f"hidden layers, activation, optimizer, learning rate and batch size, and "
+        f"{result['sklearn_epochs']} epochs{_capped(result)}{stopping}, with a linear output, "
+        "squared error and the target standardized on the training rows, as here; it is a "
+        "reference, not a twin. LinearRegression is the straight-line baseline: a network "
+        "should at least match it, and beats it where the relation bends."
     )

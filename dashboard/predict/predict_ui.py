@@ -1,4 +1,8 @@
-"""Widgets of the Predict page: the single-sample form, test report, batch CSV, model files."""
+"""Widgets of the Predict page: the single-sample form, test report, batch CSV, model files.
+
+A classifier shows classes and accuracy; a regression network values in the target's units,
+R^2 / MAE / RMSE and its errors (``figures``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dashboard.architecture import build
 from dashboard.common import charts, limits
 from dashboard.common.page_ui import bind
 from dashboard.common.text import md_escape, sentence
-from dashboard.predict import results
+from dashboard.predict import figures, results
 from dashboard.training import loop
 
 MODEL_UPLOADS = state.MODEL_UPLOADS
@@ -84,7 +88,11 @@ def sample_form(net, split, dataset) -> np.ndarray | None:
 
 
 def prediction_view(net, x, split, dataset) -> None:
-    """The predicted class and a bar chart of the outputs for one sample."""
+    """The predicted class and a bar chart of the outputs for one sample (for regression, the
+    predicted value among the training targets)."""
+    if dataset.is_regression:
+        value_view(net, x, split, dataset)
+        return
     outputs = results.predict_one(net, dataset, x)
     k = results.predicted_class(net, outputs)
     classes = [str(c) for c in dataset.class_names]
@@ -105,8 +113,31 @@ def prediction_view(net, x, split, dataset) -> None:
         )
 
 
+def value_view(net, x, split, dataset) -> None:
+    """A regression network's predicted value for one sample, in the target's units, with the
+    range of the training targets for context."""
+    value = results.predict_value(net, dataset, x)
+    target = results.target_name(dataset)
+    span = results.target_range(split)
+    c1, c2 = st.columns([1, 2])
+    c1.metric(f"Predicted {md_escape(target, 60)}", f"{value:.4g}")
+    c1.caption(
+        f"The training rows' {md_escape(target, 60)} ranges from {span['min']:.4g} to "
+        f"{span['max']:.4g} (median {span['median']:.4g})."
+    )
+    if not span["min"] <= value <= span["max"]:
+        c1.caption(
+            "This prediction lies beyond every training target: the network is extrapolating."
+        )
+    c2.plotly_chart(figures.value_context_figure(split.y_train, value, target), key="predict.value")
+
+
 def test_set_view(net, split, dataset) -> None:
-    """Accuracy, confusion matrix, per-class precision/recall/F1 and misclassified rows."""
+    """Accuracy, confusion matrix, per-class precision/recall/F1 and misclassified rows (for
+    regression: ``regression_test_view``)."""
+    if dataset.is_regression:
+        regression_test_view(net, split, dataset)
+        return
     try:
         report = results.test_report(net, split, dataset)
     except ValueError as exc:
@@ -139,11 +170,61 @@ def test_set_view(net, split, dataset) -> None:
         st.caption("None: every test row is classified correctly.")
 
 
+def regression_test_view(net, split, dataset) -> None:
+    """R^2, MAE and RMSE on the test rows, predicted against actual, the errors against the
+    predictions and as a histogram, and the rows with the largest errors."""
+    try:
+        report = results.regression_report(net, split, dataset)
+    except ValueError as exc:
+        st.info(str(exc))
+        return
+    target = results.target_name(dataset)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Test R²",
+        f"{report['r2']:.3f}",
+        help="1 is perfect; 0 is no better than always predicting the mean of the targets.",
+    )
+    c2.metric("MAE", f"{report['mae']:.4g}", help="Mean absolute error, in the target's units.")
+    c3.metric(
+        "RMSE", f"{report['rmse']:.4g}", help="Root mean squared error, in the target's units."
+    )
+    c4.metric("Test rows", f"{report['n_test']:,}")
+    st.caption(
+        f"MAE and RMSE are in the units of {md_escape(target, 60)}; an error is predicted − actual."
+    )
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(
+        figures.predicted_vs_actual_figure(report["actual"], report["predicted"], target),
+        key="predict.actual",
+    )
+    c2.plotly_chart(
+        figures.residuals_figure(report["predicted"], report["error"], target),
+        key="predict.residuals",
+    )
+    st.plotly_chart(figures.error_histogram_figure(report["error"], target), key="predict.errors")
+    largest = report["largest"]
+    st.markdown(f"**The {len(largest)} test rows with the largest errors**")
+    st.dataframe(
+        largest,
+        hide_index=True,
+        column_config={
+            str(c): st.column_config.NumberColumn(format="%.4g") for c in largest.columns[:3]
+        },
+    )
+
+
 def batch_view(net, split, dataset) -> None:
     """Upload a CSV with the feature columns; download it back with the predictions."""
+    with_target = (
+        f"with the target column ({md_escape(results.target_name(dataset), 60)}), each row's "
+        "error and the R², MAE and RMSE are shown"
+        if dataset.is_regression
+        else "with the target column, the accuracy is shown"
+    )
     st.caption(
         "A CSV with the same feature columns as the training data, in any order (other "
-        "columns are kept and ignored; with the target column, the accuracy is shown). Up to "
+        f"columns are kept and ignored; {with_target}). Up to "
         f"{limits.MAX_UPLOAD_MB} MB and {limits.MAX_ROWS:,} rows."
     )
     st.download_button(
@@ -171,7 +252,13 @@ def batch_view(net, split, dataset) -> None:
     if unseen:
         st.warning(md_escape(unseen, 600), icon=":material/help:")
     scores = results.batch_metrics(predicted, frame, state.data_spec().get("target"), dataset)
-    if scores is not None:
+    if scores is not None and dataset.is_regression:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("R² on the file's own targets", f"{scores['r2']:.3f}")
+        c2.metric("MAE", f"{scores['mae']:.4g}")
+        c3.metric("RMSE", f"{scores['rmse']:.4g}")
+        st.caption(f"Over the {scores['rows']:,} rows whose target is a number.")
+    elif scores is not None:
         st.metric(
             "Accuracy on the file's own labels",
             f"{scores['accuracy']:.3f}",
@@ -205,7 +292,7 @@ def model_download(net) -> None:
 def model_upload() -> None:
     """Upload a saved model; it replaces the current network if it fits the current dataset."""
     st.caption(
-        "A model saved by this app, trained on the current dataset's features and classes. It "
+        "A model saved by this app, trained on the current dataset's features and target. It "
         "brings the preprocessing it was trained with (standardization), whatever the split here."
     )
     upload = st.file_uploader("Model file (.npz)", type=["npz"], key="predict.model_upload")

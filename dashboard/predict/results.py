@@ -1,6 +1,8 @@
 """Using a trained network: test-set report, single and batch predictions, model files.
 
-No Streamlit here; the math is ``nn``'s (predict, metrics), this module only arranges tables.
+Both tasks: a classifier's classes, accuracy and confusion matrix; a regression network's
+values in the target's units, R^2 / MAE / RMSE and its largest errors. No Streamlit here; the
+math is ``nn``'s (predict, metrics), this module only arranges tables.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import pandas as pd
 
 import nn
 from dashboard.common import limits
-from dashboard.common.text import csv_safe_cell
+from dashboard.common.text import csv_safe_cell, display_name
 from nn.preprocess import labels as label_text
 from nn.text import strip_bidi
 
 ARTICLE_FIGURE = "roughly 0.9 or better"  # the article's reported test accuracy on Iris
+LARGEST_ERRORS = 20  # test rows listed in the regression report's table of largest errors
 
 
 PARTS = ("train", "val", "test")
@@ -87,6 +90,80 @@ def test_report(net: nn.Network, split, dataset) -> dict:
         "per_class": per_class,
         "misclassified": misclassified,
         "n_misclassified": len(wrong),
+    }
+
+
+# ---- regression: values in the target's units ----
+
+
+def target_name(dataset) -> str:
+    """The regression target's name (a CSV header: untrusted text), "target" without one."""
+    return str(dataset.target or "target")
+
+
+def target_range(split) -> dict[str, float]:
+    """The training targets' minimum, median and maximum, in the target's units (the context
+    of a predicted value)."""
+    y = np.asarray(split.y_train, dtype=float).reshape(len(split.y_train), -1)[:, 0]
+    if len(y) == 0:
+        raise ValueError("The split has no training rows.")
+    return {"min": float(y.min()), "median": float(np.median(y)), "max": float(y.max())}
+
+
+def predict_value(net: nn.Network, dataset, values) -> float:
+    """A regression network's predicted value, in the target's units, for one sample given
+    in the data's own units."""
+    predicted = np.asarray(net.predict(inputs_for(net, dataset, values)), dtype=float)
+    return float(predicted.reshape(len(predicted), -1)[0, 0])
+
+
+def regression_scores(y_true, y_pred) -> dict[str, float]:
+    """R^2, MAE and RMSE of predictions against targets (``nn.metrics``; target units)."""
+    return {
+        "r2": nn.metrics.r2_score(y_true, y_pred),
+        "mae": nn.metrics.mean_absolute_error(y_true, y_pred),
+        "rmse": nn.metrics.root_mean_squared_error(y_true, y_pred),
+    }
+
+
+def _free_name(name: str, taken) -> str:
+    """``name``, with underscores added until no column in ``taken`` has it."""
+    taken = {str(c) for c in taken}
+    while name in taken:
+        name += "_"
+    return name
+
+
+def largest_errors(raw, y_true, y_pred, dataset, n: int = LARGEST_ERRORS) -> pd.DataFrame:
+    """The ``n`` rows with the largest absolute error, largest first: the actual value, the
+    prediction, the error (predicted - actual), then the row's features in their own units
+    (``raw`` rows as ``raw_rows`` holds them)."""
+    y_true = np.asarray(y_true, dtype=float).reshape(-1)
+    y_pred = np.asarray(y_pred, dtype=float).reshape(-1)
+    error = y_pred - y_true
+    order = np.argsort(-np.abs(error), kind="stable")[: max(int(n), 0)]
+    table = dataset.table(np.asarray(raw, dtype=float)[order]).reset_index(drop=True)
+    for name, column in (("error", error), ("predicted", y_pred), ("actual", y_true)):
+        table.insert(0, _free_name(name, table.columns), column[order])
+    return table
+
+
+def regression_report(net: nn.Network, split, dataset) -> dict:
+    """On the test rows: R^2, MAE and RMSE, the actual and predicted values and their errors
+    (predicted - actual), and the rows with the largest errors."""
+    y_true = np.asarray(split.y_test, dtype=float)
+    if len(y_true) == 0:
+        raise ValueError("The split has no test rows; raise the test share on the Data page.")
+    y_pred = np.asarray(net.predict(network_inputs(net, split, dataset, "test")), dtype=float)
+    y_true = y_true.reshape(len(y_true), -1)[:, 0]
+    y_pred = y_pred.reshape(len(y_pred), -1)[:, 0]
+    return {
+        **regression_scores(y_true, y_pred),
+        "n_test": len(y_true),
+        "actual": y_true,
+        "predicted": y_pred,
+        "error": y_pred - y_true,
+        "largest": largest_errors(raw_rows(split, "test"), y_true, y_pred, dataset),
     }
 
 
@@ -210,6 +287,8 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
         if not np.all(np.isfinite(X)):
             raise ValueError("Some feature cells are empty or not finite numbers.")
         inputs = X if pre is None else pre.transform(X)
+    if net.task == nn.task.REGRESSION:
+        return _batch_values(net, inputs, frame, dataset)
     outputs = net.predict_proba(inputs)
     names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
     labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
@@ -219,6 +298,41 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
         for k, name in enumerate(names):
             result[f"output_{csv_safe_cell(name)}"] = outputs[:, k]
     result.columns = [csv_safe_cell(c) for c in result.columns]
+    return result
+
+
+def prediction_column(dataset, columns=()) -> str:
+    """The name of a regression batch prediction's column: ``predicted_<target>`` (with
+    underscores added while ``columns`` has it), written by the CSV rule."""
+    return csv_safe_cell(_free_name(f"predicted_{target_name(dataset)}", columns))
+
+
+def target_values(frame: pd.DataFrame, dataset) -> np.ndarray | None:
+    """The numbers in an uploaded table's column of the regression target (NaN where a cell
+    is blank or not a number), or None when it has no such column."""
+    frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
+    target = target_name(dataset)
+    if not dataset.target or target not in frame.columns:
+        return None
+    column = frame[target]
+    if isinstance(column, pd.DataFrame):  # the header twice: the first one counts
+        column = column.iloc[:, 0]
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _batch_values(net: nn.Network, inputs, frame: pd.DataFrame, dataset) -> pd.DataFrame:
+    """A regression batch: the table with the predicted value in the target's units and, when
+    it has the target column, the error (predicted - actual; blank where the actual is)."""
+    values = np.asarray(net.predict(inputs), dtype=float)
+    values = values.reshape(len(values), -1)[:, 0]
+    result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
+    result.columns = [csv_safe_cell(c) for c in result.columns]
+    name = prediction_column(dataset, result.columns)
+    result[name] = values
+    actual = target_values(frame, dataset)
+    if actual is not None:
+        result[csv_safe_cell(_free_name("error", result.columns))] = values - actual
     return result
 
 
@@ -264,7 +378,11 @@ def unseen_categories(net: nn.Network, frame: pd.DataFrame) -> str | None:
 
 def batch_metrics(predicted: pd.DataFrame, frame: pd.DataFrame, target, dataset) -> dict | None:
     """Accuracy of a batch prediction when the uploaded table has the target column (rows
-    with a label the dataset does not know are left out), else None."""
+    with a label the dataset does not know are left out), else None. For regression (the
+    dataset's own target column, ``target`` is not used): R^2, MAE and RMSE over the rows
+    whose target is a number."""
+    if dataset.is_regression:
+        return _batch_scores(predicted, frame, dataset)
     frame = frame.rename(columns=lambda c: strip_bidi(str(c)).strip())
     if not target or target not in frame.columns:
         return None
@@ -277,6 +395,18 @@ def batch_metrics(predicted: pd.DataFrame, frame: pd.DataFrame, target, dataset)
     guess = predicted["predicted_class"].map(lambda c: names.index(c) if c in names else -1)
     right = int((guess.to_numpy()[rows] == truth.to_numpy()[rows].astype(int)).sum())
     return {"accuracy": right / int(rows.sum()), "rows": int(rows.sum())}
+
+
+def _batch_scores(predicted: pd.DataFrame, frame: pd.DataFrame, dataset) -> dict | None:
+    actual = target_values(frame, dataset)
+    if actual is None:
+        return None
+    rows = ~np.isnan(actual)
+    if not rows.any():
+        return None
+    # the first column batch_predict added after the file's own
+    guess = predicted.iloc[:, frame.shape[1]].to_numpy(dtype=float)
+    return {**regression_scores(actual[rows], guess[rows]), "rows": int(rows.sum())}
 
 
 def read_table(data_bytes: bytes) -> pd.DataFrame:
@@ -311,6 +441,27 @@ def model_bytes(net: nn.Network, dataset=None) -> bytes:
     return buffer.getvalue()
 
 
+TASK_WORDS = {
+    nn.task.CLASSIFICATION: "classes (classification)",
+    nn.task.REGRESSION: "a number (regression)",
+}
+
+
+def check_model_task(net: nn.Network, dataset) -> None:
+    """``ValueError`` when a model predicts another kind of answer than the current dataset's
+    target: a number for classes, or classes for a number."""
+    if net.task == dataset.task:
+        return
+    meta = net.metadata if isinstance(net.metadata, dict) else {}
+    trained = meta.get("target")
+    what = f" (it was trained to predict {display_name(trained, 60)})" if trained else ""
+    raise ValueError(
+        f"This model predicts {TASK_WORDS.get(net.task, net.task)}{what}, but the current "
+        f"dataset's target is {TASK_WORDS.get(dataset.task, dataset.task)}. Choose the dataset "
+        "it was trained on (Data page) and upload it again."
+    )
+
+
 def check_model_metadata(net: nn.Network, dataset, split) -> None:
     """``ValueError`` when a model's saved data facts contradict the current dataset and split."""
     meta = net.metadata if isinstance(net.metadata, dict) else {}
@@ -326,6 +477,13 @@ def check_model_metadata(net: nn.Network, dataset, split) -> None:
                 f"The model was trained on other {what} than the current dataset's. Choose the "
                 "dataset it was trained on (Data page) and upload it again."
             )
+    trained = meta.get("target")
+    if dataset.is_regression and isinstance(trained, str) and trained != str(dataset.target):
+        raise ValueError(
+            f"The model was trained to predict {display_name(trained, 60)}, not the current "
+            f"dataset's target {display_name(dataset.target, 60)}. Choose the dataset it was "
+            "trained on (Data page) and upload it again."
+        )
     # Files saved before the preprocessing travelled with the model only say whether it
     # standardized; such a model can only use the current split's preprocessing.
     standardized = meta.get("standardized")
@@ -357,6 +515,7 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
         raise ValueError("This model file is too large to load here.") from None
     except ValueError as exc:
         raise ValueError(f"This model file cannot be used: {exc}") from None
+    check_model_task(net, dataset)
     n_features, n_classes = dataset.X.shape[1], len(dataset.class_names)
     # Its preprocessing (saved with it) makes its inputs from the raw feature columns.
     takes = net.preprocessor.n_features if net.preprocessor is not None else net.n_inputs
@@ -367,7 +526,12 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
         )
     # The app gives every class its own output node (a single sigmoid output for two classes
     # is not something it makes), so the outputs must be exactly the dataset's classes.
-    if net.n_outputs != n_classes:
+    if dataset.is_regression and net.n_outputs != dataset.n_outputs:
+        raise ValueError(
+            f"The model predicts {net.n_outputs} numbers but the current dataset has one "
+            "target. Choose the dataset it was trained on (Data page) and upload it again."
+        )
+    if not dataset.is_regression and net.n_outputs != n_classes:
         raise ValueError(
             f"The model has {net.n_outputs} output node{'s' * (net.n_outputs != 1)} but the "
             f"current dataset has {n_classes} classes, and this app's models have one output "

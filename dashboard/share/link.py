@@ -17,7 +17,7 @@ from dashboard.architecture.build import architecture_problems
 from dashboard.common import limits
 from dashboard.data import datasets
 from dashboard.training import loop
-from nn import activations, losses
+from nn import activations
 
 DATA_KEYS = ("data", "samples", "noise", "data_seed")
 SPLIT_KEYS = {s.url: name for name, s in nn.config.SPLIT.items()}  # URL name -> split setting
@@ -44,10 +44,13 @@ def default_experiment(spec: dict | None = None) -> Experiment:
     """The settings an experiment starts with on ``spec``'s dataset (the app's first dataset when
     None): Iris gets the article's own protocol (its network and training, inputs as they are);
     every other dataset the modern preset with standardized inputs, because the article's setup
-    goes nowhere there (wine at test accuracy 0.48 unscaled; digits 0.88 even when scaled)."""
+    goes nowhere there (wine at test accuracy 0.48 unscaled; digits 0.88 even when scaled). A
+    dataset of numbers gets the preset made for its task (``nn.presets.for_task``: a linear
+    output with squared error, early stopping)."""
     spec = dict(spec or datasets.DEFAULT_SPEC)
     article = spec.get("source") == datasets.ARTICLE_SOURCE
     preset = nn.presets.ARTICLE if article else nn.presets.MODERN
+    preset = nn.presets.for_task(preset, datasets.spec_task(spec))
     return Experiment(
         spec=spec,
         split={**nn.config.split_defaults(), **preset["split"], "seed": 0},
@@ -233,9 +236,11 @@ def decode_model(
     n_outputs: int,
     n_train: int,
     has_validation: bool,
+    task: str = build.CLASSIFICATION,
 ) -> tuple[dict, dict, list[str]]:
     """The architecture and training settings a link asks for, checked against the limits and
-    the data's shape; anything that does not fit falls back to the default, with a message."""
+    the data's shape and task (a regression dataset takes only its task's outputs and
+    losses); anything that does not fit falls back to the default, with a message."""
     messages: list[str] = []
     params = _too_long({k: v for k, v in params.items() if k in PARAMS}, [])
     base = to_params(defaults)
@@ -243,8 +248,8 @@ def decode_model(
     fallback_act = base["act"] if len(hidden) == len(defaults.arch["hidden"]) else "sigmoid"
     acts = _activations(_value(params, "act", fallback_act), len(hidden), messages)
     choices = {
-        "output_activation": ("Output activation", "out", tuple(activations.OUTPUT)),
-        "loss": ("Loss", "loss", losses.LOSSES),
+        "output_activation": ("Output activation", "out", build.outputs(task)),
+        "loss": ("Loss", "loss", build.losses(task)),
         "init": ("Initial weights", "init", nn.network.INITS),
     }
     arch = {"hidden": hidden, "activations": acts}
@@ -258,7 +263,7 @@ def decode_model(
         "Seed", _value(params, "seed", base["seed"]), 0, limits.MAX_SEED, defaults.arch["seed"]
     )
     messages += [m] if m else []
-    problems = architecture_problems(arch, n_inputs, n_outputs)
+    problems = architecture_problems(arch, n_inputs, n_outputs, task)
     if problems:
         messages.append(
             "The link's architecture cannot be built here (" + " ".join(problems) + "); using "

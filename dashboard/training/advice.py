@@ -1,14 +1,17 @@
 """When a run goes nowhere: one plain sentence on the Train page with the likely cause and a fix.
 
 No Streamlit here. ``went_nowhere`` looks at a run that has ended or is paused and says so when
-its validation accuracy is no better than always answering the most frequent class, or its
-loss has barely moved. The cause it names is the first that fits: inputs on very different
-scales, a learning rate so high that the loss climbs or jumps, the article's sigmoid and
-squared-error setup (slow on most data), or else too few epochs or too small a rate.
+its validation score is no better than the simplest guess (always answering the most frequent
+class; for a number, always its mean, which scores R² 0), or its loss has barely moved. The
+cause it names is the first that fits: inputs on very different scales, a sigmoid output on a
+number (it cannot reach half the standardized targets), a learning rate so high that the loss
+climbs or jumps, the article's sigmoid and squared-error setup (slow on most data), or else
+too few epochs or too small a rate.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,10 +24,12 @@ FLAT = 0.01  # the loss "barely moved": less than 1% below where it started
 NO_BETTER = 0.01  # accuracy within a point of always answering the most frequent class
 
 STANDARDIZE, LOWER_RATE, MODERN = "standardize", "lower_rate", "modern"
+LINEAR_OUTPUT = "linear_output"
 FIX_LABELS = {
     STANDARDIZE: "Standardize the inputs",
     LOWER_RATE: "Lower the learning rate",
     MODERN: "Use the modern preset",
+    LINEAR_OUTPUT: "Use a linear output",
 }
 
 
@@ -49,29 +54,46 @@ def went_nowhere(trainer: loop.Trainer) -> Advice | None:
     history = trainer.net.history
     if trainer.running or len(history) < MIN_EPOCHS:
         return None
+    regression = trainer.net.task == nn.task.REGRESSION
+    metric = nn.task.get(trainer.net.task).metric
     last = history[-1]
-    if trainer.has_validation and last.val_accuracy is not None:
-        accuracy, part, baseline = last.val_accuracy, "validation", majority_share(trainer.y_val)
+    val = getattr(last, f"val_{metric}")
+    if trainer.has_validation and val is not None:
+        score, part, y = val, "validation", trainer.y_val
     else:
-        accuracy, part, baseline = last.train_accuracy, "training", majority_share(trainer.y_train)
+        score, part, y = getattr(last, f"train_{metric}"), "training", trainer.y_train
+    if score is None or not math.isfinite(score):
+        return None
+    baseline = 0.0 if regression else majority_share(y)
     losses = np.array([r.train_loss for r in history], dtype=float)
     start = losses[0]
     flat = bool(np.all(np.isfinite(losses))) and start - losses[-1] <= FLAT * abs(start)
-    no_better = accuracy <= baseline + NO_BETTER
-    halfway = baseline + (1 - baseline) / 2  # a flat loss matters only while accuracy is low
-    if not (no_better or (flat and accuracy < halfway)):
+    no_better = score <= baseline + NO_BETTER
+    halfway = baseline + (1 - baseline) / 2  # a flat loss matters only while the score is low
+    if not (no_better or (flat and score < halfway)):
         return None
-    what = (
-        f"The {part} accuracy ({accuracy:.2f}) is no better than always answering the most "
-        f"frequent class ({baseline:.2f})"
-        if no_better
-        else f"The training loss has barely moved in {len(history)} epochs"
-    )
+    if not no_better:
+        what = f"The training loss has barely moved in {len(history)} epochs"
+    elif regression:
+        what = f"The {part} R² ({score:.2f}) is no better than always predicting the mean (R² 0)"
+    else:
+        what = (
+            f"The {part} accuracy ({score:.2f}) is no better than always answering the most "
+            f"frequent class ({baseline:.2f})"
+        )
     if nn.inspect.input_scale(trainer.X_train)["status"] != "ok":
         return Advice(
             f"{what}: the inputs are on very different scales, so some features swamp the "
             "others and sigmoid units saturate. Standardize them.",
             STANDARDIZE,
+        )
+    config = trainer.net.config
+    if regression and config["output_activation"] == "sigmoid":
+        return Advice(
+            f"{what}: a sigmoid output only reaches values between 0 and 1, while the network "
+            "learns the target standardized (half of it below 0). A linear output can give "
+            "any number.",
+            LINEAR_OUTPUT,
         )
     steps = np.diff(losses)
     # Too high a rate: the loss ends well above its best, or rises in a third of the epochs
@@ -83,10 +105,16 @@ def went_nowhere(trainer: loop.Trainer) -> Advice | None:
             f"({trainer.settings['learning_rate']:g}) is too high. Lower it.",
             LOWER_RATE,
         )
-    config = trainer.net.config
     acts = config["activation"]
     acts = [acts] if isinstance(acts, str) else list(acts)
-    if config["loss"] == "squared_error" or "sigmoid" in acts:
+    if regression and "sigmoid" in acts:
+        return Advice(
+            f"{what}: sigmoid units learn slowly on most data (the article's setup is for "
+            "Iris). The modern preset (ReLU, Adam, a linear output) usually learns in a few "
+            "epochs.",
+            MODERN,
+        )
+    if not regression and (config["loss"] == "squared_error" or "sigmoid" in acts):
         return Advice(
             f"{what}: sigmoid units with a squared-error loss learn slowly on most data (the "
             "article's setup is for Iris). The modern preset (ReLU, softmax, Adam) usually "

@@ -437,14 +437,22 @@ def out_of_compute_message(trainer: Trainer) -> str:
 def divergence_message(exc: nn.DivergenceError, trainer: Trainer) -> str:
     """A plain-words explanation of ``nn.DivergenceError`` with what to try next."""
     lr = trainer.settings["learning_rate"]
+    output = DIVERGENCE_OUTPUT.get(trainer.net.task, DIVERGENCE_OUTPUT[nn.task.CLASSIFICATION])
     return (
         f"Training diverged at epoch {exc.epoch}: the loss became infinite or not a number, "
         "because the weight updates grew bigger and bigger instead of settling down. The "
         f"weights from before that epoch were kept ({trainer.epochs_trained} epochs). "
         f"What to try: a smaller learning rate (now {lr:g}, e.g. {lr / 10:g}); "
-        "standardized inputs (Data page); a sigmoid or softmax output instead of a linear one; "
+        f"standardized inputs (Data page); {output}; "
         "or Adam, which scales its steps by itself."
     )
+
+
+# The divergence message's advice on the output layer, per task.
+DIVERGENCE_OUTPUT = {
+    nn.task.CLASSIFICATION: "a sigmoid or softmax output instead of a linear one",
+    nn.task.REGRESSION: "the Huber loss, which large misses pull less than squared error",
+}
 
 
 def early_stopping_message(trainer: Trainer) -> str:
@@ -466,26 +474,42 @@ def early_stopping_message(trainer: Trainer) -> str:
     )
 
 
-HISTORY_COLUMNS = [
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "seconds",
-]
+def history_columns(task: str = nn.task.CLASSIFICATION) -> list[str]:
+    """The columns of a history table: the loss and the task's figure (``nn.task``'s metric:
+    accuracy, or r2 for regression), training and validation."""
+    metric = nn.task.get(task).metric
+    return [
+        "epoch",
+        "train_loss",
+        f"train_{metric}",
+        "val_loss",
+        f"val_{metric}",
+        "learning_rate",
+        "seconds",
+    ]
 
 
-def history_frame(history: list[nn.EpochRecord]) -> pd.DataFrame:
-    """The training history as a table, one row per epoch."""
-    return pd.DataFrame([r.as_dict() for r in history], columns=HISTORY_COLUMNS)
+HISTORY_COLUMNS = history_columns()  # a classification run's
 
 
-def history_csv(history: list[nn.EpochRecord]) -> str:
+def history_task(history: list[nn.EpochRecord]) -> str:
+    """The task a history was trained for, read off its records (regression records carry R²)."""
+    if any(r.train_r2 is not None for r in history):
+        return nn.task.REGRESSION
+    return nn.task.CLASSIFICATION
+
+
+def history_frame(history: list[nn.EpochRecord], task: str | None = None) -> pd.DataFrame:
+    """The training history as a table, one row per epoch (``task`` None: read off the
+    records)."""
+    columns = history_columns(task or history_task(history))
+    return pd.DataFrame([r.as_dict() for r in history], columns=columns)
+
+
+def history_csv(history: list[nn.EpochRecord], task: str | None = None) -> str:
     """The training history as CSV text."""
     buffer = io.StringIO()
-    history_frame(history).to_csv(buffer, index=False)
+    history_frame(history, task).to_csv(buffer, index=False)
     return buffer.getvalue()
 
 

@@ -283,11 +283,15 @@ def _apply_fix(fix: str) -> None:
             loop.reset(t)
         state.flash(f"Learning rate lowered to {new:g} and the network reset: press Start.")
     elif fix == advice.MODERN:
-        modern = nn.presets.MODERN
+        modern = nn.presets.for_task(nn.presets.MODERN, state.task())
         state.set_arch(build.arch_from_config(modern["network"]), "the modern preset was applied.")
         state.set_train_settings({**state.train_settings(), **modern["training"]})
         state.forget_widgets(*state.SETTING_WIDGETS)
         state.flash("The modern preset is applied: press Start to train it.")
+    elif fix == advice.LINEAR_OUTPUT:
+        state.set_arch({**state.arch(), "output_activation": "linear"}, "its output changed.")
+        state.forget_widgets("arch.w.")
+        state.flash("The output is linear now: press Start to train a fresh network.")
 
 
 def nowhere_ui(trainer: loop.Trainer) -> None:
@@ -307,6 +311,20 @@ def nowhere_ui(trainer: loop.Trainer) -> None:
             )
 
 
+METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
+METRIC_HELP = {
+    "accuracy": "The share of rows whose class the network gets right.",
+    "r2": "R², the share of the target's variation the network explains: 1 is a perfect fit, "
+    "0 is no better than always guessing the mean, below 0 is worse than that.",
+}
+
+
+def _figure(record, attr: str) -> str:
+    """A record's figure for a metric tile ("–" when there is none yet)."""
+    value = getattr(record, attr, None) if record is not None else None
+    return "–" if value is None else f"{value:.3f}"
+
+
 def progress_ui(trainer: loop.Trainer) -> None:
     """Epoch counter, progress bar and the latest numbers (drawn inside the fragment); a
     queued run's place in the queue."""
@@ -314,12 +332,13 @@ def progress_ui(trainer: loop.Trainer) -> None:
         st.info(loop.queue_message(trainer.ticket), icon=":material/hourglass_top:")
     history = trainer.net.history
     last = history[-1] if history else None
+    metric = nn.task.get(trainer.net.task).metric
+    name = METRIC_LABELS[metric]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Epoch", f"{trainer.epochs_trained} / {trainer.target_epochs}")
     c2.metric("Training loss", f"{last.train_loss:.4f}" if last else "–")
-    c3.metric("Training accuracy", f"{last.train_accuracy:.3f}" if last else "–")
-    val = f"{last.val_accuracy:.3f}" if last and last.val_accuracy is not None else "–"
-    c4.metric("Validation accuracy", val)
+    c3.metric(f"Training {name}", _figure(last, f"train_{metric}"), help=METRIC_HELP[metric])
+    c4.metric(f"Validation {name}", _figure(last, f"val_{metric}"), help=METRIC_HELP[metric])
     share = min(trainer.epochs_trained / max(trainer.target_epochs, 1), 1.0)
     st.progress(
         share, text=f"{trainer.status}: epoch {trainer.epochs_trained} of {trainer.target_epochs}"

@@ -77,7 +77,7 @@ DATASETS = [  # source, name, rows, features, classes as the page shows them
     ("digits", "Digits", "1,797", "64", "10"),
     ("iris", "Iris", "150", "4", "3"),
 ]
-TARGET = "Target column (the class to predict)"
+TARGET = "Target column (the class or number to predict)"
 
 
 def shape_shown(app) -> tuple[str, str, str]:

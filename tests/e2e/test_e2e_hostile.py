@@ -21,7 +21,7 @@ BAD = ROOT / "tests" / "data" / "bad"
 _spec = importlib.util.spec_from_file_location("make_bad_csvs", BAD.parent / "make_bad_csvs.py")
 make = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make)
-TARGET = "Target column (the class to predict)"
+TARGET = "Target column (the class or number to predict)"
 
 
 def tick_labels(app, key: str) -> list[str]:
