@@ -437,3 +437,19 @@ def test_the_data_page_shows_the_training_limits(app):
     captions = " ".join(c.value for c in at.caption)
     assert f"{limits.MAX_TRAINING_SESSIONS} runs train at once" in captions
     assert "of compute per run" in captions
+
+
+def test_reset_keeps_the_preprocessing_and_names_the_rows_were_prepared_with():
+    # A reset network once lost its preprocessor: the views then fed it raw, unscaled rows.
+    dataset = nn.data.load_dataset("sine")
+    split = nn.data.split(dataset, standardize=True)
+    settings = nn.presets.for_task(nn.presets.MODERN, "regression")
+    net = nn.Network.from_config({**settings["network"], "layers": [1, 8, 1]})
+    net.preprocessor, net.metadata = split.preprocessor, dataset.names()
+    trainer = loop.Trainer(net, split.X_train, split.y_train, split.X_val, split.y_val)
+    loop.run_chunk(trainer, budget_s=0.05, max_epochs=3)
+    loop.reset(trainer)
+    assert trainer.net is not net and trainer.net.epochs_trained == 0
+    assert trainer.net.preprocessor == split.preprocessor
+    assert trainer.net.metadata == dataset.names()
+    assert trainer.net.metadata is not net.metadata

@@ -331,9 +331,13 @@ def pause(trainer: Trainer) -> None:
 
 
 def reset(trainer: Trainer) -> None:
-    """Forget the training: a freshly initialised network with the same config and seed."""
+    """Forget the training: a freshly initialised network with the same config and seed, and
+    the same preprocessing and names (the rows it trains on were prepared with them)."""
     release(trainer)
-    trainer.net = nn.Network.from_config(trainer.net.config)
+    old = trainer.net
+    trainer.net = nn.Network.from_config(old.config)
+    trainer.net.preprocessor = old.preprocessor
+    trainer.net.metadata = dict(old.metadata)
     trainer.status = READY
     trainer.message = ""
     trainer.tag = ""
