@@ -324,11 +324,35 @@ def test_recipe_notes_name_a_model_that_brought_its_own_preprocessing():
     assert len(notes) == 1 and "came with its own preprocessing" in notes[0]
 
 
-def test_a_number_to_predict_gets_no_recipe_yet_and_its_settings_still_show():
-    assert bundle.recipe_covers(nn.data.load_dataset("iris"))
+def test_a_number_to_predict_gets_a_recipe_and_its_settings_name_the_target():
     diabetes = nn.data.load_dataset("diabetes")
-    assert diabetes.is_regression and not bundle.recipe_covers(diabetes)
+    assert diabetes.is_regression
     settings = nn.presets.for_task(nn.presets.MODERN, "regression")
     settings["network"]["layers"] = [10, 8, 1]
+    settings["split"]["stratify"] = True  # a number is never stratified, whatever it says
     shown = json.loads(bundle.settings_json(settings, diabetes))
-    assert shown["network"]["task"] == "regression" and "class_names" not in shown["data"]
+    assert shown["network"]["task"] == "regression" and shown["split"]["stratify"] is False
+    assert shown["data"] == {
+        "file": recipe.DATA_NAME,
+        "target": "progression",
+        "feature_names": diabetes.feature_names,
+    }
+    files = zipfile.ZipFile(io.BytesIO(bundle.recipe_zip(settings, diabetes)))
+    assert json.loads(files.read(recipe.SETTINGS_NAME)) == shown
+    rows = files.read(recipe.DATA_NAME).decode().splitlines()
+    assert rows[0].endswith(",progression") and rows[1].endswith(",151.0")
+
+
+def test_recipe_notes_name_a_regression_model_that_brought_its_own_target_scale():
+    dataset = nn.data.load_dataset("sine")
+    here = nn.data.split(dataset, standardize=True)
+    config = {"layers": [1, 4, 1], "task": "regression"}
+    net = nn.Network.from_config(config)
+    trainer = loop.Trainer(net, here.X_train, here.y_train, here.X_val, here.y_val)
+    split_settings = {**recipe.SPLIT_DEFAULTS, "standardize": True, "stratify": False}
+    assert bundle.recipe_notes(trainer, split_settings) == []  # not trained: nothing to say
+    net.fit(here.X_train, here.y_train, epochs=1)
+    assert bundle.recipe_notes(trainer, split_settings) == []  # fitted on these rows
+    net.target_scaler = nn.task.TargetScaler([0.5], [2.0])  # as a model from elsewhere
+    notes = bundle.recipe_notes(trainer, split_settings)
+    assert len(notes) == 1 and "its own target scale" in notes[0]

@@ -1,26 +1,16 @@
 """The recipe download: the settings, notes and zip that let a script repeat the app's run.
 
-No Streamlit here; the script itself is ``nn/recipe/script.py``.
+Every dataset gets one: classes or a number to predict, a table of numbers or one with
+categories and gaps. No Streamlit here; the script itself is ``nn/recipe/script.py``.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from dashboard.training import loop
 from nn import recipe
-
-# ---- the recipe ----
-
-NOT_COVERED = (
-    "The recipe repeats classification runs; its standalone script does not predict a number "
-    "yet, so there is no recipe for this dataset."
-)
-
-
-def recipe_covers(dataset) -> bool:
-    """True when the standalone script can repeat a run on ``dataset``: any table of classes
-    (numbers, categories, gaps), not yet a number to predict."""
-    return not getattr(dataset, "is_regression", False)
-
+from nn.task import TargetScaler
 
 DONE = (loop.FINISHED, loop.EARLY_STOPPED)
 
@@ -72,12 +62,32 @@ def recipe_notes(
             "The model came with its own preprocessing (it was uploaded); the recipe fits the "
             "preprocessing again on this split's training rows."
         )
+    if _other_target_scale(trainer):
+        notes.append(
+            "The model came with its own target scale (it was uploaded); the recipe fits the "
+            "target's mean and standard deviation again on this split's training rows."
+        )
     if trainer.status == loop.DIVERGED:
         notes.append(
             f"The run diverged after epoch {trainer.epochs_trained}; the recipe trains those "
             f"{trainer.epochs_trained} epochs, up to the last finite weights."
         )
     return notes
+
+
+def _other_target_scale(trainer: loop.Trainer) -> bool:
+    """True when a regression network's target scale is not the one its training rows give
+    (a model uploaded from another session), which the recipe cannot repeat."""
+    scaler = trainer.net.target_scaler
+    if scaler is None or len(trainer.y_train) == 0:
+        return False
+    try:
+        here = TargetScaler.fit(trainer.y_train)
+    except ValueError:
+        return True
+    return here.n_targets != scaler.n_targets or not (
+        np.array_equal(here.mean, scaler.mean) and np.array_equal(here.scale, scaler.scale)
+    )
 
 
 def _table(dataset) -> dict:
@@ -88,27 +98,32 @@ def _table(dataset) -> dict:
 
 
 def recipe_data(dataset) -> dict:
-    """The settings' ``data`` section for ``dataset`` (see ``nn.recipe.data_settings``)."""
-    names = [str(f) for f in dataset.feature_names]
-    return recipe.data_settings(names, [str(c) for c in dataset.class_names], **_table(dataset))
+    """The settings' ``data`` section for ``dataset`` (see ``nn.recipe.data_settings``): its
+    class names, or for a number to predict the target's name."""
+    return recipe.data_settings(
+        [str(f) for f in dataset.feature_names],
+        [str(c) for c in dataset.class_names],
+        task=dataset.task,
+        target=str(dataset.target),
+        **_table(dataset),
+    )
 
 
 def settings_json(settings: dict, dataset) -> str:
-    """The settings file of the recipe zip for ``dataset``, as it is written into the zip (the
-    run's settings alone for a dataset the recipe does not cover)."""
-    if not recipe_covers(dataset):
-        return recipe.make_recipe(settings)[1]
+    """The settings file of the recipe zip for ``dataset``, as it is written into the zip."""
     return recipe.make_recipe({**settings, "data": recipe_data(dataset)})[1]
 
 
 def recipe_zip(settings: dict, dataset) -> bytes:
     """The script, ``settings`` and the dataset as one zip (see ``nn.recipe.recipe_zip``): a
-    table with categories or gaps travels as its raw values, with how each column is prepared."""
+    table with categories or gaps travels as its raw values, with how each column is prepared;
+    a number to predict as the target's values, with every digit."""
     return recipe.recipe_zip(
         settings,
         dataset.table() if dataset.is_table else dataset.X,
         dataset.y,
         [str(f) for f in dataset.feature_names],
         [str(c) for c in dataset.class_names],
+        target=str(dataset.target),
         **_table(dataset),
     )

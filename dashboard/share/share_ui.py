@@ -55,9 +55,6 @@ def recipe_download(trainer: loop.Trainer, key: str) -> None:
     """Download the standalone script, its settings and the data that repeat this run."""
     settings = bundle.recipe_settings(trainer, state.split_settings())
     dataset = state.dataset()
-    if not bundle.recipe_covers(dataset):
-        st.caption(bundle.NOT_COVERED)
-        return
     st.download_button(
         "Download the recipe (.zip)",
         lambda: bundle.recipe_zip(settings, dataset),  # built on click, not on every rerun

@@ -7,6 +7,12 @@ draws for initialisation and shuffling, the same updates, losses and early-stopp
 its numbers match the app's to rounding. It is the same text for every run; everything that
 varies, including names taken from an uploaded CSV, lives in the JSON, never in the code.
 
+A regression run (the network config's ``"task": "regression"``) travels the same way: the
+target column holds numbers with every digit, the ``data`` section names the target and has no
+class names, and the script standardizes the target with the training rows' mean and standard
+deviation as ``nn.task.TargetScaler`` does, reporting R^2 (and at the end MAE and RMSE in the
+target's units) where a classification run reports accuracy.
+
 A table with categories or gaps travels as its raw values (numbers, category labels, empty
 cells), and the settings' ``data`` section says how the lab prepared each column (``columns``:
 its kind, what a gap becomes, a "was missing" input; ``rare``): the script fits that
@@ -32,6 +38,7 @@ from nn import config
 from nn.network import normalize_config
 from nn.preprocess import CATEGORICAL, CATEGORY_FILLS, NUMERIC, NUMERIC_FILLS, labels, numbers
 from nn.recipe import script
+from nn.task import CLASSIFICATION, REGRESSION
 from nn.text import csv_safe_cell
 
 FORMAT = script.FORMAT
@@ -67,6 +74,10 @@ def normalize_settings(settings: dict) -> dict:
     ``nn.data.split``) and ``data`` (``target``, ``class_names``, ``feature_names``, and for a
     table with categories or gaps ``columns`` and ``rare``, as ``data_settings`` gives them).
     Keys the recipe does not use (such as the app's pace) are dropped.
+
+    A regression network (``"task": "regression"``) predicts the one number in the ``target``
+    column: it has one output, its ``data`` has no ``class_names``, and its split is never
+    stratified (``split.stratify`` is false, as ``nn.data.split`` does for a number).
     """
     if not isinstance(settings, dict):
         raise ValueError("the recipe settings must be a dict")
@@ -74,6 +85,7 @@ def normalize_settings(settings: dict) -> dict:
         if not isinstance(settings.get(part), dict):
             raise ValueError(f"the recipe settings need a '{part}' section (a dict)")
     network = normalize_config(settings["network"])
+    regression = network.get("task", CLASSIFICATION) == REGRESSION
     raw = settings["training"]
     training = {}
     for key, default in TRAINING_DEFAULTS.items():
@@ -91,9 +103,12 @@ def normalize_settings(settings: dict) -> dict:
         split = config.check_split({k: raw.get(k, d) for k, d in SPLIT_DEFAULTS.items()})
     except ValueError as exc:
         raise ValueError(f"split.{exc}") from None
+    if regression:
+        split["stratify"] = False  # a number has no classes to keep in proportion
     data = dict(settings.get("data") or {})
     result = {"format": FORMAT, "network": network, "training": training, "split": split}
-    out = {"file": str(data.get("file", DATA_NAME)), "target": str(data.get("target", "class"))}
+    target = data.get("target", "target" if regression else "class")
+    out = {"file": str(data.get("file", DATA_NAME)), "target": str(target)}
     for key in ("class_names", "feature_names"):
         if data.get(key) is not None:
             out[key] = [str(v) for v in data[key]]
@@ -106,6 +121,15 @@ def normalize_settings(settings: dict) -> dict:
         if out["rare"] < 0:
             raise ValueError(f"data.rare must be at least 0, got {out['rare']}")
     n_out = network["layers"][-1]
+    if regression and "class_names" in out:
+        raise ValueError(
+            "data.class_names: a regression network predicts a number, not classes (remove "
+            "class_names, or build the network with task 'classification')"
+        )
+    if regression and n_out != 1:
+        raise ValueError(
+            f"the recipe predicts one target column, but the regression network has {n_out} outputs"
+        )
     if "class_names" in out and len(out["class_names"]) != max(n_out, 2):
         raise ValueError(
             f"data.class_names lists {len(out['class_names'])} classes but the network has "
@@ -181,13 +205,15 @@ def reproducibility_notes(settings: dict, history) -> list[str]:
     return notes
 
 
-def target_column(feature_names: list[str]) -> str:
-    """A name for the class column that no feature uses."""
-    name, i = "class", 0
-    while name in feature_names:
+def target_column(feature_names: list[str], name: str = "class") -> str:
+    """A name for the target column that no feature uses: ``name`` when it is free, else
+    "target", "target_2", ..."""
+    taken, i = set(feature_names), 1
+    candidate = name or "target"
+    while candidate in taken:
+        candidate = "target" if i == 1 else f"target_{i}"
         i += 1
-        name = "target" if i == 1 else f"target_{i}"
-    return name
+    return candidate
 
 
 def data_settings(
@@ -195,8 +221,15 @@ def data_settings(
     class_names: list[str],
     kinds: dict[str, str] | None = None,
     fill: dict | None = None,
+    task: str = CLASSIFICATION,
+    target: str = "",
 ) -> dict:
     """The settings' ``data`` section for a dataset with these names, as ``recipe_zip`` writes it.
+
+    For classification the target column is "class" (or a name no feature takes) and
+    ``class_names`` are listed. For regression (``task`` "regression", ``class_names`` empty)
+    the target column is named ``target`` (the target's name, when no feature takes it) and
+    there are no class names.
 
     For a table with categories or gaps, ``kinds`` gives each feature column's kind, in order
     ("numeric" or "categorical"), and ``fill`` the dataset's choices (the keys of
@@ -205,12 +238,21 @@ def data_settings(
     the "was missing" input) and ``rare``, which is how ``nn.data.split`` prepares the table.
     """
     feature_names = [str(f) for f in feature_names]
-    data = {
-        "file": DATA_NAME,
-        "target": target_column(feature_names),
-        "class_names": [str(c) for c in class_names],
-        "feature_names": feature_names,
-    }
+    if task == REGRESSION:
+        if len(class_names):
+            raise ValueError("a number to predict has no class names")
+        data = {
+            "file": DATA_NAME,
+            "target": target_column(feature_names, str(target)),
+            "feature_names": feature_names,
+        }
+    else:
+        data = {
+            "file": DATA_NAME,
+            "target": target_column(feature_names),
+            "class_names": [str(c) for c in class_names],
+            "feature_names": feature_names,
+        }
     if kinds is None:
         return data
     from nn.data import FILL_DEFAULTS  # pandas, on first use only
@@ -246,9 +288,11 @@ def data_csv(
     class_names: list[str],
     target: str | None = None,
     kinds: dict[str, str] | None = None,
+    task: str = CLASSIFICATION,
 ):
     """The dataset as CSV text for the script: the features with every digit kept, then the
-    class name of each row in the ``target`` column. Returns ``(text, target)``.
+    class name of each row in the ``target`` column (for ``task`` "regression", with
+    ``class_names`` empty: the row's number, with every digit). Returns ``(text, target)``.
 
     ``X`` is an array of numbers (n, d), or with ``kinds`` (each feature's kind, in order) a
     table of raw values such as ``nn.data.Dataset.table`` gives: a category is written as its
@@ -269,22 +313,31 @@ def data_csv(
         if [str(k) for k in kinds] != feature_names:
             raise ValueError("the column kinds must follow the feature names, in order")
         rows = _table_cells(X, kinds)
-    y = np.asarray(y, dtype=np.int64)
+    regression = task == REGRESSION
+    y = np.asarray(y, dtype=np.float64 if regression else np.int64)
     if y.shape != (len(rows),):
         raise ValueError("X must be (n, d) and y (n,)")
     if len(set(feature_names)) != len(feature_names):
         raise ValueError("feature names must be distinct")
-    if y.size and (y.min() < 0 or y.max() >= len(class_names)):
-        raise ValueError("labels must index class_names")
+    if regression:
+        if len(class_names):
+            raise ValueError("a number to predict has no class names")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("the target has missing or infinite values")
+        answers = [repr(v) for v in y.tolist()]
+    else:
+        if y.size and (y.min() < 0 or y.max() >= len(class_names)):
+            raise ValueError("labels must index class_names")
+        names = [str(c) for c in class_names]
+        answers = [names[label] for label in y.tolist()]
     target = target_column(feature_names) if target is None else str(target)
     if target in feature_names:
         raise ValueError(f"the target column {target!r} is also a feature name")
-    names = [str(c) for c in class_names]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([csv_safe_cell(c) for c in (*feature_names, target)])
-    for row, label in zip(rows, y.tolist(), strict=True):
-        writer.writerow([csv_safe_cell(c) for c in (*row, names[label])])
+    for row, answer in zip(rows, answers, strict=True):
+        writer.writerow([csv_safe_cell(c) for c in (*row, answer)])
     return buffer.getvalue(), target
 
 
@@ -317,13 +370,18 @@ def recipe_zip(
     class_names: list[str],
     kinds: dict[str, str] | None = None,
     fill: dict | None = None,
+    target: str = "",
 ) -> bytes:
     """A zip of the script, its settings and the data, ready to run where it is unpacked.
 
     ``X`` is an array of numbers, or with ``kinds`` and ``fill`` a table of raw values (see
-    ``data_settings`` and ``data_csv``)."""
-    data = data_settings(feature_names, class_names, kinds, fill)
-    text, _ = data_csv(X, y, feature_names, class_names, data["target"], kinds)
+    ``data_settings`` and ``data_csv``). The network config's task says what ``y`` holds:
+    class labels indexing ``class_names``, or for regression the numbers of the target called
+    ``target`` (``class_names`` empty)."""
+    network = settings.get("network") if isinstance(settings, dict) else None
+    task = network.get("task", CLASSIFICATION) if isinstance(network, dict) else CLASSIFICATION
+    data = data_settings(feature_names, class_names, kinds, fill, task=task, target=target)
+    text, _ = data_csv(X, y, feature_names, class_names, data["target"], kinds, task=task)
     script, settings_json = make_recipe({**settings, "data": data})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:

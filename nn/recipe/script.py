@@ -10,6 +10,12 @@ random initial weights, the same order of samples, the same updates, the same lo
 (cross-entropy from the logits, never from clipped probabilities) and the same early-stopping
 rule. The losses and accuracies it prints match the app's to rounding. Nothing but NumPy and the
 standard library is needed.
+
+A run that predicts a number (regression: the settings' network has "task": "regression") reads
+the target as numbers, standardizes it with the training rows' mean and standard deviation, and
+trains the network on the standardized target with squared error or the Huber loss. It prints
+the loss and R^2 where a classification run prints the accuracy, and at the end the test R^2,
+MAE and RMSE in the target's own units.
 """
 
 import argparse
@@ -25,6 +31,7 @@ FORMAT = "nn-lab-recipe/1"
 TRAIN_EVAL_MAX = 2048  # training metrics use at most this many rows, as the lab does
 MISSING = "(missing)"  # the category a gap becomes (fill "category")
 OTHER = "(other)"  # the one input that the categories rarer than "rare" share
+HUBER_DELTA = 1.0  # the Huber loss is quadratic up to this residual (in standard deviations)
 
 
 # ---- data ----
@@ -37,8 +44,14 @@ def text_cell(cell):
     return cell[1:] if cell.startswith("'") else cell
 
 
-def read_data(path, data):
-    """The features and the integer labels y (n,) from the CSV the lab wrote.
+def is_regression(settings):
+    """True when the run predicts a number rather than a class."""
+    return settings["network"].get("task") == "regression"
+
+
+def read_data(path, data, regression=False):
+    """The features and the integer labels y (n,) from the CSV the lab wrote (for regression,
+    the target's numbers y (n,) as floats).
 
     A table of numbers gives X (n, d) as floats. A table with categories or gaps (its settings
     have "columns") gives a list with one array per feature column, as the column's kind says:
@@ -51,9 +64,12 @@ def read_data(path, data):
     features = [i for i in range(len(header)) if i != target]
     if "feature_names" in data and [header[i] for i in features] != data["feature_names"]:
         sys.exit("error: the CSV's columns are not the ones in the settings")
-    names = data.get("class_names") or sorted({text_cell(row[target]) for row in body})
-    index = {name: k for k, name in enumerate(names)}
-    y = np.array([index[text_cell(row[target])] for row in body], dtype=np.int64)
+    if regression:
+        y = np.array([float(row[target]) for row in body])
+    else:
+        names = data.get("class_names") or sorted({text_cell(row[target]) for row in body})
+        index = {name: k for k, name in enumerate(names)}
+        y = np.array([index[text_cell(row[target])] for row in body], dtype=np.int64)
     if "columns" not in data:
         return np.array([[float(row[i]) for i in features] for row in body]), y
     X = []
@@ -231,13 +247,15 @@ def prepare_data(path, settings):
     """The training, validation and test parts as the network takes them, and the steps of the
     preprocessing fitted on the training rows (None for a table of numbers)."""
     data, sp = settings["data"], settings["split"]
-    X, y = read_data(path, data)
+    regression = is_regression(settings)
+    X, y = read_data(path, data, regression)
+    stratify = sp["stratify"] and not regression  # a number has no classes to keep in proportion
     if "columns" not in data:
         parts = split(
-            X, y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"], sp["standardize"]
+            X, y, sp["test_size"], sp["val_size"], sp["seed"], stratify, sp["standardize"]
         )
         return (*parts, None)
-    train, val, test = split_rows(y, sp["test_size"], sp["val_size"], sp["seed"], sp["stratify"])
+    train, val, test = split_rows(y, sp["test_size"], sp["val_size"], sp["seed"], stratify)
     parts = [[x[rows] for x in X] for rows in (train, val, test)]  # each part's raw columns
     steps = fit_preprocessing(data["columns"], parts[0], data.get("rare", 0), sp["standardize"])
     X_train, X_val, X_test = (transform(steps, part) for part in parts)
@@ -324,6 +342,12 @@ def mean_loss(loss, output, P, Y, Z):
     if loss == "squared_error":
         diff = Y - P
         return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / n
+    if loss == "huber":
+        # r^2 / 2 for a residual r up to the delta; beyond it delta^2 / 2 + delta (r - delta)
+        r = np.abs(P - Y)
+        quadratic = np.minimum(r, HUBER_DELTA)
+        per_output = 0.5 * quadratic * quadratic + HUBER_DELTA * (r - quadratic)
+        return float(np.sum(per_output)) / n
     if output == "softmax":
         log_p = Z - Z.max(axis=1, keepdims=True)
         log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
@@ -336,9 +360,11 @@ def gradients(layers, names, loss, X, Y, l2):
     """dL/dWb of every layer for the batch's mean loss (plus l2 / 2 * sum W^2)."""
     inputs, _, P = forward(layers, names, X)
     delta = P - Y  # dL/da of squared error; dL/dz of cross-entropy with sigmoid or softmax
+    if loss == "huber":
+        delta = np.clip(delta, -HUBER_DELTA, HUBER_DELTA)  # dL/da of Huber: the residual, capped
     if len(P) != 1:
         delta = delta / len(P)
-    if loss == "squared_error":
+    if loss != "cross_entropy":
         delta = backward_through(names[-1], P, delta)
     grads = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
@@ -387,17 +413,81 @@ class Optimizer:
                 p -= m / (np.sqrt(v) + float(s["eps"]) / root) * (lr_t * (1.0 - b1) / root)
 
 
-def metrics(layers, names, loss, X, Y):
-    _, Z, P = forward(layers, names, X)
+def accuracy(P, Y):
+    """Share of rows whose largest output is the target's class (output > 0.5 for one output)."""
     if P.shape[1] == 1:
         right = (P[:, 0] > 0.5) == (Y[:, 0] > 0.5)
     else:
         right = P.argmax(axis=1) == Y.argmax(axis=1)
-    return mean_loss(loss, names[-1], P, Y, Z), float(np.mean(right))
+    return float(np.mean(right))
 
 
-def targets(y, n_outputs, dtype):
-    """One-hot rows, or the 0/1 label itself for a single sigmoid output."""
+def r2_score(Y, P):
+    """R^2 = 1 - SS_res / SS_tot of each column of targets Y against outputs P (n, k), then the
+    mean over the columns. A column without spread scores 1 when predicted exactly, else 0
+    (scikit-learn's force_finite)."""
+    Y, P = Y.astype(np.float64), P.astype(np.float64)
+    residual = Y - P
+    ss_res = np.einsum("ij,ij->j", residual, residual)
+    centred = Y - Y.mean(axis=0)
+    ss_tot = np.einsum("ij,ij->j", centred, centred)
+    spread = ss_tot != 0
+    scores = np.where(ss_res == 0, 1.0, 0.0)
+    scores[spread] = 1.0 - ss_res[spread] / ss_tot[spread]
+    return float(np.mean(scores))
+
+
+def metrics(layers, names, loss, X, Y, regression=False):
+    """Mean loss and the run's figure on rows X with targets Y: the accuracy, or for
+    regression R^2 (on the standardized target, which gives the same R^2)."""
+    _, Z, P = forward(layers, names, X)
+    figure = r2_score(Y, P) if regression else accuracy(P, Y)
+    return mean_loss(loss, names[-1], P, Y, Z), figure
+
+
+def evaluate(layers, names, loss, X, Y, scale=None):
+    """The test figures, as the lab's Network.evaluate gives them: the loss and the accuracy;
+    for regression (``scale`` given) the loss on the standardized target, then R^2, MAE and
+    RMSE in the target's units."""
+    _, Z, P = forward(layers, names, X)
+    scores = {"loss": mean_loss(loss, names[-1], P, Y, Z)}
+    if scale is None:
+        scores["accuracy"] = accuracy(P, Y)
+        return scores
+    mean, std = scale
+    y_true = Y.astype(np.float64) * std + mean  # back in the target's units
+    y_pred = P.astype(np.float64) * std + mean
+    errors = y_true - y_pred
+    scores["r2"] = r2_score(y_true, y_pred)
+    scores["mae"] = float(np.mean(np.mean(np.abs(errors), axis=0)))
+    scores["rmse"] = float(np.mean(np.sqrt(np.mean(errors * errors, axis=0))))
+    return scores
+
+
+def fit_target_scale(y):
+    """The mean and the scale, each (1,), that standardize the training targets y (n,).
+
+    The scale is the standard deviation (dividing by n), as scikit-learn's StandardScaler
+    computes it; a target that cannot be told from a constant (its variance within rounding
+    of 0) gets scale 1, so it is only centred.
+    """
+    values = y.reshape(len(y), 1)
+    mean, var = values.mean(axis=0), values.var(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
+        sys.exit("error: the target has values too large to standardize")
+    n, eps = len(values), np.finfo(np.float64).eps
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    scale = np.sqrt(var)
+    scale[constant | (scale < 10 * eps)] = 1.0
+    return mean, scale
+
+
+def targets(y, n_outputs, dtype, scale=None):
+    """One-hot rows, or the 0/1 label itself for a single sigmoid output; for regression
+    (``scale`` given) the standardized target (y - mean) / scale as one column."""
+    if scale is not None:
+        mean, std = scale
+        return ((y.reshape(len(y), 1) - mean) / std).astype(dtype)
     if n_outputs == 1:
         return y.astype(dtype).reshape(-1, 1)
     Y = np.zeros((len(y), n_outputs), dtype=dtype)
@@ -412,8 +502,11 @@ def layer_names(net):
     return [*hidden, net["output_activation"]]
 
 
-def train(settings, X, y, X_val, y_val, log_every, log=print):
+def train(settings, X, y, X_val, y_val, log_every, log=print, scale=None):
     """Train as the lab does; return (layers, history, stopped early, finished).
+
+    For regression the targets are standardized with ``scale`` (the mean and scale of the
+    training targets, fitted on y when not given), the validation targets too.
 
     Early stopping (with validation rows only): an epoch whose validation loss is below the
     best so far becomes the best (its weights are kept) and resets the count; any other epoch
@@ -424,9 +517,14 @@ def train(settings, X, y, X_val, y_val, log_every, log=print):
     net, s = settings["network"], settings["training"]
     sizes, dtype = net["layers"], np.dtype(net["dtype"])
     names = layer_names(net)
+    regression = is_regression(settings)
+    if regression and scale is None:
+        scale = fit_target_scale(y)
     layers = initial_layers(sizes, net["init"], net["seed"], dtype)
-    X, Y = X.astype(dtype), targets(y, sizes[-1], dtype)
-    val = (X_val.astype(dtype), targets(y_val, sizes[-1], dtype)) if len(y_val) else None
+    X, Y = X.astype(dtype), targets(y, sizes[-1], dtype, scale)
+    val = None
+    if len(y_val):
+        val = (X_val.astype(dtype), targets(y_val, sizes[-1], dtype, scale))
     n = len(X)
     eval_rows = np.arange(n)
     if n > TRAIN_EVAL_MAX:
@@ -445,28 +543,38 @@ def train(settings, X, y, X_val, y_val, log_every, log=print):
                 batch = order[start : start + s["batch_size"]]
                 grads = gradients(layers, names, net["loss"], X[batch], Y[batch], s["l2"])
                 optimizer.step(layers, grads)
-            train_loss, train_acc = metrics(layers, names, net["loss"], X[eval_rows], Y[eval_rows])
-            val_loss = val_acc = None
+            train_loss, train_fig = metrics(
+                layers, names, net["loss"], X[eval_rows], Y[eval_rows], regression
+            )
+            val_loss = val_fig = None
             if val is not None:
-                val_loss, val_acc = metrics(layers, names, net["loss"], *val)
-        finite = math.isfinite(train_loss) and (val_loss is None or math.isfinite(val_loss))
+                val_loss, val_fig = metrics(layers, names, net["loss"], *val, regression)
+        # R^2 can overflow to -inf on the way to divergence before the loss does
+        figures = (train_loss, val_loss, train_fig, val_fig)
+        finite = all(math.isfinite(f) for f in figures if f is not None)
         if not finite or not all(np.all(np.isfinite(p)) for p in layers):
             log(f"training diverged at epoch {epoch}: try a lower learning rate")
             return last_good, history, False, False
+        figure = "r2" if regression else "accuracy"
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": train_loss,
-                "train_accuracy": train_acc,
+                f"train_{figure}": train_fig,
                 "val_loss": val_loss,
-                "val_accuracy": val_acc,
+                f"val_{figure}": val_fig,
             }
         )
         if log_every and epoch % log_every == 0:
             log(f"Epoch {epoch}")
-            log(f"Training Accuracy:{train_acc}")
-            if val_acc is not None:
-                log(f"Validation Accuracy:{val_acc}")
+            if regression:
+                log(f"Training loss: {train_loss}, R^2: {train_fig}")
+                if val_fig is not None:
+                    log(f"Validation loss: {val_loss}, R^2: {val_fig}")
+            else:
+                log(f"Training Accuracy:{train_fig}")
+                if val_fig is not None:
+                    log(f"Validation Accuracy:{val_fig}")
         if early:
             if val_loss < best:
                 best, best_layers, wait = val_loss, [p.copy() for p in layers], 0
@@ -507,27 +615,40 @@ def main(argv=None):
             f"{settings['network']['layers'][0]}"
         )
     net = settings["network"]
+    scale = None
+    if is_regression(settings):
+        scale = fit_target_scale(y_train)
+        print(
+            f"Target {settings['data']['target']!r} standardized with the training rows' mean "
+            f"{scale[0][0]} and standard deviation {scale[1][0]}"
+        )
     layers, history, stopped, finished = train(
-        settings, X_train, y_train, X_val, y_val, args.log_every
+        settings, X_train, y_train, X_val, y_val, args.log_every, scale=scale
     )
     dtype = np.dtype(net["dtype"])
-    Y_test = targets(y_test, net["layers"][-1], dtype)
+    Y_test = targets(y_test, net["layers"][-1], dtype, scale)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        test_loss, test_acc = metrics(
-            layers, layer_names(net), net["loss"], X_test.astype(dtype), Y_test
-        )
-    print(f"Testing Accuracy: {test_acc}")
+        test = evaluate(layers, layer_names(net), net["loss"], X_test.astype(dtype), Y_test, scale)
+    if scale is None:
+        print(f"Testing Accuracy: {test['accuracy']}")
+    else:
+        units = f"in the units of {settings['data']['target']!r}"  # a name from the data
+        print(f"Testing R^2: {test['r2']}")
+        print(f"Testing MAE: {test['mae']} ({units})")
+        print(f"Testing RMSE: {test['rmse']} ({units})")
     if args.out:
         weights = [a.tolist() for Wb in layers for a in (Wb[:-1], Wb[-1])]
         result = {
             "history": history,
             "weights": weights,
-            "test": {"loss": test_loss, "accuracy": test_acc},
+            "test": test,
             "stopped_early": stopped,
             "diverged": not finished,
         }
         if steps is not None:
             result["preprocessing"] = steps
+        if scale is not None:
+            result["target_scale"] = {"mean": scale[0].tolist(), "scale": scale[1].tolist()}
         with open(args.out, "w", encoding="utf-8") as fh:
             json.dump(result, fh)
     return 0 if finished else 1
