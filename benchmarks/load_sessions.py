@@ -22,13 +22,21 @@ on a server with the training limit (``dashboard.common.limits.MAX_TRAINING_SESS
 ``--post-script-gc off`` starts the server with Streamlit's ``runner.postScriptGC`` off (by
 default Streamlit runs a full ``gc.collect()`` after every script run, fragment runs included,
 which holds the GIL for ~0.1 s per training tick). The result goes into benchmarks/LOAD.md
-between markers named after that setting, leaving the rest of the file alone. Every wait has a
-deadline. Needs Chromium at /usr/bin/chromium and the pip package playwright, like the browser
-tests.
+between markers named after that setting, leaving the rest of the file alone.
+
+``--blas-threads 1,auto`` compares servers started with each value of ``NN_LAB_BLAS_THREADS``
+(dashboard/common/threads.py; ``auto`` leaves the BLAS library at its own default, one thread per
+core). ``--repeats`` rounds each start one fresh server per value in turn, so the settings
+alternate (1, auto, 1, auto, ...); each server plays the article round and a *wide* run whose
+matrices are large enough for BLAS to split them over threads (``--workloads``). The result goes
+between the markers ``blas-threads``. Every wait has a deadline. Needs Chromium at
+/usr/bin/chromium and the pip package playwright, like the browser tests.
 
     python benchmarks/load_sessions.py [--sessions 1,2,4,8] [--window 8] [--repeats 1]
         [--post-script-gc config|on|off] [--output FILE]
     python benchmarks/load_sessions.py --page-loads [--heavy 3] [--loads 5] [--limits 2,off]
+    python benchmarks/load_sessions.py --blas-threads 1,auto --sessions 4 --repeats 3
+        [--workloads article,wide]
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dashboard.common import threads  # noqa: E402
 from tests.e2e.ui import (  # noqa: E402
     APP_READY,
     CHROMIUM,
@@ -68,6 +78,9 @@ POLL_S = 1.0  # between counter readings: each one costs the page's main thread 
 GC_ENV = "STREAMLIT_RUNNER_POST_SCRIPT_GC"  # Streamlit reads any option from STREAMLIT_<OPTION>
 LIMIT_ENV = "NN_LAB_MAX_TRAINING"  # read by dashboard/common/limits.py
 NO_LIMIT = 99  # "off": more slots than tabs
+# A run whose matrices are large enough for OpenBLAS to split its products over threads (the
+# article's 4-5-10-3 network never is): digits, two hidden layers of 128, batches of 32.
+WIDE = "/Train?data=digits&hidden=128,128&act=relu,relu&batch=32&lr=0.01&epochs=2000&pace=fastest"
 # The largest run a link can ask for (no upload): 3,825 training rows, 163,983 parameters,
 # one update per row, as fast as it goes.
 HEAVY = (
@@ -189,57 +202,88 @@ def run_round(
         before = [read_epoch(app) for app in apps]
         for app in apps:
             app.button("Resume").click()
-        # the window opens once every session really trains at the Fastest pace: its counter
-        # has moved past where the article run left it
-        moving = [False] * n
-        wait_until = time.monotonic() + 60
-        while not all(moving) and time.monotonic() < wait_until:
-            for i, app in enumerate(apps):
-                if not moving[i]:
-                    moving[i] = (read_epoch(app) or 0) > (before[i] or 0)
-            apps[0].page.wait_for_timeout(200)
-        fastest = sum(_fastest_checked(app) for app in apps)
-        samples: list[list[tuple[float, int]]] = [[] for _ in apps]
-        server = _tree(server_pid)
-        client = [p for p in _tree(os.getpid()) if p not in server and p != os.getpid()]
-        load_start = os.getloadavg()[0]
-        sent0 = list(sent)
-        cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
-        end = time.monotonic() + window
-        # at least two readings per session, even when a busy browser makes a pass slow
-        while time.monotonic() < end or (
-            any(len(s) < 2 for s in samples) and time.monotonic() < end + 60
-        ):
-            for i, app in enumerate(apps):
-                t0 = time.monotonic()
-                epoch = read_epoch(app)
-                if epoch is not None:  # stamped in the middle of the read, which takes a while
-                    samples[i].append(((t0 + time.monotonic()) / 2, epoch))
-            apps[0].page.wait_for_timeout(POLL_S * 1000)  # also delivers the frame events
-        rates = [rate(s) for s in samples]
-        elapsed = time.monotonic() - cpu0[2]
-        requests = [(b - a) / elapsed for a, b in zip(sent0, sent, strict=True)]
-        server_cpu = 100 * (cpu_seconds(server) - cpu0[0]) / elapsed
-        browser_cpu = 100 * (cpu_seconds(client) - cpu0[1]) / elapsed
-        load_end = os.getloadavg()[0]
-        errors = sum(app.page.locator("[data-testid='stException']").count() for app in apps)
         done = [t for t in finish_times if t is not None]
         return {
             "n": n,
             "article_s": max(done) if len(done) == n else None,
             "unfinished": n - len(done),
-            "rates": rates,
-            "server_cpu": server_cpu,
-            "browser_cpu": browser_cpu,
-            "errors": errors,
-            "running": sum(moving),
-            "fastest": fastest,
-            "load": (load_start, load_end),
-            "requests": requests,
+            **throughput(apps, before, window, server_pid, sent),
         }
     finally:
         for context in contexts:
             context.close()
+
+
+def run_link_round(browser, url: str, path: str, n: int, window: float, server_pid: int) -> dict:
+    """N visitors open the Train page at ``path`` (a link with its settings) and press Start;
+    each one's epochs/s over ``window`` seconds, as in ``run_round``."""
+    contexts, apps = [], []
+    sent = [0] * n
+    try:
+        for i in range(n):
+            context = browser.new_context(viewport=VIEWPORT)
+            context.set_default_timeout(60_000)
+            contexts.append(context)
+            page = context.new_page()
+            page.on("websocket", lambda ws, i=i: ws.on("framesent", lambda _, i=i: _count(sent, i)))
+            apps.append(App(page, url).open(path))
+        for app in apps:
+            app.button("Start").click()
+        row = throughput(apps, [0] * n, window, server_pid, sent)
+        return {"n": n, "article_s": None, "unfinished": 0, **row}
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def throughput(apps: list, before: list, window: float, server_pid: int, sent: list[int]) -> dict:
+    """Epochs/s of each session over ``window`` seconds, once all of them train (their counters
+    have moved past ``before``), with the server's and the browser's CPU meanwhile."""
+    n = len(apps)
+    # the window opens once every session really trains at the Fastest pace: its counter
+    # has moved past where it was before
+    moving = [False] * n
+    wait_until = time.monotonic() + 60
+    while not all(moving) and time.monotonic() < wait_until:
+        for i, app in enumerate(apps):
+            if not moving[i]:
+                moving[i] = (read_epoch(app) or 0) > (before[i] or 0)
+        apps[0].page.wait_for_timeout(200)
+    fastest = sum(_fastest_checked(app) for app in apps)
+    samples: list[list[tuple[float, int]]] = [[] for _ in apps]
+    server = _tree(server_pid)
+    client = [p for p in _tree(os.getpid()) if p not in server and p != os.getpid()]
+    load_start = os.getloadavg()[0]
+    sent0 = list(sent)
+    cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
+    end = time.monotonic() + window
+    # at least two readings per session, even when a busy browser makes a pass slow
+    while time.monotonic() < end or (
+        any(len(s) < 2 for s in samples) and time.monotonic() < end + 60
+    ):
+        for i, app in enumerate(apps):
+            t0 = time.monotonic()
+            epoch = read_epoch(app)
+            if epoch is not None:  # stamped in the middle of the read, which takes a while
+                samples[i].append(((t0 + time.monotonic()) / 2, epoch))
+        apps[0].page.wait_for_timeout(POLL_S * 1000)  # also delivers the frame events
+    rates = [rate(s) for s in samples]
+    elapsed = time.monotonic() - cpu0[2]
+    requests = [(b - a) / elapsed for a, b in zip(sent0, sent, strict=True)]
+    server_cpu = 100 * (cpu_seconds(server) - cpu0[0]) / elapsed
+    browser_cpu = 100 * (cpu_seconds(client) - cpu0[1]) / elapsed
+    load_end = os.getloadavg()[0]
+    errors = sum(app.page.locator("[data-testid='stException']").count() for app in apps)
+    return {
+        "rates": rates,
+        "server_cpu": server_cpu,
+        "browser_cpu": browser_cpu,
+        "errors": errors,
+        "running": sum(moving),
+        "fastest": fastest,
+        "load": (load_start, load_end),
+        "requests": requests,
+    }
 
 
 def _count(counts: list[int], i: int) -> None:
@@ -472,6 +516,188 @@ def page_loads_main(args) -> int:
     return 0
 
 
+# ---- BLAS threads per server process: the app's limit against the libraries' default ----
+
+
+def blas_settings(text: str) -> list[str]:
+    """``--blas-threads``: comma-separated values of NN_LAB_BLAS_THREADS (a number, or auto)."""
+    settings = [t.strip().lower() for t in text.split(",") if t.strip()]
+    for t in settings:
+        if t != threads.AUTO and not (t.isdigit() and int(t) >= 1):
+            raise argparse.ArgumentTypeError(f"{t!r}: a positive number of threads, or auto")
+    return settings
+
+
+def installed_blas(env: dict[str, str]) -> str:
+    """What NumPy's BLAS starts with in a fresh interpreter with ``env`` (what ``auto`` keeps)."""
+    code = (
+        "import numpy, threadpoolctl\n"
+        "print('; '.join(f\"{p['internal_api']} {p['version']}: {p['num_threads']} threads\" "
+        "for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def blas_rounds(browser, args, counts: list[int], settings: list[str], workloads) -> list[dict]:
+    """For each round, one fresh server per setting in turn (1, auto, 1, auto, ...); in each,
+    every workload with each number of visitors."""
+    rows = []
+    began = time.monotonic()
+    for round_ in range(1, args.repeats + 1):
+        for setting in settings:
+            os.environ[threads.ENV] = setting
+            log_path = Path(tempfile.mkdtemp(prefix="load_blas_")) / "server.log"
+            proc, url = start_server(log_path)
+            try:
+                wait_healthy(proc, url, log_path, timeout=60)
+                for n in counts:
+                    for workload in workloads:
+                        if workload == "article":
+                            row = run_round(browser, url, n, args.window, proc.pid)
+                        else:
+                            row = run_link_round(browser, url, WIDE, n, args.window, proc.pid)
+                        row["rss"], row["peak"] = memory_mb(proc.pid)
+                        rows.append({**row, "setting": setting, "round": round_, "work": workload})
+                        print(
+                            f"round {round_}, BLAS {setting}, {workload}, N={n}: "
+                            f"{sum(_finite(row['rates'])):.0f} epochs/s together "
+                            f"({time.monotonic() - began:.0f} s)",
+                            file=sys.stderr,
+                        )
+            finally:
+                stop_server(proc)
+    return rows
+
+
+def _finite(rates: list[float]) -> list[float]:
+    return [x for x in rates if not math.isnan(x)] or [float("nan")]
+
+
+def blas_table(rows: list[dict]) -> str:
+    lines = [
+        "| Round | NN_LAB_BLAS_THREADS | Workload | Sessions | Load avg (1 min), start-end "
+        "| Training at Fastest | Epochs/s per session, mean (min-max) | Epochs/s all sessions "
+        "| Server CPU | Browser CPU | Server peak RSS (MB) | Errors |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        rates = _finite(r["rates"])
+        lines.append(
+            f"| {r['round']} | {r['setting']} | {r['work']} | {r['n']} "
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {min(r['running'], r['fastest'])}/{r['n']} "
+            f"| {statistics.mean(rates):.1f} ({min(rates):.1f}-{max(rates):.1f}) "
+            f"| {sum(rates):.0f} | {r['server_cpu']:.0f}% | {r['browser_cpu']:.0f}% "
+            f"| {r['peak']:.0f} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def blas_summary(rows: list[dict], settings: list[str]) -> list[str]:
+    """Medians over the rounds of each setting, and the first setting against the others:
+    the ratio of the medians, and the median of the rounds' paired ratios (each round ran
+    every setting back to back)."""
+    lines = [
+        "| Workload | Sessions | NN_LAB_BLAS_THREADS | Rounds | Epochs/s per session: median "
+        "of the rounds' means (each round's) | Epochs/s all sessions: median | Server CPU: "
+        "median |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    notes = []
+    keys = sorted({(r["work"], r["n"]) for r in rows})
+    for work, n in keys:
+        per = {}
+        for setting in settings:
+            mine = sorted(
+                (r for r in rows if (r["work"], r["n"], r["setting"]) == (work, n, setting)),
+                key=lambda r: r["round"],
+            )
+            means = [statistics.mean(_finite(r["rates"])) for r in mine]
+            per[setting] = {r["round"]: m for r, m in zip(mine, means, strict=True)}
+            lines.append(
+                f"| {work} | {n} | {setting} | {len(mine)} | {statistics.median(means):.1f} "
+                f"({', '.join(f'{m:.1f}' for m in means)}) "
+                f"| {statistics.median(sum(_finite(r['rates'])) for r in mine):.0f} "
+                f"| {statistics.median(r['server_cpu'] for r in mine):.0f}% |"
+            )
+        first = settings[0]
+        for other in settings[1:]:
+            rounds = [k for k in per[first] if k in per[other]]
+            paired = [per[first][k] / per[other][k] for k in rounds if per[other][k] > 0]
+            shown = [
+                f"{per[first][k] / per[other][k]:.2f}x"
+                if per[other][k] > 0
+                else f"{per[first][k]:.1f} epochs/s against 0"
+                for k in rounds
+            ]
+            ratio = statistics.median(per[first].values()) / statistics.median(per[other].values())
+            notes.append(
+                f"- {work}, {n} session{'' if n == 1 else 's'}: per session, "
+                f"NN_LAB_BLAS_THREADS={first} gets {ratio:.2f}x the rate of {other} (ratio of "
+                f"the medians); round by round {', '.join(shown)} (median of the finite "
+                f"ratios {statistics.median(paired) if paired else float('nan'):.2f}x)."
+            )
+    return [*lines, "", *notes]
+
+
+def blas_main(args, counts: list[int]) -> int:
+    """``--blas-threads``: the same visitors on servers with each BLAS setting, interleaved."""
+    from playwright.sync_api import sync_playwright
+
+    settings = args.blas_threads
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if not workloads or set(workloads) - {"article", "wide"}:
+        print(f"--workloads {args.workloads!r}: article and/or wide", file=sys.stderr)
+        return 2
+    saved = {name: os.environ.get(name) for name in (threads.ENV, LIMIT_ENV, *threads.LIBRARY_ENV)}
+    # "auto" means the libraries' own default: nothing in the servers' environment limits them
+    for name in threads.LIBRARY_ENV:
+        os.environ.pop(name, None)
+    os.environ[LIMIT_ENV] = str(NO_LIMIT)  # every visitor trains at once
+    installed = installed_blas(dict(os.environ))
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                rows = blas_rounds(browser, args, counts, settings, workloads)
+            finally:
+                browser.close()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    command = (
+        f"python benchmarks/load_sessions.py --blas-threads {','.join(settings)} "
+        f"--sessions {','.join(map(str, counts))} --repeats {args.repeats} "
+        f"--workloads {','.join(workloads)} --window {args.window:g}"
+    )
+    block = "\n".join(
+        [
+            "### One BLAS thread per server process against the libraries' default",
+            "",
+            f"Measured {dt.datetime.now().isoformat(timespec='minutes')} with `{command}` on "
+            f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, Streamlit "
+            f"{_version('streamlit')}, NumPy {_version('numpy')} (BLAS as installed: "
+            f"{installed}). Each round starts one fresh server per setting, in this order "
+            f"({', '.join(settings)}), so the settings alternate. Workloads: *article* is the "
+            "round above (Reproduce the article, then the Fastest pace with 2000 epochs), "
+            f"*wide* opens `{WIDE}` and presses Start. Epochs/s over {args.window:g} s.",
+            "",
+            blas_table(rows),
+            "",
+            *blas_summary(rows, settings),
+        ]
+    )
+    print(block)
+    write_block(args.output, "blas-threads", block)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated session counts")
@@ -495,6 +721,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--limits", default="2,off", help="training limits to compare (a number, or off)"
     )
+    parser.add_argument(
+        "--blas-threads",
+        type=blas_settings,
+        default=None,
+        help="compare servers started with these NN_LAB_BLAS_THREADS values, e.g. 1,auto "
+        "(auto: the BLAS library's own default); --repeats rounds, the settings alternating",
+    )
+    parser.add_argument(
+        "--workloads",
+        default="article,wide",
+        help="with --blas-threads: article (the sweep's round) and/or wide (a link whose "
+        "matrices are large enough for BLAS threads to matter)",
+    )
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.sessions.split(",")]
     if not Path(CHROMIUM).exists():
@@ -502,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.page_loads:
         return page_loads_main(args)
+    if args.blas_threads:
+        return blas_main(args, counts)
     from playwright.sync_api import sync_playwright
 
     # every visitor trains at once here: no queue (the limit has its own round, --page-loads)

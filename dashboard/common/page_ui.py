@@ -9,6 +9,7 @@ import streamlit as st
 
 import nn
 from dashboard import state
+from dashboard.common import threads
 from dashboard.common.text import md_escape
 from dashboard.predict import results
 from dashboard.share import link
@@ -169,6 +170,7 @@ def navigation() -> None:
 
 def setup(label: str) -> None:
     """Page config, state, navigation and queued messages: the first call of every page."""
+    threads.limit_blas_threads()  # acts once per server process; reruns only compare a string
     page = next((p for p in PAGES if p.label == label), None)
     st.set_page_config(
         page_title=f"{label} · {APP_TITLE}",

@@ -45,7 +45,7 @@ E2E_DIR = Path(__file__).resolve().parent
 # limits.TRAINING_SLOT_TIMEOUT_S has passed, and the next test may train two tabs at once.
 SHARED_MAX_TRAINING = 8
 QUEUE_LIMIT = 2  # the limited server's runs at once (the hosted demo's default)
-SERVERS = ("streamlit_server", "limited_server")
+SERVERS = ("streamlit_server", "limited_server", "proxy_deployment")  # logs in failure reports
 
 
 def pytest_addoption(parser):
