@@ -14,6 +14,7 @@ from tests.test_app_defaults import choose
 from tests.test_app_inside import article_on
 from tests.test_app_pages import texts
 from tests.test_app_share import open_with
+from tests.test_app_training import drain
 
 TRAIN = "pages/3_Train.py"
 
@@ -31,9 +32,7 @@ def trained(name: str, preset: dict, standardize: bool, **settings) -> loop.Trai
         parts.y_val,
         settings={**loop.DEFAULT_SETTINGS, **preset["training"], **settings},
     )
-    loop.start(t)
-    while t.running:
-        loop.run_chunk(t, 0.0)
+    drain(t)
     return t
 
 

@@ -26,6 +26,7 @@ from tests.test_advice import finish_on_train_page
 from tests.test_app_defaults import choose
 from tests.test_app_pages import texts, upload_csv
 from tests.test_app_share import open_with
+from tests.test_app_training import drain
 
 DATA, ARCH, TRAIN = "pages/1_Data.py", "pages/2_Architecture.py", "pages/3_Train.py"
 CARS = ROOT / "tests/data/tables/cars.csv"
@@ -390,9 +391,7 @@ def regression_trainer(source: str, config: dict, standardize: bool = True, **se
         parts.y_val,
         settings={**loop.DEFAULT_SETTINGS, "epochs": 20, **settings},
     )
-    loop.start(t)
-    while t.running:
-        loop.run_chunk(t, 0.0)
+    drain(t)
     return t
 
 

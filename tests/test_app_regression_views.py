@@ -22,6 +22,7 @@ from dashboard.inside import inside_ui
 from dashboard.predict import results
 from dashboard.training import loop
 from tests.conftest import ROOT
+from tests.test_app_training import drain
 
 PREDICT, INSIDE, COMPARE = "pages/4_Predict.py", "pages/5_Inside.py", "pages/6_Compare.py"
 MODERN = nn.presets.for_task(nn.presets.MODERN, nn.task.REGRESSION)
@@ -74,9 +75,7 @@ def run(net: nn.Network, split, settings: dict, train: bool = True) -> loop.Trai
         data_version=1,
     )
     if train:
-        loop.start(trainer)
-        while trainer.running:
-            loop.run_chunk(trainer, 0.5)
+        drain(trainer, 0.5)
     return trainer
 
 

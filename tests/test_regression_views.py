@@ -21,6 +21,7 @@ from dashboard.inside import backprop, figures
 from dashboard.predict import figures as predict_figures
 from dashboard.predict import results
 from dashboard.training import loop
+from tests.test_app_training import drain
 
 MODERN = nn.presets.for_task(nn.presets.MODERN, nn.task.REGRESSION)
 SPLIT = {"test_size": 0.15, "val_size": 0.10, "seed": 0, "stratify": False, "standardize": True}
@@ -462,9 +463,7 @@ def finished_trainer(split, epochs: int = 8, seed: int = 0) -> loop.Trainer:
         y_val=split.y_val,
         settings={**loop.DEFAULT_SETTINGS, **MODERN["training"], "epochs": epochs},
     )
-    loop.start(trainer)
-    while trainer.running:
-        loop.run_chunk(trainer, 0.5)
+    drain(trainer, 0.5)
     return trainer
 
 

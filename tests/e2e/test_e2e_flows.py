@@ -286,10 +286,7 @@ def virginica_sample() -> dict[str, str]:
 
 
 def predict(app, values: dict[str, str]) -> tuple[str, list[float], list[str]]:
-    for label, value in values.items():
-        app.page.get_by_role("spinbutton", name=label, exact=True).fill(value)
-    app.page.locator("[data-testid='stFormSubmitButton'] button").click()
-    app.settle()
+    app.submit_predict_form(values, {})
     (bars,) = app.traces("predict.proba")
     return app.metric("Predicted class"), [float(v) for v in bars["x"]], list(bars["y"])
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard.common.text import md_escape
 from dashboard.data import datasets
 from tests.conftest import ROOT
 from tests.e2e.ui import expect
@@ -50,14 +49,7 @@ def train_until_done(app) -> None:
 
 
 def predict(app) -> str:
-    for label, value in SAMPLE.items():  # the field is named by its (escaped) Markdown label
-        app.page.get_by_role("spinbutton", name=md_escape(label, 60), exact=True).fill(value)
-    form = app.page.locator("[data-testid='stForm']")
-    for label, choice in CHOICES.items():
-        form.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
-        app.page.get_by_role("option", name=choice, exact=True).click()
-    app.page.locator("[data-testid='stFormSubmitButton'] button").click()
-    app.settle()
+    app.submit_predict_form(SAMPLE, CHOICES)
     return app.metric("Predicted mpg")
 
 

@@ -473,6 +473,20 @@ class App:
     def selected(self, label: str) -> str:
         return self.page.get_by_role("combobox", name=label, exact=True).input_value()
 
+    def submit_predict_form(self, numbers: dict[str, str], choices: dict[str, str]) -> None:
+        """Fill the Predict page's form (number fields by feature name, select boxes by
+        feature name and option) and submit it."""
+        from dashboard.common.text import md_escape
+
+        for label, value in numbers.items():  # a field is named by its (escaped) Markdown label
+            self.page.get_by_role("spinbutton", name=md_escape(label, 60), exact=True).fill(value)
+        form = self.page.locator("[data-testid='stForm']")
+        for label, choice in choices.items():
+            form.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
+            self.page.get_by_role("option", name=choice, exact=True).click()
+        self.page.locator("[data-testid='stFormSubmitButton'] button").click()
+        self.settle()
+
     def number(self, label: str, value) -> None:
         """Type ``value`` into the number input labelled ``label`` and commit it."""
         box = self.page.get_by_role("spinbutton", name=label, exact=True)
