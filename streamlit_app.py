@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.common import page_ui
+from dashboard.store import store_ui
 
 page_ui.setup("Home")
 
@@ -47,3 +48,5 @@ for p in page_ui.available_pages()[1:]:
     with c1:
         st.page_link(p.path, label=p.label, icon=p.icon)
     c2.caption(p.description)
+
+store_ui.workspace_ui()

@@ -49,6 +49,12 @@ COMPARE_RUNS = "compare.runs"
 COMPARE_COUNTER = "compare.counter"
 COMPARE_SEEDS = "compare.seeds"
 COMPARE_SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
+# The workspace store (dashboard/store/store_ui.py): the token in the address, what was saved.
+WORKSPACE = "app.workspace"  # the workspace token (None without a store)
+DATA_RAW = "app.data_raw"  # an uploaded CSV's bytes, while it is the dataset (kept with it)
+STORE_SAVED = "app.store_saved"  # item -> digest of what the store holds
+STORE_MARKS = "app.store_marks"  # item -> what the session held when it was last saved
+STORE_SAID = "app.store_said"  # store problems already told (once per session)
 
 
 def init() -> None:
@@ -213,9 +219,10 @@ def follow_message(spec: dict, task_name: str) -> str:
     )
 
 
-def set_dataset(dataset, spec: dict, quiet: bool = False) -> None:
+def set_dataset(dataset, spec: dict, quiet: bool = False, raw: bytes | None = None) -> None:
     """Switch to a new dataset (split with the current settings, or with the new dataset's own
-    defaults while the settings are untouched); ``ValueError`` keeps the old.
+    defaults while the settings are untouched); ``ValueError`` keeps the old. ``raw``: an
+    uploaded file's bytes, kept with the workspace.
 
     The output layer follows the task: changed settings keep their hidden layers, but an
     output and loss made for the other task (softmax and cross-entropy on a number, a linear
@@ -247,6 +254,7 @@ def set_dataset(dataset, spec: dict, quiet: bool = False) -> None:
                 )
     st.session_state[DATASET] = dataset
     st.session_state[DATA_SPEC] = dict(spec)
+    st.session_state[DATA_RAW] = raw
     st.session_state[SPLIT] = new_split
     st.session_state[DATA_VERSION] += 1
     discard_trainer("it was trained on the previous dataset.")

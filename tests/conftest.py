@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every app the tests open (AppTest sessions, and the servers of the browser tests, which inherit
+# the environment) keeps its workspaces in a store of this test run, not in the repository's
+# data/store; tests of the store itself give their servers their own.
+os.environ.setdefault(
+    "NN_LAB_STORE", f"sqlite:///{tempfile.mkdtemp(prefix='nnlab-test-store-')}/workspaces.sqlite"
+)
 
 
 @pytest.fixture

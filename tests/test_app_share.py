@@ -16,6 +16,7 @@ from dashboard import state
 from dashboard.common import limits
 from dashboard.data import datasets
 from dashboard.share import bundle, link
+from dashboard.store import backend
 from dashboard.training import loop
 from nn import recipe
 from tests.conftest import ROOT
@@ -191,20 +192,27 @@ def test_bad_link_values_are_refused_escaped_and_the_page_still_works():
     assert at.session_state[state.ARCH]["hidden"] == [1]
     assert at.number_input(key="train.learning_rate").value == 0.15
     # The URL now holds the values in use, not the refused ones.
-    assert at.query_params == {"hidden": "1", "act": "sigmoid"}
+    assert settings_in_url(at) == {"hidden": "1", "act": "sigmoid"}
+
+
+def settings_in_url(at) -> dict:
+    """The address's parameters but the workspace token (which the store tests check)."""
+    params = dict(at.query_params)
+    assert backend.valid_token(params.pop(backend.TOKEN_PARAM, None))
+    return params
 
 
 def test_settings_changes_are_written_to_the_url_and_read_only_once():
     at = open_with({})
-    assert at.query_params == {}
+    assert settings_in_url(at) == {}
     at.number_input(key="train.learning_rate").set_value(0.5).run()
     at.checkbox(key="train.shuffle").check().run()
-    assert at.query_params == {"lr": "0.5", "shuffle": "1"}
+    assert settings_in_url(at) == {"lr": "0.5", "shuffle": "1"}
     at.switch_page("pages/1_Data.py").run()
-    assert at.query_params == {"lr": "0.5", "shuffle": "1"}  # the link follows to every page
+    assert settings_in_url(at) == {"lr": "0.5", "shuffle": "1"}  # the link follows to every page
     at.switch_page(TRAIN).run()
     at.number_input(key="train.learning_rate").set_value(0.15).run()
-    assert at.query_params == {"shuffle": "1"}  # back at the default: out of the link
+    assert settings_in_url(at) == {"shuffle": "1"}  # back at the default: out of the link
     at.switch_page("pages/1_Data.py").run()
     at.selectbox(key="data.source").set_value("xor").run()
     # Changed settings stay with the user on another dataset; the link says so against the

@@ -13,6 +13,7 @@ from dashboard.common import threads
 from dashboard.common.text import md_escape
 from dashboard.predict import results
 from dashboard.share import link
+from dashboard.store import store_ui
 from dashboard.training import loop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,8 +141,10 @@ PAGE_CSS = f"""<style>
 
 
 def settings_params() -> dict[str, str]:
-    """The experiment's settings as the address holds them (``state.sync_url`` wrote them)."""
-    return {k: v for k, v in st.query_params.to_dict().items() if k in link.PARAMS}
+    """The experiment's settings as the address holds them (``state.sync_url`` wrote them),
+    and the workspace token."""
+    keys = (*link.PARAMS, store_ui.TOKEN)
+    return {k: v for k, v in st.query_params.to_dict().items() if k in keys}
 
 
 def page_link(path: str, label: str, icon: str) -> None:
@@ -179,9 +182,10 @@ def setup(label: str) -> None:
         initial_sidebar_state="auto",  # collapsed on narrow screens, open on wide ones
     )
     state.init()
-    state.apply_url_once()
+    store_ui.open_once()  # the workspace of the address, or the settings of a shared link
     state.remember_finished_run()
     state.sync_url()
+    store_ui.save()
     navigation()
     for kind, message in state.pop_flashes():
         getattr(st, kind)(message)

@@ -168,7 +168,7 @@ def use_csv(raw: bytes, spec: dict) -> None:
             fill=spec["fill"],
             task=spec.get("task", "auto"),
         )
-        state.set_dataset(loaded, spec)
+        state.set_dataset(loaded, spec, raw=raw)
     except ValueError as exc:
         st.error(
             f"This file cannot be used: {md_escape(sentence(exc), 400)} "

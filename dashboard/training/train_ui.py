@@ -13,6 +13,7 @@ from dashboard import state
 from dashboard.architecture import build
 from dashboard.common import capacity, limits
 from dashboard.common.page_ui import bind, show_limit_messages
+from dashboard.store import store_ui
 from dashboard.training import advice, loop
 
 TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
@@ -163,6 +164,7 @@ def live_tick(trainer: loop.Trainer) -> None:
         return
     queued = trainer.status == loop.QUEUED
     train_tick(trainer)
+    store_ui.save()  # the network as it is after this chunk (at most every few seconds)
     if not trainer.running or queued != (trainer.status == loop.QUEUED):
         st.rerun()
 
