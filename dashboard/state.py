@@ -410,8 +410,21 @@ def apply_url_once() -> None:
     flash("The settings from the link are loaded: press Start on the Train page to run them.")
 
 
+# Called after every change of the settings, the dataset or the Predict form's sample (the
+# workspace store saves then: dashboard/store/store_ui.py adds itself), so that a change made
+# while a page is drawn is kept even when the visitor reloads before the next page run.
+AFTER_CHANGE: list = []
+
+
+def changed() -> None:
+    """Tell the ``AFTER_CHANGE`` hooks that the session's state changed."""
+    for hook in AFTER_CHANGE:
+        hook()
+
+
 def sync_url() -> None:
-    """Write the current settings into the URL (only ours; only what changed)."""
+    """Write the current settings into the URL (only ours; only what changed), then call the
+    ``AFTER_CHANGE`` hooks."""
     if not st.session_state.get(URL_READ):
         return
     wanted = link.encode(current_experiment())
@@ -423,6 +436,7 @@ def sync_url() -> None:
                 del params[key]
         elif params.get(key) != value:
             params[key] = value
+    changed()
 
 
 def predict_sample() -> list[float] | None:
@@ -439,6 +453,7 @@ def set_predict_sample(values) -> None:
         st.session_state[DATA_VERSION],
         [float(v) for v in values],
     )
+    changed()
 
 
 def manual_steps(net) -> int:

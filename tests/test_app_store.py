@@ -3,6 +3,8 @@ starts afresh, Forget deletes every row, and a full or unreachable store never b
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -77,7 +79,10 @@ def test_a_reload_brings_back_the_upload_settings_network_history_and_runs(store
 
     again = open_app(TRAIN, token)
     assert not again.exception
-    assert "Your workspace is back" in texts(again)
+    assert (
+        r"Your workspace is back: CSV file penguins\.csv, the settings, the network (12 epochs) "
+        "and 1 run for Compare." in texts(again)
+    )
     ss = again.session_state
     assert ss[state.DATA_SPEC]["file_name"] == "penguins.csv"
     np.testing.assert_array_equal(ss[state.DATASET].X, at.session_state[state.DATASET].X)
@@ -202,3 +207,33 @@ def test_without_a_reachable_store_the_app_works_and_says_nothing_is_kept(
     assert "secret" not in texts(at)
     at.switch_page(TRAIN).run()
     assert not at.exception
+
+
+def test_a_damaged_store_file_is_moved_aside_and_the_app_starts_with_an_empty_store(
+    tmp_path, monkeypatch, clear_streamlit_caches, caplog
+):
+    path = tmp_path / "workspaces.sqlite"
+    good = backend.open_store(f"sqlite:///{path}")
+    good.save(backend.new_token(), {"settings": b"{}" * 5000})
+    good.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a copy cut short, as a full disk leaves it
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv(backend.ENV_URL, url)
+    try:
+        with caplog.at_level("WARNING", logger="nn_lab.store"):
+            at = open_app(TRAIN)
+        assert not at.exception
+        aside = [p for p in tmp_path.iterdir() if re.search(r"\.corrupt-\d{8}T\d{6}$", p.name)]
+        assert len(aside) == 1, list(tmp_path.iterdir())  # its -wal and -shm go beside it
+        assert aside[0].read_bytes() == data[: len(data) // 2]  # kept as it was, for a look
+        assert any(str(aside[0]) in r.getMessage() for r in caplog.records), caplog.text
+        token = at.query_params[TOKEN]
+        at.number_input(key="train.learning_rate").set_value(0.5).run()
+        again = open_app(TRAIN, token)  # the fresh store keeps the new workspace
+        assert again.session_state[state.TRAIN_SETTINGS]["learning_rate"] == 0.5
+    finally:
+        with store_ui._lock:
+            opened = store_ui._opened.pop(url, None)
+        if opened is not None:
+            opened.close()

@@ -167,9 +167,21 @@ def restore(items: dict[str, bytes]) -> None:
         listed = "\n".join(f"- {md_escape(p, max_len=400)}" for p in problems)
         state.flash(f"Your workspace is back, except:\n\n{listed}", "warning")
     else:
-        state.flash(
-            "Your workspace is back: the dataset, settings, network and runs as you left them."
-        )
+        state.flash(f"Your workspace is back: {restored_text()}.")
+
+
+def restored_text() -> str:
+    """What came back, in words: "CSV file a.csv, the settings, the network (60 epochs) and
+    1 run for Compare" (Markdown: the file name in it is escaped)."""
+    parts = [md_escape(state.dataset_label(), 200), "the settings"]
+    t = state.trainer()
+    if t is not None and t.epochs_trained:
+        n = t.epochs_trained
+        parts.append(f"the network ({n} epoch{'' if n == 1 else 's'})")
+    n_runs = len(state.run_records())
+    if n_runs:
+        parts.append(f"{n_runs} run{'' if n_runs == 1 else 's'} for Compare")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def restore_data(settings: dict, raw: bytes | None) -> list[str]:
@@ -352,6 +364,10 @@ def save() -> None:
         st.session_state[state.STORE_MARKS] = {}
         return
     remember_saved(items)
+
+
+if save not in state.AFTER_CHANGE:  # a change made while a page is drawn is saved at once
+    state.AFTER_CHANGE.append(save)
 
 
 def _say_once(kind: str, message: str) -> None:
