@@ -8,6 +8,7 @@ with ``CI=true`` they fail instead, because CI must run them (.ci/run starts a s
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import random
@@ -42,6 +43,16 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+def postgres_url() -> str:
+    """The test server's URL (``NN_LAB_TEST_POSTGRES``); skips without it (fails in CI)."""
+    url = os.environ.get(PG_ENV, "")
+    if not url:
+        unavailable(PG_HINT)
+    if importlib.util.find_spec("psycopg") is None:
+        unavailable("The psycopg package is missing: pip install -r requirements.txt.")
+    return url
+
+
 class Clock:
     """A clock the test moves by hand."""
 
@@ -66,13 +77,9 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store' / 'workspaces.sqlite'}"
         return
-    url = os.environ.get(PG_ENV, "")
-    if not url:
-        unavailable(PG_HINT)
-    try:
-        import psycopg
-    except ImportError:
-        unavailable("The psycopg package is missing: pip install -r requirements.txt.")
+    url = postgres_url()
+    import psycopg
+
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")

@@ -6,7 +6,6 @@ server that .ci/run starts; ``NN_LAB_TEST_POSTGRES``)."""
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,18 +16,7 @@ from dashboard.store import backend
 from tests.e2e.conftest import environment, open_apps
 from tests.e2e.test_e2e_tables import load_penguins, predict
 from tests.e2e.ui import App, expect, start_server, stop_server, wait_healthy
-
-POSTGRES_ENV = "NN_LAB_TEST_POSTGRES"
-
-
-def postgres_url() -> str:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        reason = f"{POSTGRES_ENV} is not set (.ci/run starts PostgreSQL and sets it)."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason} The PostgreSQL tests are mandatory in CI.", pytrace=False)
-        pytest.skip(reason)
-    return url
+from tests.test_store import postgres_url
 
 
 class Server:
