@@ -29,20 +29,36 @@ between markers named after that setting, leaving the rest of the file alone.
 core). ``--repeats`` rounds each start one fresh server per value in turn, so the settings
 alternate (1, auto, 1, auto, ...); each server plays the article round and a *wide* run whose
 matrices are large enough for BLAS to split them over threads (``--workloads``). The result goes
-between the markers ``blas-threads``. Every wait has a deadline. Needs Chromium at
-/usr/bin/chromium and the pip package playwright, like the browser tests.
+between the markers ``blas-threads``.
+
+``--replicas 1,2`` plays the visitors through the proxy of deploy/serve.py (its ``Launcher``:
+Streamlit replicas behind HAProxy with cookie stickiness; needs HAProxy) instead of one bare
+server. For each round (``--repeats``) and each N (``--sessions``, default 2, 4, 8) it starts a
+fresh deployment per number of replicas, back to back, the order flipping every time; one visitor
+per replica warms it up on its own port, then the N visitors play the round above through the
+proxy. Per row: every session's epochs/s, which replica held it, each replica's CPU and memory
+(its process tree, warmed idle and during the window), the proxy's, the browser's and the rest of
+the machine's CPU; then the medians, the ratios of the most replicas against the fewest at each
+N, the memory per session and the sessions per core. The result goes between the markers
+``replicas``.
+
+Every wait has a deadline. Needs Chromium at /usr/bin/chromium and the pip package playwright,
+like the browser tests.
 
     python benchmarks/load_sessions.py [--sessions 1,2,4,8] [--window 8] [--repeats 1]
         [--post-script-gc config|on|off] [--output FILE]
     python benchmarks/load_sessions.py --page-loads [--heavy 3] [--loads 5] [--limits 2,off]
     python benchmarks/load_sessions.py --blas-threads 1,auto --sessions 4 --repeats 3
         [--workloads article,wide]
+    python benchmarks/load_sessions.py --replicas 1,2 [--sessions 2,4,8] [--repeats 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import json
 import math
 import os
 import platform
@@ -57,6 +73,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.common import threads  # noqa: E402
+from deploy import serve  # noqa: E402
 from tests.e2e.ui import (  # noqa: E402
     APP_READY,
     CHROMIUM,
@@ -78,6 +95,7 @@ POLL_S = 1.0  # between counter readings: each one costs the page's main thread 
 GC_ENV = "STREAMLIT_RUNNER_POST_SCRIPT_GC"  # Streamlit reads any option from STREAMLIT_<OPTION>
 LIMIT_ENV = "NN_LAB_MAX_TRAINING"  # read by dashboard/common/limits.py
 NO_LIMIT = 99  # "off": more slots than tabs
+PROXY = "proxy"  # HAProxy's name among the server processes (``--replicas``)
 # A run whose matrices are large enough for OpenBLAS to split its products over threads (the
 # article's 4-5-10-3 network never is): digits, two hidden layers of 128, batches of 32.
 WIDE = "/Train?data=digits&hidden=128,128&act=relu,relu&batch=32&lr=0.01&epochs=2000&pace=fastest"
@@ -159,6 +177,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has been busy so far (from /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return float("nan")
+    # user, nice, system, idle, iowait, irq, softirq: all but idle and iowait are busy
+    busy = sum(int(f) for i, f in enumerate(fields[:7]) if i not in (3, 4))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def _status_kb(path: Path, field: str) -> float:
     for line in path.read_text().splitlines():
         if line.startswith(field + ":"):
@@ -170,8 +199,15 @@ def _status_kb(path: Path, field: str) -> float:
 
 
 def run_round(
-    browser, url: str, n: int, window: float, server_pid: int, deadline_s: float = 150
+    browser,
+    url: str,
+    n: int,
+    window: float,
+    servers: int | dict[str, int],
+    deadline_s: float = 150,
 ) -> dict:
+    """N visitors on ``url``: the article run at the default pace, then ``throughput`` at the
+    Fastest pace. ``servers``: the server's pid, or each replica's (and the proxy's) by name."""
     contexts, apps = [], []
     sent = [0] * n  # websocket messages each browser sent: its timer's rerun requests, mostly
     try:
@@ -182,7 +218,13 @@ def run_round(
             page = context.new_page()
             page.on("websocket", lambda ws, i=i: ws.on("framesent", lambda _, i=i: _count(sent, i)))
             apps.append(App(page, url).open("/"))
+        # which replica holds each session (the proxy's affinity cookie; None without a proxy)
+        replica_of = [_cookie(context, serve.COOKIE) for context in contexts]
+        server_pids = [
+            p for name, pid in server_groups(servers).items() if name != PROXY for p in _tree(pid)
+        ]
         # everyone presses "Reproduce the article" (as close together as one driver can)
+        cpu_before = cpu_seconds(server_pids)
         started = time.monotonic()
         for app in apps:
             app.button("Reproduce the article").click()
@@ -193,6 +235,7 @@ def run_round(
                 if finish_times[i] is None and "Finished: 100 epochs" in app.main_text():
                     finish_times[i] = time.monotonic() - started
             apps[0].page.wait_for_timeout(200)
+        article_cpu = cpu_seconds(server_pids) - cpu_before
         # throughput: the same network, Fastest pace, 2000 epochs, over a fixed window
         for app in apps:
             app.settle()
@@ -207,7 +250,9 @@ def run_round(
             "n": n,
             "article_s": max(done) if len(done) == n else None,
             "unfinished": n - len(done),
-            **throughput(apps, before, window, server_pid, sent),
+            "article_cpu_s": article_cpu,
+            "replica_of": replica_of,
+            **throughput(apps, before, window, servers, sent),
         }
     finally:
         for context in contexts:
@@ -236,9 +281,19 @@ def run_link_round(browser, url: str, path: str, n: int, window: float, server_p
             context.close()
 
 
-def throughput(apps: list, before: list, window: float, server_pid: int, sent: list[int]) -> dict:
+def server_groups(servers: int | dict[str, int]) -> dict[str, int]:
+    """``{name: root pid}`` of the server processes: one server (``"server"``), or each replica
+    and the proxy (``PROXY``) by name."""
+    return {"server": servers} if isinstance(servers, int) else dict(servers)
+
+
+def throughput(
+    apps: list, before: list, window: float, servers: int | dict[str, int], sent: list[int]
+) -> dict:
     """Epochs/s of each session over ``window`` seconds, once all of them train (their counters
-    have moved past ``before``), with the server's and the browser's CPU meanwhile."""
+    have moved past ``before``), with the CPU of each server process tree (``servers``: a pid,
+    or ``{name: pid}``), of the proxy and of the browser meanwhile, and each server's memory at
+    the end of the window (every session still open)."""
     n = len(apps)
     # the window opens once every session really trains at the Fastest pace: its counter
     # has moved past where it was before
@@ -251,11 +306,15 @@ def throughput(apps: list, before: list, window: float, server_pid: int, sent: l
         apps[0].page.wait_for_timeout(200)
     fastest = sum(_fastest_checked(app) for app in apps)
     samples: list[list[tuple[float, int]]] = [[] for _ in apps]
-    server = _tree(server_pid)
-    client = [p for p in _tree(os.getpid()) if p not in server and p != os.getpid()]
+    groups = server_groups(servers)
+    trees = {name: _tree(pid) for name, pid in groups.items()}
+    ours = {p for tree in trees.values() for p in tree}
+    client = [p for p in _tree(os.getpid()) if p not in ours and p != os.getpid()]
     load_start = os.getloadavg()[0]
     sent0 = list(sent)
-    cpu0 = (cpu_seconds(server), cpu_seconds(client), time.monotonic())
+    cpu0 = {name: cpu_seconds(tree) for name, tree in trees.items()}
+    client0, self0, machine0 = cpu_seconds(client), cpu_seconds([os.getpid()]), machine_busy()
+    began = time.monotonic()
     end = time.monotonic() + window
     # at least two readings per session, even when a busy browser makes a pass slow
     while time.monotonic() < end or (
@@ -268,22 +327,34 @@ def throughput(apps: list, before: list, window: float, server_pid: int, sent: l
                 samples[i].append(((t0 + time.monotonic()) / 2, epoch))
         apps[0].page.wait_for_timeout(POLL_S * 1000)  # also delivers the frame events
     rates = [rate(s) for s in samples]
-    elapsed = time.monotonic() - cpu0[2]
+    elapsed = time.monotonic() - began
     requests = [(b - a) / elapsed for a, b in zip(sent0, sent, strict=True)]
-    server_cpu = 100 * (cpu_seconds(server) - cpu0[0]) / elapsed
-    browser_cpu = 100 * (cpu_seconds(client) - cpu0[1]) / elapsed
+    cpu = {name: 100 * (cpu_seconds(tree) - cpu0[name]) / elapsed for name, tree in trees.items()}
+    browser_cpu = 100 * (cpu_seconds(client) - client0) / elapsed
+    machine_cpu = 100 * (machine_busy() - machine0) / elapsed
+    driver_cpu = 100 * (cpu_seconds([os.getpid()]) - self0) / elapsed
     load_end = os.getloadavg()[0]
+    memory = {name: memory_mb(pid) for name, pid in groups.items() if name != PROXY}
     errors = sum(app.page.locator("[data-testid='stException']").count() for app in apps)
     return {
         "rates": rates,
-        "server_cpu": server_cpu,
+        "server_cpu": sum(v for name, v in cpu.items() if name != PROXY),
+        "cpu_by": cpu,
+        "rss_during": {name: m[0] for name, m in memory.items()},
         "browser_cpu": browser_cpu,
+        # everything else on the machine: other people's work (the whole machine's busy time,
+        # less the servers, the proxy, the browser and this script)
+        "other_cpu": machine_cpu - sum(cpu.values()) - browser_cpu - driver_cpu,
         "errors": errors,
         "running": sum(moving),
         "fastest": fastest,
         "load": (load_start, load_end),
         "requests": requests,
     }
+
+
+def _cookie(context, name: str) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == name), None)
 
 
 def _count(counts: list[int], i: int) -> None:
@@ -698,9 +769,344 @@ def blas_main(args, counts: list[int]) -> int:
     return 0
 
 
+# ---- N visitors through the proxy of deploy/serve.py, on 1 or 2 replicas ----
+
+
+def replica_counts(text: str) -> list[int]:
+    """``--replicas``: comma-separated numbers of replicas behind the proxy, e.g. ``1,2``."""
+    try:
+        counts = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: numbers of replicas, e.g. 1,2") from None
+    if not counts or not all(1 <= c <= serve.MAX_REPLICAS for c in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: 1 to {serve.MAX_REPLICAS} replicas each")
+    return counts
+
+
+@contextlib.contextmanager
+def deployment(replicas: int, haproxy: str):
+    """deploy/serve.py's replicas and HAProxy, started afresh on free ports by its ``Launcher``
+    (its messages go to stderr) and stopped on the way out. Yields the proxy's URL, ``{name:
+    pid}`` of each replica and of the proxy (``PROXY``), and each replica's own URL."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"load_replicas{replicas}_"))
+    (port,) = serve.free_ports(1, set())
+    argv = ["--replicas", str(replicas), "--port", str(port), "--address", "127.0.0.1"]
+    args = serve.parse_args([*argv, "--workdir", str(workdir)])
+    launcher = serve.Launcher(args, haproxy, workdir)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            launcher.start_replicas()
+            launcher.start_proxy()
+        pids = {r.name: r.proc.pid for r in launcher.replicas}
+        urls = [r.url for r in launcher.replicas]
+        yield f"http://127.0.0.1:{port}", {**pids, PROXY: launcher.proxy.pid}, urls
+    finally:
+        with contextlib.redirect_stdout(sys.stderr):
+            launcher.stop_all()
+
+
+def warm_up(browser, urls: list[str], deadline_s: float = 120) -> None:
+    """One visitor per server, straight to its port (not through the proxy, whose round robin
+    it would shift), reproduces the article once: every library a round uses is imported
+    before the round measures anything."""
+    contexts = []
+    try:
+        apps = []
+        for url in urls:
+            contexts.append(browser.new_context(viewport=VIEWPORT))
+            apps.append(App(contexts[-1].new_page(), url).open("/"))
+        for app in apps:
+            app.button("Reproduce the article").click()
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if all("Finished: 100 epochs" in app.main_text() for app in apps):
+                break
+            apps[0].page.wait_for_timeout(250)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def replica_rounds(
+    browser, args, counts: list[int], settings: list[int], haproxy: str, raw: Path
+) -> list[dict]:
+    """For each round and each N, one fresh deployment per number of replicas, back to back
+    (the order flips from one N to the next and from one round to the next): a warm-up visit
+    per replica, then N visitors through the proxy. Every row is also written to ``raw`` (JSON)
+    as soon as it is measured."""
+    rows = []
+    began = time.monotonic()
+    flip = False
+    for round_ in range(1, args.repeats + 1):
+        for n in counts:
+            for replicas in settings[::-1] if flip else settings:
+                with deployment(replicas, haproxy) as (url, servers, urls):
+                    names = [name for name in servers if name != PROXY]
+                    fresh = {name: memory_mb(servers[name])[0] for name in names}
+                    warm_up(browser, urls)
+                    idle = {name: memory_mb(servers[name])[0] for name in names}
+                    row = run_round(browser, url, n, args.window, servers)
+                    peak = {name: memory_mb(servers[name])[1] for name in names}
+                row.update(round=round_, replicas=replicas, fresh=fresh, idle=idle, peak_by=peak)
+                rows.append(row)
+                raw.write_text(json.dumps(rows, indent=1))
+                print(
+                    f"round {round_}, N={n}, {replicas} replica(s): "
+                    f"{sum(_finite(row['rates'])):.0f} epochs/s together, on each replica "
+                    f"{_split(row)} ({time.monotonic() - began:.0f} s)",
+                    file=sys.stderr,
+                )
+            flip = not flip
+    return rows
+
+
+def _on_each(row: dict) -> dict[str, int]:
+    """How many of the round's sessions each replica held (by the proxy's cookie)."""
+    counts = {name: 0 for name in row["rss_during"]}
+    for name in row["replica_of"]:
+        if name in counts:
+            counts[name] += 1
+    return counts
+
+
+def _split(row: dict) -> str:
+    return "+".join(str(k) for k in _on_each(row).values())
+
+
+def _cpu_split(row: dict) -> str:
+    return " + ".join(f"{v:.0f}%" for name, v in row["cpu_by"].items() if name != PROXY)
+
+
+def replicas_table(rows: list[dict]) -> str:
+    lines = [
+        "| Round | Replicas | Sessions | On each replica | Load avg (1 min), start-end "
+        "| Training at Fastest | Article run, slowest (s) | Server CPU-s per article run "
+        "| Epochs/s per session, mean (min) | Sessions read | Epochs/s all sessions "
+        "| Epochs per server CPU-second | Server CPU per replica "
+        "| Proxy CPU | Browser CPU | Other work | RSS per replica, warmed idle -> with the "
+        "sessions (MB) | Peak RSS per replica (MB) | Errors |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|",
+    ]
+    for r in rows:
+        rates = _finite(r["rates"])
+        article = f"{r['article_s']:.1f}" if r["article_s"] else f"{r['unfinished']} unfinished"
+        rss = ", ".join(
+            f"{r['idle'][name]:.0f} -> {r['rss_during'][name]:.0f}" for name in r["rss_during"]
+        )
+        lines.append(
+            f"| {r['round']} | {r['replicas']} | {r['n']} | {_split(r)} "
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {min(r['running'], r['fastest'])}/{r['n']} "
+            f"| {article} | {r['article_cpu_s'] / r['n']:.2f} "
+            f"| {statistics.mean(rates):.0f} ({min(rates):.0f}) "
+            f"| {sum(not math.isnan(x) for x in r['rates'])}/{r['n']} | {sum(rates):.0f} "
+            f"| {sum(rates) / max(r['server_cpu'] / 100, 1e-9):.0f} | {_cpu_split(r)} "
+            f"| {r['cpu_by'][PROXY]:.0f}% | {r['browser_cpu']:.0f}% "
+            f"| {r['other_cpu']:.0f}% "
+            f"| {rss} | {', '.join(f'{v:.0f}' for v in r['peak_by'].values())} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def replicas_summary(rows: list[dict], settings: list[int]) -> tuple[list[str], dict]:
+    """Medians over the rounds for each N and number of replicas, and the ratios of the most
+    replicas against the fewest at each N: of the medians, and round by round (each round ran
+    both back to back)."""
+    lines = [
+        "| Sessions | Replicas | Rounds | Epochs/s all sessions: median (each round's) "
+        "| Per session: median of the means | Per session: median of the minimums "
+        "| Server CPU, all replicas: median | Browser CPU: median | Other work: median "
+        "| Article run, slowest: median (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    figures: dict = {}
+    for n in sorted({r["n"] for r in rows}):
+        for replicas in settings:
+            mine = [r for r in rows if (r["n"], r["replicas"]) == (n, replicas)]
+            if not mine:
+                continue
+            together = [sum(_finite(r["rates"])) for r in mine]
+            means = [statistics.mean(_finite(r["rates"])) for r in mine]
+            minimums = [min(_finite(r["rates"])) for r in mine]
+            articles = [r["article_s"] for r in mine if r["article_s"]]
+            figures[n, replicas] = {
+                "together": {r["round"]: t for r, t in zip(mine, together, strict=True)},
+                "mean": statistics.median(means),
+                "min": statistics.median(minimums),
+            }
+            lines.append(
+                f"| {n} | {replicas} | {len(mine)} | {statistics.median(together):.0f} "
+                f"({', '.join(f'{t:.0f}' for t in together)}) "
+                f"| {statistics.median(means):.0f} | {statistics.median(minimums):.0f} "
+                f"| {statistics.median(r['server_cpu'] for r in mine):.0f}% "
+                f"| {statistics.median(r['browser_cpu'] for r in mine):.0f}% "
+                f"| {statistics.median(r['other_cpu'] for r in mine):.0f}% "
+                f"| {statistics.median(articles) if articles else float('nan'):.1f} |"
+            )
+    notes = []
+    few, most = min(settings), max(settings)
+    for n in sorted({r["n"] for r in rows}):
+        if few == most or (n, few) not in figures or (n, most) not in figures:
+            continue
+        a, b = figures[n, most], figures[n, few]
+        ratio = statistics.median(a["together"].values()) / statistics.median(
+            b["together"].values()
+        )
+        paired = [
+            a["together"][k] / b["together"][k]
+            for k in sorted(a["together"])
+            if k in b["together"] and b["together"][k] > 0
+        ]
+        per_min = a["min"] / b["min"] if b["min"] > 0 else float("nan")
+        unread = sum(
+            math.isnan(x)
+            for r in rows
+            if r["n"] == n and r["replicas"] in (few, most)
+            for x in r["rates"]
+        )
+        notes.append(
+            f"- {n} sessions: {most} replicas give {ratio:.2f}x the epochs/s of {few} "
+            f"(all sessions together, ratio of the medians); round by round "
+            f"{', '.join(f'{p:.2f}x' for p in paired)}; the slowest session "
+            f"{per_min:.2f}x"
+            + (f" ({unread} sessions unread in these rows, left out)." if unread else ".")
+        )
+    return [*lines, "", *notes], figures
+
+
+def watch_seconds() -> tuple[float, str]:
+    """The shortest the article run can take at the default pace, and why (ticks x interval)."""
+    from dashboard.training import loop, train_ui
+
+    return loop.WATCH_TICKS * train_ui.TICK_S, f"{loop.WATCH_TICKS} ticks of {train_ui.TICK_S} s"
+
+
+def memory_and_cores(rows: list[dict], watch: tuple[float, str]) -> list[str]:
+    """Memory per session (each replica's growth over its warmed idle size, per session it
+    held) and sessions per core (what one visitor watching the article run costs the server);
+    ``watch``: ``watch_seconds()``."""
+    points = []  # (sessions held, MB over the warmed idle replica), one per replica per round
+    for r in rows:
+        for name, k in _on_each(r).items():
+            if k:
+                points.append((k, r["rss_during"][name] - r["idle"][name]))
+    per_session = [mb / k for k, mb in points]
+    slope = _slope(points)
+    fixed = [mb for r in rows for mb in r["idle"].values()]
+    fresh = [mb for r in rows for mb in r["fresh"].values()]
+    watch_s, ticks = watch
+    cost = [r["article_cpu_s"] / r["n"] for r in rows if r["article_s"]]
+    per_core = [watch_s / c for c in cost if c > 0]
+    return [
+        f"- Memory per session: {statistics.median(per_session):.1f} MB (median over "
+        f"{len(points)} replica-rounds of the replica's growth over its warmed idle size, per "
+        f"session it held; range {min(per_session):.1f}-{max(per_session):.1f}); least-squares "
+        f"slope of that growth against the sessions held: {slope:.1f} MB per added session. A "
+        f"replica itself: {statistics.median(fresh):.0f} MB started, "
+        f"{statistics.median(fixed):.0f} MB once a first visit has imported the libraries.",
+        f"- Sessions per core: one visitor watching the article run costs the servers "
+        f"{statistics.median(cost):.2f} CPU-s (median over {len(cost)} rounds, range "
+        f"{min(cost):.2f}-{max(cost):.2f}); the run lasts at least {watch_s:g} s "
+        f"({ticks}), so one core keeps about "
+        f"{statistics.median(per_core):.0f} visitors training at once at that pace "
+        f"(range {min(per_core):.0f}-{max(per_core):.0f}). A visitor who is not training "
+        "costs CPU only for the page runs their clicks ask for.",
+    ]
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of y against x."""
+    if len({x for x, _ in points}) < 2:
+        return float("nan")
+    mx = statistics.mean(x for x, _ in points)
+    my = statistics.mean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
+def replicas_main(args, counts: list[int]) -> int:
+    """``--replicas``: N visitors through deploy/serve.py's proxy, on each number of replicas."""
+    from playwright.sync_api import sync_playwright
+
+    haproxy = serve.find_haproxy(None)
+    watch = watch_seconds()  # imports the app's modules now rather than after the rounds
+    settings = args.replicas
+    saved = os.environ.get(LIMIT_ENV)
+    os.environ[LIMIT_ENV] = str(NO_LIMIT)  # every visitor trains at once, as in the sweeps
+    raw = Path(tempfile.mkdtemp(prefix="load_replicas_")) / "rows.json"
+    print(f"every row's figures go to {raw}", file=sys.stderr)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                rows = replica_rounds(browser, args, counts, settings, haproxy, raw)
+            finally:
+                browser.close()
+    finally:
+        if saved is None:
+            os.environ.pop(LIMIT_ENV, None)
+        else:
+            os.environ[LIMIT_ENV] = saved
+    summary, _ = replicas_summary(rows, settings)
+    command = (
+        f"python benchmarks/load_sessions.py --replicas {','.join(map(str, settings))} "
+        f"--sessions {','.join(map(str, counts))} --repeats {args.repeats} "
+        f"--window {args.window:g}"
+    )
+    block = "\n".join(
+        [
+            "### Replicas behind the proxy",
+            "",
+            f"Measured {dt.datetime.now().isoformat(timespec='minutes')} with `{command}` on "
+            f"{os.cpu_count()} CPU cores ({_cpu_model()}), Python {platform.python_version()}, "
+            f"Streamlit {_version('streamlit')}, {_haproxy_version(haproxy)}. Every row starts "
+            "a fresh `deploy/serve.py` deployment (its Launcher: the replicas with "
+            f"`{serve.THREADS_ENV}=1`, HAProxy with cookie stickiness), warms each replica up "
+            "with one visitor who reproduces the article on its own port, then plays the "
+            "visitors through the proxy: the article run at the default pace, then the Fastest "
+            f"pace with 2000 epochs, epochs/s over {args.window:g} s. The numbers of replicas "
+            "alternate, and the order flips at every row pair. *On each replica*: the sessions "
+            "each one held (the proxy's cookie). CPU in % of one core (2 cores = 200%) during "
+            "the window; *Other work*: the rest of the machine's busy time (other people's "
+            "processes). RSS of each replica's process tree, during the window with every "
+            "session open. A session whose counter could not be read twice in the window "
+            "(its page busy) has no rate: the table says how many were read.",
+            "",
+            replicas_table(rows),
+            "",
+            *summary,
+            *memory_and_cores(rows, watch),
+        ]
+    )
+    print(block)
+    write_block(args.output, "replicas", block)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return " ".join(line.split(":", 1)[1].split())
+    return platform.machine()
+
+
+def _haproxy_version(haproxy: str) -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run([haproxy, "-v"], capture_output=True, text=True, timeout=10)
+        words = done.stdout.split()
+        if len(words) > 2:
+            return f"HAProxy {words[2]}"
+    return "HAProxy"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="1,2,4,8", help="comma-separated session counts")
+    parser.add_argument(
+        "--sessions",
+        default=None,
+        help="comma-separated session counts (1,2,4,8; with --replicas 2,4,8)",
+    )
     parser.add_argument("--window", type=float, default=8.0, help="seconds of throughput reading")
     parser.add_argument("--repeats", type=int, default=1, help="sweeps over the session counts")
     parser.add_argument(
@@ -734,8 +1140,16 @@ def main(argv: list[str] | None = None) -> int:
         help="with --blas-threads: article (the sweep's round) and/or wide (a link whose "
         "matrices are large enough for BLAS threads to matter)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=replica_counts,
+        default=None,
+        help="play the visitors through deploy/serve.py's proxy on these numbers of replicas, "
+        "e.g. 1,2 (a fresh deployment per row, alternating; --repeats rounds)",
+    )
     args = parser.parse_args(argv)
-    counts = [int(n) for n in args.sessions.split(",")]
+    default_sessions = "2,4,8" if args.replicas else "1,2,4,8"
+    counts = [int(n) for n in (args.sessions or default_sessions).split(",")]
     if not Path(CHROMIUM).exists():
         print(INSTALL_HINT, file=sys.stderr)
         return 2
@@ -743,6 +1157,8 @@ def main(argv: list[str] | None = None) -> int:
         return page_loads_main(args)
     if args.blas_threads:
         return blas_main(args, counts)
+    if args.replicas:
+        return replicas_main(args, counts)
     from playwright.sync_api import sync_playwright
 
     # every visitor trains at once here: no queue (the limit has its own round, --page-loads)

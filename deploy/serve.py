@@ -10,9 +10,17 @@ session lives in one process, and its uploads and downloads must reach that proc
 that dies is started again on its port (the proxy sends its visitors to a live replica meanwhile,
 and new visitors to it again once it answers). Ctrl-C or SIGTERM stops everything this started.
 
-Each replica gets ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` = 1
-unless they are set already: one BLAS thread per process, so N processes on N cores do not
-oversubscribe them. Set them (e.g. ``OMP_NUM_THREADS=2 python deploy/serve.py ...``) to override.
+Each replica gets ``NN_LAB_BLAS_THREADS=1`` unless it is set already: the app
+(``dashboard/common/threads.py``) then limits BLAS and OpenMP to one thread in that process, so N
+processes on N cores do not oversubscribe them. Set it to override, for every replica:
+``NN_LAB_BLAS_THREADS=2 python deploy/serve.py ...``, or ``auto`` to leave the libraries at their
+own default (and to variables such as ``OMP_NUM_THREADS``, which the app sets itself otherwise).
+
+All replicas share one workspace store. ``--store URL`` sets ``NN_LAB_STORE`` for every replica:
+a ``postgresql://...`` URL for a database, ``""`` for the app's default, the SQLite file
+``data/store/workspaces.sqlite`` under the project root, which every process on this machine
+shares, or whatever else the app accepts there (``off``: keep nothing). Without ``--store`` the
+replicas inherit ``NN_LAB_STORE`` as it is (unset: that file).
 
 HAProxy is Debian's ``haproxy`` package (``apt-get install haproxy``). ``--print-config`` prints
 the configuration and exits, for running HAProxy some other way. ``--no-sticky`` leaves the
@@ -43,7 +51,8 @@ APP = "streamlit_app.py"
 COOKIE = "SERVERID"
 PERSISTENCE = f"cookie {COOKIE} insert indirect nocache httponly"
 NO_PERSISTENCE = "# no session affinity (--no-sticky): uploads fail once they reach another replica"
-BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+THREADS_ENV = "NN_LAB_BLAS_THREADS"  # read by dashboard/common/threads.py
+STORE_ENV = "NN_LAB_STORE"  # the workspace store every replica uses (empty: the SQLite file)
 MAX_REPLICAS = 64
 HAPROXY_HINT = "HAProxy is not installed: `apt-get install haproxy` (Debian/Ubuntu)."
 POLL_S = 0.5  # how often the supervisor looks at its processes
@@ -80,12 +89,27 @@ def render_config(
     )
 
 
-def replica_env(base: dict[str, str]) -> dict[str, str]:
-    """``base`` with one BLAS/OpenMP thread unless the caller chose a number."""
+def replica_env(base: dict[str, str], store: str | None = None) -> dict[str, str]:
+    """``base`` with one BLAS/OpenMP thread (``NN_LAB_BLAS_THREADS=1``) unless the caller chose
+    another value, and ``NN_LAB_STORE=store`` unless ``store`` is None."""
     env = dict(base)
-    for name in BLAS_ENV:
-        env.setdefault(name, "1")
+    env.setdefault(THREADS_ENV, "1")
+    if store is not None:
+        env[STORE_ENV] = store
     return env
+
+
+def describe_store(url: str | None) -> str:
+    """The workspace store ``url`` (``NN_LAB_STORE``) in words for the log, without a password."""
+    if not url:
+        return "the SQLite file data/store/workspaces.sqlite under the project root"
+    if "://" not in url:
+        return url  # a word such as "off"
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if sep and "@" in host:  # user:password@host
+        rest = "...@" + host.rsplit("@", 1)[1] + slash + path
+    return scheme + sep + rest
 
 
 def streamlit_command(port: int) -> list[str]:
@@ -228,7 +252,7 @@ class Launcher:
             ports = list(range(args.first_replica_port, args.first_replica_port + args.replicas))
         else:
             ports = free_ports(args.replicas, {args.port})
-        env = replica_env(dict(os.environ))
+        env = replica_env(dict(os.environ), store=args.store)
         self.replicas = [
             Replica(i, port, self.workdir / f"{server_name(i)}.log", env)
             for i, port in enumerate(ports, start=1)
@@ -377,6 +401,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-sticky", action="store_true", help="no session affinity (broken; for tests)"
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"the workspace store all replicas share, set as {STORE_ENV} for each: a "
+        "postgresql://... URL, '' for the SQLite file data/store/workspaces.sqlite under the "
+        f"project root, or off (default: {STORE_ENV} as it is; unset means that file)",
+    )
     parser.add_argument("--haproxy", help="the HAProxy program (default: haproxy on PATH)")
     parser.add_argument(
         "--workdir", type=Path, help="where the configuration and logs go (default: a temp dir)"
@@ -425,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, stop_on_signal)
     try:
         say(f"starting {args.replicas} replica(s); logs in {workdir}")
+        if args.store is not None:
+            say(f"workspace store (--store): {describe_store(args.store)}")
+        else:
+            say(f"workspace store ({STORE_ENV}): {describe_store(os.environ.get(STORE_ENV))}")
         launcher.start_replicas()
         launcher.start_proxy()
         host = "127.0.0.1" if args.address in ("0.0.0.0", "::", "") else args.address

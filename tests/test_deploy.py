@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.common import threads
 from deploy import serve
 
 HAPROXY = shutil.which("haproxy") or shutil.which("/usr/sbin/haproxy")
@@ -141,10 +142,81 @@ def test_a_missing_haproxy_is_named_before_anything_starts(monkeypatch):
 
 
 def test_replicas_get_one_blas_thread_unless_the_caller_chose():
-    env = serve.replica_env({"PATH": "/bin", "OMP_NUM_THREADS": "4"})
-    assert env["OMP_NUM_THREADS"] == "4"
-    assert env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
+    assert serve.THREADS_ENV == threads.ENV  # the variable the app reads
+    env = serve.replica_env({"PATH": "/bin"})
+    assert threads.parse(env[threads.ENV]) == 1
     assert env["PATH"] == "/bin"
+    # the app sets the libraries' own variables itself, from NN_LAB_BLAS_THREADS
+    assert not set(threads.LIBRARY_ENV) & set(env)
+    for chosen in ("2", "auto"):
+        assert serve.replica_env({threads.ENV: chosen})[threads.ENV] == chosen
+    assert serve.replica_env({"OMP_NUM_THREADS": "4"})["OMP_NUM_THREADS"] == "4"  # passed on
+
+
+def test_store_is_set_for_the_replicas_only_when_given():
+    assert serve.STORE_ENV == "NN_LAB_STORE"
+    url = "postgresql://lab:secret@db.example/lab"
+    assert serve.replica_env({}, store=url)["NN_LAB_STORE"] == url
+    assert (
+        serve.replica_env({"NN_LAB_STORE": "postgresql://old/x"}, store=url)["NN_LAB_STORE"] == url
+    )
+    assert serve.replica_env({}, store="")["NN_LAB_STORE"] == ""  # the SQLite file
+    assert serve.replica_env({"NN_LAB_STORE": url})["NN_LAB_STORE"] == url  # inherited
+    assert "NN_LAB_STORE" not in serve.replica_env({})
+    assert serve.parse_args([]).store is None
+    assert serve.parse_args(["--store", url]).store == url
+    assert serve.parse_args(["--store", ""]).store == ""
+
+
+def test_the_store_s_password_stays_out_of_the_log():
+    described = serve.describe_store("postgresql://lab:secret@db.example:5432/lab")
+    assert described == "postgresql://...@db.example:5432/lab"
+    assert "data/store/workspaces.sqlite" in serve.describe_store("")
+    assert "data/store/workspaces.sqlite" in serve.describe_store(None)
+
+
+# A stand-in replica: writes the two variables it was started with, then sleeps.
+ENV_PRINTER = (
+    "import os, time; "
+    "print('env', *(os.environ.get(k, '-') for k in ('NN_LAB_STORE', 'NN_LAB_BLAS_THREADS')), "
+    "flush=True); time.sleep(60)"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "inherited", "expected"),
+    [
+        (["--store", "postgresql://lab@db.example/lab"], None, "postgresql://lab@db.example/lab"),
+        (["--store", "postgresql://new/lab"], "postgresql://old/lab", "postgresql://new/lab"),
+        ([], "postgresql://old/lab", "postgresql://old/lab"),
+        ([], None, "-"),
+    ],
+    ids=["store", "store-over-caller", "inherited", "unset"],
+)
+def test_every_replica_process_starts_with_the_store(
+    monkeypatch, tmp_path, argv, inherited, expected
+):
+    monkeypatch.setattr(
+        serve, "streamlit_command", lambda port: [sys.executable, "-c", ENV_PRINTER]
+    )
+    monkeypatch.setattr(serve, "healthy", lambda url: True)
+    monkeypatch.delenv(threads.ENV, raising=False)
+    if inherited is None:
+        monkeypatch.delenv("NN_LAB_STORE", raising=False)
+    else:
+        monkeypatch.setenv("NN_LAB_STORE", inherited)
+    args = serve.parse_args(["--replicas", "3", *argv])
+    launcher = serve.Launcher(args, "haproxy", tmp_path)
+    try:
+        launcher.start_replicas()
+        assert len(launcher.replicas) == 3
+        for replica in launcher.replicas:
+            deadline = time.monotonic() + 30
+            while "env " not in replica.log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert replica.log_path.read_text().split() == ["env", expected, "1"]
+    finally:
+        launcher.stop_all()
 
 
 def test_a_replica_is_streamlit_headless_on_localhost():
