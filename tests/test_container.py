@@ -118,6 +118,70 @@ def test_the_python_environment(steps):
     assert env.get("NN_LAB_BLAS_THREADS", "1") == "1"  # one BLAS thread per process
 
 
+def workdir(steps) -> str:
+    [path] = [args for keyword, args in steps if keyword == "WORKDIR"]
+    return path.rstrip("/")
+
+
+def store_folder(steps) -> str:
+    """Where the image keeps the SQLite store: the app's default path under its WORKDIR."""
+    from dashboard.store import backend
+
+    return f"{workdir(steps)}/{backend.DEFAULT_PATH.parent.relative_to(ROOT).as_posix()}"
+
+
+def app_user(steps) -> str:
+    return [args for keyword, args in steps if keyword == "USER"][-1].split(":")[0]
+
+
+def test_the_store_defaults_to_sqlite_in_a_volume_the_app_user_owns(steps):
+    folder = store_folder(steps)
+    assert folder == "/app/data/store"
+    assert env_values(steps).get("NN_LAB_STORE") == ""  # the SQLite default, said out loud
+    keywords = [k for k, _ in steps]
+    made = [
+        i
+        for i, (k, a) in enumerate(steps)
+        if k == "RUN" and re.search(rf"\bmkdir -p {re.escape(folder)}(\s|$)", a)
+    ]
+    assert made, f"no RUN creates {folder}"
+    run = steps[made[-1]][1]
+    user = app_user(steps)
+    owner = re.search(rf"\bchown (?:-R )?(\S+) {re.escape(folder)}(\s|$)", run)
+    assert owner and owner[1].split(":")[0] == user, f"{folder} must belong to {user}: {run}"
+    # after the COPY of data/ (which would bring a root-owned data/ over it) and before USER
+    copies_of_data = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "data/" in a]
+    assert copies_of_data and made[-1] > max(copies_of_data)
+    assert made[-1] < keywords.index("USER")
+    volumes = [
+        (i, command(a) if a.startswith("[") else a.split())
+        for i, (k, a) in enumerate(steps)
+        if k == "VOLUME"
+    ]
+    assert [folder] in [v for _, v in volumes], f"{folder} is not a VOLUME"
+    # a VOLUME after the chown: Docker seeds a new named volume with that folder and its owner
+    assert all(i > made[-1] for i, v in volumes if folder in v)
+
+
+def test_the_comment_says_how_to_choose_the_store():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    comments = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+    for words in ["NN_LAB_STORE", "postgresql://", '"off"', "/app/data/store", "psycopg[binary]"]:
+        assert words in comments, f"the Dockerfile's comment does not mention {words}"
+
+
+def test_the_postgres_driver_needs_nothing_the_slim_image_lacks(steps):
+    """psycopg's binary wheel brings its own libpq: no apt-get, no compiler in the image."""
+    lines = [
+        line.split("#")[0].strip().lower()
+        for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    ]
+    drivers = [line for line in lines if re.match(r"psycopg(?![-_]?2)\b", line)]
+    assert drivers, "requirements.txt has no psycopg, which a postgresql:// store needs"
+    assert all(re.match(r"psycopg\[([^\]]*,)?binary(,[^\]]*)?\]", d) for d in drivers), drivers
+    assert not [a for k, a in steps if k == "RUN" and re.search(r"\bapt(-get)?\b", a)]
+
+
 def health_command(steps) -> list[str]:
     [args] = [args for keyword, args in steps if keyword == "HEALTHCHECK"]
     options, sep, cmd = args.partition("CMD ")
@@ -289,6 +353,15 @@ def test_dockerignore_keeps_development_files_out_and_the_app_in(steps):
         "nn/__pycache__/network.cpython-311.pyc",
         ".pytest_cache/v/cache",
         "data/workspaces.sqlite3",
+        # the workspace store wherever it is, its WAL companions, a damaged copy moved aside
+        "data/store/workspaces.sqlite",
+        "data/store/workspaces.sqlite-wal",
+        "data/store/workspaces.sqlite-shm",
+        "data/store/workspaces.sqlite.corrupt-20261202T101500Z",
+        "data/store/notes.txt",
+        "elsewhere/workspaces.sqlite",
+        "elsewhere/workspaces.sqlite-wal",
+        "elsewhere/workspaces.sqlite-shm",
     ]:
         assert ignored(path, patterns), f".dockerignore lets {path} into the build"
     tracked = subprocess.run(
@@ -326,7 +399,9 @@ def test_the_image_builds_and_holds_the_app():
         check = (
             "import os, dashboard.common.page_ui, nn.recipe; from nn import data; "
             "assert os.getuid() != 0; assert (data.DATA_DIR / 'Iris.csv').is_file(); "
-            "import pathlib; assert not pathlib.Path('tests').exists()"
+            "import pathlib; assert not pathlib.Path('tests').exists(); "
+            "store = pathlib.Path('data/store'); (store / 'w').write_text('x'); "
+            "assert not [p for p in store.iterdir() if p.name != 'w']"
         )
         ran = subprocess.run(
             ["docker", "run", "--rm", tag, "python", "-c", check],
