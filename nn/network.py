@@ -521,6 +521,34 @@ class Network:
         """Forget optimizer state, the shuffling stream and early-stopping state (not weights)."""
         self._training = train.TrainingState()
 
+    def training_state_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What the run carries between calls of ``train_epochs``, as plain data.
+
+        Returns JSON-ready facts (the optimizer's name, hyperparameters as now set and step
+        count, the shuffling stream's state, early stopping's counters) and copies of the
+        state's arrays by name (``"optimizer.m.0"``, ``"early_stopping.best_weights"``, ...):
+        see ``nn.train.TrainingState.to_data``. ``save`` does not include it; keep it beside
+        the model file and give it to ``restore_training_state`` to go on with the run. Before
+        any training it is an empty state.
+        """
+        return self._training.to_data()
+
+    def restore_training_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Install a state from ``training_state_data`` (of this network or its saved copy), so
+        the next ``train_epochs`` call continues that run exactly.
+
+        Everything is checked (fields, types, ranges, the arrays' names, shapes and dtypes
+        against this network's parameters, finite values, the shuffling stream's state) and
+        any problem is a ``ValueError`` that names it; the current state is kept then. The
+        arrays are copied. The settings of the next call still apply as they do to a paused
+        run: its learning rate and optimizer settings, and another optimizer starts afresh.
+        """
+        try:
+            state = train.TrainingState.from_data(meta, arrays, self._params)
+        except ValueError as exc:
+            raise ValueError(f"not a training state for this network: {exc}") from None
+        self._training = state
+
     def fit(self, X, y, epochs: int = 100, **settings) -> list[EpochRecord]:
         """Train for ``epochs`` more epochs (see ``train_epochs``) and return the whole history."""
         for _ in self.train_epochs(X, y, epochs=epochs, **settings):

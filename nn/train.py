@@ -3,6 +3,8 @@
 ``Network.train_epochs`` delegates here. A run keeps what carries over between calls in a
 ``TrainingState`` (the optimizer with its moments, the shuffling stream, the ``EarlyStopping``),
 so a run paused after any epoch and resumed by a new call trains exactly as one call would.
+The state leaves as plain data (``TrainingState.to_data``: JSON-ready facts and named arrays)
+and comes back checked (``TrainingState.from_data``), so a run can go on in another process.
 Inputs and settings are checked once, when the generator is made; the loop then drives the
 network's batch methods (see ``Network``) on its preallocated work arrays.
 """
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 TRAIN_EVAL_MAX = 2048
 # Where an epoch's training loss and score come from (see ``train_epochs``).
 TRAIN_METRICS = ("after_epoch", "batches")
+# The training state as plain data (``TrainingState.to_data``): its format and its fields
+STATE_FORMAT = "nn-lab-training-state/1"
+STATE_FIELDS = ("format", "optimizer", "rng", "early_stopping")
+RNG_FIELDS = ("bit_generator", "state", "has_uint32", "uinteger")
+EARLY_STOPPING_FIELDS = ("patience", "restore_best", "best", "wait", "stopped", "arrays")
 
 
 @dataclass
@@ -121,6 +128,73 @@ class EarlyStopping:
             self.resume_point = params.copy()
             params[...] = self.best_weights
 
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Early stopping as plain data: JSON-ready facts and copies of its arrays.
+
+        The facts are ``patience``, ``restore_best``, ``best`` (None before the first
+        validation loss), ``wait``, ``stopped`` and ``arrays``, the names of the arrays:
+        ``"best_weights"`` and, between calls with ``restore_best``, ``"resume_point"``.
+        """
+        arrays = {"best_weights": self.best_weights.copy()}
+        if self.resume_point is not None:
+            arrays["resume_point"] = self.resume_point.copy()
+        meta = {
+            "patience": int(self.patience),
+            "restore_best": bool(self.restore_best),
+            "best": None if self.best == math.inf else float(self.best),
+            "wait": int(self.wait),
+            "stopped": bool(self.stopped),
+            "arrays": list(arrays),
+        }
+        return meta, arrays
+
+    @classmethod
+    def from_data(
+        cls, meta: dict, arrays: dict[str, np.ndarray], params: np.ndarray
+    ) -> EarlyStopping:
+        """The early stopping ``to_data`` described, its arrays checked against the network's
+        flat ``params`` (shape and dtype); ``ValueError`` names what is wrong."""
+        optimizers.check_fields(meta, EARLY_STOPPING_FIELDS, "early_stopping")
+        try:
+            patience = config.TRAINING["patience"].check(meta["patience"])
+            restore_best = config.TRAINING["restore_best"].check(meta["restore_best"])
+        except ValueError as exc:
+            raise ValueError(f"early_stopping {exc}") from None
+        best = meta["best"]
+        if best is not None and (
+            isinstance(best, bool) or not isinstance(best, (int, float)) or not math.isfinite(best)
+        ):
+            raise ValueError(f"early_stopping 'best' must be a finite number or None, got {best!r}")
+        wait = optimizers.check_count(meta["wait"], "early_stopping 'wait'")
+        stopped = meta["stopped"]
+        if not isinstance(stopped, bool):
+            raise ValueError(f"early_stopping 'stopped' must be true or false, got {stopped!r}")
+        names = optimizers.check_array_names(
+            meta["arrays"],
+            arrays,
+            [{"best_weights"}, {"best_weights", "resume_point"}],
+            "early_stopping",
+        )
+        # What a run cannot reach: counting or stopping before any validation loss, or
+        # weights to resume from that were not put aside by showing the best ones.
+        if best is None and (wait or stopped):
+            raise ValueError("early_stopping counts epochs or stopped before any validation loss")
+        if "resume_point" in names and (best is None or stopped or not restore_best):
+            raise ValueError(
+                "early_stopping has a 'resume_point' but no best weights shown to resume from"
+            )
+        early = cls(params, patience, restore_best)
+        early.best = math.inf if best is None else float(best)
+        early.wait, early.stopped = wait, stopped
+        early.best_weights = optimizers.copy_state_array(
+            arrays, "best_weights", params, "early_stopping"
+        )
+        if "resume_point" in names:
+            early.resume_point = optimizers.copy_state_array(
+                arrays, "resume_point", params, "early_stopping"
+            )
+        return early
+
 
 @dataclass
 class TrainingState:
@@ -134,6 +208,90 @@ class TrainingState:
     def stopped_early(self) -> bool:
         """True when the last call ended because early stopping fired."""
         return self.early_stopping is not None and self.early_stopping.stopped
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The state as plain data: JSON-ready facts and copies of its arrays by name.
+
+        The facts are ``format`` (``STATE_FORMAT``) and, each None until the run has one,
+        ``optimizer`` (``Optimizer.to_data``), ``rng`` (the shuffling stream's
+        ``bit_generator.state``: PCG64, a dict of ints of up to 128 bits) and
+        ``early_stopping`` (``EarlyStopping.to_data``). Array names carry their part:
+        ``"optimizer.m.0"``, ``"optimizer.v.0"``, ``"optimizer.velocity.0"``,
+        ``"early_stopping.best_weights"``, ``"early_stopping.resume_point"``.
+        """
+        meta = {"format": STATE_FORMAT, "optimizer": None, "rng": None, "early_stopping": None}
+        arrays: dict[str, np.ndarray] = {}
+        parts = {"optimizer": self.optimizer, "early_stopping": self.early_stopping}
+        for part, obj in parts.items():
+            if obj is not None:
+                meta[part], part_arrays = obj.to_data()
+                arrays.update({f"{part}.{name}": a for name, a in part_arrays.items()})
+        if self.rng is not None:
+            meta["rng"] = self.rng.bit_generator.state
+        return meta, arrays
+
+    @classmethod
+    def from_data(
+        cls, meta: dict, arrays: dict[str, np.ndarray], params: np.ndarray
+    ) -> TrainingState:
+        """The state ``to_data`` described, every part checked (the arrays against the
+        network's flat ``params``: shape and dtype); ``ValueError`` names what is wrong."""
+        optimizers.check_fields(meta, STATE_FIELDS, "the training state")
+        if meta["format"] != STATE_FORMAT:
+            raise ValueError(f"the training state's format is not {STATE_FORMAT}")
+        if not isinstance(arrays, dict) or not all(isinstance(k, str) for k in arrays):
+            raise ValueError("the training state's arrays must be a dict of named arrays")
+        by_part: dict[str, dict[str, np.ndarray]] = {"optimizer": {}, "early_stopping": {}}
+        for name, array in arrays.items():
+            part, _, rest = name.partition(".")
+            if part not in by_part or not rest:
+                raise ValueError(f"the training state has an unknown array {name!r}")
+            by_part[part][rest] = array
+        for part, part_arrays in by_part.items():
+            if meta[part] is None and part_arrays:
+                raise ValueError(f"the training state has {part} arrays but no {part}")
+        state = cls()
+        if meta["optimizer"] is not None:
+            state.optimizer = optimizers.from_data(
+                meta["optimizer"], by_part["optimizer"], [params]
+            )
+        if meta["rng"] is not None:
+            state.rng = rng_from_data(meta["rng"])
+        if meta["early_stopping"] is not None:
+            state.early_stopping = EarlyStopping.from_data(
+                meta["early_stopping"], by_part["early_stopping"], params
+            )
+        return state
+
+
+def rng_from_data(data: dict) -> np.random.Generator:
+    """The shuffling stream from its ``bit_generator.state`` (PCG64, as ``default_rng`` makes
+    it), each number checked; ``ValueError`` names what is wrong."""
+    optimizers.check_fields(data, RNG_FIELDS, "rng")
+    if data["bit_generator"] != "PCG64":
+        raise ValueError(f"rng must be a PCG64 stream, not {data['bit_generator']!r}")
+    inner = optimizers.check_fields(data["state"], ("state", "inc"), "rng 'state'")
+    state = optimizers.check_count(inner["state"], "rng 'state'")
+    inc = optimizers.check_count(inner["inc"], "rng 'inc'")
+    has_uint32 = optimizers.check_count(data["has_uint32"], "rng 'has_uint32'")
+    uinteger = optimizers.check_count(data["uinteger"], "rng 'uinteger'")
+    if state >= 2**128:
+        raise ValueError("rng 'state' must fit in 128 bits")
+    # PCG's increment is odd by construction: an even one is not a stream a seed makes.
+    if inc >= 2**128 or inc % 2 == 0:
+        raise ValueError("rng 'inc' must be an odd number of at most 128 bits")
+    if has_uint32 > 1:
+        raise ValueError(f"rng 'has_uint32' must be 0 or 1, got {has_uint32}")
+    if uinteger >= 2**32:
+        raise ValueError("rng 'uinteger' must fit in 32 bits")
+    bit_generator = np.random.PCG64(0)
+    bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": state, "inc": inc},
+        "has_uint32": has_uint32,
+        "uinteger": uinteger,
+    }
+    return np.random.Generator(bit_generator)
 
 
 def train_epochs(

@@ -92,6 +92,11 @@ def state_json(**change) -> bytes:
         {workspace.TRAINER_MEMBER: state_json(cpu_s="NaN")},
         {workspace.TRAINER_MEMBER: state_json(format="other/1")},
         {workspace.MODEL_MEMBER: b"PK\x03\x04 junk"},
+        {workspace.TRAINING_MEMBER: None},
+        {workspace.TRAINING_MEMBER: b"{}"},
+        {workspace.TRAINING_MEMBER: b"\xff"},
+        {workspace.TRAINING_ARRAYS: b"junk"},
+        {workspace.TRAINING_ARRAYS: None},
     ],
 )
 def test_a_broken_network_item_is_refused_with_a_value_error(replace):
@@ -202,3 +207,42 @@ def test_a_malformed_run_is_refused(change):
     good["records"][0].update(change)
     with pytest.raises(ValueError):
         workspace.read_runs(json.dumps(good).encode(), 10)
+
+
+def figures(history) -> list[dict]:
+    """The history's figures (the wall-clock seconds of an epoch differ from run to run)."""
+    return [{k: v for k, v in r.as_dict().items() if k != "seconds"} for r in history]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_a_run_restored_from_its_item_resumes_as_if_it_had_never_stopped(optimizer):
+    """5 epochs, saved and read back, then 5 more: the weights and history of one 10-epoch run
+    (the optimizer's moments, the shuffling stream and early stopping came back too)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+    options = {
+        "optimizer": optimizer,
+        "learning_rate": 0.05,
+        "batch_size": 8,
+        "shuffle": True,
+        "seed": 2,
+        "early_stopping": True,
+        "patience": 50,
+        "restore_best": True,
+        "validation_data": (X[:20], y[:20]),
+    }
+    config = {"layers": [3, 6, 2], "seed": 1}
+    whole = nn.Network.from_config(config)
+    whole.fit(X, y, epochs=10, **options)
+    first = nn.Network.from_config(config)
+    first.fit(X, y, epochs=5, **options)
+    back, _ = workspace.read_network(workspace.network_item(first, loop.PAUSED))
+    back.fit(X, y, epochs=5, **options)
+    for a, b in zip(back.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert figures(back.history) == figures(whole.history)
+    control, _ = workspace.read_network(workspace.network_item(first, loop.PAUSED))
+    control.reset_training()  # the same weights without the run's state: another run
+    control.fit(X, y, epochs=5, **options)
+    assert not np.array_equal(control.get_weights()[0], whole.get_weights()[0])

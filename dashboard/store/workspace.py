@@ -9,8 +9,10 @@ may be shared, old, or tampered with), and never unpickles anything:
   the Predict form's last sample and the run counter of Compare.
 - ``data``: an uploaded CSV's bytes, as they were uploaded (absent for a bundled or generated
   set: its settings say how to make it again).
-- ``network``: a zip of the model file (``nn.io``: npz weights + JSON) and the trainer's own
-  state as JSON (status, message, tag, compute used).
+- ``network``: a zip of the model file (``nn.io``: npz weights + JSON), the run's training
+  state (the optimizer's moments, the shuffling stream, early stopping: JSON + npz, so that
+  Resume goes on as if the run had never stopped) and the trainer's own state as JSON (status,
+  message, tag, compute used).
 - ``runs``: JSON, the finished runs kept for Compare (plain data already).
 
 Each item is saved on its own, so two writers (two tabs of one workspace, two replicas) can only
@@ -24,6 +26,8 @@ import json
 import math
 import zipfile
 
+import numpy as np
+
 import nn
 from dashboard.common import limits
 from dashboard.training import loop
@@ -33,6 +37,8 @@ ITEMS = (SETTINGS, DATA, NETWORK, RUNS)
 FORMAT = "nn-lab-workspace/1"
 MAX_JSON_BYTES = 16 * 1024 * 1024  # the runs item of ten 2,000-epoch runs takes ~3 MB
 MODEL_MEMBER, TRAINER_MEMBER = "model.npz", "trainer.json"
+TRAINING_MEMBER, TRAINING_ARRAYS = "training.json", "training.npz"
+NETWORK_MEMBERS = {MODEL_MEMBER, TRAINER_MEMBER, TRAINING_MEMBER, TRAINING_ARRAYS}
 # The CSV reading choices that ``datasets.load_uploaded_csv`` takes, and their types.
 CSV_KEYS = {
     "file_name": str,
@@ -128,10 +134,15 @@ def network_item(
         "tag": str(tag),
         "cpu_s": float(cpu_s),
     }
+    training, arrays = net.training_state_data()
+    saved_arrays = io.BytesIO()
+    np.savez(saved_arrays, **arrays)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(MODEL_MEMBER, model.getvalue())
         archive.writestr(TRAINER_MEMBER, _json_bytes(trainer))
+        archive.writestr(TRAINING_MEMBER, json.dumps(training, allow_nan=False).encode("utf-8"))
+        archive.writestr(TRAINING_ARRAYS, saved_arrays.getvalue())
     return out.getvalue()
 
 
@@ -141,13 +152,14 @@ def read_network(data: bytes) -> tuple[nn.Network, dict]:
     try:
         with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
             names = set(archive.namelist())
-            if names != {MODEL_MEMBER, TRAINER_MEMBER}:
+            if names != NETWORK_MEMBERS:
                 raise ValueError("the saved network is not in this app's format")
-            if archive.getinfo(TRAINER_MEMBER).file_size > MAX_JSON_BYTES:
+            if any(archive.getinfo(name).file_size > MAX_JSON_BYTES for name in JSON_MEMBERS):
                 raise ValueError("the saved network's state is too large")
             trainer = _read_json(archive.read(TRAINER_MEMBER), "network's state")
             with archive.open(MODEL_MEMBER) as model:
                 net = nn.Network.load(model, max_params=limits.MAX_PARAMS)
+            _restore_training(net, archive)
     except zipfile.BadZipFile:
         raise ValueError("the saved network is not readable") from None
     statuses = {s.value for s in loop.Status}
@@ -169,6 +181,28 @@ def read_network(data: bytes) -> tuple[nn.Network, dict]:
         "tag": trainer["tag"][:40],
         "cpu_s": float(cpu_s),
     }
+
+
+JSON_MEMBERS = (TRAINER_MEMBER, TRAINING_MEMBER)
+
+
+def _restore_training(net: nn.Network, archive: zipfile.ZipFile) -> None:
+    """Give ``net`` the run's saved training state (checked by the engine: shapes, ranges and
+    the generator's state; ``ValueError`` otherwise). The arrays are at most a few copies of the
+    network's parameters, which ``nn.Network.load`` has bounded already."""
+    try:
+        meta = json.loads(archive.read(TRAINING_MEMBER).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ValueError("the saved training state is not readable") from None
+    limit = 4 * (limits.MAX_PARAMS * 8 + 4096)
+    if archive.getinfo(TRAINING_ARRAYS).file_size > limit:
+        raise ValueError("the saved training state is too large")
+    try:
+        with np.load(io.BytesIO(archive.read(TRAINING_ARRAYS)), allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+        raise ValueError("the saved training state's arrays are not readable") from None
+    net.restore_training_state(meta, arrays)
 
 
 # ---- the runs of Compare ----
