@@ -158,16 +158,7 @@ def task_ui(sample: pd.DataFrame, target: str, file_id: str) -> str:
 def use_csv(raw: bytes, spec: dict) -> None:
     """Load the upload as ``spec`` says and make it the dataset (or say why not)."""
     try:
-        loaded = datasets.load_uploaded_csv(
-            raw,
-            spec["target"],
-            spec["file_name"],
-            roles=spec["roles"],
-            types=spec["types"],
-            missing=spec["missing"],
-            fill=spec["fill"],
-            task=spec.get("task", "auto"),
-        )
+        loaded = datasets.load_csv_spec(raw, spec)
         state.set_dataset(loaded, spec, raw=raw)
     except ValueError as exc:
         st.error(

@@ -412,6 +412,21 @@ def load_uploaded_csv(
     return dataset
 
 
+def load_csv_spec(data: bytes, spec: dict):
+    """The Dataset an upload's ``spec`` describes (its target, task, roles, types and gap
+    choices, as the Data page sets them): ``load_uploaded_csv`` with the spec's fields."""
+    return load_uploaded_csv(
+        data,
+        spec["target"],
+        spec["file_name"],
+        roles=spec["roles"],
+        types=spec["types"],
+        missing=spec["missing"],
+        fill=spec["fill"],
+        task=spec.get("task", "auto"),
+    )
+
+
 def make_split(dataset, settings: dict):
     """The train/validation/test split of ``dataset`` for these settings."""
     return nn.data.split(

@@ -176,7 +176,10 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        raise NotImplementedError
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
 
     def _schema(self) -> list[str]:
         raise NotImplementedError
@@ -546,12 +549,6 @@ class SQLiteStore(Store):
             shown = self.path
         return f"SQLite file {shown}"
 
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
-
 
 def _file_id(path: Path) -> tuple[int, int] | None:
     try:
@@ -661,12 +658,6 @@ class PostgresStore(Store):
 
     def describe(self) -> str:
         return f"PostgreSQL database {self.dbname} on {self.host}:{self.port}"
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
 
 
 # ---- opening and sweeping ----

@@ -195,16 +195,7 @@ def restore_data(settings: dict, raw: bytes | None) -> list[str]:
     else:
         if raw is None:
             raise ValueError("the uploaded file is missing")
-        dataset = datasets.load_uploaded_csv(
-            raw,
-            csv["target"],
-            csv["file_name"],
-            roles=csv["roles"],
-            types=csv["types"],
-            missing=csv["missing"],
-            fill=csv["fill"],
-            task=csv["task"],
-        )
+        dataset = datasets.load_csv_spec(raw, csv)
         spec = {"source": datasets.CSV, **csv, "file_id": None}
         without_data = {k: v for k, v in params.items() if k not in link.DATA_KEYS}
         _, split_set, refused = link.decode_data(without_data, first)
