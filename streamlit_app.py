@@ -29,7 +29,7 @@ if c1.button(
     width="stretch",
 ):
     state.reproduce_article()
-    st.switch_page(page_ui.TRAIN)
+    st.switch_page(page_ui.TRAIN, query_params=page_ui.settings_params())  # keeps ?ws=
 c2.caption(
     "Loads Iris with the article's split (15% test, then 10% of the rest for validation), builds "
     "its 4-5-10-3 sigmoid network with U[-1, 1] weights and trains it for 100 epochs at learning "
