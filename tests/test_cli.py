@@ -1,5 +1,6 @@
 """The command line reproduces the article's log and reports bad arguments without a traceback."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,46 @@ def test_python_dash_m_nn_runs_as_a_subprocess():
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr and "epochs" in bad.stderr
+
+
+def test_cv_json_has_a_row_per_fold_and_the_summary(capsys):
+    args = ["cv", "--data", str(ROOT / "data" / "Iris.csv"), "--folds", "4", "--json"]
+    assert cli.main([*args, "--preset", "modern", "--epochs", "5", "--seed", "3"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["k"] == 4 and facts["completed"] == 4 and not facts["cancelled"]
+    assert [row["fold"] for row in facts["folds"]] == [1, 2, 3, 4]
+    assert all(row["n_train"] + row["n_test"] == 150 for row in facts["folds"])
+    accuracies = [row["accuracy"] for row in facts["folds"]]
+    assert facts["summary"]["accuracy"]["mean"] == pytest.approx(sum(accuracies) / 4)
+    assert facts["network"]["layers"] == [4, 16, 16, 3] and facts["seed"] == 3
+
+
+def test_cv_prints_a_table_per_fold_and_mean_plus_minus_std(capsys):
+    args = ["cv", "--dataset", "diabetes", "--preset", "modern", "--epochs", "20", "--folds", "3"]
+    assert cli.main([*args, "--repeats", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Dataset('diabetes', 442 rows") and "3-fold cross-validation" in out[0]
+    header = out[1].split()
+    assert header[:2] == ["fold", "repeat"] and {"r2", "mae", "rmse", "n_val"} <= set(header)
+    assert len(out[2:8]) == 6 and all(len(line.split()) == len(header) for line in out[2:8])
+    assert [line.split(":")[0] for line in out[8:13]] == ["loss", "r2", "mae", "rmse", "epochs"]
+    assert " ± " in out[9]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["cv", "--folds", "2"], "the number of folds must be from 3 to 10, got 2"),
+        (["cv", "--folds", "10", "--repeats", "6"], "the limit is 50"),
+        (["cv", "--jobs", "0"], "n_jobs must be a whole number of workers, at least 1"),
+        (["cv", "--jobs", "999"], "n_jobs=999 is more than the"),
+        (["cv", "--early-stopping", "--val-size", "0"], "early stopping needs validation rows"),
+        (["cv", "--test-size", "0.2"], "unrecognized arguments: --test-size"),
+        (["cv", "--dataset", "iris", "--target", "x"], "--target applies to a CSV"),
+    ],
+)
+def test_cv_bad_arguments_exit_2_with_a_message(args, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err
