@@ -1,5 +1,5 @@
-"""Predict: one sample's class or value, the test-set report, a CSV predicted, the model saved or
-loaded."""
+"""Predict: one sample's class or value, the test-set report, curves and feature importance, a
+CSV predicted, the model saved or loaded."""
 
 import streamlit as st
 
@@ -19,7 +19,10 @@ if trained:
         f"The network after {trainer.epochs_trained} epochs ({trainer.status}). "
         + ("Training goes on when you return to the Train page." if trainer.running else "")
     )
-    sample, test, batch, files = st.tabs(["One sample", "Test set", "Batch CSV", "Model file"])
+    curves_tab = "Importance" if dataset.is_regression else "Curves"
+    sample, test, curves, batch, files = st.tabs(
+        ["One sample", "Test set", curves_tab, "Batch CSV", "Model file"]
+    )
     with sample:
         x = predict_ui.sample_form(net, split, dataset)
         if x is not None:  # no prediction beside a value the form refused
@@ -27,6 +30,8 @@ if trained:
             inside_ui.sample_surface_ui(net, x)
     with test:
         predict_ui.test_set_view(net, split, dataset)
+    with curves:
+        predict_ui.evaluation_view(net, split, dataset)
     with batch:
         predict_ui.batch_view(net, split, dataset)
     with files:

@@ -1,7 +1,9 @@
-"""Widgets of the Predict page: the single-sample form, test report, batch CSV, model files.
+"""Widgets of the Predict page: the single-sample form, test report, curves, batch CSV, model
+files.
 
-A classifier shows classes and accuracy; a regression network values in the target's units,
-R^2 / MAE / RMSE and its errors (``figures``).
+A classifier shows classes and accuracy, ROC and precision-recall curves, calibration and (two
+classes) a decision threshold; a regression network values in the target's units, R^2 / MAE /
+RMSE and its errors (``figures``); both the permutation importance of each feature.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dashboard.architecture import build
 from dashboard.common import charts, limits
 from dashboard.common.page_ui import bind
 from dashboard.common.text import md_escape, sentence
-from dashboard.predict import figures, results
+from dashboard.predict import evaluation_figures, figures, results
 from dashboard.training import loop
+from nn import evaluation
 
 MODEL_UPLOADS = state.MODEL_UPLOADS
 
@@ -94,13 +97,15 @@ def prediction_view(net, x, split, dataset) -> None:
         value_view(net, x, split, dataset)
         return
     outputs = results.predict_one(net, dataset, x)
-    k = results.predicted_class(net, outputs)
+    k = results.predicted_class(net, dataset, x)
     classes = [str(c) for c in dataset.class_names]
     probabilistic = results.outputs_are_probabilities(net)
     c1, c2 = st.columns([1, 2])
     c1.metric("Predicted class", md_escape(classes[k], 80))
+    if results.is_binary(net):
+        threshold_caption(net, dataset, c1)
     if net.n_outputs == 1:
-        c1.caption(f"Output {outputs[0]:.3f} (above 0.5 means “{md_escape(classes[1], 80)}”).")
+        c1.caption(f"Output {outputs[0]:.3f}.")
         shown, labels = np.array([1 - outputs[0], outputs[0]]), classes
     else:
         shown, labels = outputs, classes
@@ -146,6 +151,8 @@ def test_set_view(net, split, dataset) -> None:
     c1, c2 = st.columns(2)
     c1.metric("Test accuracy", f"{report['accuracy']:.3f}")
     c2.metric("Correct", f"{report['n_correct']} of {report['n_test']}")
+    if results.is_binary(net):
+        threshold_caption(net, dataset)
     c1, c2 = st.columns(2)
     classes = [str(c) for c in dataset.class_names]
     c1.plotly_chart(
@@ -214,6 +221,157 @@ def regression_test_view(net, split, dataset) -> None:
     )
 
 
+def threshold_caption(net, dataset, where=None, here: bool = False) -> None:
+    """Which decision threshold a two-class network's predictions use (a caption; ``here``
+    on the Curves tab, where it is set)."""
+    positive = md_escape(str(dataset.class_names[1]), 60)
+    where_set = "" if here else " It is set on the Curves tab."
+    (where or st).caption(results.threshold_note(net, f"“{positive}”") + where_set)
+
+
+def evaluation_view(net, split, dataset) -> None:
+    """The Curves tab: a classifier's ROC and precision-recall curves with their areas, the
+    decision threshold of a two-class one, its reliability diagram; for a regression network
+    only the permutation importance of each feature."""
+    if dataset.is_regression:
+        st.caption(
+            "ROC, precision-recall and reliability curves are for classes; this network "
+            "predicts a number. Here is which features it leans on."
+        )
+        importance_view(net, split, dataset)
+        return
+    try:
+        report = results.curves_report(net, split, dataset)
+    except ValueError as exc:
+        st.info(md_escape(sentence(exc), 400))
+        return
+    n = len(report["y"])
+    classes = [str(c) for c in dataset.class_names]
+    if results.is_binary(net):
+        st.caption(
+            f"On the {n} test rows, for the class “{md_escape(classes[1], 60)}” (the positive "
+            "one) against the other."
+        )
+        at = threshold_view(net, dataset, report)
+        point_roc, point_pr, t = at.roc_point, at.pr_point, at.threshold
+    else:
+        st.caption(
+            f"On the {n} test rows: each class against the rest, and their macro average (the "
+            "mean of the class curves)."
+        )
+        at, point_roc, point_pr, t = None, None, None, None
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(
+        evaluation_figures.roc_figure(report["roc"], point=point_roc, threshold=t),
+        key="predict.roc",
+    )
+    c2.plotly_chart(
+        evaluation_figures.pr_figure(report["pr"], point=point_pr, threshold=t),
+        key="predict.pr",
+    )
+    c1, c2 = st.columns(2)
+    cal = report["calibration"]
+    if at is not None:
+        c1.plotly_chart(
+            charts.confusion_matrix_figure(at.confusion, classes), key="predict.curves_confusion"
+        )
+        c1.caption(f"The test rows at the threshold {at.threshold:.2f}.")
+    c2.plotly_chart(evaluation_figures.reliability_figure(cal), key="predict.reliability")
+    (c2 if at is not None else c1).caption(
+        "A well-calibrated network's probabilities are frequencies: of the rows it gives 0.8, "
+        "about 80% are right. Points below the diagonal are over-confident. The Brier score is "
+        "the mean squared error of the probabilities (0 is perfect)."
+    )
+    importance_view(net, split, dataset)
+
+
+def threshold_view(net, dataset, report) -> evaluation.ThresholdMetrics:
+    """The decision threshold slider (checked on the server), the test figures at it, and a
+    button that makes the network's predictions use it."""
+    positive = md_escape(str(dataset.class_names[1]), 40)
+    saved = evaluation.model_threshold(net)
+    # Keyed by the network: a new one starts at its own saved threshold. Streamlit puts a
+    # value outside the bounds back to ``value``, the saved threshold; checked again below.
+    key = f"predict.threshold.{id(net)}"
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    value = c1.slider(
+        f"Decision threshold: “{positive}” when its probability is above",
+        value=results.slider_start(net),
+        min_value=results.THRESHOLD_MIN,
+        max_value=results.THRESHOLD_MAX,
+        step=results.THRESHOLD_STEP,
+        format="%.2f",
+        key=key,
+        help="Lower it to catch more positives (higher recall) at the cost of more false "
+        "alarms (lower precision); raise it for the reverse.",
+    )
+    try:
+        t = results.slider_threshold(value)
+    except ValueError as exc:
+        st.error(
+            f"{md_escape(sentence(exc), 200)} The saved threshold {saved:.2f} is used instead.",
+            icon=":material/block:",
+        )
+        t = saved
+    c2.button(
+        "Use this threshold for predictions",
+        key="predict.use_threshold",
+        on_click=use_threshold,
+        args=(net, key),
+        disabled=t == saved,
+        icon=":material/check:",
+        help="One sample, the test set, batch CSV and the saved model file then use it.",
+    )
+    threshold_caption(net, dataset, here=True)
+    at = evaluation.binary_at_threshold(report["y"], report["proba"], t)
+    c = st.columns(4)
+    c[0].metric("Accuracy", f"{at.accuracy:.3f}")
+    c[1].metric(
+        "Precision", f"{at.precision:.3f}", help="Of the rows called positive, the share that are."
+    )
+    c[2].metric("Recall", f"{at.recall:.3f}", help="Of the positive rows, the share found.")
+    c[3].metric("F1", f"{at.f1:.3f}", help="The harmonic mean of precision and recall.")
+    return at
+
+
+def use_threshold(net, key: str) -> None:
+    """The button's callback: the slider's threshold (checked again) becomes the network's."""
+    try:
+        t = results.slider_threshold(st.session_state.get(key))
+    except ValueError:
+        return  # the page says why and keeps the saved threshold
+    evaluation.set_model_threshold(net, t)
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def cached_importance(digest: str, _net, _split, _dataset) -> evaluation.Importances:
+    """``results.test_importance``, kept for the model and test rows ``digest`` names."""
+    return results.test_importance(_net, _split, _dataset)
+
+
+def importance_view(net, split, dataset) -> None:
+    """Permutation importance by raw feature, computed when asked (it can take seconds) and
+    kept, so a rerun shows it again without shuffling anew."""
+    score = "R²" if dataset.is_regression else "accuracy"
+    st.markdown("**Permutation importance**")
+    st.caption(
+        f"How much the test {score} falls when one feature's values are shuffled among the test "
+        f"rows ({results.IMPORTANCE_REPEATS} shuffles each; a categorical column is one "
+        "feature). A large fall: the network leans on it; near zero: it does not, or another "
+        "feature carries the same information."
+    )
+    if not st.toggle("Compute the permutation importance", key="predict.importance"):
+        return
+    with st.spinner("Shuffling each feature of the test rows..."):
+        try:
+            imp = cached_importance(results.importance_key(net, split), net, split, dataset)
+        except ValueError as exc:
+            st.info(md_escape(sentence(exc), 400))
+            return
+    st.plotly_chart(evaluation_figures.importance_figure(imp), key="predict.importance_chart")
+    st.caption(f"With no feature shuffled, the test {score} is {imp.baseline:.3f}.")
+
+
 def batch_view(net, split, dataset) -> None:
     """Upload a CSV with the feature columns; download it back with the predictions."""
     with_target = (
@@ -236,6 +394,8 @@ def batch_view(net, split, dataset) -> None:
         on_click="ignore",
         icon=":material/table_view:",
     )
+    if results.is_binary(net):
+        threshold_caption(net, dataset)
     upload = st.file_uploader("CSV to predict", type=["csv", "txt"], key="predict.batch_upload")
     if upload is None:
         return

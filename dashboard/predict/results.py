@@ -7,6 +7,7 @@ math is ``nn``'s (predict, metrics), this module only arranges tables.
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import nn
 from dashboard.common import limits
 from dashboard.common.text import csv_safe_cell, display_name
+from nn import evaluation
 from nn.preprocess import labels as label_text
 from nn.text import strip_bidi
 
@@ -60,12 +62,13 @@ def outputs_are_probabilities(net: nn.Network) -> bool:
 
 
 def test_report(net: nn.Network, split, dataset) -> dict:
-    """Accuracy, confusion matrix, per-class scores and the misclassified test rows."""
+    """Accuracy, confusion matrix, per-class scores and the misclassified test rows (a
+    two-class network's classes at its saved decision threshold, ``predicted_class``)."""
     n_classes = len(dataset.class_names)
     y_true = np.asarray(split.y_test, dtype=int)
     if len(y_true) == 0:
         raise ValueError("The split has no test rows; raise the test share on the Data page.")
-    y_pred = net.predict(network_inputs(net, split, dataset, "test"))
+    y_pred = evaluation.predict_classes(net, network_inputs(net, split, dataset, "test"))
     scores = nn.metrics.precision_recall_f1(y_true, y_pred, n_classes)
     names = [str(c) for c in dataset.class_names]
     per_class = pd.DataFrame(
@@ -249,15 +252,16 @@ def predict_one(net: nn.Network, dataset, values) -> np.ndarray:
     return net.predict_proba(inputs_for(net, dataset, values))[0]
 
 
-def predicted_class(net: nn.Network, outputs: np.ndarray) -> int:
-    """The class index the network predicts from its outputs."""
-    if net.n_outputs == 1:
-        return int(outputs[0] > 0.5)
-    return int(np.argmax(outputs))
+def predicted_class(net: nn.Network, dataset, values) -> int:
+    """The class index the network predicts for one sample given in the data's own units: the
+    largest output, or for two classes the positive one when its probability is above the
+    network's saved decision threshold (``nn.evaluation.predict_classes``)."""
+    return int(evaluation.predict_classes(net, inputs_for(net, dataset, values))[0])
 
 
 def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame:
-    """Predictions for every row of an uploaded table that has the dataset's feature columns.
+    """Predictions for every row of an uploaded table that has the dataset's feature columns
+    (a two-class network's classes at its saved decision threshold).
 
     Its columns are named as ``nn.data.load_csv`` names them; every cell and column name
     follows the CSV rule of ``csv_safe_cell``, since the table is offered as a CSV download.
@@ -291,7 +295,7 @@ def batch_predict(net: nn.Network, frame: pd.DataFrame, dataset) -> pd.DataFrame
         return _batch_values(net, inputs, frame, dataset)
     outputs = net.predict_proba(inputs)
     names = np.asarray([str(c) for c in dataset.class_names], dtype=object)
-    labels = (outputs[:, 0] > 0.5).astype(int) if net.n_outputs == 1 else outputs.argmax(axis=1)
+    labels = evaluation.predict_classes(net, inputs)
     result = frame.map(csv_safe_cell) if hasattr(frame, "map") else frame.copy()
     result["predicted_class"] = [csv_safe_cell(n) for n in names[labels]]
     if net.n_outputs > 1:
@@ -433,9 +437,11 @@ def read_table(data_bytes: bytes) -> pd.DataFrame:
 
 def model_bytes(net: nn.Network, dataset=None) -> bytes:
     """The network as the bytes of an ``.npz`` file, with the names of the data it was trained
-    on (its preprocessing travels in the file too: ``net.preprocessor``)."""
+    on added to its metadata (what it holds already, such as the decision threshold, stays; its
+    preprocessing travels in the file too: ``net.preprocessor``)."""
     if dataset is not None:
-        net.metadata = dataset.names()
+        kept = net.metadata if isinstance(net.metadata, dict) else {}
+        net.metadata = {**kept, **dataset.names()}
     buffer = io.BytesIO()
     net.save(buffer)
     return buffer.getvalue()
@@ -538,6 +544,11 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
             "per class. Choose the dataset it was trained on (Data page) and upload it again."
         )
     check_model_metadata(net, dataset, split)
+    if net.task == nn.task.CLASSIFICATION:
+        try:
+            evaluation.model_threshold(net)
+        except ValueError as exc:
+            raise ValueError(f"This model file cannot be used: {exc}.") from None
     if net.preprocessor is None:
         net.preprocessor = split.preprocessor
     sizes = net.config["layers"]
@@ -547,3 +558,100 @@ def load_model(data_bytes: bytes, dataset, split) -> nn.Network:
     if len(net.history) > limits.MAX_HISTORY:
         net.history = net.history[-limits.MAX_HISTORY :]
     return net
+
+
+# ---- evaluation beyond accuracy: curves, a decision threshold, permutation importance ----
+
+THRESHOLD_MIN, THRESHOLD_MAX, THRESHOLD_STEP = 0.01, 0.99, 0.01  # the threshold slider
+IMPORTANCE_REPEATS = 5  # shuffles per feature
+IMPORTANCE_SEED = 0
+
+
+def is_binary(net: nn.Network) -> bool:
+    """True for a two-class classifier: the one kind that has a decision threshold."""
+    return net.task == nn.task.CLASSIFICATION and net.n_classes == 2
+
+
+def test_probabilities(net: nn.Network, split, dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The test rows' class labels (n,) and the network's class probabilities (n, k)."""
+    y = np.asarray(split.y_test, dtype=int)
+    if len(y) == 0:
+        raise ValueError("The split has no test rows; raise the test share on the Data page.")
+    inputs = network_inputs(net, split, dataset, "test")
+    return y, evaluation.class_probabilities(net, inputs)
+
+
+def curves_report(net: nn.Network, split, dataset) -> dict:
+    """On the test rows: ROC and precision-recall curves, the reliability diagram, and the
+    labels and probabilities they come from; ``ValueError`` (in words for the page) when the
+    test rows cannot give them, e.g. a class missing from them."""
+    y, proba = test_probabilities(net, split, dataset)
+    names = [str(c) for c in dataset.class_names]
+    try:
+        roc = evaluation.roc_curves(y, proba, names)
+        pr = evaluation.pr_curves(y, proba, names)
+        cal = evaluation.calibration(y, proba)
+    except ValueError as exc:
+        raise ValueError(
+            f"No curves from these test rows: {exc}. A larger test share (Data page) may help."
+        ) from None
+    return {"y": y, "proba": proba, "roc": roc, "pr": pr, "calibration": cal}
+
+
+def slider_threshold(value) -> float:
+    """The threshold slider's value checked on the server: a number from ``THRESHOLD_MIN`` to
+    ``THRESHOLD_MAX``; ``ValueError`` naming the problem otherwise."""
+    t = evaluation.check_threshold(value)
+    if not THRESHOLD_MIN <= t <= THRESHOLD_MAX:
+        raise ValueError(
+            f"the decision threshold must be from {THRESHOLD_MIN:g} to {THRESHOLD_MAX:g}, got {t:g}"
+        )
+    return t
+
+
+def slider_start(net: nn.Network) -> float:
+    """Where the threshold slider starts: the network's saved threshold, within the slider."""
+    t = evaluation.model_threshold(net)
+    return float(min(max(round(t, 2), THRESHOLD_MIN), THRESHOLD_MAX))
+
+
+def threshold_note(net: nn.Network, positive: str) -> str:
+    """Which rule a two-class network's predictions follow, as a plain sentence (``positive``
+    is the positive class's name, shown as given: escape it before Markdown)."""
+    t = evaluation.model_threshold(net)
+    meta = net.metadata if isinstance(net.metadata, dict) else {}
+    saved = evaluation.THRESHOLD_KEY in meta
+    source = "saved with the model" if saved else "the default"
+    return (
+        f"Predictions say {positive} when its probability is above {t:.2f} "
+        f"(the decision threshold, {source})."
+    )
+
+
+def importance_key(net: nn.Network, split) -> str:
+    """A digest of everything a test-set permutation importance depends on: the model file
+    (weights, preprocessing, metadata) and the test rows and labels."""
+    digest = hashlib.sha256()
+    buffer = io.BytesIO()
+    net.save(buffer)
+    digest.update(buffer.getvalue())
+    for array in (raw_rows(split, "test"), split.y_test):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def test_importance(net: nn.Network, split, dataset) -> evaluation.Importances:
+    """Permutation importance of each raw feature on the test rows: the fall in accuracy (R^2
+    for regression) when that column is shuffled (``nn.evaluation.permutation_importance``)."""
+    y = np.asarray(split.y_test)
+    if len(y) == 0:
+        raise ValueError("The split has no test rows; raise the test share on the Data page.")
+    raw = raw_rows(split, "test")
+    table = dataset.table(raw) if net.preprocessor is not None else raw
+    if dataset.is_regression:
+        y = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
+    return evaluation.permutation_importance(
+        net, table, y, n_repeats=IMPORTANCE_REPEATS, seed=IMPORTANCE_SEED
+    )
