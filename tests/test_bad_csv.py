@@ -467,7 +467,8 @@ def test_batch_columns_are_matched_as_the_loader_names_them():
 
 
 def test_the_one_output_caption_names_the_class_as_text(app):
-    """A single sigmoid output says which class "above 0.5" means: that name is escaped too."""
+    """A single sigmoid output says which class a probability above the threshold means: that
+    name is escaped too."""
     two = {"Iris-setosa": make.MD_IMAGE, "Iris-versicolor": make.ADDRESSES}
     rows = [[*r[:4], two[r[4]]] for r in make.iris_rows(150) if r[4] in two]
     at = app("pages/1_Data.py")
@@ -481,6 +482,6 @@ def test_the_one_output_caption_names_the_class_as_text(app):
     at.switch_page("pages/4_Predict.py").run()
     assert not at.exception
     names = at.session_state["app.dataset"].class_names
-    caption = next(c.value for c in at.caption if "above 0.5 means" in c.value)
+    caption = next(c.value for c in at.caption if "when its probability is above 0.50" in c.value)
     assert f"“{md_escape(names[1], 80)}”" in caption, caption
     assert_shown_as_text(at)

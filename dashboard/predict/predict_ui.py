@@ -224,7 +224,7 @@ def regression_test_view(net, split, dataset) -> None:
 def threshold_caption(net, dataset, where=None, here: bool = False) -> None:
     """Which decision threshold a two-class network's predictions use (a caption; ``here``
     on the Curves tab, where it is set)."""
-    positive = md_escape(str(dataset.class_names[1]), 60)
+    positive = md_escape(str(dataset.class_names[1]), 80)
     where_set = "" if here else " It is set on the Curves tab."
     (where or st).caption(results.threshold_note(net, f"“{positive}”") + where_set)
 
