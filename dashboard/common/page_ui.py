@@ -184,8 +184,7 @@ def setup(label: str) -> None:
     state.init()
     store_ui.open_once()  # the workspace of the address, or the settings of a shared link
     state.remember_finished_run()
-    state.sync_url()
-    store_ui.save()
+    state.sync_url()  # and saves what changed (state.AFTER_CHANGE: store_ui.save)
     navigation()
     for kind, message in state.pop_flashes():
         getattr(st, kind)(message)
