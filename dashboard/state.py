@@ -48,6 +48,9 @@ INSIDE_TRUST = "inside.trust"
 COMPARE_RUNS = "compare.runs"
 COMPARE_COUNTER = "compare.counter"
 COMPARE_SEEDS = "compare.seeds"
+COMPARE_CV_JOB = "compare.cv_job"  # the cross-validation running (dashboard.compare.cv.CVJob)
+COMPARE_CV = "compare.cv"  # the last cross-validation's result, with what it was run on
+COMPARE_LEARNING = "compare.learning"  # the last learning curve, with what it was run on
 COMPARE_SEEN = "compare.seen"  # the run last kept: (network ref, epochs)
 # The workspace store (dashboard/store/store_ui.py): the token in the address, what was saved.
 WORKSPACE = "app.workspace"  # the workspace token (None without a store)

@@ -15,6 +15,8 @@ Each replica gets ``NN_LAB_BLAS_THREADS=1`` unless it is set already: the app
 processes on N cores do not oversubscribe them. Set it to override, for every replica:
 ``NN_LAB_BLAS_THREADS=2 python deploy/serve.py ...``, or ``auto`` to leave the libraries at their
 own default (and to variables such as ``OMP_NUM_THREADS``, which the app sets itself otherwise).
+Likewise ``NN_LAB_CV_JOBS=1``: a cross-validation on the Compare page trains its folds in that
+replica's one process instead of worker processes on other replicas' cores (set it to override).
 
 All replicas share one workspace store. ``--store URL`` sets ``NN_LAB_STORE`` for every replica:
 a ``postgresql://...`` URL for a database, ``""`` for the app's default, the SQLite file
@@ -52,6 +54,7 @@ COOKIE = "SERVERID"
 PERSISTENCE = f"cookie {COOKIE} insert indirect nocache httponly"
 NO_PERSISTENCE = "# no session affinity (--no-sticky): uploads fail once they reach another replica"
 THREADS_ENV = "NN_LAB_BLAS_THREADS"  # read by dashboard/common/threads.py
+CV_JOBS_ENV = "NN_LAB_CV_JOBS"  # read by dashboard/common/limits.py
 STORE_ENV = "NN_LAB_STORE"  # the workspace store every replica uses (empty: the SQLite file)
 MAX_REPLICAS = 64
 HAPROXY_HINT = "HAProxy is not installed: `apt-get install haproxy` (Debian/Ubuntu)."
@@ -90,10 +93,12 @@ def render_config(
 
 
 def replica_env(base: dict[str, str], store: str | None = None) -> dict[str, str]:
-    """``base`` with one BLAS/OpenMP thread (``NN_LAB_BLAS_THREADS=1``) unless the caller chose
-    another value, and ``NN_LAB_STORE=store`` unless ``store`` is None."""
+    """``base`` with one BLAS/OpenMP thread (``NN_LAB_BLAS_THREADS=1``) and cross-validations
+    in the replica's own process (``NN_LAB_CV_JOBS=1``) unless the caller chose other values,
+    and ``NN_LAB_STORE=store`` unless ``store`` is None."""
     env = dict(base)
     env.setdefault(THREADS_ENV, "1")
+    env.setdefault(CV_JOBS_ENV, "1")
     if store is not None:
         env[STORE_ENV] = store
     return env

@@ -11,7 +11,10 @@ its held-out rows. Folds run in joblib's worker processes (the default loky back
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import shutil
+import tempfile
 import threading
 import time
 import warnings
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nn import config
+from nn import config, evaluation
 from nn.data import CLASSIFICATION, REGRESSION, Dataset, Split, split
 from nn.errors import DivergenceError
 from nn.network import Network, normalize_config
@@ -44,7 +47,12 @@ class FoldResult:
     """One fold's run: its sizes, held-out scores (``Network.evaluate``), epochs and curves.
 
     ``fold`` and ``repeat`` count from 1. ``history`` holds one ``EpochRecord.as_dict()`` per
-    epoch; ``preprocessor`` is the one fitted on this fold's training rows.
+    epoch; ``preprocessor`` is the one fitted on this fold's training rows, ``train_metrics``
+    the network's scores on those rows after training (``Network.evaluate``). ``test_index``
+    holds the dataset rows the fold held out, ``y_true`` their targets and ``outputs`` what
+    the fold's network made of them: class probabilities ``(n_test, n_classes)``
+    (``nn.evaluation.class_probabilities``) or predicted numbers ``(n_test,)`` in the
+    target's units, for curves over the folds (ROC and precision-recall bands).
     """
 
     fold: int
@@ -58,6 +66,10 @@ class FoldResult:
     history: list[dict]
     preprocessor: Preprocessor = field(repr=False)
     seconds: float = 0.0
+    test_index: np.ndarray = field(default_factory=lambda: np.zeros(0, int), repr=False)
+    train_metrics: dict[str, float] = field(default_factory=dict, repr=False)
+    y_true: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    outputs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def row(self) -> dict:
         """The fold's line of the results table (no curves)."""
@@ -123,6 +135,19 @@ class CVResult:
             )
             out[name] = {"mean": float(values.mean()), "std": float(values.std(ddof=DDOF))}
         return out
+
+    def held_out(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every finished fold's held-out rows pooled: ``(y_true, outputs, fold_number)``
+        where ``fold_number`` counts the folds from 0 in table order. With one repeat each row
+        of the dataset appears once (when every fold finished)."""
+        if not self.folds:
+            return np.zeros(0), np.zeros(0), np.zeros(0, int)
+        numbers = [np.full(len(f.y_true), i) for i, f in enumerate(self.folds)]
+        return (
+            np.concatenate([f.y_true for f in self.folds]),
+            np.concatenate([f.outputs for f in self.folds]),
+            np.concatenate(numbers),
+        )
 
     def curves(self, key: str = "val_loss") -> list[list[float | None]]:
         """One list per finished fold of an ``EpochRecord`` field, epoch by epoch."""
@@ -278,10 +303,174 @@ def cross_validate(
     most ``max_jobs`` (default ``MAX_JOBS``) and ``MAX_FITS`` folds in all. Parallel
     cross-validations in one process take turns with joblib's worker pool (see ``_POOL``).
     ``progress(done, total)`` is called here as folds finish; ``should_stop()`` is asked before
-    the first fold, while waiting for the pool and after each fold: when it is true the
-    remaining folds are abandoned (workers running one are stopped) and the result is marked
-    ``cancelled``. A fold whose training diverges raises ``DivergenceError`` naming the fold.
+    the first fold, while waiting for the pool, after each fold and, from a watching thread,
+    every ``POOL_POLL_S`` seconds while folds train: when it is true the folds in progress stop
+    at their next epoch (in worker processes too, see ``_StopFlag``), the remaining ones never
+    start, and the result, holding the folds that had finished, is marked ``cancelled``. A
+    fold whose training diverges raises ``DivergenceError`` naming the fold.
     """
+    network_config, training, val_size, standardize, task = _checked(
+        dataset, network_config, training, k, repeats, standardize, val_size, n_jobs, max_jobs
+    )
+    pairs = folds(dataset.y, k, task, seed, repeats)
+    jobs = [
+        (i // k + 1, i % k + 1, train_idx, test_idx)
+        for i, (train_idx, test_idx) in enumerate(pairs)
+    ]
+    start = time.perf_counter()
+    run = _FoldRun(dataset, network_config, training, seed, standardize, val_size)
+    done = _run_jobs(run, jobs, n_jobs, progress, should_stop)
+    cancelled = len(done) < len(jobs)  # stopped before the first fold, between folds or waiting
+    done.sort(key=lambda f: (f.repeat, f.fold))
+    return CVResult(
+        task=task,
+        k=k,
+        repeats=repeats,
+        seed=seed,
+        folds=done,
+        cancelled=cancelled,
+        n_jobs=int(n_jobs),
+        seconds=time.perf_counter() - start,
+    )
+
+
+LEARNING_SHARES = (0.1, 0.25, 0.5, 0.75, 1.0)  # shares of each fold's training rows
+
+
+@dataclass
+class LearningCurve:
+    """Scores against the number of training rows (``learning_curve``).
+
+    ``folds`` holds one ``FoldResult`` per finished (share, fold) pair, its ``repeat`` being
+    the share's position in ``shares`` counted from 1; ``metric`` is the task's figure
+    ("accuracy" or "r2").
+    """
+
+    task: str
+    k: int
+    seed: int
+    shares: list[float]
+    metric: str
+    folds: list[FoldResult]
+    cancelled: bool = False
+    n_jobs: int = 1
+    seconds: float = 0.0
+
+    def __repr__(self) -> str:
+        flag = ", cancelled" if self.cancelled else ""
+        return (
+            f"LearningCurve({self.task}, k={self.k}, shares={self.shares}, "
+            f"{len(self.folds)}/{self.total} fits{flag})"
+        )
+
+    @property
+    def total(self) -> int:
+        return self.k * len(self.shares)
+
+    def points(self) -> list[dict]:
+        """One point per share with a finished fold: the share, the mean number of training
+        rows, and the mean and standard deviation (``DDOF``) over the folds of the figure on
+        the training rows and on the held-out rows."""
+        out = []
+        for i, share in enumerate(self.shares, start=1):
+            runs = [f for f in self.folds if f.repeat == i]
+            if not runs:
+                continue
+            fitted = np.array([f.train_metrics[self.metric] for f in runs], float)
+            held = np.array([f.metrics[self.metric] for f in runs], float)
+            out.append(
+                {
+                    "share": share,
+                    "n_train": float(np.mean([f.n_train for f in runs])),
+                    "folds": len(runs),
+                    "train_mean": float(fitted.mean()),
+                    "train_std": float(fitted.std(ddof=DDOF)),
+                    "test_mean": float(held.mean()),
+                    "test_std": float(held.std(ddof=DDOF)),
+                }
+            )
+        return out
+
+
+def learning_curve(
+    dataset: Dataset,
+    network_config: dict,
+    training: dict,
+    shares=LEARNING_SHARES,
+    k: int = 5,
+    seed: int = 0,
+    standardize: bool = True,
+    val_size: float = 0.0,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    max_jobs: int | None = None,
+) -> LearningCurve:
+    """The score as a function of the training-set size, as scikit-learn's
+    ``learning_curve`` draws it: for each of the ``k`` folds (``folds``) and each share of
+    its training rows, a fresh network trained on that many of them (a subsample drawn with
+    ``seed``, stratified by class; at least two rows a class, ten for a number, and enough
+    for ``val_size`` to hold a row of every class: a share whose sample would be no larger
+    than the share before it is left out) and scored on the fold's held-out rows and on the
+    rows it trained on. Everything else, and the
+    arguments, as ``cross_validate``; the shares are numbers in (0, 1], at most ``MAX_FITS``
+    networks in all."""
+    from sklearn.model_selection import train_test_split
+
+    network_config, training, val_size, standardize, task = _checked(
+        dataset, network_config, training, k, 1, standardize, val_size, n_jobs, max_jobs
+    )
+    try:
+        shares = sorted({float(x) for x in shares})
+    except (TypeError, ValueError):
+        raise ValueError(f"shares must be numbers from 0 to 1, got {shares!r}") from None
+    if not shares or not all(0.0 < x <= 1.0 and math.isfinite(x) for x in shares):
+        raise ValueError(f"shares must be numbers above 0 and at most 1, got {shares}")
+    if k * len(shares) > MAX_FITS:
+        raise ValueError(
+            f"{k} folds at {len(shares)} sizes train {k * len(shares)} networks; "
+            f"the limit is {MAX_FITS}"
+        )
+    least = 2 * dataset.n_classes if task == CLASSIFICATION else 10
+    if val_size:  # a validation part needs a row of every class, and training rows beside it
+        least = max(least, math.ceil(max(dataset.n_classes, 2) / val_size) + least)
+    pairs = folds(dataset.y, k, task, seed)
+    # shares whose sample the minimum makes as large as a smaller share's are dropped
+    sizes = [min(len(pairs[0][0]), max(least, round(x * len(pairs[0][0])))) for x in shares]
+    shares = [x for i, x in enumerate(shares) if i == 0 or sizes[i] > sizes[i - 1]]
+    jobs = []
+    for fold, (train_idx, test_idx) in enumerate(pairs, start=1):
+        for i, share in enumerate(shares, start=1):
+            n = min(len(train_idx), max(least, round(share * len(train_idx))))
+            rows = train_idx
+            if n < len(train_idx):
+                strat = dataset.y[train_idx] if task == CLASSIFICATION else None
+                rows, _ = train_test_split(
+                    train_idx, train_size=n, random_state=seed, stratify=strat
+                )
+            jobs.append((i, fold, rows, test_idx))
+    start = time.perf_counter()
+    run = _FoldRun(dataset, network_config, training, seed, standardize, val_size)
+    done = _run_jobs(run, jobs, n_jobs, progress, should_stop)
+    done.sort(key=lambda f: (f.repeat, f.fold))
+    return LearningCurve(
+        task=task,
+        k=k,
+        seed=seed,
+        shares=shares,
+        metric="accuracy" if task == CLASSIFICATION else "r2",
+        folds=done,
+        cancelled=len(done) < len(jobs),
+        n_jobs=int(n_jobs),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _checked(
+    dataset, network_config, training, k, repeats, standardize, val_size, n_jobs, max_jobs
+):
+    """The arguments of ``cross_validate`` and ``learning_curve`` checked (``ValueError`` in
+    words): the network config, training settings, validation share, standardizing, task."""
     if not isinstance(dataset, Dataset):
         raise ValueError("cross_validate needs a Dataset (nn.data.load_dataset or load_table)")
     _check_counts(k, repeats)
@@ -305,42 +494,51 @@ def cross_validate(
                 f"the class {name!r} has {counts.min()} rows, fewer than the {k} folds: "
                 f"stratified cross-validation needs a row of every class in every fold"
             )
-    pairs = folds(dataset.y, k, task, seed, repeats)
-    jobs = [
-        (i // k + 1, i % k + 1, train_idx, test_idx)
-        for i, (train_idx, test_idx) in enumerate(pairs)
-    ]
-    run = _FoldRun(dataset, network_config, training, seed, standardize, val_size)
+    return network_config, training, val_size, standardize, task
+
+
+def _run_jobs(
+    run: _FoldRun,
+    jobs: list[tuple],
+    n_jobs: int,
+    progress: Callable[[int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> list[FoldResult]:
+    """Run the folds ``jobs`` (``(repeat, fold, train_idx, test_idx)``) with ``run`` in
+    ``n_jobs`` workers; the finished ones, in the order they finished (see ``cross_validate``
+    for ``progress`` and ``should_stop``)."""
     stop = should_stop or (lambda: False)
     done: list[FoldResult] = []
-    start = time.perf_counter()
-    if not stop():
-        outcomes = _outcomes(run, jobs, min(int(n_jobs), len(jobs)), stop)
-        try:
-            for outcome in outcomes:
-                done.append(_unpack(outcome))
-                if progress is not None:
-                    progress(len(done), len(jobs))
-                if len(done) < len(jobs) and stop():
-                    break
-        finally:
-            # Closing abandons the folds not yet finished; joblib warns that folds in progress
-            # were abandoned, which is what a cancel asks for.
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "(?s).*tasks which were still being processed")
-                outcomes.close()
-    cancelled = len(done) < len(jobs)  # stopped before the first fold, between folds or waiting
-    done.sort(key=lambda f: (f.repeat, f.fold))
-    return CVResult(
-        task=task,
-        k=k,
-        repeats=repeats,
-        seed=seed,
-        folds=done,
-        cancelled=cancelled,
-        n_jobs=int(n_jobs),
-        seconds=time.perf_counter() - start,
-    )
+    flag = _StopFlag(stop if should_stop is not None else None)
+    run.stop_path = flag.path
+    try:
+        if not stop():
+            flag.watch()
+            outcomes = _outcomes(run, jobs, min(int(n_jobs), len(jobs)), stop)
+            try:
+                for outcome in outcomes:
+                    if flag.is_set():
+                        continue  # stopping: the folds still out end at their next epoch
+                    if outcome[0] == "stopped":  # the flag went up as this fold trained
+                        continue
+                    done.append(_unpack(outcome))
+                    if progress is not None:
+                        progress(len(done), len(jobs))
+                    if len(done) < len(jobs) and stop():
+                        flag.set()
+            finally:
+                flag.set()  # a fold that raised: the others stop at their next epoch
+                # Closing abandons the folds not yet finished; joblib warns that folds in
+                # progress were abandoned, which is what an error asks for.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings(
+                        "ignore", "(?s).*tasks which were still being processed"
+                    )
+                    outcomes.close()
+    finally:
+        flag.close()
+        run.stop_path = None
+    return done
 
 
 @dataclass
@@ -353,10 +551,17 @@ class _FoldRun:
     seed: int
     standardize: bool
     val_size: float
+    stop_path: str | None = None  # a file whose existence asks the folds to stop (_StopFlag)
+
+    def stopped(self) -> bool:
+        return self.stop_path is not None and os.path.exists(self.stop_path)
 
     def __call__(self, repeat: int, fold: int, train_idx, test_idx) -> tuple:
-        """``("ok", FoldResult)``, or ``("diverged", repeat, fold, epoch, hint)``: a
+        """``("ok", FoldResult)``, ``("stopped",)`` when the stop flag went up before or
+        while it trained, or ``("diverged", repeat, fold, epoch, hint)``: a
         ``DivergenceError`` is returned, not raised, as its arguments do not survive pickling."""
+        if self.stopped():
+            return ("stopped",)
         start = time.perf_counter()
         parts = fold_split(
             self.dataset, train_idx, test_idx, self.val_size, self.seed, self.standardize
@@ -368,17 +573,24 @@ class _FoldRun:
         epochs = settings.pop("epochs", config.TRAINING["epochs"].default)
         val = (parts.X_val, parts.y_val) if len(parts.y_val) else None
         try:
-            net.fit(
+            for _ in net.train_epochs(
                 parts.X_train,
                 parts.y_train,
                 epochs=epochs,
                 validation_data=val,
                 seed=self.seed,
                 **settings,
-            )
+            ):
+                if self.stopped():
+                    return ("stopped",)
         except DivergenceError as exc:
             return ("diverged", repeat, fold, exc.epoch, exc.hint)
         metrics = {name: float(v) for name, v in net.evaluate(parts.X_test, parts.y_test).items()}
+        fitted = net.evaluate(parts.X_train, parts.y_train)
+        if net.task == CLASSIFICATION:
+            outputs = evaluation.class_probabilities(net, parts.X_test)
+        else:
+            outputs = np.asarray(net.predict(parts.X_test), dtype=np.float64).reshape(-1)
         return (
             "ok",
             FoldResult(
@@ -393,6 +605,10 @@ class _FoldRun:
                 history=[record.as_dict() for record in net.history],
                 preprocessor=parts.preprocessor,
                 seconds=time.perf_counter() - start,
+                test_index=np.asarray(test_idx),
+                train_metrics={name: float(v) for name, v in fitted.items()},
+                y_true=np.asarray(parts.y_test),
+                outputs=outputs,
             ),
         )
 
@@ -416,6 +632,50 @@ def _outcomes(run: _FoldRun, jobs: list[tuple], n_jobs: int, stop: Callable[[], 
         yield from parallel(delayed(run)(*job) for job in jobs)
     finally:
         _POOL.release()
+
+
+class _StopFlag:
+    """The folds' stop signal, seen by worker processes too: a file in a fresh temporary
+    directory that exists once the run is stopping. A fold looks for it before each epoch (a
+    ``stat``, microseconds), so a cancel ends the folds in progress within an epoch and the
+    workers stay up for the next run. ``watch`` starts a thread that asks ``should_stop``
+    every ``POOL_POLL_S`` seconds while the folds run and raises the flag when it says so.
+    Without ``should_stop`` there is no file and nothing to watch."""
+
+    def __init__(self, should_stop: Callable[[], bool] | None) -> None:
+        self._should_stop = should_stop
+        self._dir = tempfile.mkdtemp(prefix="nn-cv-") if should_stop is not None else None
+        self.path = os.path.join(self._dir, "stop") if self._dir else None
+        self._ended = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self) -> None:
+        if self._should_stop is None:
+            return
+
+        def poll() -> None:
+            while not self._ended.wait(POOL_POLL_S):
+                if self._should_stop():
+                    self.set()
+                    return
+
+        self._thread = threading.Thread(target=poll, name="cross-validation stop", daemon=True)
+        self._thread.start()
+
+    def set(self) -> None:
+        if self.path is not None and not os.path.exists(self.path):
+            with open(self.path, "w"):
+                pass
+
+    def is_set(self) -> bool:
+        return self.path is not None and os.path.exists(self.path)
+
+    def close(self) -> None:
+        self._ended.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _unpack(outcome: tuple) -> FoldResult:

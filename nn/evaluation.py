@@ -483,7 +483,8 @@ def calibration(y_true, proba, n_bins: int = 10, strategy: str = "uniform") -> C
 class NetworkEstimator:
     """scikit-learn's view of a trained network that reads raw tables: ``fit`` does nothing;
     ``predict``, ``predict_proba`` and ``score`` (accuracy or R^2) send the rows through the
-    network's own preprocessing (``net.preprocessor``) and decoding (``net.predict``)."""
+    network's own preprocessing (``net.preprocessor``) and decoding (``net.predict``; a
+    two-class network's labels at the decision threshold saved with it)."""
 
     def __init__(self, net) -> None:
         self.net = net
@@ -515,6 +516,10 @@ class NetworkEstimator:
         return np.asarray(X, dtype=np.float64) if pre is None else pre.transform(X)
 
     def predict(self, X) -> np.ndarray:
+        """Class labels at the model's own decision threshold (``predict_classes``), or the
+        predicted numbers."""
+        if self.net.task == tasks.CLASSIFICATION:
+            return predict_classes(self.net, self.inputs(X))
         return self.net.predict(self.inputs(X))
 
     def predict_proba(self, X) -> np.ndarray:

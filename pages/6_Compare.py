@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.common import page_ui
-from dashboard.compare import compare_ui, runs
+from dashboard.compare import compare_ui, cv_ui, runs
 from dashboard.share import share_ui
 
 page_ui.setup("Compare")
@@ -22,6 +22,9 @@ else:
 
 st.subheader(f"The current settings over {runs.N_SEEDS} seeds")
 compare_ui.seeds_ui()
+
+st.subheader("Cross-validation of the current settings")
+cv_ui.cv_ui()
 
 st.subheader("Share these settings")
 share_ui.share_link_ui()

@@ -14,6 +14,7 @@ from dashboard import state
 from dashboard.common import capacity, limits
 from dashboard.compare import compare_ui, runs
 from dashboard.training import loop
+from nn import crossval
 from tests.conftest import ROOT
 
 COMPARE = "pages/6_Compare.py"
@@ -234,3 +235,168 @@ def test_settings_rows_put_differences_first_and_shade_them():
     assert "row0_col0" in style and "row0_col1" in style  # both cells of the differing row
     assert "row1_" not in style and "row2_" not in style
     assert ">no<" in html and ">–<" in html and ">0.9<" in html
+
+
+def run_cv(at, k: int = 3):
+    """Run the cross-validation with ``k`` folds and wait for it; the page drawn after it."""
+    at.switch_page(COMPARE).run()
+    at.slider(key="compare.cv.k").set_value(k).run()
+    at.button(key="compare.cv.run").click().run()
+    assert not at.exception
+    job = at.session_state[state.COMPARE_CV_JOB]["job"]
+    assert job.wait(300)
+    at.run()  # the progress fragment sees the end and moves the result into the session
+    assert not at.exception
+    return job
+
+
+def band_spec(at) -> dict:
+    """The figure of the curves over the folds (its title says so)."""
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titled = [s for s in charts if "folds</b>" in s["layout"].get("title", {}).get("text", "")]
+    assert len(titled) == 1, [s["layout"].get("title") for s in charts]
+    return titled[0]
+
+
+def test_cross_validation_shows_mean_and_spread_the_folds_and_the_bands(at):
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.epochs").set_value(20).run()
+    job = run_cv(at, k=4)
+    assert state.COMPARE_CV_JOB not in at.session_state
+    found = at.session_state[state.COMPARE_CV]
+    result = found["result"]
+    assert found["error"] is None and found["reason"] is None
+    assert len(result.folds) == 4 and all(f.epochs == 20 for f in result.folds)
+    # the same folds as scikit-learn's stratified 4-fold split with the split's seed
+    dataset = at.session_state["app.dataset"]
+    seed = at.session_state["app.split_settings"]["seed"]
+    pairs = crossval.folds(dataset.y, 4, "classification", seed)
+    assert [list(f.test_index) for f in result.folds] == [list(t) for _, t in pairs]
+    accuracies = np.array([f.metrics["accuracy"] for f in result.folds])
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Mean held-out accuracy"] == f"{accuracies.mean():.3f} ± {accuracies.std():.3f}"
+    assert float(shown["Lowest fold"]) == pytest.approx(accuracies.min(), abs=5e-4)
+    tables = [d.value for d in at.dataframe]
+    folds = next(t for t in tables if "held-out rows" in t)
+    assert list(folds["fold"]) == [1, 2, 3, 4]
+    assert np.allclose(folds["accuracy"], accuracies)
+    assert list(folds["held-out rows"]) == [f.n_test for f in result.folds]
+    summary = next(t for t in tables if "metric" in t).set_index("metric")
+    assert summary.loc["accuracy", "mean"] == pytest.approx(accuracies.mean())
+    band = band_spec(at)
+    names = [t["name"] for t in band["data"]]
+    assert [n for n in names if n.startswith("fold")] == [f"fold {i}" for i in range(1, 5)]
+    assert any(n.startswith("mean · AUC") for n in names) and "± 1 std" in names
+    assert "macro average" in band["layout"]["title"]["text"]
+    # precision-recall of one class
+    at.segmented_control(key="compare.cv.kind").set_value("pr").run()
+    at.selectbox(key="compare.cv.which").set_value(0).run()
+    assert not at.exception
+    band = band_spec(at)
+    assert "Precision-recall over 4 folds" in band["layout"]["title"]["text"]
+    assert any(t["name"].startswith("mean · AP") for t in band["data"])
+    assert job.request.n_jobs == limits.MAX_CV_JOBS
+    # changed settings make the result out of date
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.learning_rate").set_value(0.5).run()
+    at.switch_page(COMPARE).run()
+    assert any("earlier settings" in w.value and "cross-validation" in w.value for w in at.warning)
+
+
+def test_cross_validation_waits_for_a_training_slot_and_gives_it_back(at):
+    at.switch_page(COMPARE).run()
+    others = [f"another visitor {i}" for i in range(capacity.SLOTS.limit)]
+    try:
+        for key in others:
+            assert capacity.SLOTS.acquire(key, "their run").granted
+        at.button(key="compare.cv.run").click().run()
+        assert not at.exception
+        assert state.COMPARE_CV_JOB not in at.session_state
+        assert any("as many as it allows at once" in w.value for w in at.warning)
+        assert capacity.SLOTS.status() == (others, [])
+        capacity.SLOTS.release(others[0])
+        run_cv(at)
+        assert len(at.session_state[state.COMPARE_CV]["result"].folds) == 3
+        assert capacity.SLOTS.status() == (others[1:], [])  # the job gave its slot back
+    finally:
+        capacity.SLOTS.clear()
+
+
+def test_cross_validation_can_be_cancelled_and_keeps_the_finished_folds(at):
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.epochs").set_value(2_000).run()
+    at.switch_page(COMPARE).run()
+    at.slider(key="compare.cv.k").set_value(10).run()
+    at.button(key="compare.cv.run").click().run()
+    assert at.button(key="compare.cv.run").disabled  # one at a time
+    assert "0 of 10 folds done" in at.get("progress")[0].proto.text
+    at.button(key="compare.cv.cancel").click().run()
+    job = at.session_state[state.COMPARE_CV_JOB]["job"]
+    assert job.wait(300)
+    at.run()
+    found = at.session_state[state.COMPARE_CV]
+    assert found["reason"] == "cancelled" and len(found["result"].folds) < 10
+    assert any(
+        w.value.startswith(f"Cancelled after {len(found['result'].folds)} of 10 folds")
+        for w in at.warning
+    )
+    assert not at.button(key="compare.cv.run").disabled
+
+
+def test_the_learning_curve_trains_each_fold_on_growing_shares_of_its_rows(at):
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.epochs").set_value(15).run()
+    at.switch_page(COMPARE).run()
+    at.slider(key="compare.cv.k").set_value(3).run()
+    at.button(key="compare.cv.learning").click().run()
+    assert not at.exception
+    running = at.session_state[state.COMPARE_CV_JOB]["job"]
+    assert running.kind == "learning" and running.total == 3 * len(crossval.LEARNING_SHARES)
+    assert running.wait(300)
+    at.run()
+    assert not at.exception
+    found = at.session_state[state.COMPARE_LEARNING]
+    lc = found["result"]
+    # 3 folds at 10%, 50%, 75% and 100% of their 100 rows: 25% would be no larger than the
+    # least that leaves a validation row of each of the 3 classes (36 rows, 10% of them kept
+    # for validation as the split says)
+    assert found["error"] is None and lc.shares == [0.1, 0.5, 0.75, 1.0]
+    assert len(lc.folds) == lc.total == running.total == running.done == 12
+    assert state.COMPARE_CV not in at.session_state  # a learning curve is not a cross-validation
+    points = lc.points()
+    sizes = [p["n_train"] for p in points]
+    assert sizes == [32.0, 45.0, 67.0, 90.0]  # the rows trained on, validation rows aside
+    chart = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "training rows" in json.dumps(json.loads(c.proto.spec)["layout"].get("xaxis", {}))
+    )
+    held = next(t for t in chart["data"] if t["name"] == "held-out rows, mean")
+    assert np.allclose(held["y"], [p["test_mean"] for p in points])
+    assert held["x"] == sizes
+    table = next(d.value for d in at.dataframe if "held-out accuracy" in d.value)
+    assert list(table["training rows"]) == sizes
+    assert any("Learning curve" in m.value for m in at.markdown)
+
+
+def test_a_regression_is_cross_validated_with_r2_and_no_class_curves(at):
+    at.switch_page("pages/1_Data.py").run()
+    at.selectbox(key="data.source").set_value("diabetes").run()
+    at.switch_page(TRAIN).run()
+    at.number_input(key="train.epochs").set_value(10).run()
+    run_cv(at, k=3)
+    result = at.session_state[state.COMPARE_CV]["result"]
+    assert result.task == "regression" and result.metric_names == ["loss", "r2", "mae", "rmse"]
+    r2 = np.array([f.metrics["r2"] for f in result.folds])
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Mean held-out R²"] == f"{r2.mean():.3f} ± {r2.std():.3f}"
+    folds = next(d.value for d in at.dataframe if "held-out rows" in d.value)
+    assert {"r2", "mae", "rmse"} <= set(folds.columns)
+    assert not any(  # no ROC or precision-recall band for a number
+        "folds</b>" in json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+        for c in at.get("plotly_chart")
+    )
+    assert len(at.get("plotly_chart")) == 1  # the folds' curves
+    # folds split the rows, unstratified: every row held out once
+    held = np.sort(np.concatenate([f.test_index for f in result.folds]))
+    assert np.array_equal(held, np.arange(len(at.session_state["app.dataset"].y)))

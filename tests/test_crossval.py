@@ -352,3 +352,112 @@ def test_a_cancel_leaves_another_parallel_cross_validation_alone(iris):
     assert other["result"].cancelled and len(other["result"].folds) == 1
     serial = crossval.cross_validate(iris, SMALL, training)
     assert without_seconds(full) == without_seconds(serial)
+
+
+def test_each_fold_keeps_its_held_out_rows_and_outputs(iris):
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+    result = crossval.cross_validate(iris, SMALL, TRAINING, k=5, seed=4)
+    pairs = list(StratifiedKFold(5, shuffle=True, random_state=4).split(iris.X, iris.y))
+    for fold, (_, test_idx) in zip(result.folds, pairs, strict=True):
+        assert np.array_equal(fold.test_index, test_idx)
+        assert np.array_equal(fold.y_true, iris.y[test_idx])
+        assert fold.outputs.shape == (len(test_idx), 3)
+        assert np.allclose(fold.outputs.sum(axis=1), 1.0)
+        # the outputs are what the fold's scores were computed from
+        assert accuracy_score(fold.y_true, fold.outputs.argmax(axis=1)) == pytest.approx(
+            fold.metrics["accuracy"], abs=1e-12
+        )
+        assert log_loss(fold.y_true, fold.outputs, labels=[0, 1, 2]) == pytest.approx(
+            fold.metrics["loss"], rel=1e-6
+        )
+    y_true, outputs, numbers = result.held_out()
+    assert sorted(np.concatenate([f.test_index for f in result.folds])) == list(range(150))
+    assert np.array_equal(y_true, np.concatenate([iris.y[t] for _, t in pairs]))
+    assert outputs.shape == (150, 3) and list(np.bincount(numbers)) == [30] * 5
+    assert 0.5 < roc_auc_score(y_true, outputs, multi_class="ovr") <= 1.0
+
+
+def test_a_regression_folds_outputs_are_its_predictions_in_the_targets_units(diabetes):
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    result = crossval.cross_validate(
+        diabetes, REGRESSION, REGRESSION_TRAINING, k=3, seed=5, val_size=0.15
+    )
+    for fold in result.folds:
+        assert fold.outputs.shape == fold.y_true.shape == (fold.n_test,)
+        assert r2_score(fold.y_true, fold.outputs) == pytest.approx(fold.metrics["r2"], abs=1e-9)
+        assert mean_absolute_error(fold.y_true, fold.outputs) == pytest.approx(
+            fold.metrics["mae"], rel=1e-9
+        )
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_cancel_stops_the_folds_in_progress_at_their_next_epoch(iris, n_jobs):
+    """A fold of 3000 epochs takes seconds; a stop asked for a few tenths of a second in must
+    end it (in this process or in a worker) instead of waiting for it, and keep no fold."""
+    import time
+
+    t0 = time.monotonic()
+    result = crossval.cross_validate(
+        iris,
+        SMALL,
+        {**TRAINING, "epochs": 3000, "batch_size": 1},
+        k=3,
+        n_jobs=n_jobs,
+        should_stop=lambda: time.monotonic() > t0 + 0.3,
+    )
+    assert result.cancelled and result.folds == []
+    # the workers were not killed: the next parallel run works
+    again = crossval.cross_validate(iris, SMALL, TRAINING, k=3, n_jobs=2)
+    assert len(again.folds) == 3 and not again.cancelled
+
+
+def test_a_learning_curve_trains_each_share_of_each_folds_rows_as_by_hand(iris):
+    shares = (0.25, 1.0)
+    lc = crossval.learning_curve(iris, SMALL, TRAINING, shares=shares, k=3, seed=2)
+    assert lc.total == 6 and len(lc.folds) == 6 and not lc.cancelled
+    pairs = list(StratifiedKFold(3, shuffle=True, random_state=2).split(iris.X, iris.y))
+    for i, share in enumerate(shares, start=1):
+        runs = [f for f in lc.folds if f.repeat == i]
+        subsets = []
+        for train_idx, test_idx in pairs:
+            rows = train_idx
+            if share < 1:  # a stratified subsample of the fold's training rows
+                rows, _ = train_test_split(
+                    train_idx,
+                    train_size=round(share * len(train_idx)),
+                    random_state=2,
+                    stratify=iris.y[train_idx],
+                )
+            subsets.append((rows, test_idx))
+        assert [f.n_train for f in runs] == [len(r) for r, _ in subsets]
+        assert [f.metrics for f in runs] == by_hand(iris, SMALL, TRAINING, subsets, seed=2)
+        if share < 1:  # every class in the subsample, in its share
+            for f, (rows, _) in zip(runs, subsets, strict=True):
+                assert np.bincount(iris.y[rows]).min() >= 7
+    points = lc.points()
+    assert [p["share"] for p in points] == [0.25, 1.0]
+    assert [p["n_train"] for p in points] == [25.0, 100.0]
+    held = [f.metrics["accuracy"] for f in lc.folds if f.repeat == 2]
+    assert points[1]["test_mean"] == pytest.approx(np.mean(held))
+    assert points[1]["test_std"] == pytest.approx(np.std(held))
+    fitted = [f.train_metrics["accuracy"] for f in lc.folds if f.repeat == 1]
+    assert points[0]["train_mean"] == pytest.approx(np.mean(fitted))
+    # the training rows' score is the network's on the rows it trained on
+    assert all(0.0 <= f.train_metrics["accuracy"] <= 1.0 for f in lc.folds)
+
+
+@pytest.mark.parametrize(
+    ("shares", "words"),
+    [((0.0, 1.0), "above 0"), ((0.5, 1.5), "at most 1"), (("half",), "numbers"), ((), "above 0")],
+)
+def test_bad_learning_curve_shares_are_refused(iris, shares, words):
+    with pytest.raises(ValueError, match=words):
+        crossval.learning_curve(iris, SMALL, TRAINING, shares=shares, k=3)
+
+
+def test_a_learning_curve_past_the_fit_limit_is_refused(iris):
+    shares = [i / 10 for i in range(1, 11)]
+    with pytest.raises(ValueError, match="limit is 50"):
+        crossval.learning_curve(iris, SMALL, TRAINING, shares=shares, k=6)

@@ -153,6 +153,25 @@ def test_replicas_get_one_blas_thread_unless_the_caller_chose():
     assert serve.replica_env({"OMP_NUM_THREADS": "4"})["OMP_NUM_THREADS"] == "4"  # passed on
 
 
+def test_replicas_cross_validate_in_their_own_process_unless_the_caller_chose():
+    def cv_jobs(env: dict) -> int:
+        code = "from dashboard.common import limits; print(limits.MAX_CV_JOBS)"
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=Path(__file__).parents[1],
+            capture_output=True,
+            text=True,
+        )
+        return int(out.stdout)
+
+    base = {k: v for k, v in os.environ.items() if k != serve.CV_JOBS_ENV}
+    assert serve.replica_env(base)[serve.CV_JOBS_ENV] == "1"
+    assert cv_jobs(serve.replica_env(base)) == 1  # the variable the app reads
+    assert cv_jobs(base) == min(2, os.cpu_count() or 1)  # the app's own default
+    assert serve.replica_env({serve.CV_JOBS_ENV: "2"})[serve.CV_JOBS_ENV] == "2"
+
+
 def test_store_is_set_for_the_replicas_only_when_given():
     assert serve.STORE_ENV == "NN_LAB_STORE"
     url = "postgresql://lab:secret@db.example/lab"

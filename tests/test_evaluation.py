@@ -475,3 +475,26 @@ def test_bad_importance_requests_are_refused(penguins):
         ev.permutation_importance(net, table, sp.y_test, seed=-1)
     with pytest.raises(ValueError, match="must be a table"):
         ev.permutation_importance(net, table.to_numpy(), sp.y_test)
+
+
+def test_a_binary_models_importance_scores_at_its_saved_threshold():
+    ds = nn.data.load_dataset("breast_cancer")
+    net, sp = train(ds, epochs=2, output_activation="softmax", loss="cross_entropy")
+    X, y = ds.table(sp.raw_test), sp.y_test
+    at_half = ev.permutation_importance(net, X, y, n_repeats=3, seed=1)
+    p = ev.class_probabilities(net, sp.X_test)[:, 1]
+    # a threshold whose accuracy differs from the default's
+    threshold = next(
+        t
+        for t in np.quantile(p, [0.3, 0.15, 0.6, 0.8])
+        if metrics.accuracy_score(y, p > t) != at_half.baseline
+    )
+    ev.set_model_threshold(net, threshold)
+    moved = ev.permutation_importance(net, X, y, n_repeats=3, seed=1)
+    assert moved.baseline == pytest.approx(metrics.accuracy_score(y, p > threshold), abs=TOL)
+    assert moved.baseline != pytest.approx(at_half.baseline, abs=TOL)
+    direct = inspection.permutation_importance(
+        ev.NetworkEstimator(net), X, y, n_repeats=3, random_state=1
+    )
+    order = [list(ds.feature_names).index(f) for f in moved.features]
+    np.testing.assert_allclose(moved.importances, direct.importances[order], rtol=0, atol=TOL)

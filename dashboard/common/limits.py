@@ -66,6 +66,10 @@ MAX_RUN_CPU_S = _env_number("NN_LAB_MAX_RUN_CPU_S", 600.0, 1.0)
 # A run that has not asked for its slot (or its place in the queue) for this long loses it: its
 # tab was closed, or the browser throttles a hidden tab's timer. It asks again at its next tick.
 TRAINING_SLOT_TIMEOUT_S = 20.0
+# Worker processes one cross-validation may use (Compare page). A cross-validation holds one
+# training slot and counts its workers' wall-clock time against MAX_RUN_CPU_S; a hosted server
+# with one process per core sets NN_LAB_CV_JOBS=1 so its folds never take a second core.
+MAX_CV_JOBS = int(_env_number("NN_LAB_CV_JOBS", min(2, os.cpu_count() or 1), 1))
 
 
 def duration_text(seconds: float) -> str:

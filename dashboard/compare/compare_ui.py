@@ -35,6 +35,12 @@ def chart_metric(metric, task: str) -> str:
     return nn.task.get(task).metric if metric == "score" else "loss"
 
 
+def chosen_chart_metric(task: str) -> str:
+    """The per-epoch figure the page's "Curves" choice asks for (the loss until it is drawn),
+    for the other charts of the page (seeds, folds)."""
+    return chart_metric(st.session_state.get("compare.metric", "loss"), task)
+
+
 def task_ui(records: list[dict]) -> str:
     """The task whose runs are compared: the only one, or, when runs of both are kept, the
     one picked (the latest run's at first), with a sentence saying why."""
@@ -240,7 +246,7 @@ def seeds_ui() -> None:
     diverged = [r["seed"] for r in results if r["status"] == "diverged"]
     if diverged:
         st.warning(f"Diverged with seed(s) {', '.join(map(str, diverged))}.")
-    metric = chart_metric(st.session_state.get("compare.metric", "loss"), task)
+    metric = chosen_chart_metric(task)
     log_y = bool(st.session_state.get("compare.log")) and metric == "loss"
     fig = comparison.seed_band_figure([r["history"] for r in results], metric, log_y=log_y)
     st.plotly_chart(fig, key="compare.seed_band")

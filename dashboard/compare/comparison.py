@@ -238,6 +238,70 @@ def seed_band_figure(histories, metric: str = "loss", log_y: bool = False) -> go
     return _epoch_layout(fig, metric, log_y)
 
 
+def learning_curve_figure(points: list[dict], metric: str) -> go.Figure:
+    """The score against the number of training rows (``nn.crossval.LearningCurve.points``):
+    on the rows each network trained on and on the fold's held-out rows, each the mean over
+    the folds with a band of one standard deviation. ``metric`` is "accuracy" or "r2"."""
+    _check_metric(metric)
+    fig = go.Figure()
+    x = [p["n_train"] for p in points]
+    for part, name, color in (
+        ("train", "training rows", RUN_COLORS[0]),
+        ("test", "held-out rows", RUN_COLORS[1]),
+    ):
+        mean = np.array([p[f"{part}_mean"] for p in points])
+        std = np.array([p[f"{part}_std"] for p in points])
+        r, g, b = hex_to_rgb(color)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=(mean - std).tolist(),
+                mode="lines",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=part,
+                name=f"{name} - 1 std",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=(mean + std).tolist(),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=f"rgba({r},{g},{b},0.2)",
+                hoverinfo="skip",
+                legendgroup=part,
+                name=f"{name} ± 1 std",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=mean.tolist(),
+                mode="lines+markers",
+                line={"color": color, "dash": "solid" if part == "train" else "dash"},
+                legendgroup=part,
+                name=f"{name}, mean",
+                customdata=std,
+                hovertemplate="%{x:.0f} rows: %{y:.3f} ± %{customdata:.3f}<extra>"
+                + name
+                + "</extra>",
+            )
+        )
+    fig.update_layout(
+        height=380,
+        margin=MARGIN,
+        xaxis_title="training rows",
+        yaxis_title=METRIC_TITLES[metric],
+        legend={"orientation": "h", "y": -0.25},
+        hovermode="x unified",
+    )
+    return fig
+
+
 # ---- settings diff ----
 
 
