@@ -251,11 +251,14 @@ def learning_curve_figure(points: list[dict], metric: str) -> go.Figure:
     ):
         mean = np.array([p[f"{part}_mean"] for p in points])
         std = np.array([p[f"{part}_std"] for p in points])
+        # neither figure exceeds 1, and an accuracy is never below 0: the band stops there
+        upper = np.minimum(mean + std, 1.0)
+        lower = np.maximum(mean - std, 0.0) if metric == "accuracy" else mean - std
         r, g, b = hex_to_rgb(color)
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=(mean - std).tolist(),
+                y=lower.tolist(),
                 mode="lines",
                 line={"width": 0},
                 hoverinfo="skip",
@@ -267,7 +270,7 @@ def learning_curve_figure(points: list[dict], metric: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=(mean + std).tolist(),
+                y=upper.tolist(),
                 mode="lines",
                 line={"width": 0},
                 fill="tonexty",

@@ -276,8 +276,9 @@ def bands_ui(result, class_names: list[str]) -> None:
     st.plotly_chart(evaluation_figures.band_figure(curves), key="compare.cv.band")
     subject = md_escape(cv.curve_label(class_names, which), 120)
     st.caption(
-        f"{CURVE_KINDS[kind]} curve of {subject} in each fold (grey), their mean and a band of "
-        "one standard deviation; the legend gives the mean area and its spread over the folds."
+        f"The {CURVE_KINDS[kind]} curve ({subject}) of each fold's held-out rows (grey), their "
+        "mean and a band of one standard deviation; the legend gives the mean area and its "
+        "spread over the folds."
     )
 
 
@@ -302,9 +303,11 @@ def learning_ui(req: cv.CVRequest) -> None:
         "fold held out (dashed), with one standard deviation. Still rising at the right: more "
         "rows would help; a wide gap between the two: the network learns the rows by heart."
     )
+    # the share a point really trained on (a small share is raised to a least number of rows)
+    full = next((p["n_train"] for p in points if p["share"] == 1.0), None)
     table = [
         {
-            "share of the training rows": f"{p['share']:.0%}",
+            "share of the training rows": f"{p['n_train'] / full if full else p['share']:.0%}",
             "training rows": p["n_train"],
             f"{title} on them": p["train_mean"],
             f"± ({title}, training)": p["train_std"],
