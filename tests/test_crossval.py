@@ -434,7 +434,7 @@ def test_a_learning_curve_trains_each_share_of_each_folds_rows_as_by_hand(iris):
         assert [f.n_train for f in runs] == [len(r) for r, _ in subsets]
         assert [f.metrics for f in runs] == by_hand(iris, SMALL, TRAINING, subsets, seed=2)
         if share < 1:  # every class in the subsample, in its share
-            for f, (rows, _) in zip(runs, subsets, strict=True):
+            for rows, _ in subsets:
                 assert np.bincount(iris.y[rows]).min() >= 7
     points = lc.points()
     assert [p["share"] for p in points] == [0.25, 1.0]
