@@ -242,6 +242,101 @@ def _check_features(features, n_in: int) -> tuple[int, int]:
     return f0, f1
 
 
+# ---- per-neuron maps and values ----
+
+# Grid points per axis of the neuron maps. One redraw runs the forward pass on 40 x 40 = 1,600
+# rows (about 2 x 1,600 x n_params multiply-adds: under a millisecond for [2, 8, 8, 2], about
+# 2 ms for [2, 32, 32, 32, 3]) and ships 1,600 numbers per map drawn: the figure, not the
+# arithmetic, is the cost (benchmarks/bench_neuron_maps.py).
+NEURON_RESOLUTION = 40
+
+
+@dataclass
+class NeuronMaps:
+    """Every neuron's activation over a plane of two features (see ``neuron_grid``)."""
+
+    xs: np.ndarray  # (nx,) grid values of features[0]
+    ys: np.ndarray  # (ny,) grid values of features[1]
+    features: tuple[int, int]
+    # Per layer, hidden layers then the output layer: (ny, nx, n_neurons); layers[l][i, j, k]
+    # is neuron k's activation at (xs[j], ys[i]) (row = y, as heatmaps expect).
+    layers: list[np.ndarray]
+    activations: list[str]  # per layer, its activation's name
+
+    def __repr__(self) -> str:
+        sizes = [m.shape[2] for m in self.layers]
+        return (
+            f"NeuronMaps({len(self.ys)}x{len(self.xs)} grid over features {self.features}, "
+            f"neurons per layer {sizes})"
+        )
+
+    @property
+    def sizes(self) -> list[int]:
+        """Neurons per layer (hidden layers, then the outputs)."""
+        return [m.shape[2] for m in self.layers]
+
+
+@dataclass
+class NeuronValues:
+    """Every neuron's activation on given rows (see ``neuron_values``)."""
+
+    layers: list[np.ndarray]  # per layer, hidden layers then the outputs: (n_rows, n_neurons)
+    activations: list[str]  # per layer, its activation's name
+    output: bool = True  # whether the last layer is the output layer
+
+    def __repr__(self) -> str:
+        rows = len(self.layers[0]) if self.layers else 0
+        return f"NeuronValues({rows} rows, neurons per layer {self.sizes})"
+
+    @property
+    def sizes(self) -> list[int]:
+        """Neurons per layer."""
+        return [v.shape[1] for v in self.layers]
+
+
+def _layer_names(net: Network) -> list[str]:
+    return [act.name for act in net.activations]
+
+
+def neuron_grid(
+    net: Network,
+    X,
+    resolution: int = NEURON_RESOLUTION,
+    margin: float = 0.5,
+    fixed=None,
+    features: tuple[int, int] = (0, 1),
+    transform=None,
+) -> NeuronMaps:
+    """Each hidden neuron's and each output's activation on a grid over two features.
+
+    The grid is ``decision_grid``'s (same parameters: the plane of ``features``, the other
+    features held at ``fixed`` or the median of ``X``, rows passed through ``transform``), and
+    the values are the engine's forward pass (``Network.forward``) on its rows, for any task.
+    Returns a ``NeuronMaps`` with ``layers[l]`` of shape (resolution, resolution, n_neurons).
+    The default grid keeps a redraw cheap: see ``NEURON_RESOLUTION``.
+    """
+    (xs, ys), rows = _grid_rows(net, X, resolution, margin, fixed, features, transform)
+    passed = net.forward(rows)
+    layers = [
+        np.asarray(values.a, dtype=np.float64).reshape(resolution, resolution, -1)
+        for values in passed
+    ]
+    f0, f1 = (int(f) for f in features)  # checked by _grid_rows
+    return NeuronMaps(xs=xs, ys=ys, features=(f0, f1), layers=layers, activations=_layer_names(net))
+
+
+def neuron_values(net: Network, X, output: bool = True) -> NeuronValues:
+    """Each hidden neuron's activation (and each output's, unless ``output`` is False) on the
+    rows ``X`` as the network takes them (n, n_inputs): the forward pass's own values, for a
+    distribution per neuron when the data has more features than a plane shows."""
+    passed = net.forward(X)
+    if not output:
+        passed = passed[:-1]
+    names = _layer_names(net)[: len(passed)]
+    layers = [np.asarray(values.a, dtype=np.float64) for values in passed]
+    return NeuronValues(layers=layers, activations=names, output=output)
+
+
 # ---- one backprop step, every number ----
 
 
@@ -566,6 +661,7 @@ def training_health(
     learning_rate: float | None = None,
     l2: float = 0.0,
     max_rows: int = 512,
+    l1: float | None = None,
 ) -> dict:
     """Signs of trouble in the current network on a batch, each with a plain-language hint.
 
@@ -585,6 +681,10 @@ def training_health(
     outputs over that of the targets) and, for a sigmoid output, which can only reach the
     values from the target's mean to one standard deviation above it, the share of targets
     out of its reach (``unreachable``) and of outputs at its limits (``saturated``).
+
+    With ``l1`` (the run's L1 setting, 0 included) there is one more part, ``near_zero``: the
+    share of weights (not biases) within ``NEAR_ZERO`` of 0, overall (``share``) and per layer
+    (see ``near_zero_weights``), the figure L1 drives up.
     """
     X, _ = net.check_inputs(X)
     y = np.asarray(y)
@@ -602,7 +702,45 @@ def training_health(
     if net.task == REGRESSION:
         _, Y = net.check_inputs(X, y)
         report["output"] = _regression_output(net, passes[-1].a, Y)
+    if l1 is not None:
+        report["near_zero"] = near_zero_weights(net, l1)
     return report
+
+
+NEAR_ZERO = 1e-3  # a weight this close to 0 barely passes anything on
+
+
+def near_zero_weights(net: Network, l1: float = 0.0, tol: float = NEAR_ZERO) -> dict:
+    """The share of weights (not biases) with ``|w| < tol``: ``share`` over the network,
+    ``per_layer`` by layer (1-based), with a ``status`` and a ``hint`` that reads them in the
+    light of the run's ``l1`` setting (L1 pushes useless weights to 0 on purpose)."""
+    per_layer = {i + 1: float(np.mean(np.abs(layer.W) < tol)) for i, layer in enumerate(net.layers)}
+    near = sum(int(np.count_nonzero(np.abs(layer.W) < tol)) for layer in net.layers)
+    share = near / sum(layer.W.size for layer in net.layers)
+    warn = share > 0.9
+    if warn:
+        hint = (
+            f"{share:.0%} of the weights are within {tol:g} of zero: the network has almost no "
+            "connections left to learn with. "
+            + ("Lower the L1 penalty." if l1 else "Check the learning rate and the weight penalty.")
+        )
+    elif l1:
+        hint = (
+            f"{share:.0%} of the weights are within {tol:g} of zero: L1 switches off the "
+            "connections the network does not need, the stronger it is the more."
+        )
+    else:
+        hint = (
+            f"{share:.0%} of the weights are within {tol:g} of zero. An L1 penalty would push "
+            "the weights the network does not need to zero."
+        )
+    return {
+        "share": share,
+        "per_layer": per_layer,
+        "tol": tol,
+        "status": _status(warn),
+        "hint": hint,
+    }
 
 
 def _regression_output(net: Network, P: np.ndarray, Y: np.ndarray) -> dict:

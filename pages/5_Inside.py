@@ -1,5 +1,5 @@
-"""Inside: decision surface or fitted curve, the living network, health, backprop step by step,
-trust checks."""
+"""Inside: decision surface or fitted curve, every neuron's map, the living network, health,
+backprop step by step, trust checks."""
 
 import streamlit as st
 
@@ -13,7 +13,7 @@ page_ui.setup("Inside")
 st.title("Inside")
 trainer = state.ensure_trainer()
 st.caption(
-    "Network " + " → ".join(map(str, trainer.net.config["layers"])) + ". The first three views "
+    "Network " + " → ".join(map(str, trainer.net.config["layers"])) + ". The first four views "
     "follow training live: press Start here or on the Train page and watch them change."
 )
 train_ui.controls_ui(trainer)
@@ -27,7 +27,7 @@ for tab, view in zip(tabs, views, strict=True):
     if not tab.open:
         continue
     with tab:
-        options = inside_ui.surface_options_ui("inside") if view in inside_ui.SURFACES else {}
+        options = inside_ui.view_options_ui(view, "inside", trainer.net)
         inside_ui.live_fragment(view, options, trainer)
         if view == inside_ui.BACKPROP:
             inside_ui.backprop_ui(trainer)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import nn.inspect
 from dashboard import state
-from dashboard.inside import inside_ui
+from dashboard.inside import figures, inside_ui
 from dashboard.share import link
 from dashboard.training import loop, train_ui
 from tests.conftest import ROOT
@@ -81,6 +81,7 @@ def test_each_view_opened_first_by_its_url_works(view):
     assert trainer(at) is not None and trainer(at).epochs_trained == 0
     expected = {
         inside_ui.SURFACE: lambda: charts(at, '"surface"'),
+        inside_ui.NEURONS: lambda: charts(at, '"distributions"'),  # Iris: on the training rows
         inside_ui.NETWORK: lambda: charts(at, "positive weight"),
         inside_ui.HEALTH: lambda: [m for m in at.metric if m.label == "Dead ReLU units"],
         inside_ui.BACKPROP: lambda: at.latex,
@@ -406,3 +407,167 @@ def test_constant_columns_do_not_make_standardized_inputs_look_unscaled():
     assert any("similar, moderate scale" in s.value for s in at.success)
     raw = open_with({"inside.view": inside_ui.HEALTH, "data": "digits", "standardize": "0"})
     assert any("not on a common scale" in w.value for w in raw.warning)
+
+
+# ---- the Neurons view ----
+
+
+def neuron_charts(at) -> tuple[dict, dict]:
+    """The grid of neuron maps and the large map of one neuron."""
+    return charts(at, '"neurons"')[0], charts(at, '"neuron"')[0]
+
+
+def heatmap_traces(fig: dict) -> list[dict]:
+    return [t for t in fig["data"] if t["type"] == "heatmap"]
+
+
+def test_neuron_maps_of_a_2d_set_are_the_networks_activations_over_its_plane():
+    at = open_with({"inside.view": inside_ui.NEURONS, "data": "moons", "standardize": "1"})
+    assert not at.exception
+    # two features: the plane itself, no choice of view and no feature pickers
+    assert not [c for c in at.segmented_control if c.key == "inside.neuron_view"]
+    assert not [s for s in at.selectbox if s.key.startswith("inside.surface_")]
+    grid, large = neuron_charts(at)
+    net, split = trainer(at).net, at.session_state["app.split"]
+    sizes = net.config["layers"][1:]
+    maps = heatmap_traces(grid)
+    assert len(maps) == sum(min(n, figures.MAX_NEURONS) for n in sizes)
+    assert grid["layout"]["meta"]["sizes"] == sizes
+    # The page shows the engine's activations at the grid points, in the data's own units.
+    xs, ys = values(maps[0]["x"]), values(maps[0]["y"])
+    gx, gy = np.meshgrid(xs, ys)
+    rows = split.preprocessor.transform(np.column_stack([gx.ravel(), gy.ravel()]))
+    passed = net.forward(rows)
+    first_output = sizes[0] if len(sizes) == 2 else sum(min(n, 16) for n in sizes[:-1])
+    for trace, layer, k in ((maps[0], 0, 0), (maps[first_output], len(sizes) - 1, 0)):
+        expected = passed[layer].a[:, k].reshape(len(ys), len(xs))
+        np.testing.assert_allclose(values(trace["z"]), expected, rtol=1e-6, atol=1e-6)
+    # one scale per layer: the min and max of the layer's maps
+    for layer, coloraxis in enumerate(["coloraxis", "coloraxis2"]):
+        lo, hi = grid["layout"][coloraxis]["cmin"], grid["layout"][coloraxis]["cmax"]
+        assert lo == pytest.approx(passed[layer].a.min()) and hi == pytest.approx(
+            passed[layer].a.max()
+        )
+    # the large map: neuron 1 of layer 1 by default, with every training and test row on it
+    assert at.selectbox(key="inside.neuron").value == "1.1"
+    assert large["data"][0]["name"] == "layer 1 · neuron 1"
+    points = sum(len(values(t["x"])) for t in large["data"][1:])
+    assert points == len(split.y_train) + len(split.y_test)
+    assert "Not trained yet" in texts(at) and "plane of x1 and x2" in texts(at)
+    at.selectbox(key="inside.neuron").set_value("2.3").run()
+    assert not at.exception
+    _, large = neuron_charts(at)
+    assert large["data"][0]["name"] == "layer 2 · neuron 3"
+    np.testing.assert_allclose(
+        values(large["data"][0]["z"]),
+        passed[1].a[:, 2].reshape(len(ys), len(xs)),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("forged", ["9.9", "0.1", "1", 3, None, "layer 1 · neuron 1"])
+def test_a_bad_neuron_choice_is_refused_on_the_server(forged):
+    at = open_with({"data": "moons", "standardize": "1"}, page="pages/3_Train.py")
+    at.session_state["inside.neuron"] = forged  # what a stale or forged session holds
+    at.switch_page(INSIDE)
+    at.session_state["inside.view"] = inside_ui.NEURONS
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="inside.neuron").value == "1.1"
+    assert at.session_state["inside.neuron"] == "1.1"
+    assert neuron_charts(at)[1]["data"][0]["name"] == "layer 1 · neuron 1"
+
+
+def test_iris_shows_each_neurons_activations_by_class_then_a_plane_on_request():
+    at = open_with({"inside.view": inside_ui.NEURONS})
+    assert not at.exception
+    assert at.segmented_control(key="inside.neuron_view").value == "rows"
+    assert not charts(at, '"neurons"')  # no maps until a plane is chosen
+    fig = charts(at, '"distributions"')[0]
+    net, split = trainer(at).net, at.session_state["app.split"]
+    dataset = at.session_state["app.dataset"]
+    boxes = [t for t in fig["data"] if t["type"] == "box"]
+    assert len(boxes) == len(net.config["layers"][1:]) * len(dataset.class_names)
+    passed = net.forward(split.X_train)
+    for trace in boxes:
+        layer = 0 if trace["xaxis"] == "x" else int(trace["xaxis"][1:]) - 1
+        c = [str(n) for n in dataset.class_names].index(trace["name"])
+        rows = passed[layer].a[split.y_train == c]
+        np.testing.assert_allclose(values(trace["median"]), np.median(rows, axis=0))
+        np.testing.assert_allclose(values(trace["lowerfence"]), rows.min(axis=0))
+        np.testing.assert_allclose(values(trace["upperfence"]), rows.max(axis=0))
+    assert "Each box shows one neuron's activations" in texts(at)
+    # Over two features: the decision surface's plane (the petals) and its pickers
+    at.segmented_control(key="inside.neuron_view").set_value("plane").run()
+    assert not at.exception
+    assert (picker(at, "x").value, picker(at, "y").value) == (2, 3)
+    grid, large = neuron_charts(at)
+    assert len(heatmap_traces(grid)) == 5 + 10 + 3
+    assert large["layout"]["xaxis"]["title"]["text"] == "PetalLengthCm"
+    assert "other 2 features are held at their training medians" in texts(at)
+    picker(at, "y").set_value(1).run()  # a plane chosen here is the decision surface's too
+    assert charts(at, '"neuron"')[0]["layout"]["yaxis"]["title"]["text"] == "SepalWidthCm"
+    # the user opens the surface's tab (the tab is bound to the URL, which holds the old one)
+    at.query_params["inside.view"] = at.session_state["inside.view"] = inside_ui.SURFACE
+    at.run()
+    assert charts(at, '"surface"')[0]["layout"]["yaxis"]["title"]["text"] == "SepalWidthCm"
+
+
+def test_a_forged_neuron_view_falls_back_to_the_training_rows():
+    at = open_with({})
+    at.session_state["inside.neuron_view"] = "everything"
+    at.session_state["inside.view"] = inside_ui.NEURONS
+    at.run()
+    assert not at.exception
+    assert at.segmented_control(key="inside.neuron_view").value == "rows"
+    assert charts(at, '"distributions"')
+
+
+def test_neuron_maps_follow_training_at_the_pace_of_the_decision_surface(monkeypatch):
+    clock = FrozenClock()
+    monkeypatch.setattr(inside_ui, "time", clock)
+    at = open_with(
+        {"inside.view": inside_ui.NEURONS, "data": "moons", "standardize": "1", "epochs": "400"}
+    )
+    first = json.dumps(neuron_charts(at)[0]["data"][0])
+    at.button(key="train.start").click().run()
+    at.run()
+    assert trainer(at).running and trainer(at).epochs_trained > 0
+    assert json.dumps(neuron_charts(at)[0]["data"][0]) == first  # within a second: as it was
+    clock.now += inside_ui.REFRESH_S
+    at.run()
+    redrawn = json.dumps(neuron_charts(at)[0]["data"][0])
+    assert redrawn != first
+    at.button(key="train.pause").click().run()
+    at.button(key="train.step").click().run()
+    assert json.dumps(neuron_charts(at)[0]["data"][0]) != redrawn  # paused: drawn at once
+
+
+@pytest.mark.parametrize("dataset", ["wine", "digits", "breast_cancer"])
+def test_neuron_maps_over_a_plane_work_on_wide_tables(dataset):
+    at = open_with({"inside.view": inside_ui.NEURONS, "data": dataset, "standardize": "1"})
+    at.segmented_control(key="inside.neuron_view").set_value("plane").run()
+    assert not at.exception and not at.error
+    grid, _ = neuron_charts(at)
+    sizes = trainer(at).net.config["layers"][1:]
+    assert grid["layout"]["meta"]["drawn"] == [min(n, figures.MAX_NEURONS) for n in sizes]
+
+
+def test_neuron_views_of_regression_networks():
+    at = open_with({"inside.view": inside_ui.NEURONS, "data": "bump", "standardize": "1"})
+    assert not at.exception and not at.error
+    grid, large = neuron_charts(at)
+    split = at.session_state["app.split"]
+    assert grid["layout"]["meta"]["sizes"][-1] == 1  # one output: the predicted value
+    points = [t for t in large["data"] if t.get("marker", {}).get("coloraxis") == "coloraxis2"]
+    shown = np.concatenate([values(t["marker"]["color"]) for t in points])
+    assert len(shown) == len(split.y_train) + len(split.y_test)  # coloured by their value
+    at = open_with({"inside.view": inside_ui.NEURONS, "data": "diabetes", "standardize": "1"})
+    assert not at.exception and not at.error
+    fig = charts(at, '"distributions"')[0]
+    names = {t["name"] for t in fig["data"]}
+    assert {n.split(" of ")[0] for n in names} == {"lowest third", "middle third", "highest third"}
+    assert "third of the target" in texts(at)
+    at.segmented_control(key="inside.neuron_view").set_value("plane").run()
+    assert not at.exception and neuron_charts(at)

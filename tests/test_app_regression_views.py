@@ -258,6 +258,10 @@ def test_every_other_inside_view_works_for_regression(view):
     elif view == inside_ui.HEALTH:
         assert shown["Output vs target"].startswith("spread ")
         assert "A linear output reaches any value" in texts(at)
+    elif view == inside_ui.NEURONS:
+        fig = chart(at, "inside.neurons")  # one feature: each neuron's values on the rows
+        assert fig["data"] and all(t["type"] == "box" for t in fig["data"])
+        assert {t["legendgroup"] for t in fig["data"]} >= {"lowest third of y"}
     elif view == inside_ui.BACKPROP:
         split = at.session_state[state.SPLIT]
         assert shown["Its y"] == f"{split.y_train[0]:.4g}"

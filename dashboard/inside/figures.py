@@ -1,11 +1,14 @@
 """Figures for seeing inside a network: decision surfaces, a regression network's fitted curve
-and value surface, and a living diagram of the weights.
+and value surface, a living diagram of the weights, and every neuron's map over a plane (or its
+activations on the data rows).
 
 Pure functions from arrays to plotly figures; no Streamlit. Names from data are escaped with
 ``charts.safe`` before plotly sees them (it renders a subset of HTML in labels and hovers).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,7 +24,9 @@ from dashboard.common.charts import (
     layer_role,
     node_name,
     node_ys,
+    safe,
 )
+from nn.inspect import NEURON_RESOLUTION
 
 MAX_POINTS = 1_000  # data points drawn per part on a decision surface
 MAX_EDGES = 300  # edges drawn between two layers of the network diagram
@@ -291,6 +296,27 @@ def _sample_trace(sample, hover: str) -> go.Scatter:
     )
 
 
+def _valued_points(points, part: str, symbol: str, coloraxis: str, name: str) -> go.Scattergl:
+    """A part's rows ``(X2, y)`` over two features, coloured by their target on ``coloraxis``
+    (``name``: the target's escaped name)."""
+    X2, y = points
+    return go.Scattergl(
+        x=X2[:, 0],
+        y=X2[:, 1],
+        mode="markers",
+        name=f"{part} rows",
+        marker={
+            "color": y,
+            "coloraxis": coloraxis,
+            "symbol": symbol,
+            "size": 8 if part == "training" else 10,
+            "line": {"color": "white" if part == "training" else "black", "width": 1},
+        },
+        hovertemplate=f"{part}: (%{{x:.3g}}, %{{y:.3g}}), {name} %{{marker.color:.4g}}"
+        "<extra></extra>",
+    )
+
+
 def value_surface_figure(
     xs,
     ys,
@@ -333,26 +359,8 @@ def value_surface_figure(
         )
     )
     for part, symbol, points in parts:
-        if points is None:
-            continue
-        X2, y = points
-        fig.add_trace(
-            go.Scattergl(
-                x=X2[:, 0],
-                y=X2[:, 1],
-                mode="markers",
-                name=f"{part} rows",
-                marker={
-                    "color": y,
-                    "coloraxis": "coloraxis",
-                    "symbol": symbol,
-                    "size": 8 if part == "training" else 10,
-                    "line": {"color": "white" if part == "training" else "black", "width": 1},
-                },
-                hovertemplate=f"{part}: (%{{x:.3g}}, %{{y:.3g}}), {name} %{{marker.color:.4g}}"
-                "<extra></extra>",
-            )
-        )
+        if points is not None:
+            fig.add_trace(_valued_points(points, part, symbol, "coloraxis", name))
     if sample is not None:
         fig.add_trace(_sample_trace(sample, "your sample: (%{x:.3g}, %{y:.3g})"))
     fig.update_layout(
@@ -534,4 +542,448 @@ def network_weights_figure(
         uirevision="weights",
         meta={"edges_drawn": drawn, "edges_total": total},
         legend={"orientation": "h", "y": 1.12, "x": 0},
+    )
+
+
+# ---- per-neuron maps and distributions ----
+
+NEURON_SCALE = "Viridis"  # one scale for every neuron; its range is set per layer
+MAX_NEURONS = 16  # maps (or distributions) drawn per layer; a note counts the others
+# Grid values shipped per redraw of all the maps (float32): 40 x 40 per map for up to 40 maps
+# (~0.35 MB of JSON), coarser grids beyond (see map_resolution).
+MAP_BUDGET = 40 * 40 * 40
+MIN_MAP_RESOLUTION = 24
+ROWS_PER_COLUMN = 8  # a layer with more maps than this stacks them in several columns
+GRID_WIDTH_PX = 640  # about the width the maps get on a desktop screen
+NEURON_CELL_PX = (72, 150)  # the least and most height of one map with its title
+NEURON_HEADER_PX = 84  # above the maps: each layer's name and colour bar
+NEURON_TITLE_PX = 16  # above each map: its neuron's name
+NEURON_NOTE_PX = 26  # below the maps, when a layer has more neurons than are drawn
+COLUMN_PAD = 0.012  # paper width left free on each side of a map
+BLOCK_GAP = 0.4  # between two layers' blocks, in map columns
+
+
+def map_resolution(sizes, max_per_layer: int = MAX_NEURONS) -> int:
+    """Grid points per axis of each map when the layers have ``sizes`` neurons (hidden layers
+    and outputs): ``nn.inspect.NEURON_RESOLUTION`` (40) while at most 40 maps are drawn, then
+    coarser, down to ``MIN_MAP_RESOLUTION``, so a redraw ships at most ``MAP_BUDGET`` values."""
+    n_maps = sum(min(int(size), max_per_layer) for size in sizes)
+    side = math.isqrt(MAP_BUDGET // max(n_maps, 1))
+    return max(MIN_MAP_RESOLUTION, min(NEURON_RESOLUTION, side))
+
+
+def neuron_title(layer: int, neuron: int, n_layers: int, output_names=None) -> str:
+    """A neuron's name: "layer 1 · neuron 3", or "output · setosa" (0-based in, 1-based out;
+    names from data escaped)."""
+    if layer == n_layers - 1:
+        if output_names is not None and neuron < len(output_names):
+            return f"output · {safe(output_names[neuron], 24)}"
+        return f"output {neuron + 1}"
+    return f"layer {layer + 1} · neuron {neuron + 1}"
+
+
+def layer_title(layer: int, n_layers: int, activation: str, sep: str = " · ") -> str:
+    """A layer's name with its activation: "layer 1 · tanh", "outputs · softmax"."""
+    return f"{'outputs' if layer == n_layers - 1 else f'layer {layer + 1}'}{sep}{activation}"
+
+
+def layer_range(values: np.ndarray) -> tuple[float, float]:
+    """The colour range shared by a layer's neurons: the min and max of all its values (a flat
+    layer gets a unit range, so that plotly still draws a scale)."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def _coloraxis(c: int) -> str:
+    return "coloraxis" if c == 0 else f"coloraxis{c + 1}"
+
+
+def _axis_suffix(n: int) -> str:
+    """The n-th (0-based) pair of axes is ``xaxis{suffix}``/``yaxis{suffix}`` in the layout and
+    ``x{suffix}``/``y{suffix}`` in a trace."""
+    return "" if n == 0 else str(n + 1)
+
+
+def map_columns(shown: int, rows_per_column: int = ROWS_PER_COLUMN) -> tuple[int, int]:
+    """How a layer's ``shown`` maps are arranged: (columns, rows), filled column by column."""
+    columns = max(1, math.ceil(shown / rows_per_column))
+    return columns, math.ceil(shown / columns)
+
+
+def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS) -> go.Figure:
+    """A small heatmap per neuron, laid out like the network diagram: a block per layer, left
+    to right (hidden layers, then the outputs), its neurons stacked and centred; a layer with
+    more than ``ROWS_PER_COLUMN`` maps stacks them in several columns, filled top to bottom.
+
+    ``maps`` is an ``nn.inspect.NeuronMaps``. The neurons of a layer share one colour scale
+    (``coloraxis`` per layer, from the min to the max of all the layer's maps, its colour bar
+    above the block). At most ``max_per_layer`` maps are drawn per layer, the first ones; a
+    note under the block counts the others. One heatmap trace per map drawn, layer by layer.
+    ``fig.layout.meta`` holds ``sizes`` (neurons per layer), ``drawn`` and ``ranges``.
+    """
+    if max_per_layer < 1:
+        raise ValueError("max_per_layer must be at least 1")
+    xs, ys = np.asarray(maps.xs, float), np.asarray(maps.ys, float)
+    layers = [np.asarray(m) for m in maps.layers]
+    n_layers = len(layers)
+    sizes = [m.shape[2] for m in layers]
+    drawn = [min(s, max_per_layer) for s in sizes]
+    blocks = [map_columns(shown) for shown in drawn]
+    # map columns across the figure, and a gap between two layers' blocks
+    units = sum(columns for columns, _ in blocks) + BLOCK_GAP * (n_layers - 1)
+    n_rows = max(rows for _, rows in blocks)
+    # maps about square on a desktop screen: as tall as they will be wide there
+    cell = int(np.clip(GRID_WIDTH_PX / units + NEURON_TITLE_PX, *NEURON_CELL_PX))
+    note = NEURON_NOTE_PX if any(d < s for d, s in zip(drawn, sizes, strict=True)) else 4
+    plot_h = NEURON_HEADER_PX + n_rows * cell + note
+    x_span = float(xs[-1] - xs[0]) or 1.0
+    y_span = float(ys[-1] - ys[0]) or 1.0
+
+    def paper_y(px: float) -> float:  # pixels from the top of the plot area -> paper y
+        return 1.0 - px / plot_h
+
+    data, layout_axes, notes, ranges = [], {}, [], []
+    n, start = 0, 0
+    for c, (values, shown, (columns, rows)) in enumerate(zip(layers, drawn, blocks, strict=True)):
+        lo, hi = layer_range(values)
+        ranges.append([lo, hi])
+        block_left, block_right = start / units, (start + columns) / units
+        start += columns + BLOCK_GAP
+        centre = (block_left + block_right) / 2
+        top = NEURON_HEADER_PX + (n_rows - rows) / 2 * cell
+        for k in range(shown):
+            column, row = divmod(k, rows)
+            left = block_left + column / units + COLUMN_PAD
+            right = block_left + (column + 1) / units - COLUMN_PAD
+            title = neuron_title(c, k, n_layers, output_names)
+            # above the map a short name (its block names the layer); the hover has it all
+            short = f"neuron {k + 1}"
+            if c == n_layers - 1:
+                named = output_names is not None and k < len(output_names)
+                short = safe(output_names[k], 14) if named else f"output {k + 1}"
+            map_top = top + row * cell + NEURON_TITLE_PX
+            map_bottom = top + (row + 1) * cell - 4
+            suffix = _axis_suffix(n)
+            # A dict, not go.Heatmap: the figure validates it once, not twice.
+            data.append(
+                {
+                    "type": "heatmap",
+                    "z": values[:, :, k].astype(np.float32),  # half the bytes of float64
+                    "x": xs,
+                    "y": ys,
+                    "coloraxis": _coloraxis(c),
+                    "xaxis": f"x{suffix}",
+                    "yaxis": f"y{suffix}",
+                    "name": title,
+                    "hovertemplate": f"{title}<br>(%{{x:.3g}}, %{{y:.3g}}): %{{z:.3f}}"
+                    "<extra></extra>",
+                }
+            )
+            layout_axes[f"xaxis{suffix}"] = {
+                "domain": [left, right],
+                "anchor": f"y{suffix}",
+                "range": [float(xs[0]), float(xs[-1])],
+                "visible": False,
+                "fixedrange": True,
+                "constrain": "domain",
+            }
+            layout_axes[f"yaxis{suffix}"] = {
+                "domain": [paper_y(map_bottom), paper_y(map_top)],
+                "anchor": f"x{suffix}",
+                "range": [float(ys[0]), float(ys[-1])],
+                "visible": False,
+                "fixedrange": True,
+                # every map square on screen, whatever the units of the two features
+                "scaleanchor": f"x{suffix}",
+                "scaleratio": x_span / y_span,
+                "constrain": "domain",
+                "constraintoward": "top",
+            }
+            notes.append(
+                {
+                    # over the map as drawn (its domain shrinks to keep it square)
+                    "x": 0.5,
+                    "y": 1,
+                    "xref": f"x{suffix} domain",
+                    "yref": f"y{suffix} domain",
+                    "yanchor": "bottom",
+                    "text": short,
+                    "showarrow": False,
+                    "font": {"size": 10},
+                }
+            )
+            n += 1
+        if shown < sizes[c]:
+            notes.append(
+                {
+                    "x": centre,
+                    "y": paper_y(plot_h - 2),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "text": f"+{sizes[c] - shown} more",  # as the network diagram says it
+                    "showarrow": False,
+                    "font": {"size": 11},
+                }
+            )
+        layout_axes[_coloraxis(c)] = {
+            "colorscale": NEURON_SCALE,
+            "cmin": lo,
+            "cmax": hi,
+            "colorbar": {
+                "title": {
+                    # on two lines: a narrow block (the outputs) has room for a word
+                    "text": layer_title(c, n_layers, maps.activations[c], "<br>"),
+                    "side": "top",
+                    "font": {"size": 11},
+                },
+                "orientation": "h",
+                "x": centre,
+                "xanchor": "center",
+                "y": paper_y(2),
+                "yanchor": "top",
+                "ypad": 0,
+                "len": max((block_right - block_left) * 0.85, 0.16),
+                "xpad": 0,
+                "thickness": 10,
+                "nticks": 4,
+                "tickfont": {"size": 10},
+            },
+        }
+    margin = {"l": 4, "r": 4, "t": 8, "b": 4}
+    return go.Figure(
+        data=data,
+        layout={
+            "height": plot_h + margin["t"] + margin["b"],
+            "margin": margin,
+            "annotations": notes,
+            "uirevision": "neurons",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "meta": {"sizes": sizes, "drawn": drawn, "ranges": ranges},
+            **layout_axes,
+        },
+    )
+
+
+def neuron_map_figure(
+    maps,
+    layer: int,
+    neuron: int,
+    class_names: list[str] | None = None,
+    train=None,
+    test=None,
+    sample=None,
+    axis_names: tuple[str, str] = ("x1", "x2"),
+    output_names=None,
+    target_name: str = "y",
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """One neuron's map drawn large (0-based ``layer`` and ``neuron`` of ``maps``), on its
+    layer's colour range as in ``neuron_maps_figure``, with the data on top.
+
+    ``train`` and ``test`` are pairs ``(X2, y)`` of the two plotted columns and the targets:
+    class labels coloured by class when ``class_names`` is given, else numbers coloured on a
+    second scale (regression). ``sample`` is one point ``(x, y)``. Trace order: the map, the
+    training points (per class), the test points (per class), the sample.
+    """
+    layers = maps.layers
+    if not (0 <= layer < len(layers) and 0 <= neuron < layers[layer].shape[2]):
+        raise ValueError(f"no neuron {neuron + 1} in layer {layer + 1}")
+    xs, ys = np.asarray(maps.xs, float), np.asarray(maps.ys, float)
+    lo, hi = layer_range(layers[layer])
+    title = neuron_title(layer, neuron, len(layers), output_names)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=np.asarray(layers[layer][:, :, neuron], dtype=np.float32),
+            x=xs,
+            y=ys,
+            zsmooth="best",
+            coloraxis="coloraxis",
+            name=title,
+            hovertemplate=f"(%{{x:.3g}}, %{{y:.3g}}): {title} %{{z:.3f}}<extra></extra>",
+        )
+    )
+    regression = class_names is None
+    names = [] if regression else labels(list(class_names))
+    for part, symbol, data in (("training", "circle", train), ("test", "diamond", test)):
+        points = _points(data, max_points)
+        if points is None:
+            continue
+        X2, y = points
+        outline = {"color": "white" if part == "training" else "black", "width": 1.5}
+        size = 8 if part == "training" else 10
+        if regression:
+            fig.add_trace(_valued_points(points, part, symbol, "coloraxis2", label(target_name)))
+            continue
+        for c in np.unique(y.astype(int)).tolist():
+            mask = y == c
+            name = names[c] if c < len(names) else f"class {c}"
+            fig.add_trace(
+                go.Scattergl(
+                    x=X2[mask, 0],
+                    y=X2[mask, 1],
+                    mode="markers",
+                    # one legend entry per class (it shows and hides both parts); the caption
+                    # tells circles (training) from diamonds (test)
+                    name=name if part == "training" else f"{name} (test)",
+                    legendgroup=f"class {c}",
+                    showlegend=part == "training",
+                    marker={
+                        "color": class_color(c),
+                        "symbol": symbol,
+                        "size": size,
+                        "line": outline,
+                    },
+                    hovertemplate=f"{name} ({part}): (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+                )
+            )
+    if sample is not None:
+        fig.add_trace(_sample_trace(sample, "your sample: (%{x:.3g}, %{y:.3g})"))
+    coloraxes = {
+        "coloraxis": {
+            "colorscale": NEURON_SCALE,
+            "cmin": lo,
+            "cmax": hi,
+            # below the map, across: beside it, it would take a third of a narrow column
+            "colorbar": {
+                "title": {"text": title, "side": "top"},
+                "orientation": "h",
+                "thickness": 12,
+                "len": 0.8,
+                "x": 0.5,
+                "xanchor": "center",
+                "y": -0.22,
+                "yanchor": "top",
+            },
+        }
+    }
+    if regression:
+        targets = [p[1] for p in (_points(d, max_points) for d in (train, test)) if p is not None]
+        shown = np.concatenate(targets) if targets else np.zeros(1)
+        t_lo, t_hi = float(shown.min()), float(shown.max())
+        coloraxes["coloraxis2"] = {
+            "colorscale": "Greys",
+            "cmin": t_lo,
+            "cmax": t_hi if t_hi > t_lo else t_lo + 1.0,
+            "colorbar": {"title": {"text": label(target_name)}, "thickness": 12, "len": 0.7},
+        }
+    fig.update_layout(
+        height=520,
+        margin=MARGIN,
+        uirevision="neuron",
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        **coloraxes,
+        **_grid_axes(xs, ys, axis_names),
+    )
+    return fig
+
+
+def neuron_distributions_figure(
+    values,
+    groups,
+    group_names: list[str],
+    output_names=None,
+    max_per_layer: int = MAX_NEURONS,
+) -> go.Figure:
+    """Each neuron's activations on the data rows as boxes, one per group (class), one row of
+    boxes per layer: the view for data with more features than a plane shows.
+
+    ``values`` is an ``nn.inspect.NeuronValues``; ``groups`` (n,) holds each row's group index
+    (its class) and ``group_names`` the groups' names. A box spans a group's middle half (first
+    to third quartile, the line at the median, the dashed line at the mean) and its whiskers
+    the group's lowest to highest value; the statistics are computed here, so the figure's size
+    does not grow with the rows. One box trace per group and layer; at most ``max_per_layer``
+    neurons per layer (the first ones). ``fig.layout.meta`` holds ``sizes`` and ``drawn``.
+    """
+    if max_per_layer < 1:
+        raise ValueError("max_per_layer must be at least 1")
+    layers = [np.asarray(v, dtype=float) for v in values.layers]
+    groups = np.asarray(groups).astype(int).reshape(-1)
+    if not layers or any(len(v) != len(groups) for v in layers):
+        raise ValueError("groups must give one group per row of values")
+    names = labels(list(group_names))
+    n_layers = len(layers)
+    output_last = bool(getattr(values, "output", True))
+    sizes = [v.shape[1] for v in layers]
+    drawn = [min(s, max_per_layer) for s in sizes]
+    row_px, gap_px = 200, 72
+    plot_h = n_layers * (row_px + gap_px)
+    data, axes, notes = [], {}, []
+    present = [g for g in range(len(names)) if np.any(groups == g)]
+    for i, (v, shown) in enumerate(zip(layers, drawn, strict=True)):
+        suffix = _axis_suffix(i)
+        is_output = output_last and i == n_layers - 1
+        ticks = [
+            neuron_title(n_layers - 1, k, n_layers, output_names).removeprefix("output · ")
+            if is_output
+            else str(k + 1)
+            for k in range(shown)
+        ]
+        for g in present:
+            rows = v[groups == g, :shown]
+            q1, median, q3 = np.percentile(rows, [25, 50, 75], axis=0)
+            data.append(
+                go.Box(
+                    x=ticks,
+                    q1=q1,
+                    median=median,
+                    q3=q3,
+                    lowerfence=rows.min(axis=0),
+                    upperfence=rows.max(axis=0),
+                    mean=rows.mean(axis=0),
+                    name=names[g],
+                    legendgroup=names[g],
+                    showlegend=i == 0,
+                    offsetgroup=str(g),
+                    marker={"color": class_color(g)},
+                    xaxis=f"x{suffix}",
+                    yaxis=f"y{suffix}",
+                )
+            )
+        top = i * (row_px + gap_px) + gap_px
+        title = values.activations[i] if i < len(values.activations) else ""
+        if is_output:
+            head = f"outputs ({title})"
+        else:
+            head = f"layer {i + 1} ({title}): neurons 1 to {shown}"
+            head += f" of {sizes[i]}" if shown < sizes[i] else ""
+        axes[f"xaxis{suffix}"] = {
+            "domain": [0, 1],
+            "anchor": f"y{suffix}",
+            "type": "category",
+            "fixedrange": True,
+        }
+        axes[f"yaxis{suffix}"] = {
+            "domain": [1 - (top + row_px) / plot_h, 1 - top / plot_h],
+            "anchor": f"x{suffix}",
+            "fixedrange": True,
+            "zeroline": False,
+            "title": {"text": "activation", "font": {"size": 11}},
+        }
+        notes.append(
+            {
+                "x": 0,
+                "y": 1 - (top - 6) / plot_h,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": f"<b>{head}</b>",
+                "showarrow": False,
+            }
+        )
+    margin = {"l": 10, "r": 10, "t": 30, "b": 10}
+    return go.Figure(
+        data=data,
+        layout={
+            "height": plot_h + margin["t"] + margin["b"],
+            "margin": margin,
+            "boxmode": "group",
+            "annotations": notes,
+            "uirevision": "distributions",
+            "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+            "meta": {"sizes": sizes, "drawn": drawn},
+            **axes,
+        },
     )

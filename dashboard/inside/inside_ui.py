@@ -1,5 +1,5 @@
 """Views inside the network: decision surface (for regression the fitted curve or the value
-surface), living diagram, health, backprop step, trust checks.
+surface), every neuron's map, living diagram, health, backprop step, trust checks.
 
 The numbers come from ``nn.inspect`` and the figures from ``dashboard.inside``; this module picks
 the data, draws the widgets and keeps heavy figures to about one redraw a second while training.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -20,15 +21,17 @@ import streamlit as st
 import nn
 import nn.inspect
 from dashboard import state
+from dashboard.common.charts import downsample
 from dashboard.common.page_ui import bind
-from dashboard.common.text import md_escape
+from dashboard.common.text import display_name, md_escape
 from dashboard.compare import baselines
 from dashboard.inside import backprop, figures
 from dashboard.predict import results
 from dashboard.training import loop, train_ui
 
-SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
+SURFACE, NEURONS, NETWORK, HEALTH, BACKPROP, TRUST = (
     "Decision surface",
+    "Neurons",
     "Network",
     "Health",
     "Backprop step",
@@ -36,9 +39,10 @@ SURFACE, NETWORK, HEALTH, BACKPROP, TRUST = (
 )
 # A regression network's first view: its prediction along one feature, or over two.
 CURVE, VALUE_SURFACE = "Fitted curve", "Value surface"
-VIEWS = (SURFACE, NETWORK, HEALTH, BACKPROP, TRUST)  # a classifier's; see ``views``
+VIEWS = (SURFACE, NEURONS, NETWORK, HEALTH, BACKPROP, TRUST)  # a classifier's; see ``views``
 SURFACES = (SURFACE, CURVE, VALUE_SURFACE)
-# The live views' values (the surface's label follows the task: ``view_label``).
+# The views the Train page offers to watch live (the surface's label follows the task:
+# ``view_label``); the Inside page's first four tabs follow training too.
 LIVE_VIEWS = (SURFACE, NETWORK, HEALTH)
 REFRESH_S = 1.0  # heavy figures are rebuilt at most this often while training runs
 FIGURES = state.INSIDE_FIGURES
@@ -156,10 +160,16 @@ def resolution(net: nn.Network) -> int:
     return max(MIN_RESOLUTION, min(MAX_RESOLUTION, side))
 
 
-def surface_options_ui(prefix: str) -> dict:
+def surface_options_ui(prefix: str, colours: bool = True, pickers: list | None = None) -> dict:
     """The first view's options: its ``kind`` ("classes", or for regression "curve" over one
     numeric feature or "values" over two), the soft/hard toggle (classes) and, for tabular
-    data, the feature(s) on the axes (``features``, None when there are too few)."""
+    data, the feature(s) on the axes (``features``, None when there are too few).
+
+    ``colours`` False leaves out the soft/hard toggle (views of the same plane that are not
+    the surface); ``pickers`` are two containers to draw the feature pickers in (default: a
+    new row of columns). The pickers' keys depend on ``prefix`` alone, so the views of one
+    page that call this share their plane.
+    """
     dataset, split = state.dataset(), state.split()
     names = [str(f) for f in dataset.feature_names]
     version = st.session_state[state.DATA_VERSION]
@@ -173,14 +183,14 @@ def surface_options_ui(prefix: str) -> dict:
         "mode": "soft",
         "features": tuple(axes[:2]) if len(axes) >= 2 else None,
     }
-    if len(names) < 2 or len(axes) < 2 or (regression and len(axes) == 2):
+    plain = regression or not colours  # no soft/hard toggle
+    if len(names) < 2 or len(axes) < 2 or (plain and len(axes) == 2):
         return options
-    if regression:
-        cols = st.columns(2)
-        pickers = cols
+    if plain:
+        pickers = pickers if pickers is not None else st.columns(2)
     else:
         cols = st.columns([2, 2, 2] if len(names) > 2 else [2, 4])
-        pickers = cols[1:]
+        pickers = cols[1:] if pickers is None else pickers
         mode_key = f"{prefix}.surface_mode"
         bind(mode_key, "soft")
         mode = cols[0].segmented_control(
@@ -225,19 +235,26 @@ def surface_options_ui(prefix: str) -> dict:
     return options
 
 
-def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
-    """The first view of ``net`` over the chosen feature(s), in the data's own units: the
-    decision surface, or for regression the fitted curve or the value surface (in the
-    target's units).
+@dataclass
+class Plane:
+    """What a view over one or two features needs, in the data's own units."""
 
-    The other features are held at ``sample`` (the Predict form's values), or at the training
-    median when there is no sample; the sample is drawn as a star.
-    """
+    names: list[str]  # every feature's name
+    raw_train: np.ndarray  # the training rows
+    raw_test: np.ndarray  # the test rows
+    fixed: np.ndarray  # the row the other features are held at
+    extent: np.ndarray  # the rows that set the plotted range (no gap in the plotted features)
+    transform: Callable  # rows in the data's units -> the network's inputs
+
+    def __repr__(self) -> str:
+        return f"Plane({len(self.names)} features, {len(self.raw_train)} training rows)"
+
+
+def plane(net: nn.Network, features: tuple[int, ...], sample=None) -> Plane:
+    """The data of a view over ``features``: the other features are held at ``sample`` (the
+    Predict form's values), or at the typical row (training medians) when there is none."""
     dataset, split = state.dataset(), state.split()
-    names = [str(f) for f in dataset.feature_names]
-    features = options["features"]
     raw_train = results.raw_rows(split, "train")
-    raw_test = results.raw_rows(split, "test")
     typical = results.typical_row(split, dataset)
     fixed = typical if sample is None else np.asarray(sample, dtype=float)
     fixed = np.where(np.isnan(fixed), typical, fixed)  # a blank held at the typical value
@@ -247,6 +264,29 @@ def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
     def transform(rows):
         return results.inputs_for(net, dataset, rows)
 
+    return Plane(
+        names=[str(f) for f in dataset.feature_names],
+        raw_train=raw_train,
+        raw_test=results.raw_rows(split, "test"),
+        fixed=fixed,
+        extent=extent,
+        transform=transform,
+    )
+
+
+def surface_figure(net: nn.Network, options: dict, sample=None) -> go.Figure:
+    """The first view of ``net`` over the chosen feature(s), in the data's own units: the
+    decision surface, or for regression the fitted curve or the value surface (in the
+    target's units).
+
+    The other features are held at ``sample`` (the Predict form's values), or at the training
+    median when there is no sample; the sample is drawn as a star.
+    """
+    dataset, split = state.dataset(), state.split()
+    features = options["features"]
+    view = plane(net, features, sample)
+    names, raw_train, raw_test = view.names, view.raw_train, view.raw_test
+    fixed, extent, transform = view.fixed, view.extent, view.transform
     if options.get("kind") == "curve":
         (f0,) = features
         xs, values = nn.inspect.value_curve(
@@ -401,6 +441,221 @@ def sample_surface_ui(net: nn.Network, x) -> None:
         return
     st.plotly_chart(surface_figure(net, options, sample=x), key="predict.surface")
     st.caption(surface_caption(options, x))
+
+
+# ---- neurons: a map per neuron over a plane, or their values on the training rows ----
+
+ON_ROWS, ON_PLANE = "rows", "plane"
+NEURON_VIEW_LABELS = {ON_ROWS: "On the training rows", ON_PLANE: "Over two features"}
+MAX_DISTRIBUTION_ROWS = 2_000  # training rows whose activations make the distributions
+
+
+def output_names(net: nn.Network) -> list[str]:
+    """What each output node stands for: a class, a single sigmoid output's positive class,
+    or the target (names from data, unescaped)."""
+    dataset = state.dataset()
+    if is_regression(net):
+        return [results.target_name(dataset)] * net.n_outputs
+    classes = [str(c) for c in dataset.class_names]
+    if net.n_outputs == 1 and len(classes) == 2:
+        return [classes[1]]
+    return classes if len(classes) == net.n_outputs else []
+
+
+def neuron_choices(net: nn.Network) -> list[str]:
+    """Every hidden neuron and output as "layer.neuron" (1-based), layer by layer."""
+    sizes = net.config["layers"][1:]
+    return [f"{layer}.{k}" for layer, size in enumerate(sizes, start=1) for k in range(1, size + 1)]
+
+
+def neuron_label(net: nn.Network, choice: str) -> str:
+    """A choice of ``neuron_choices`` as plain text: "layer 1 · neuron 3", "output · setosa"."""
+    layer, k = (int(part) for part in choice.split("."))
+    if layer == len(net.config["layers"]) - 1:
+        names = output_names(net)
+        return f"output · {display_name(names[k - 1], 40)}" if k <= len(names) else f"output {k}"
+    return f"layer {layer} · neuron {k}"
+
+
+def neuron_choice_ui(prefix: str, net: nn.Network, where) -> tuple[int, int]:
+    """A picker of the neuron to show large, drawn in ``where``; returns its (layer, neuron),
+    0-based. The value is checked on the server: a stale or forged one becomes the first."""
+    key = f"{prefix}.neuron"
+    choices = neuron_choices(net)
+    stored = st.session_state.get(key)
+    if not isinstance(stored, str) or stored not in choices:
+        st.session_state[key] = choices[0]
+    choice = where.selectbox(
+        "Show large",
+        choices,
+        format_func=lambda c: neuron_label(net, c),
+        key=key,
+        help="One neuron's map, drawn large with the data points on top.",
+    )
+    if choice not in choices:
+        choice = choices[0]
+    layer, k = (int(part) for part in choice.split("."))
+    return layer - 1, k - 1
+
+
+def neuron_options_ui(prefix: str, net: nn.Network) -> dict:
+    """The Neurons view's options: ``plane`` (maps over two features, else the distributions
+    on the training rows), the ``features`` of the plane (the decision surface's pickers, so
+    both views show one plane) and the ``neuron`` drawn large.
+
+    Data with two features is always shown over its plane; with more, the training rows come
+    first and the plane is a choice (it needs two numeric features)."""
+    dataset = state.dataset()
+    n_features = len(dataset.feature_names)
+    can_map = len(numeric_axes(dataset)) >= 2
+    on_plane = can_map
+    if can_map and n_features > 2:
+        key = f"{prefix}.neuron_view"
+        if st.session_state.get(key) not in NEURON_VIEW_LABELS:  # unset, or a forged value
+            st.session_state[key] = ON_ROWS
+        choice = st.segmented_control(
+            "Show the neurons",
+            list(NEURON_VIEW_LABELS),
+            format_func=NEURON_VIEW_LABELS.get,
+            required=True,
+            key=key,
+            help="On the training rows: each neuron's activations, split by class. Over two "
+            "features: each neuron's activation at every point of a plane of two features, "
+            "the others held fixed (as on the decision surface).",
+        )
+        on_plane = choice == ON_PLANE  # anything else (a forged value too) is the rows view
+    options = {"plane": on_plane, "features": None, "neuron": (0, 0)}
+    if on_plane:
+        cols = st.columns(3)
+        chosen = surface_options_ui(prefix, colours=False, pickers=cols[:2])
+        options["features"] = chosen["features"]
+        has_pickers = len(numeric_axes(dataset)) > 2  # else the first two columns stay empty
+        options["neuron"] = neuron_choice_ui(prefix, net, cols[2] if has_pickers else cols[0])
+    return options
+
+
+def neuron_figures(net: nn.Network, options: dict, sample=None) -> tuple[go.Figure, go.Figure]:
+    """All the neurons' maps over the chosen plane and the chosen neuron's map drawn large
+    with the data, from one forward pass on the grid."""
+    dataset, split = state.dataset(), state.split()
+    f0, f1 = options["features"]
+    view = plane(net, (f0, f1), sample)
+    maps = nn.inspect.neuron_grid(
+        net,
+        view.extent,
+        resolution=figures.map_resolution(net.config["layers"][1:]),
+        fixed=view.fixed,
+        features=(f0, f1),
+        transform=view.transform,
+    )
+    outputs = output_names(net)
+    regression = is_regression(net)
+
+    def targets(y):
+        y = np.asarray(y, dtype=float)
+        return y.reshape(len(y), -1)[:, 0] if regression else y
+
+    layer, neuron = options["neuron"]
+    large = figures.neuron_map_figure(
+        maps,
+        layer,
+        neuron,
+        class_names=None if regression else [str(c) for c in dataset.class_names],
+        train=(view.raw_train[:, [f0, f1]], targets(split.y_train)),
+        test=(view.raw_test[:, [f0, f1]], targets(split.y_test)),
+        sample=None if sample is None else (view.fixed[f0], view.fixed[f1]),
+        axis_names=(view.names[f0], view.names[f1]),
+        output_names=outputs,
+        target_name=results.target_name(dataset),
+    )
+    return figures.neuron_maps_figure(maps, output_names=outputs), large
+
+
+def row_groups(net: nn.Network, y) -> tuple[np.ndarray, list[str]]:
+    """Each training row's group for the distributions and the groups' names: its class, or
+    for regression the third of the target's range it falls in (lowest, middle, highest)."""
+    dataset = state.dataset()
+    if not is_regression(net):
+        return np.asarray(y).astype(int), [str(c) for c in dataset.class_names]
+    target = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
+    edges = np.quantile(target, [1 / 3, 2 / 3]) if len(target) else np.zeros(2)
+    name = results.target_name(dataset)
+    names = [f"lowest third of {name}", f"middle third of {name}", f"highest third of {name}"]
+    return np.searchsorted(edges, target, side="right"), names
+
+
+def neuron_rows_figure(trainer: loop.Trainer) -> go.Figure:
+    """Each neuron's activations on (up to ``MAX_DISTRIBUTION_ROWS``) training rows, by class."""
+    net = trainer.net
+    keep = downsample(len(trainer.X_train), MAX_DISTRIBUTION_ROWS)
+    values = nn.inspect.neuron_values(net, trainer.X_train[keep])
+    groups, names = row_groups(net, np.asarray(trainer.y_train)[keep])
+    return figures.neuron_distributions_figure(values, groups, names, output_names(net))
+
+
+def neurons_caption(net: nn.Network, options: dict, sample) -> str:
+    """What the Neurons view shows, in words (names from data escaped for Markdown)."""
+    names = [str(f) for f in state.dataset().feature_names]
+    capped = any(size > figures.MAX_NEURONS for size in net.config["layers"][1:])
+    if not options["plane"]:
+        by = "third of the target" if is_regression(net) else "class"
+        text = (
+            f"Each box shows one neuron's activations on the training rows of one {by}: the "
+            "box spans the middle half of them, the line is the median, the whiskers reach the "
+            "lowest and highest value. A neuron whose boxes sit apart tells them apart."
+        )
+        if len(numeric_axes(state.dataset())) >= 2:
+            text += " Choose *Over two features* to see each neuron as a map."
+        if capped:
+            text += f" Layers wider than {figures.MAX_NEURONS} neurons show their first ones."
+        return text
+    f0, f1 = options["features"]
+    text = (
+        f"Each small map is one neuron's activation at every point of the plane of "
+        f"{md_escape(names[f0], 60)} and {md_escape(names[f1], 60)}, laid out like the "
+        "network: a column per layer, the outputs last. The neurons of a layer share the "
+        "colour scale above their column. The large map is the neuron picked above, with the "
+        "training rows (circles) and test rows (diamonds) on top."
+    )
+    if capped:
+        text += (
+            f" Layers wider than {figures.MAX_NEURONS} neurons show their first "
+            f"{figures.MAX_NEURONS} maps; any neuron can be drawn large."
+        )
+    if len(names) > 2:
+        held = "the Predict form's values" if sample is not None else "their training medians"
+        text += f" The other {len(names) - 2} features are held at {held}."
+    return text
+
+
+def draw_neurons(trainer: loop.Trainer, options: dict, slot: str, sample=None) -> None:
+    """The Neurons view (throttled while training, as the decision surface is) and its
+    caption."""
+    net = trainer.net
+    version = st.session_state[state.DATA_VERSION]
+    if options["plane"]:
+        what = ("plane", options["features"], options["neuron"], version, sample)
+        grid, large = throttled(
+            slot, what, net, trainer.running, lambda: neuron_figures(net, options, sample)
+        )
+        left, right = st.columns([3, 2])
+        left.plotly_chart(grid, key=slot)
+        right.plotly_chart(large, key=f"{slot}.large")
+    else:
+        if len(trainer.y_train) == 0:
+            st.info("There are no training rows to show the neurons on.")
+            return
+        fig = throttled(
+            slot, ("rows", version), net, trainer.running, lambda: neuron_rows_figure(trainer)
+        )
+        st.plotly_chart(fig, key=slot)
+    caption = neurons_caption(net, options, sample)
+    if trainer.epochs_trained == 0 and not state.manual_steps(net):
+        caption = (
+            "Not trained yet: these neurons respond as their random initial weights make them. "
+            "Press Start and watch each one find its role. " + caption
+        )
+    st.caption(caption)
 
 
 # ---- living network diagram ----
@@ -579,10 +834,22 @@ def live_choice_ui(prefix: str) -> tuple[str | None, dict]:
     return (choice if choice in LIVE_VIEWS else None), options
 
 
+def view_options_ui(view: str, prefix: str, net: nn.Network) -> dict:
+    """The options of a live view, drawn above it (outside its training fragment): the
+    surface's or the neurons' plane and choices; none for the other views."""
+    if view in SURFACES:
+        return surface_options_ui(prefix)
+    if view == NEURONS:
+        return neuron_options_ui(prefix, net)
+    return {}
+
+
 def draw_live(view: str | None, trainer, options: dict, prefix: str) -> None:
     """Draw one live view (inside a training fragment)."""
     if view in SURFACES:
         draw_surface(trainer, options, f"{prefix}.surface", state.predict_sample())
+    elif view == NEURONS:
+        draw_neurons(trainer, options, f"{prefix}.neurons", state.predict_sample())
     elif view == NETWORK:
         draw_network(trainer, f"{prefix}.network")
     elif view == HEALTH:

@@ -26,7 +26,7 @@ FIRST_VISIT = {
     "Architecture": "The input layer has one node per input (4",
     "Train": "Press Start",
     "Predict": "There is no trained network yet",
-    "Inside": "The first three views follow training live",
+    "Inside": "The first four views follow training live",
     "Compare": "No finished runs yet",
 }
 IRIS_TRAINING_ROWS = 114  # the default split of Iris's 150 rows: 15% test, then 10% validation
@@ -34,7 +34,7 @@ WAIT_MS = 60_000  # generous: two cores, and other browser tests may run at the 
 
 
 def check_inside_first_visit(app) -> None:
-    """The five views are offered and the decision surface is drawn with the training rows."""
+    """The six views are offered and the decision surface is drawn with the training rows."""
     expect(app.page.get_by_role("tab")).to_have_text(list(inside_ui.VIEWS), timeout=WAIT_MS)
     traces = app.traces("inside.surface")
     assert traces[0]["type"] == "image", traces[0]
