@@ -16,7 +16,7 @@ from nn.text import strip_bidi
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED = ("iris", "wine", "breast_cancer", "digits", "diabetes")
-SYNTHETIC = ("moons", "circles", "xor", "spiral", "blobs", "sine", "plane", "bump")
+SYNTHETIC = ("moons", "circles", "xor", "spiral", "spirals", "blobs", "sine", "plane", "bump")
 DATASETS = BUNDLED + SYNTHETIC
 # The sets whose target is a number (the others are classes).
 REGRESSION_SETS = ("diabetes", "sine", "plane", "bump")
@@ -663,6 +663,24 @@ def _surface(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, np
     return X, y + rng.normal(0.0, noise * span / 4, size=n)
 
 
+def _two_spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """TensorFlow Playground's spiral: two arms of 1.75 turns each, out to radius 5, the second
+    the first turned by half a turn, each point moved by up to ``noise`` in x1 and in x2
+    (uniformly). Hard for a small network on x1 and x2 alone; easy once sin(x1) and sin(x2)
+    are inputs too (``nn.preprocess.ENGINEERED``)."""
+    sizes = (n - n // 2, n // 2)
+    X, y = [], []
+    for label, (m, turn) in enumerate(zip(sizes, (0.0, np.pi), strict=True)):
+        share = np.arange(m) / max(m, 1)
+        r = 5.0 * share
+        t = 1.75 * 2 * np.pi * share + turn
+        points = np.c_[r * np.sin(t), r * np.cos(t)]
+        X.append(points + rng.uniform(-1.0, 1.0, size=(m, 2)) * noise)
+        y.append(np.full(m, label))
+    order = rng.permutation(n)  # the rows in no particular order, as the other sets give them
+    return np.vstack(X)[order], np.concatenate(y).astype(np.int64)[order]
+
+
 def _synthetic(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     if name == "moons":
@@ -681,6 +699,8 @@ def _synthetic(name: str, n: int, noise: float, seed: int) -> tuple[np.ndarray, 
         X = rng.uniform(-1.0, 1.0, size=(n, 2))
         y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
         return X + rng.normal(0.0, noise / 4, size=X.shape), y
+    if name == "spirals":
+        return _two_spirals(n, noise, rng)
     # spiral: three interleaved arms
     k = 3
     y = np.arange(n) % k

@@ -192,6 +192,26 @@ def test_synthetic_sets_follow_count_noise_and_seed(name):
     assert np.bincount(a.y).min() > 10
 
 
+def test_two_spirals_are_playgrounds_arms_half_a_turn_apart():
+    clean = data.load_dataset("spirals", n_samples=200, noise=0.0, seed=0)
+    assert list(np.bincount(clean.y)) == [100, 100]
+    arms = [clean.X[clean.y == c] for c in (0, 1)]
+    # half a turn apart: each point of one arm has its mirror image through 0 in the other
+    for a, b in ((arms[0], arms[1]), (arms[1], arms[0])):
+        nearest = np.min(np.linalg.norm(a[:, None, :] + b[None, :, :], axis=2), axis=1)
+        assert nearest.max() < 1e-9
+    radius = np.linalg.norm(clean.X, axis=1)
+    assert radius.max() < 5.0 and radius.max() > 4.9  # out to radius 5
+    # 1.75 turns: the angle of arm 0 grows by 1.75 * 2 pi from its centre to its end
+    order = np.argsort(np.linalg.norm(arms[0], axis=1))
+    angle = np.unwrap(np.arctan2(arms[0][order, 0], arms[0][order, 1]))
+    assert angle[-1] - angle[0] == pytest.approx(1.75 * 2 * np.pi * 99 / 100, rel=1e-9)
+    noisy = data.load_dataset("spirals", n_samples=200, noise=0.3, seed=0)
+    moved = np.abs(noisy.X - clean.X)  # the same draws, scaled by the noise
+    assert np.array_equal(noisy.y, clean.y)
+    assert 0.25 < moved.max() <= 0.3  # each point moved by up to the noise in x1 and in x2
+
+
 def test_unknown_dataset_and_bad_synthetic_params():
     with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
         data.load_dataset("mnist")

@@ -30,6 +30,7 @@ SYNTHETIC = {
     "circles": "Circles (2-D, 2 classes)",
     "xor": "XOR (2-D, 2 classes)",
     "spiral": "Spiral (2-D, 3 classes)",
+    "spirals": "Two spirals (2-D, 2 classes, as in TensorFlow Playground)",
     "blobs": "Blobs (2-D, 3 classes)",
     "sine": "Sine curve (1-D, predict a number)",
     "plane": "Plane (2-D, predict a number)",
