@@ -742,6 +742,7 @@ def split(
     numeric_fill: str | None = None,
     category_fill: str | None = None,
     indicators: bool | None = None,
+    engineered=(),
 ) -> Split:
     """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
     rest for validation (0 gives an empty validation part); shuffled with ``seed``.
@@ -751,6 +752,8 @@ def split(
     divides by the training standard deviation. A table's ``Dataset`` (categories or gaps)
     gets ``Preprocessor.fit_table`` with ``numeric_fill`` ("median"), ``category_fill``
     ("category") and ``indicators`` (False), or the dataset's own ``fill`` choices when not given.
+    ``engineered`` (names of ``nn.preprocess.ENGINEERED``, for two numeric features) adds
+    inputs such as x1² and sin(x1), fitted with the rest (``Preprocessor.with_engineered``).
     """
     from sklearn.model_selection import train_test_split
 
@@ -799,9 +802,13 @@ def split(
         pre = Preprocessor.fit_table(
             data.table(X_tr), data.feature_kinds(), standardize=standardize, **fill
         )
+        if engineered:
+            pre = pre.with_engineered(data.table(X_tr), engineered)
         X_tr, X_va, X_te = (pre.transform(data.table(a)) for a in raw)
     else:
         pre = Preprocessor.fit(X_tr, features, standardize=standardize)
+        if engineered:
+            pre = pre.with_engineered(X_tr, engineered)
         X_tr, X_va, X_te = (pre.transform(a) for a in raw)
     return Split(
         X_train=X_tr,

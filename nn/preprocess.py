@@ -36,6 +36,16 @@ CATEGORY_FILLS = ("category", "most_frequent")
 MISSING = "(missing)"  # the category a gap becomes with the "category" strategy
 OTHER = "(other)"  # the one input that the categories rarer than ``rare`` share
 MAX_CATEGORIES = 50
+# Inputs made from a 2-D set's two features, as in TensorFlow Playground: each name, and how
+# its input's name reads for features named a and b. Computed from the raw values (a gap
+# filled first), then standardized like the other inputs when standardizing.
+ENGINEERED = {
+    "x1_sq": "{a}²",
+    "x2_sq": "{b}²",
+    "x1_x2": "{a}·{b}",
+    "sin_x1": "sin({a})",
+    "sin_x2": "sin({b})",
+}
 
 
 @dataclass
@@ -91,6 +101,11 @@ class Preprocessor:
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     columns: list[Column] | None = None
+    # engineered inputs (names of ENGINEERED, in its order) after the columns' inputs, and
+    # their standardization (fitted on the training rows; None when not standardizing)
+    engineered: tuple[str, ...] = ()
+    engineered_mean: np.ndarray | None = None
+    engineered_scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.features = [str(f) for f in self.features]
@@ -109,11 +124,32 @@ class Preprocessor:
             self.scale = np.array([c.scale for c in numeric], dtype=np.float64)
         else:
             self.mean = self.scale = None
+        self.engineered = check_engineered(self.engineered)
+        if self.engineered:
+            if not self.numeric_only or self.n_features != 2:
+                raise ValueError(
+                    "engineered inputs (x1², sin(x1), ...) need exactly two numeric features"
+                )
+            n = len(self.engineered)
+            for name in ("engineered_mean", "engineered_scale"):
+                value = getattr(self, name)
+                if value is not None:
+                    value = np.asarray(value, dtype=np.float64)
+                    if value.shape != (n,) or not np.isfinite(value).all():
+                        raise ValueError(f"the preprocessing's {name} must be {n} numbers")
+                    setattr(self, name, value)
+            if (self.engineered_mean is None) != (self.engineered_scale is None):
+                raise ValueError("the engineered inputs need both a mean and a scale, or neither")
+            if self.engineered_scale is not None and (self.engineered_scale <= 0).any():
+                raise ValueError("the engineered inputs' scales must be above 0")
+        else:
+            self.engineered_mean = self.engineered_scale = None
 
     def __repr__(self) -> str:
+        extra = f", engineered={list(self.engineered)}" if self.engineered else ""
         return (
             f"Preprocessor({self.n_features} features -> {self.n_inputs} inputs, "
-            f"standardize={self.standardize})"
+            f"standardize={self.standardize}{extra})"
         )
 
     def __eq__(self, other) -> bool:
@@ -133,8 +169,8 @@ class Preprocessor:
 
     @property
     def n_inputs(self) -> int:
-        """Number of network inputs it gives."""
-        return sum(c.n_inputs for c in self.columns)
+        """Number of network inputs it gives (the columns', then the engineered ones)."""
+        return sum(c.n_inputs for c in self.columns) + len(self.engineered)
 
     @property
     def numeric_only(self) -> bool:
@@ -143,8 +179,52 @@ class Preprocessor:
         return all(c.kind == NUMERIC and not c.indicator for c in self.columns)
 
     def input_names(self) -> list[str]:
-        """One name per network input ("sex=male", "age", "age (missing)")."""
-        return [name for c in self.columns for name in c.input_names()]
+        """One name per network input ("sex=male", "age", "age (missing)", "sin(x1)")."""
+        names = [name for c in self.columns for name in c.input_names()]
+        if self.engineered:
+            a, b = self.features
+            names += [ENGINEERED[e].format(a=a, b=b) for e in self.engineered]
+        return names
+
+    def with_engineered(self, X, engineered) -> Preprocessor:
+        """A copy that also gives the ``engineered`` inputs (names of ``ENGINEERED``) of a
+        two-feature set, standardized (when this one standardizes) with the mean and standard
+        deviation of their values on the training rows ``X`` (raw values, as ``transform``
+        takes them). ``ValueError`` for another kind of data or an unknown name."""
+        names = check_engineered(engineered)
+        plain = Preprocessor(list(self.features), columns=[*self.columns])
+        if not names:
+            return plain
+        made = Preprocessor(list(self.features), columns=[*self.columns], engineered=names)
+        if not self.standardize:
+            return made
+        values = made._engineered_values(plain.transform(X))
+        scale = values.std(axis=0)
+        made.engineered_mean = values.mean(axis=0)
+        made.engineered_scale = np.where(scale > 0, scale, 1.0)
+        return made
+
+    def _engineered_values(self, base: np.ndarray) -> np.ndarray:
+        """The engineered inputs, not standardized, from the columns' inputs ``base`` (n, 2):
+        computed on the raw values (standardizing undone)."""
+        x = base * self.scale + self.mean if self.standardize else base
+        x1, x2 = x[:, 0], x[:, 1]
+        made = {
+            "x1_sq": x1 * x1,
+            "x2_sq": x2 * x2,
+            "x1_x2": x1 * x2,
+            "sin_x1": np.sin(x1),
+            "sin_x2": np.sin(x2),
+        }
+        return np.column_stack([made[e] for e in self.engineered])
+
+    def _with_engineered_inputs(self, base: np.ndarray) -> np.ndarray:
+        if not self.engineered:
+            return base
+        extra = self._engineered_values(base)
+        if self.engineered_mean is not None:
+            extra = (extra - self.engineered_mean) / self.engineered_scale
+        return np.hstack([base, extra])
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -253,7 +333,11 @@ class Preprocessor:
         """
         if self.numeric_only and not _is_table(X):
             X = _rows(X, self.n_features)
-            return (X - self.mean) / self.scale if self.standardize else X.copy()
+            out = (X - self.mean) / self.scale if self.standardize else X.copy()
+            if not self.engineered:
+                return out
+            made = self._with_engineered_inputs(np.atleast_2d(out))
+            return made[0] if X.ndim == 1 else made
         one = not _is_table(X) and np.ndim(X) == 1
         cells = self._cells(X)
         parts = []
@@ -278,6 +362,7 @@ class Preprocessor:
                     text = np.where(np.isin(text, column.other), OTHER, text)
                 parts.append((text[:, None] == np.array(column.categories)[None, :]) * 1.0)
         out = np.hstack(parts) if parts else np.zeros((len(cells[0]) if cells else 0, 0))
+        out = self._with_engineered_inputs(out)
         return out[0] if one else out
 
     def unseen(self, X) -> dict[str, list[str]]:
@@ -320,7 +405,13 @@ class Preprocessor:
 
     def to_dict(self) -> dict:
         """Plain JSON-serializable data (``from_dict`` reads it back)."""
-        return {"format": FORMAT, "columns": [c.to_dict() for c in self.columns]}
+        data = {"format": FORMAT, "columns": [c.to_dict() for c in self.columns]}
+        if self.engineered:
+            data["engineered"] = list(self.engineered)
+            if self.engineered_mean is not None:
+                data["engineered_mean"] = self.engineered_mean.tolist()
+                data["engineered_scale"] = self.engineered_scale.tolist()
+        return data
 
     @classmethod
     def from_dict(cls, data) -> Preprocessor:
@@ -334,7 +425,33 @@ class Preprocessor:
         if not isinstance(raw, list):
             raise ValueError("the preprocessing's columns must be a list")
         steps = [_column_from_dict(c) for c in raw]
-        return cls([s.name for s in steps], columns=steps)
+        engineered = data.get("engineered", [])
+        if not isinstance(engineered, list):
+            raise ValueError("the preprocessing's engineered inputs must be a list")
+        extra = {}
+        for name in ("engineered_mean", "engineered_scale"):
+            value = data.get(name)
+            if value is not None:
+                if not isinstance(value, list) or not all(_finite(v) for v in value):
+                    raise ValueError(f"the preprocessing's {name} must be a list of numbers")
+                extra[name] = np.array(value, dtype=np.float64)
+        return cls([s.name for s in steps], columns=steps, engineered=tuple(engineered), **extra)
+
+
+def check_engineered(names) -> tuple[str, ...]:
+    """Engineered input names (``ENGINEERED``) in their canonical order, each once;
+    ``ValueError`` naming an unknown one."""
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        names = [n for n in names.split(",") if n.strip()]
+    names = [str(n).strip() for n in names]
+    unknown = [n for n in names if n not in ENGINEERED]
+    if unknown:
+        raise ValueError(
+            f"unknown engineered input {unknown[0][:40]!r}; choose from {', '.join(ENGINEERED)}"
+        )
+    return tuple(e for e in ENGINEERED if e in names)
 
 
 # ---- raw values ----
