@@ -115,8 +115,9 @@ def split():
 
 
 def split_settings() -> dict:
-    """The current split settings."""
-    return st.session_state[SPLIT_SETTINGS]
+    """The current split settings (a setting newer than the session's, say a workspace
+    saved before it existed, at its default)."""
+    return {**nn.config.split_defaults(), **st.session_state[SPLIT_SETTINGS]}
 
 
 def arch() -> dict:
@@ -233,12 +234,12 @@ def set_dataset(dataset, spec: dict, quiet: bool = False, raw: bytes | None = No
     """
     follow = untouched()
     start = link.default_experiment(spec)
-    settings = start.split if follow else split_settings()
+    settings = datasets.fit_split_settings(dataset, start.split if follow else split_settings())
     new_split = datasets.make_split(dataset, settings)
     if follow and not quiet and (start.arch, start.train) != (arch(), train_settings()):
         flash("The settings follow the dataset: " + follow_message(spec, dataset.task))
+    st.session_state[SPLIT_SETTINGS] = dict(settings)
     if follow:
-        st.session_state[SPLIT_SETTINGS] = dict(start.split)
         st.session_state[ARCH] = start.arch
         st.session_state[TRAIN_SETTINGS] = start.train
         forget_widgets(*SETTING_WIDGETS)

@@ -5,7 +5,7 @@
 >>> reg = nn.Network.from_config({"layers": [1, 16, 1], "task": nn.task.REGRESSION})
 """
 
-from nn import config, metrics, presets, task, train
+from nn import config, metrics, presets, schedules, task, train
 from nn.errors import DivergenceError
 from nn.network import Network, count_params, normalize_config
 from nn.train import EarlyStopping, EpochRecord
@@ -22,6 +22,7 @@ __all__ = [
     "metrics",
     "normalize_config",
     "presets",
+    "schedules",
     "task",
     "train",
 ]

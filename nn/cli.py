@@ -37,9 +37,26 @@ def _flag_options(name: str, setting: config.Setting) -> dict:
         options["action"] = argparse.BooleanOptionalAction
     elif setting.kind == "choice":
         options["choices"] = setting.choices
+    elif setting.is_text:
+        options["type"] = _text_setting(setting)
+        options["metavar"] = setting.name.upper()
     else:
         options["type"] = int if setting.kind == "int" else float
     return options
+
+
+def _text_setting(setting: config.Setting):
+    """An argparse type for a setting whose value is a short text (dropout rates, class
+    weights): the text checked through the table, in its canonical form."""
+
+    def parse(text: str) -> str:
+        try:
+            return setting.check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting.name  # what argparse names in its messages
+    return parse
 
 
 def _names(text: str) -> list[str]:
@@ -198,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument(
         "--jobs", type=int, default=1, help="worker processes that run folds at once (1)"
     )
-    _add_split_options(cv, ["val_size", "standardize"])
+    _add_split_options(cv, ["val_size", "standardize", "engineered"])
     _add_table_options(cv)
     cv.add_argument("--json", action="store_true", help="print the results as one line of JSON")
     return parser
@@ -388,6 +405,7 @@ def cv(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             seed=args.seed,
             standardize=s["split"]["standardize"],
+            engineered=s["split"].get("engineered", "none"),
             val_size=val_size,
             n_jobs=args.jobs,
             progress=bar,

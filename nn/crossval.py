@@ -27,7 +27,7 @@ from nn import config, evaluation
 from nn.data import CLASSIFICATION, REGRESSION, Dataset, Split, split
 from nn.errors import DivergenceError
 from nn.network import Network, normalize_config
-from nn.preprocess import Preprocessor
+from nn.preprocess import Preprocessor, check_engineered
 
 MIN_FOLDS, MAX_FOLDS = 3, 10
 MAX_FITS = 50  # folds times repeats: the networks one cross-validation may train
@@ -232,6 +232,7 @@ def fold_split(
     val_size: float = 0.0,
     seed: int = 0,
     standardize: bool = True,
+    engineered=(),
 ) -> Split:
     """One fold's parts, made by ``nn.data.split`` from these rows of ``dataset``.
 
@@ -268,6 +269,7 @@ def fold_split(
         stratify=False,
         standardize=standardize,
         shuffle=False,
+        engineered=engineered,
     )
     expected = {"train": len(train_idx), "validation": len(val_idx), "test": len(test_idx)}
     if parts.sizes != expected:  # a guard on the size arithmetic above, not a user error
@@ -288,6 +290,7 @@ def cross_validate(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     max_jobs: int | None = None,
+    engineered=(),
 ) -> CVResult:
     """Cross-validate ``network_config`` trained with ``training`` on ``dataset``.
 
@@ -297,7 +300,8 @@ def cross_validate(
     fold's number of inputs (a table's categories can differ between folds), trained with the
     ``training`` settings (``nn.config.TRAINING``, epochs included) and shuffling seed
     ``seed``, the same for every fold; the network's own seed is its config's. It is scored on
-    the held-out rows with ``Network.evaluate``.
+    the held-out rows with ``Network.evaluate``. ``engineered`` (``nn.preprocess.ENGINEERED``
+    names, for a 2-D set) adds inputs such as sin(x1) to every fold's preprocessing.
 
     ``n_jobs`` worker processes (joblib, loky) run the folds; 1 runs them in this process. At
     most ``max_jobs`` (default ``MAX_JOBS``) and ``MAX_FITS`` folds in all. Parallel
@@ -318,7 +322,9 @@ def cross_validate(
         for i, (train_idx, test_idx) in enumerate(pairs)
     ]
     start = time.perf_counter()
-    run = _FoldRun(dataset, network_config, training, seed, standardize, val_size)
+    run = _FoldRun(
+        dataset, network_config, training, seed, standardize, val_size, check_engineered(engineered)
+    )
     done = _run_jobs(run, jobs, n_jobs, progress, should_stop)
     cancelled = len(done) < len(jobs)  # stopped before the first fold, between folds or waiting
     done.sort(key=lambda f: (f.repeat, f.fold))
@@ -405,6 +411,7 @@ def learning_curve(
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     max_jobs: int | None = None,
+    engineered=(),
 ) -> LearningCurve:
     """The score as a function of the training-set size, as scikit-learn's
     ``learning_curve`` draws it: for each of the ``k`` folds (``folds``) and each share of
@@ -450,7 +457,9 @@ def learning_curve(
                 )
             jobs.append((i, fold, rows, test_idx))
     start = time.perf_counter()
-    run = _FoldRun(dataset, network_config, training, seed, standardize, val_size)
+    run = _FoldRun(
+        dataset, network_config, training, seed, standardize, val_size, check_engineered(engineered)
+    )
     done = _run_jobs(run, jobs, n_jobs, progress, should_stop)
     done.sort(key=lambda f: (f.repeat, f.fold))
     return LearningCurve(
@@ -551,6 +560,7 @@ class _FoldRun:
     seed: int
     standardize: bool
     val_size: float
+    engineered: tuple[str, ...] = ()  # extra inputs of a 2-D set (nn.preprocess.ENGINEERED)
     stop_path: str | None = None  # a file whose existence asks the folds to stop (_StopFlag)
 
     def stopped(self) -> bool:
@@ -564,7 +574,13 @@ class _FoldRun:
             return ("stopped",)
         start = time.perf_counter()
         parts = fold_split(
-            self.dataset, train_idx, test_idx, self.val_size, self.seed, self.standardize
+            self.dataset,
+            train_idx,
+            test_idx,
+            self.val_size,
+            self.seed,
+            self.standardize,
+            self.engineered,
         )
         layers = list(self.network_config["layers"])
         layers[0] = parts.X_train.shape[1]

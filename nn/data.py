@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nn.preprocess import CATEGORICAL, NUMERIC, Preprocessor
+from nn.preprocess import CATEGORICAL, NUMERIC, Preprocessor, check_engineered
 from nn.text import strip_bidi
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -742,7 +742,7 @@ def split(
     numeric_fill: str | None = None,
     category_fill: str | None = None,
     indicators: bool | None = None,
-    engineered=(),
+    engineered="none",
 ) -> Split:
     """The article's protocol: ``test_size`` of the rows for testing, then ``val_size`` of the
     rest for validation (0 gives an empty validation part); shuffled with ``seed``.
@@ -752,7 +752,8 @@ def split(
     divides by the training standard deviation. A table's ``Dataset`` (categories or gaps)
     gets ``Preprocessor.fit_table`` with ``numeric_fill`` ("median"), ``category_fill``
     ("category") and ``indicators`` (False), or the dataset's own ``fill`` choices when not given.
-    ``engineered`` (names of ``nn.preprocess.ENGINEERED``, for two numeric features) adds
+    ``engineered`` (names of ``nn.preprocess.ENGINEERED``, a list or comma-separated text, or
+    "none"; for two numeric features) adds
     inputs such as x1² and sin(x1), fitted with the rest (``Preprocessor.with_engineered``).
     """
     from sklearn.model_selection import train_test_split
@@ -792,6 +793,7 @@ def split(
     except ValueError as exc:
         raise ValueError(f"cannot split these rows: {exc}") from None
     raw = (X_tr, X_va, X_te)
+    engineered = check_engineered(engineered)
     if isinstance(data, Dataset) and data.is_table:
         chosen = {
             "numeric_fill": numeric_fill,

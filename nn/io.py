@@ -297,7 +297,7 @@ def _history_from(records, task: str = tasks.CLASSIFICATION) -> list[EpochRecord
                 raise ValueError(f"its training history has a {key!r}, not for a {task} model")
         if r["epoch"] != i + 1 or not isinstance(r["epoch"], int):
             raise ValueError(f"its training history's epochs do not count 1, 2, 3, ... ({i + 1})")
-        if r["learning_rate"] <= 0:
-            raise ValueError("its training history has a bad 'learning_rate'")
+        # A rate of 0 is a schedule's (a cosine down to 0), not a damaged file; below 0 is
+        # refused above with every other figure.
         history.append(EpochRecord(**r))
     return history

@@ -109,7 +109,9 @@ class Workspace:
     input 1, and a view of the rest, into which the layer's product and then its activation are
     written in place. ``logits`` and ``out`` hold the output layer's pre-activations and
     activations. Gradient arrays (``delta`` (n, n_outputs) and ``dx[i]`` (n, n_in of layer i))
-    and the batch arrays (``X1``, ``Y``, for shuffled batches) are made on first use.
+    and the batch arrays (``X1``, ``Y``, for shuffled batches) are made on first use. So are
+    the dropout arrays of hidden layer ``i`` (``dropout(i)``): its output with units dropped, in
+    the same ``[a, 1]`` form, and the mask it was multiplied by.
     """
 
     def __init__(self, sizes: list[int], n: int, dtype: np.dtype) -> None:
@@ -123,6 +125,7 @@ class Workspace:
         self.delta: np.ndarray | None = None
         self.dx: list | None = None
         self._batch: tuple[np.ndarray, np.ndarray] | None = None
+        self._dropout: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __repr__(self) -> str:
         return f"Workspace(rows={self.n}, layers={self.sizes})"
@@ -143,6 +146,23 @@ class Workspace:
                 np.empty((n, sizes[-1]), dtype=self.dtype),
             )
         return self._batch
+
+    def dropout(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Hidden layer ``i``'s dropout arrays: ``dropped`` (n, width + 1), its output with
+        units dropped and the bias input 1 last; ``mask`` (n, width), what each output is
+        multiplied by (0, or ``1 / (1 - rate)``); and, to draw the mask into, ``uniform``
+        (n, width) float64 and ``keep`` (n, width) bool."""
+        arrays = self._dropout.get(i)
+        if arrays is None:
+            width = self.sizes[i + 1]
+            shape = (self.n, width)
+            arrays = self._dropout[i] = (
+                np.ones((self.n, width + 1), dtype=self.dtype),
+                np.empty(shape, dtype=self.dtype),
+                np.empty(shape, dtype=np.float64),
+                np.empty(shape, dtype=bool),
+            )
+        return arrays
 
 
 @dataclass
@@ -170,9 +190,13 @@ class Network:
     units.
 
     The public methods check their inputs. The batch methods (``_workspace``, ``_forward``,
-    ``_backward``, ``_add_l2``, ``_metrics``, ``_score``, ``_truth``) trust theirs and work on
-    preallocated arrays; the public methods here and the training loop in nn/train.py drive
-    them.
+    ``_backward``, ``_add_l2``, ``_add_l1``, ``_metrics``, ``_score``, ``_truth``) trust theirs
+    and work on preallocated arrays; the public methods here and the training loop in
+    nn/train.py drive them.
+
+    Dropout and class weights are training-time arguments of the batch methods: ``masks``
+    (per hidden layer, the (n, width) factors its outputs are multiplied by, or None) and
+    ``weights`` (n,), each row's weight in the loss. Prediction and ``evaluate`` use neither.
     """
 
     def __init__(self, config: dict) -> None:
@@ -379,30 +403,50 @@ class Network:
         """
         self._workspaces.clear()
 
-    def _forward(self, X1: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
+    def _forward(
+        self, X1: np.ndarray, ws: Workspace | None = None, masks: list | None = None
+    ) -> np.ndarray:
         """Output activations from ``X1`` = ``[X, 1]``, in ``ws.out`` (the logits in
-        ``ws.logits``); every layer keeps what backward needs."""
+        ``ws.logits``); every layer keeps what backward needs. With ``masks`` (training with
+        dropout), hidden layer ``i``'s outputs are multiplied by ``masks[i]`` (when not None)
+        before the next layer takes them; its activation keeps the outputs as they were."""
         if ws is None:
             ws = self._workspace(len(X1))
         a = X1
-        for layer, act, (full, view) in zip(self.layers, self.activations, ws.hidden, strict=False):
+        layers = zip(self.layers, self.activations, ws.hidden, strict=False)
+        for i, (layer, act, (full, view)) in enumerate(layers):
             layer.forward(a, out=view)
             act.forward_hidden(full, view)
             a = full
+            if masks is not None and masks[i] is not None:
+                a = ws.dropout(i)[0]
+                np.multiply(view, masks[i], out=a[:, :-1])
         z = self.layers[-1].forward(a, out=ws.logits)
         return self.activations[-1].forward(z, out=ws.out)
 
-    def _backward(self, P: np.ndarray, Y: np.ndarray, ws: Workspace | None = None) -> None:
-        """Fill the flat gradient buffer from the last forward pass."""
+    def _backward(
+        self,
+        P: np.ndarray,
+        Y: np.ndarray,
+        ws: Workspace | None = None,
+        masks: list | None = None,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        """Fill the flat gradient buffer from the last forward pass (made with ``masks``);
+        ``weights`` (n,): each row's weight in the loss."""
         if ws is None:
             ws = self._workspace(len(P))
         if ws.delta is None:
             ws.make_grads()
         dx = ws.dx
-        grad = losses.output_delta(self.config["loss"], self.activations[-1], P, Y, out=ws.delta)
+        grad = losses.output_delta(
+            self.config["loss"], self.activations[-1], P, Y, out=ws.delta, sample_weight=weights
+        )
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             if i != last:
+                if masks is not None and masks[i] is not None:
+                    grad *= masks[i]  # dL/d(dropped a) -> dL/da: a dropped unit gets none
                 grad = self.activations[i].backward(grad)
             grad = self.layers[i].backward(grad, out=dx[i])
 
@@ -410,26 +454,83 @@ class Network:
         for layer in self.layers:
             layer.gW += l2 * layer.W
 
-    def penalty(self, l2: float) -> float:
-        """The L2 penalty ``l2 / 2 * sum W**2`` over every layer's weights (not the biases)."""
-        if not l2:
-            return 0.0
-        return 0.5 * l2 * sum(float(np.sum(layer.W * layer.W)) for layer in self.layers)
+    def _add_l1(self, l1: float) -> None:
+        # The sub-gradient of |w|: sign(w), and 0 at 0
+        for layer in self.layers:
+            layer.gW += l1 * np.sign(layer.W)
 
-    def loss_and_gradients(self, X, y, l2: float = 0.0) -> tuple[float, list[np.ndarray]]:
-        """Mean loss (plus ``l2 / 2 * sum W**2``) on a batch and its gradients, without updating.
+    def penalty(self, l2: float, l1: float = 0.0) -> float:
+        """The penalties ``l2 / 2 * sum W**2 + l1 * sum |W|`` over every layer's weights (not
+        the biases)."""
+        total = 0.0
+        if l2:
+            total += 0.5 * l2 * sum(float(np.sum(layer.W * layer.W)) for layer in self.layers)
+        if l1:
+            total += l1 * sum(float(np.sum(np.abs(layer.W))) for layer in self.layers)
+        return total
 
-        Gradients come back as copies in the layout of ``get_weights``.
+    def loss_and_gradients(
+        self,
+        X,
+        y,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        dropout_masks: list | None = None,
+        class_weight="none",
+    ) -> tuple[float, list[np.ndarray]]:
+        """Mean loss (plus ``l2 / 2 * sum W**2 + l1 * sum |W|``) on a batch and its gradients,
+        without updating.
+
+        Gradients come back as copies in the layout of ``get_weights``. ``dropout_masks``: one
+        entry per hidden layer, None or the (n, width) factors its outputs are multiplied by
+        (0 for a dropped unit, ``1 / (1 - rate)`` for a kept one), as a training step with
+        dropout draws them. ``class_weight``: the training setting ("none", "balanced" on
+        these rows, or one weight per class), each row's loss weighted by its class's.
         """
         X, Y = self.check_inputs(X, y)
+        masks = self._check_masks(dropout_masks, len(X))
+        weights = self._row_weights(config.TRAINING["class_weight"].check(class_weight), Y)
         ws = self._workspace(len(X))
-        P = self._forward(with_ones(X), ws)
-        loss = self._loss(P, Y, ws)
-        self._backward(P, Y, ws)
+        P = self._forward(with_ones(X), ws, masks)
+        loss = self._loss(P, Y, ws, weights)
+        self._backward(P, Y, ws, masks, weights)
         if l2:
             self._add_l2(l2)
+        if l1:
+            self._add_l1(l1)
         grads = [g.copy() for layer in self.layers for g in (layer.gW, layer.gb)]
-        return loss + self.penalty(l2), grads
+        return loss + self.penalty(l2, l1), grads
+
+    def _row_weights(
+        self, class_weight: str, Y: np.ndarray, train_Y: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """Each row's weight (n,) in the network's dtype for a checked ``class_weight`` text
+        (None for "none"); "balanced" is computed on ``train_Y`` (default: ``Y``)."""
+        fit_on = Y if train_Y is None else train_Y
+        per_class = self._task.class_weights(
+            config.class_weight(class_weight), self._truth(fit_on), self.n_outputs
+        )
+        if per_class is None:
+            return None
+        return per_class[self._truth(Y).astype(np.int64)].astype(self.dtype)
+
+    def _check_masks(self, masks, n: int) -> list | None:
+        """Dropout masks checked: one entry per hidden layer, None or (n, width) finite."""
+        if masks is None:
+            return None
+        widths = self.config["layers"][1:-1]
+        if not isinstance(masks, (list, tuple)) or len(masks) != len(widths):
+            raise ValueError(f"dropout_masks must list one entry per hidden layer ({len(widths)})")
+        checked = []
+        for i, (mask, width) in enumerate(zip(masks, widths, strict=True)):
+            if mask is not None:
+                mask = np.ascontiguousarray(mask, dtype=self.dtype)
+                if mask.shape != (n, width) or not np.all(np.isfinite(mask)):
+                    raise ValueError(
+                        f"dropout mask {i + 1} must be finite numbers of shape {(n, width)}"
+                    )
+            checked.append(mask)
+        return checked
 
     def forward(self, X) -> list[LayerValues]:
         """The forward pass on rows ``X`` (checked as ``predict`` checks them), layer by layer.
@@ -464,21 +565,30 @@ class Network:
         """The task's figure of outputs ``P`` against ``truth``: accuracy or R^2."""
         return self._task.score(P, truth)
 
-    def _loss(self, P: np.ndarray, Y: np.ndarray, ws: Workspace) -> float:
-        """Mean loss of the last forward pass, from its logits where the loss needs them."""
+    def _loss(
+        self, P: np.ndarray, Y: np.ndarray, ws: Workspace, weights: np.ndarray | None = None
+    ) -> float:
+        """Mean loss of the last forward pass, from its logits where the loss needs them;
+        ``weights`` (n,): each row's weight (see ``nn.losses.value``)."""
         cfg = self.config
-        return losses.value(cfg["loss"], cfg["output_activation"], P, Y, logits=ws.logits)
+        return losses.value(
+            cfg["loss"], cfg["output_activation"], P, Y, logits=ws.logits, sample_weight=weights
+        )
 
     def _metrics(
-        self, X1: np.ndarray, Y: np.ndarray, truth: np.ndarray | None = None
+        self,
+        X1: np.ndarray,
+        Y: np.ndarray,
+        truth: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> tuple[float, float]:
-        """Mean loss and the task's figure (accuracy or R^2) on ``X1`` = ``[X, 1]``;
-        ``truth`` is ``_truth(Y)`` if known."""
+        """Mean loss (weighted by ``weights`` (n,) when given) and the task's figure (accuracy
+        or R^2) on ``X1`` = ``[X, 1]``; ``truth`` is ``_truth(Y)`` if known."""
         ws = self._workspace(len(X1))
         P = self._forward(X1, ws)
         if truth is None:
             truth = self._truth(Y)
-        return self._loss(P, Y, ws), self._score(P, truth)
+        return self._loss(P, Y, ws, weights), self._score(P, truth)
 
     # ---- prediction ----
 
@@ -512,6 +622,9 @@ class Network:
         """Change the learning rate of a run in progress; it applies from the next batch.
 
         Before any training there is no run: the rate given to ``fit``/``train_epochs`` counts.
+        With a schedule or a warm-up (nn/schedules.py) this is the base rate that the schedule
+        scales, from the next epoch on; the optimizer's ``learning_rate`` between epochs is
+        always the base rate, and each record has the rate its epoch used.
         """
         learning_rate = config.TRAINING["learning_rate"].check(learning_rate)
         if self._training.optimizer is not None:

@@ -445,7 +445,7 @@ def check_engineered(names) -> tuple[str, ...]:
         return ()
     if isinstance(names, str):
         names = [n for n in names.split(",") if n.strip()]
-    names = [str(n).strip() for n in names]
+    names = [str(n).strip() for n in names if str(n).strip() != "none"]  # the settings' "none"
     unknown = [n for n in names if n not in ENGINEERED]
     if unknown:
         raise ValueError(

@@ -11,6 +11,10 @@ what the network trains on (``encode``), turns the network's outputs back into a
   units; the figure is R^2, and ``evaluate`` adds MAE and RMSE (in the target's units).
 
 The network and the training loop call the task's methods and never ask which task it is.
+
+Class weights (the ``class_weight`` training setting) are a classification matter:
+``Task.sample_weights`` gives each training row its class's weight, and a regression task
+refuses any. ``imbalanced`` says when a target's classes are lopsided enough to suggest them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,43 @@ from nn import metrics
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 TASKS = (CLASSIFICATION, REGRESSION)
+# Classes are imbalanced when the smallest has fewer rows than this share of the largest.
+IMBALANCE_SHARE = 0.2
+
+
+def class_counts(y) -> np.ndarray:
+    """Rows per class of integer labels ``y`` (n,), for the classes that occur, in order."""
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    return counts
+
+
+def imbalance(y) -> float | None:
+    """The smallest class's rows over the largest one's, among the classes in labels ``y``
+    (None without labels): 1 for even classes, near 0 for a rare class."""
+    counts = class_counts(y)
+    if counts.size == 0:
+        return None
+    return float(counts.min() / counts.max())
+
+
+def imbalanced(y, share: float = IMBALANCE_SHARE) -> bool:
+    """True when the smallest class in labels ``y`` has fewer rows than ``share`` (a fifth)
+    of the largest one's: a case for class weights."""
+    ratio = imbalance(y)
+    return ratio is not None and ratio < share
+
+
+def balanced_weights(labels, n_classes: int) -> np.ndarray:
+    """scikit-learn's "balanced" class weights (n_classes,): ``n_rows / (k * rows of the
+    class)`` over the ``k`` classes present in ``labels``; 1 for a class with no rows (it has
+    no row to weigh). Equal to ``compute_class_weight("balanced", classes=np.unique(labels),
+    y=labels)`` for the classes present."""
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.ones(n_classes, dtype=np.float64)
+    weights[present] = len(labels) / (np.count_nonzero(present) * counts[present])
+    return weights
 
 
 class TargetScaler:
@@ -129,6 +170,17 @@ class Task:
         """The target scaling learned from training targets ``y`` (None: the task has none)."""
         return None
 
+    def class_weights(self, class_weight, truth: np.ndarray, n_outputs: int) -> np.ndarray | None:
+        """The weight of each class (None: every row counts alike) from the ``class_weight``
+        setting (``nn.config.class_weight``: "none", "balanced" or a list) and the training
+        rows' ``truth``; ``ValueError`` when the setting does not suit the task or the data."""
+        if class_weight != "none":
+            raise ValueError(
+                f"class_weight applies to classes, but this {self.name} network predicts "
+                "numbers: use class_weight none"
+            )
+        return None
+
     def encode(self, y, n: int, n_outputs: int, dtype, scaler, what: str = "y") -> np.ndarray:
         """Targets (n, n_outputs) in ``dtype`` as the network trains on them, or ``ValueError``
         naming what is wrong with ``y`` (``what`` is its name in the message)."""
@@ -226,6 +278,21 @@ class Classification(Task):
 
     def record_fields(self, train, val):
         return {"train_accuracy": train, "val_accuracy": val}
+
+    def class_weights(self, class_weight, truth, n_outputs):
+        """Per-class weights (max(n_outputs, 2),): balanced on ``truth``, or the listed ones."""
+        if class_weight == "none":
+            return None
+        n_classes = max(n_outputs, 2)
+        labels = np.asarray(truth).astype(np.int64)
+        if class_weight == "balanced":
+            return balanced_weights(labels, n_classes)
+        if len(class_weight) != n_classes:
+            raise ValueError(
+                f"class_weight lists {len(class_weight)} weights but there are {n_classes} "
+                "classes: give one per class, in the order of the class labels"
+            )
+        return np.array(class_weight, dtype=np.float64)
 
 
 class Regression(Task):

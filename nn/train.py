@@ -3,6 +3,9 @@
 ``Network.train_epochs`` delegates here. A run keeps what carries over between calls in a
 ``TrainingState`` (the optimizer with its moments, the shuffling stream, the ``EarlyStopping``),
 so a run paused after any epoch and resumed by a new call trains exactly as one call would.
+The options that act within an epoch follow the same rule: a learning-rate schedule
+(nn/schedules.py) is a function of the epoch's index in the run, and dropout draws its masks
+from the run's shuffling stream, so a paused and resumed run draws the masks one call would.
 The state leaves as plain data (``TrainingState.to_data``: JSON-ready facts and named arrays)
 and comes back checked (``TrainingState.from_data``), so a run can go on in another process.
 Inputs and settings are checked once, when the generator is made; the loop then drives the
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nn import config, losses, optimizers
+from nn import config, losses, optimizers, schedules
 from nn.errors import DivergenceError
 from nn.layers import with_ones
 
@@ -48,8 +51,12 @@ class EpochRecord:
     weights, on (up to ``TRAIN_EVAL_MAX`` rows of) the training data; with
     ``train_metrics="batches"`` they are instead what the epoch's samples scored in the forward
     passes that trained on them (the figure Keras and scikit-learn report). The validation
-    figures are always measured after the epoch. Losses exclude the L2 penalty; a regression
-    loss is on the standardized target (see ``Network.evaluate``).
+    figures are always measured after the epoch. Losses exclude the L2 and L1 penalties (and
+    are measured without dropout); with class weights both losses are weighted as training
+    weighs them (the training rows' class weights, see ``nn.losses.value``), while
+    ``Network.evaluate`` reports the plain mean; a regression loss is on the standardized
+    target (see ``Network.evaluate``). ``learning_rate`` is the rate the epoch trained with: the
+    schedule's (nn/schedules.py) when there is one.
     """
 
     epoch: int
@@ -69,6 +76,37 @@ class EpochRecord:
         if self.train_r2 is None and self.val_r2 is None:
             del record["train_r2"], record["val_r2"]
         return record
+
+
+class Dropout:
+    """Inverted dropout at training time: each hidden layer's units are kept with probability
+    ``1 - rate`` and the kept ones scaled by ``1 / (1 - rate)``, so every unit's expected
+    output is unchanged and prediction needs no correction.
+
+    ``draw`` makes one batch's masks from the run's random stream: per hidden layer whose rate
+    is above 0, in order, one ``rng.random((n, width))`` draw; a unit is kept where the draw is
+    at least the rate. The recipe script draws the same numbers the same way.
+    """
+
+    def __init__(self, rates: list[float]) -> None:
+        self.rates = [float(r) for r in rates]
+
+    def __repr__(self) -> str:
+        return f"Dropout(rates={self.rates})"
+
+    def draw(self, rng: np.random.Generator, ws) -> list[np.ndarray | None]:
+        """Masks for the batch of workspace ``ws``: per hidden layer (n, width) or None."""
+        masks: list[np.ndarray | None] = []
+        for i, rate in enumerate(self.rates):
+            if not rate:
+                masks.append(None)
+                continue
+            _, mask, uniform, keep = ws.dropout(i)
+            rng.random(out=uniform)
+            np.greater_equal(uniform, rate, out=keep)
+            np.multiply(keep, 1.0 / (1.0 - rate), out=mask)
+            masks.append(mask)
+        return masks
 
 
 class EarlyStopping:
@@ -307,8 +345,15 @@ def train_epochs(
     """Return a generator that trains ``net`` one epoch per ``next`` and yields its record.
 
     ``settings`` are the training settings of ``nn.config.TRAINING`` (epochs, learning_rate,
-    batch_size, optimizer, shuffle, l2, momentum, nesterov, beta1, beta2, eps, early_stopping,
-    patience, restore_best), each at the table's default unless given, and checked through it.
+    batch_size, optimizer, shuffle, l2, l1, dropout, class_weight, schedule and its parameters,
+    momentum, nesterov, beta1, beta2, eps, early_stopping, patience, restore_best), each at the
+    table's default unless given, and checked through it.
+
+    A schedule sets each epoch's rate from ``learning_rate`` and the epoch's index in the run
+    (``nn.schedules.rate``); a cosine schedule with ``cosine_epochs`` 0 spans the epochs trained
+    so far plus this call's. Dropout masks are drawn from the shuffling stream. Class weights
+    ("balanced" computed on these training rows) weigh each row's loss; a regression network
+    refuses them.
 
     Resumable: a later call with the same ``state`` (or a new generator) continues from where
     the last one stopped, optimizer state, shuffling stream and early stopping included, as
@@ -345,6 +390,14 @@ def train_epochs(
     s = config.check_training(settings)
     if s["early_stopping"] and val is None:
         raise ValueError("early stopping needs validation data")
+    rates = config.dropout_rates(s["dropout"], len(net.layers) - 1)
+    dropout = Dropout(rates) if any(rates) else None
+    weights = net._row_weights(s["class_weight"], Y)
+    if weights is not None and val is not None:
+        val = (*val, net._row_weights(s["class_weight"], val[1], train_Y=Y))
+    schedule = None
+    if not schedules.is_constant(s):
+        schedule = schedules.Schedule(s, run_epochs=len(net.history) + s["epochs"])
     if not isinstance(train_metrics, str) or train_metrics not in TRAIN_METRICS:
         raise ValueError(
             f"train_metrics must be one of {', '.join(TRAIN_METRICS)}, got {train_metrics!r}"
@@ -380,6 +433,10 @@ def train_epochs(
         s["l2"],
         early,
         train_metrics == "batches",
+        s["l1"],
+        dropout,
+        weights,
+        schedule,
     )
 
 
@@ -402,11 +459,18 @@ def _epochs(
     l2: float,
     early: EarlyStopping | None,
     batch_metrics: bool,
+    l1: float = 0.0,
+    dropout: Dropout | None = None,
+    weights: np.ndarray | None = None,
+    schedule: schedules.Schedule | None = None,
 ) -> Iterator[EpochRecord]:
-    """The generator behind ``train_epochs``; ``X`` is ``[X, 1]``, ``Y`` the encoded targets."""
+    """The generator behind ``train_epochs``; ``X`` is ``[X, 1]``, ``Y`` the encoded targets,
+    ``weights`` each training row's class weight (None: unweighted), ``val`` the validation
+    ``(X1, Y)`` (with their weights when ``weights`` is given)."""
     n = len(X)
     batch_size = min(batch_size, n)
     truth = net._truth(Y)
+    weights_eval = None
     if batch_metrics:
         # What each sample scored when it was trained on, in the epoch's order
         seen_logits = np.empty_like(Y)
@@ -415,16 +479,27 @@ def _epochs(
         rows = train_eval_rows(n)
         X_eval, Y_eval = (X, Y) if rows is None else (X[rows], Y[rows])
         truth_eval = truth if rows is None else truth[rows]
+        if weights is not None:
+            weights_eval = weights if rows is None else weights[rows]
+    val_weights = None
     if val is not None:
-        val = (*val, net._truth(val[1]))
+        if weights is not None:
+            val, val_weights = val[:2], val[2]
+        val = (*val, net._truth(val[1]), val_weights)
     params, opt = net._params, state.optimizer
     params_list, grads_list = [params], [net._grads]
     forward, backward, step = net._forward, net._backward, opt.step
     loss_name, output_name = net.config["loss"], net.config["output_activation"]
     task = net._task
+    wb = masks = None
     for _ in range(epochs):
         start = time.perf_counter()
         last_good = params.copy()
+        # The schedule scales the rate set (the call's learning_rate, or set_learning_rate's)
+        # for this epoch only, so the optimizer's own rate stays the one set between epochs.
+        base = opt.learning_rate
+        if schedule is not None:
+            opt.learning_rate = schedule(len(net.history), base)
         order = state.rng.permutation(n) if shuffle else None
         ws_full = net._workspace(batch_size)
         ws_last = net._workspace(n % batch_size) if n % batch_size else ws_full
@@ -436,6 +511,8 @@ def _epochs(
                 ws = ws_full if stop <= n else ws_last
                 if order is None:
                     Xb, Yb = X[i:stop], Y[i:stop]
+                    if weights is not None:
+                        wb = weights[i:stop]
                 else:
                     # Gather the batch into a reused array rather than copying all of X
                     # in shuffled order every epoch.
@@ -443,20 +520,30 @@ def _epochs(
                     rows_b = order[i:stop]
                     X.take(rows_b, axis=0, out=Xb, mode="wrap")
                     Y.take(rows_b, axis=0, out=Yb, mode="wrap")
-                P = forward(Xb, ws)
+                    if weights is not None:
+                        wb = weights[rows_b]
+                if dropout is not None:
+                    masks = dropout.draw(state.rng, ws)
+                P = forward(Xb, ws, masks)
                 if batch_metrics:
                     seen_logits[i:stop] = ws.logits
                     seen_out[i:stop] = P
-                backward(P, Yb, ws)
+                backward(P, Yb, ws, masks, wb)
                 if l2:
                     net._add_l2(l2)
+                if l1:
+                    net._add_l1(l1)
                 step(params_list, grads_list)
+            used, opt.learning_rate = opt.learning_rate, base
             if batch_metrics:
                 Ys, truth_s = (Y, truth) if order is None else (Y[order], truth[order])
-                train_loss = losses.value(loss_name, output_name, seen_out, Ys, logits=seen_logits)
+                seen_w = None if weights is None else (weights if order is None else weights[order])
+                train_loss = losses.value(
+                    loss_name, output_name, seen_out, Ys, logits=seen_logits, sample_weight=seen_w
+                )
                 train_score = net._score(seen_out, truth_s)
             else:
-                train_loss, train_score = net._metrics(X_eval, Y_eval, truth_eval)
+                train_loss, train_score = net._metrics(X_eval, Y_eval, truth_eval, weights_eval)
             val_loss = val_score = None
             if val is not None:
                 val_loss, val_score = net._metrics(*val)
@@ -477,7 +564,7 @@ def _epochs(
             epoch=epoch,
             train_loss=train_loss,
             val_loss=val_loss,
-            learning_rate=opt.learning_rate,
+            learning_rate=used,
             seconds=time.perf_counter() - start,
             **task.record_fields(train_score, val_score),
         )

@@ -57,7 +57,14 @@ def test_defaults_make_a_bare_link_and_every_change_round_trips():
     assert link.encode(defaults(), defaults()) == {}
     exp = link.Experiment(
         spec={"source": "spiral", "n_samples": 500, "noise": 0.35, "seed": 7},
-        split={"test_size": 0.2, "val_size": 0.0, "seed": 3, "stratify": True, "standardize": True},
+        split={
+            "test_size": 0.2,
+            "val_size": 0.0,
+            "seed": 3,
+            "stratify": True,
+            "standardize": True,
+            "engineered": "x1_x2,sin_x1",
+        },
         arch={
             "hidden": [16, 8, 4],
             "activations": ["relu", "tanh", "leaky_relu"],

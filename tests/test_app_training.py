@@ -453,3 +453,62 @@ def test_reset_keeps_the_preprocessing_and_names_the_rows_were_prepared_with():
     assert trainer.net.preprocessor == split.preprocessor
     assert trainer.net.metadata == dataset.names()
     assert trainer.net.metadata is not net.metadata
+
+
+# ---- the Train page's regularization and schedule settings (AppTest) ----
+
+
+def chart_values(values) -> list[float]:
+    """A trace's numbers from a chart's JSON (plotly ships NumPy arrays as typed binary)."""
+    if isinstance(values, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def schedule_chart(at) -> dict:
+    charts_ = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(c for c in charts_ if c["data"][0].get("meta") == "schedule")
+
+
+def test_the_schedule_settings_draw_their_curve_and_the_run_follows_it(app):
+    at = app("pages/3_Train.py")
+    assert at.number_input(key="train.lr_step").disabled  # constant: no parameters
+    assert chart_values(schedule_chart(at)["data"][0]["y"]) == [0.15] * 100
+    at.selectbox(key="train.schedule").set_value("step").run()
+    assert not at.number_input(key="train.lr_step").disabled
+    assert at.number_input(key="train.lr_decay").disabled  # the exponential schedule's
+    at.number_input(key="train.lr_step").set_value(1).run()
+    at.number_input(key="train.warmup").set_value(1).run()
+    expected = nn.schedules.rates(
+        nn.config.check_training({"schedule": "step", "lr_step": 1, "warmup": 1}), 100
+    )
+    assert chart_values(schedule_chart(at)["data"][0]["y"]) == pytest.approx(expected)
+    for _ in range(3):
+        at.button(key="train.step").click().run()
+    trainer = at.session_state["app.trainer"]
+    assert [r.learning_rate for r in trainer.net.history] == [0.075, 0.15, 0.075]
+    assert len(schedule_chart(at)["data"]) == 2  # the epochs trained, marked
+    assert not at.exception
+
+
+def test_dropout_and_class_weights_are_checked_against_the_network(app):
+    at = app("pages/3_Train.py")
+    at.text_input(key="train.dropout").input("0.2,0.1,0.3").run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "dropout lists 3 rates but the network has 2 hidden layers" in warnings
+    assert at.session_state["app.trainer"].settings["dropout"] == "0"
+    at.text_input(key="train.dropout").input("0.2, 0.1").run()
+    at.text_input(key="train.class_weight").input("balanced").run()
+    at.number_input(key="train.l1").set_value(0.001).run()
+    assert not at.warning
+    settings = at.session_state["app.trainer"].settings
+    assert (settings["dropout"], settings["class_weight"], settings["l1"]) == (
+        "0.2,0.1",
+        "balanced",
+        0.001,
+    )
+    at.button(key="train.step").click().run()
+    assert at.session_state["app.trainer"].epochs_trained == 1
+    assert not at.exception

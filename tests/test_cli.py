@@ -50,6 +50,40 @@ def test_overrides_and_save(tmp_path, capsys):
     assert net.evaluate(net.preprocessor.transform(raw_test), parts.y_test)["accuracy"] == printed
 
 
+def test_the_training_options_reach_the_run(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    args = ["train", "--dataset", "wine", "--layers", "13,8,6,3", "--activation", "relu"]
+    args += ["--output-activation", "softmax", "--loss", "cross_entropy", "--init", "he"]
+    args += ["--optimizer", "adam", "--lr", "0.01", "--epochs", "12", "--batch-size", "16"]
+    args += ["--standardize", "--seed", "3", "--shuffle", "--save", str(model)]
+    args += ["--schedule", "cosine", "--warmup", "2", "--lr-min", "0.1", "--l1", "0.001"]
+    args += ["--dropout", "0.3, 0.1", "--class-weight", "balanced"]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    saved = nn.Network.load(model)
+    training = {
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "batch_size": 16,
+        "shuffle": True,
+        "schedule": "cosine",
+        "warmup": 2,
+        "lr_min": 0.1,
+        "l1": 0.001,
+        "dropout": "0.3,0.1",
+        "class_weight": "balanced",
+    }
+    rates = nn.schedules.rates(nn.config.check_training(training), 12)
+    assert [r.learning_rate for r in saved.history] == rates
+    # the same run through the engine, step for step
+    parts = nn.data.split(nn.data.load_dataset("wine", seed=3), seed=3, standardize=True)
+    net = nn.Network.from_config(saved.config)
+    val = (parts.X_val, parts.y_val)
+    net.fit(parts.X_train, parts.y_train, epochs=12, validation_data=val, seed=3, **training)
+    for a, b in zip(net.get_weights(), saved.get_weights(), strict=True):
+        assert (a == b).all()
+
+
 def test_last_epoch_is_logged_and_no_validation_without_a_validation_part(capsys):
     assert cli.main(["train", "--epochs", "30", "--val-size", "0", "--seed", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -99,6 +133,13 @@ def test_preset_layers_adapt_to_the_dataset(capsys):
         (["train", "--test-size", "1.5"], "test_size must be between 0 and 1"),
         (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
         (["train", "--data", "x.csv", "--dataset", "iris"], "not allowed with argument"),
+        (["train", "--dropout", "2"], "dropout must be a rate >= 0 and <= 0.9"),
+        (["train", "--dropout", "0.1,0.2,0.3"], "dropout lists 3 rates but the network has 2"),
+        (["train", "--class-weight", "heavy"], "class_weight must be none, balanced, or one"),
+        (["train", "--class-weight", "1,2"], "class_weight lists 2 weights but there are 3"),
+        (["train", "--dataset", "sine", "--class-weight", "balanced"], "applies to classes"),
+        (["train", "--schedule", "linear"], "invalid choice: 'linear'"),
+        (["train", "--lr-decay", "0"], "lr_decay must be a number > 0 and <= 1"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(args, words, capsys):

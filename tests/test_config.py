@@ -29,6 +29,10 @@ def other_value(setting: config.Setting):
         return not setting.default
     if setting.kind == "choice":
         return next(c for c in setting.choices if c != setting.default)
+    if setting.kind == "rates":
+        return "0.2"
+    if setting.kind == "weights":
+        return "balanced"
     hi = limits.TRAINING_RANGES[setting.name][1]
     value = (setting.default + hi) / 2 if math.isfinite(hi) else setting.default * 2
     return int(value) if setting.kind == "int" else float(value)
@@ -114,9 +118,29 @@ def test_the_url_names_and_flags_are_unique():
         ("momentum", 1.0, "momentum must be a number >= 0 and < 1"),
         ("eps", 0.0, "eps must be a number > 0 and < 1"),
         ("batch_size", True, "batch_size must be a whole number >= 1"),
+        ("l1", -0.1, "l1 must be a number >= 0"),
+        ("schedule", "linear", "schedule must be one of constant, step, exponential, cosine"),
+        ("warmup", -1, "warmup must be a whole number >= 0"),
+        ("lr_step", 0, "lr_step must be a whole number >= 1"),
+        ("lr_drop", 0.0, "lr_drop must be a number > 0 and <= 1"),
+        ("lr_decay", 1.5, "lr_decay must be a number > 0 and <= 1"),
+        ("lr_min", 2.0, "lr_min must be a number >= 0 and <= 1"),
+        ("cosine_epochs", 2.5, "cosine_epochs must be a whole number"),
+        ("dropout", 0.95, r"dropout must be a rate >= 0 and <= 0\.9 for every hidden layer"),
+        ("dropout", "0.2,x", "or one per hidden layer separated by commas"),
+        ("dropout", "", "dropout must be a rate"),
+        ("dropout", True, "dropout must be a rate"),
+        ("dropout", [], "dropout must be a rate"),
+        ("class_weight", "heavy", "class_weight must be none, balanced, or one number > 0"),
+        ("class_weight", "1,0", "one number > 0 per class"),
+        ("class_weight", "1,nan", "one number > 0 per class"),
+        ("class_weight", 2, None),
     ],
 )
 def test_a_bad_value_is_named_with_its_range(name, value, words):
+    if words is None:  # a value some kinds refuse, which this one takes
+        assert config.check_training({name: value}, fill=False) == {name: "2"}
+        return
     with pytest.raises(ValueError, match=words):
         config.check_training({name: value})
 
@@ -124,8 +148,38 @@ def test_a_bad_value_is_named_with_its_range(name, value, words):
 def test_check_training_fills_defaults_and_refuses_unknown_names():
     assert config.check_training({}) == config.training_defaults()
     assert config.check_training({"epochs": 3}, fill=False) == {"epochs": 3}
-    with pytest.raises(ValueError, match="unknown training settings: dropout"):
-        config.check_training({"dropout": 0.5})
+    with pytest.raises(ValueError, match="unknown training settings: dropout_rate"):
+        config.check_training({"dropout_rate": 0.5})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("dropout", 0.25, "0.25"),
+        ("dropout", "0.2, 0.10", "0.2,0.1"),
+        ("dropout", [0, 0.5], "0,0.5"),
+        ("dropout", np.float32(0.5), "0.5"),
+        ("dropout", "0", "0"),
+        ("class_weight", " Balanced ", "balanced"),
+        ("class_weight", "NONE", "none"),
+        ("class_weight", [1, 2.5, 3], "1,2.5,3"),
+        ("class_weight", "1e-3,7", "0.001,7"),
+    ],
+)
+def test_text_settings_come_back_in_one_canonical_form(name, value, text):
+    assert config.TRAINING[name].check(value) == text
+    assert config.TRAINING[name].check(text) == text  # the canonical text is a fixed point
+
+
+def test_dropout_rates_and_class_weights_read_their_text():
+    assert config.dropout_rates("0.2", 3) == [0.2, 0.2, 0.2]
+    assert config.dropout_rates("0.2,0", 2) == [0.2, 0.0]
+    assert config.dropout_rates("0", 0) == []
+    with pytest.raises(ValueError, match="dropout lists 2 rates but the network has 3 hidden"):
+        config.dropout_rates("0.2,0.1", 3)
+    assert config.class_weight("balanced") == "balanced"
+    assert config.class_weight("none") == "none"
+    assert config.class_weight("1,3") == [1.0, 3.0]
 
 
 def test_applies_follows_the_optimizer_and_early_stopping():
@@ -135,6 +189,16 @@ def test_applies_follows_the_optimizer_and_early_stopping():
     assert not config.applies("patience", {})
     assert config.applies("patience", {"early_stopping": True})
     assert config.applies("learning_rate", {})
+    assert not config.applies("lr_step", {})
+    assert config.applies("lr_step", {"schedule": "step"}) and config.applies(
+        "lr_drop", {"schedule": "step"}
+    )
+    assert not config.applies("lr_decay", {"schedule": "step"})
+    assert config.applies("lr_decay", {"schedule": "exponential"})
+    assert config.applies("lr_min", {"schedule": "cosine"})
+    assert config.applies("cosine_epochs", {"schedule": "cosine"})
+    assert not config.applies("cosine_epochs", {"schedule": "exponential"})
+    assert config.applies("warmup", {}) and config.applies("dropout", {})
 
 
 # ---- the split settings table: the arguments of nn.data.split ----
@@ -147,6 +211,8 @@ def other_split_value(setting: config.Setting):
     """A valid split value that is not the default, inside the demo's range."""
     if setting.kind == "bool":
         return not setting.default
+    if setting.kind == "names":
+        return ",".join(setting.choices[-2:])
     hi = limits.SPLIT_RANGES[setting.name][1]
     return 7 if setting.kind == "int" else round((setting.default + hi) / 2, 2)
 
@@ -187,7 +253,10 @@ def test_every_split_setting_is_checked_within_a_narrower_demo_range(setting):
     value = other_split_value(setting)
     checked, messages = datasets.check_split_settings({**base, setting.name: value})
     assert checked == {**base, setting.name: value} and messages == []
-    if setting.kind != "bool":
+    if setting.kind == "names":  # no range: a name that is not a choice falls back to none
+        checked, messages = datasets.check_split_settings({**base, setting.name: "cos_x1"})
+        assert checked[setting.name] == config.NO_NAMES and setting.label in messages[0]
+    elif setting.kind != "bool":
         lo, hi = limits.SPLIT_RANGES[setting.name]
         assert setting.check(lo) == lo and setting.check(hi) == hi
         _, messages = datasets.check_split_settings({**base, setting.name: hi * 2 + 1})

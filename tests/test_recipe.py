@@ -70,6 +70,7 @@ def run_engine(settings, *data):
         seed=sp["seed"],
         stratify=sp["stratify"],
         standardize=sp["standardize"],
+        engineered=sp["engineered"],
     )
     net = nn.Network.from_config(s["network"])
     epochs = tr.pop("epochs")
@@ -89,6 +90,7 @@ def assert_same_run(result, net, parts, tol=1e-8):
                 assert mine[key] == pytest.approx(theirs.as_dict()[key], rel=tol, abs=tol)
         assert mine["train_accuracy"] == theirs.train_accuracy
         assert mine["val_accuracy"] == theirs.val_accuracy
+        assert mine["learning_rate"] == theirs.learning_rate  # the very float, every epoch
     for mine, theirs in zip(result["weights"], net.get_weights(), strict=True):
         np.testing.assert_allclose(np.array(mine), theirs, rtol=0, atol=tol)
     test = net.evaluate(parts.X_test, parts.y_test)
@@ -178,6 +180,85 @@ def test_single_sigmoid_output_and_tanh_squared_error_are_reproduced(tmp_path, i
     assert_same_run(result, net, parts)
 
 
+def test_the_training_options_are_reproduced(tmp_path, iris):
+    """Schedule with warm-up, L1 beside L2, dropout per hidden layer and class weights, run by
+    the script from the zip, equal the engine's run epoch by epoch."""
+    X, y, features, classes = iris
+    keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:12], np.flatnonzero(y == 2)]
+    settings = {
+        "network": {
+            "layers": [4, 8, 6, 3],
+            "activation": ["relu", "tanh"],
+            "output_activation": "softmax",
+            "loss": "cross_entropy",
+            "init": "he",
+            "seed": 21,
+        },
+        "training": {
+            "epochs": 25,
+            "learning_rate": 0.02,
+            "batch_size": 8,
+            "optimizer": "adam",
+            "shuffle": True,
+            "l2": 0.001,
+            "l1": 0.0005,
+            "dropout": "0.3,0.1",
+            "class_weight": "balanced",
+            "schedule": "cosine",
+            "warmup": 3,
+            "lr_min": 0.05,
+            "seed": 4,
+        },
+        "split": {"test_size": 0.2, "val_size": 0.2, "seed": 2, "stratify": True},
+    }
+    write_bundle(tmp_path, settings, X[keep], y[keep], features, classes)
+    result, _ = run_script(tmp_path, "--log-every", "0")
+    net, parts = run_engine(settings, X[keep], y[keep])
+    assert_same_run(result, net, parts)
+    rates = [r["learning_rate"] for r in result["history"]]
+    assert rates[:3] == [0.005, 0.01, 0.015] and rates[3] == 0.02 and rates[-1] < 0.005
+    # the options acted: without them the same settings train another network
+    plain = copy.deepcopy(settings)
+    for key in ("l1", "dropout", "class_weight", "schedule", "warmup"):
+        del plain["training"][key]
+    other, _ = run_engine(plain, X[keep], y[keep])
+    assert not np.allclose(other.get_weights()[0], net.get_weights()[0])
+
+
+def test_a_step_schedule_with_early_stopping_and_a_sigmoid_output_is_reproduced(tmp_path, iris):
+    X, y, features, _ = iris
+    keep = y > 0
+    settings = {
+        "network": {
+            "layers": [4, 5, 1],
+            "activation": "sigmoid",
+            "output_activation": "sigmoid",
+            "loss": "cross_entropy",
+            "seed": 8,
+        },
+        "training": {
+            "epochs": 60,
+            "learning_rate": 0.5,
+            "batch_size": 4,
+            "schedule": "step",
+            "lr_step": 7,
+            "lr_drop": 0.6,
+            "dropout": "0.2",
+            "class_weight": "1,2.5",
+            "early_stopping": True,
+            "patience": 4,
+        },
+        "split": {"test_size": 0.2, "val_size": 0.25, "seed": 6, "standardize": True},
+    }
+    y01 = y[keep] - 1
+    write_bundle(tmp_path, settings, X[keep], y01, features, ["versicolor", "virginica"])
+    result, _ = run_script(tmp_path, "--log-every", "0")
+    net, parts = run_engine(settings, X[keep], y01)
+    assert_same_run(result, net, parts)
+    assert {r["learning_rate"] for r in result["history"][:7]} == {0.5}
+    assert result["history"][7]["learning_rate"] == 0.3
+
+
 def test_zero_epochs_reproduce_the_initial_weights(tmp_path, iris):
     for init in ("uniform", "xavier", "he"):
         settings = copy.deepcopy(nn.presets.ARTICLE)
@@ -214,6 +295,44 @@ def test_script_split_equals_nn_data_split(script_module, stratify, seed):
         )
         for a, b in zip(mine, theirs, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("engineered", ["sin_x1,sin_x2", "x1_sq,x2_sq,x1_x2,sin_x1,sin_x2"])
+def test_script_engineered_inputs_equal_nn_data_split(script_module, standardize, engineered):
+    ds = nn.data.load_dataset("spirals", n_samples=120, noise=0.2, seed=3)
+    names = engineered.split(",")
+    mine = script_module.split(ds.X, ds.y, 0.2, 0.1, 5, True, standardize, names)
+    parts = nn.data.split(
+        ds, 0.2, 0.1, seed=5, stratify=True, standardize=standardize, engineered=engineered
+    )
+    assert parts.X_train.shape[1] == 2 + len(names)
+    theirs = (parts.X_train, parts.y_train, parts.X_val, parts.y_val, parts.X_test, parts.y_test)
+    for a, b in zip(mine, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_a_run_with_engineered_inputs_is_reproduced(tmp_path):
+    ds = nn.data.load_dataset("spirals", n_samples=200, noise=0.1, seed=0)
+    settings = {
+        "network": {
+            "layers": [4, 8, 2],
+            "activation": "tanh",
+            "output_activation": "softmax",
+            "loss": "cross_entropy",
+            "init": "xavier",
+            "seed": 3,
+        },
+        "training": {"epochs": 20, "learning_rate": 0.03, "batch_size": 16,
+                     "optimizer": "adam", "shuffle": True},
+        "split": {"test_size": 0.2, "val_size": 0.1, "seed": 1, "stratify": True,
+                  "standardize": True, "engineered": "sin_x1,sin_x2"},
+    }  # fmt: skip
+    write_bundle(tmp_path, settings, ds.X, ds.y, list(ds.feature_names), list(ds.class_names))
+    result, _ = run_script(tmp_path, "--log-every", "0")
+    net, parts = run_engine(settings, ds)
+    assert parts.preprocessor.input_names() == ["x1", "x2", "sin(x1)", "sin(x2)"]
+    assert_same_run(result, net, parts)
 
 
 def test_the_zip_holds_the_script_file_verbatim(tmp_path, iris):
@@ -308,6 +427,12 @@ def table(**second) -> dict:
         (lambda s: s.update(data={**table(), "rare": 2.5}), "rare must be a whole number"),
         (lambda s: s.update(data={**table(), "feature_names": ["b", "a"]}), "must follow"),
         (lambda s: s["data"]["columns"].append({"name": "a"}), "each feature column once"),
+        (lambda s: s["training"].update(dropout="0.1,0.2,0.3"), "training.dropout lists 3"),
+        (lambda s: s["training"].update(dropout=1.5), "training.dropout must be a rate"),
+        (lambda s: s["training"].update(class_weight="1,2"), "class_weight lists 2 weights"),
+        (lambda s: s["training"].update(class_weight="heavy"), "training.class_weight must be"),
+        (lambda s: s["training"].update(schedule="linear"), "training.schedule must be one of"),
+        (lambda s: s["training"].update(lr_decay=0), "training.lr_decay must be a number > 0"),
     ],
 )
 def test_make_recipe_rejects_bad_settings(change, message):
@@ -800,7 +925,11 @@ def sweep_data(name: str) -> tuple[np.ndarray, np.ndarray]:
 @functools.cache
 def sweep_run(i: int) -> tuple[dict, dict]:
     """Train configuration ``i`` with the script and with the engine, on the same split."""
-    data, settings = SWEEP[i]
+    return run_both(*SWEEP[i])
+
+
+def run_both(data: str, settings: dict) -> tuple[dict, dict]:
+    """Train ``settings`` on the named data with the script and with the engine."""
     s = json.loads(recipe.make_recipe(settings)[1])
     sp = s["split"]
     X_train, y_train, X_val, y_val, _, _ = recipe.script.split(
@@ -840,8 +969,10 @@ def sweep_run(i: int) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize("i", range(SWEEP_SIZE), ids=sweep_id)
 def test_script_equals_the_engine_epoch_by_epoch(i):
-    mine, theirs = sweep_run(i)
-    settings = SWEEP[i][1]
+    assert_same_sweep_run(*sweep_run(i), SWEEP[i][1])
+
+
+def assert_same_sweep_run(mine: dict, theirs: dict, settings: dict) -> None:
     tol = 1e-9 if settings["network"]["dtype"] == "float64" else 1e-5
     # Same length, same early stop, and a divergence at the same epoch in both.
     assert len(mine["history"]) == len(theirs["history"])
@@ -854,8 +985,95 @@ def test_script_equals_the_engine_epoch_by_epoch(i):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=tol, abs=1e-12)
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=tol, abs=1e-12)
         assert (a["train_accuracy"], a["val_accuracy"]) == (b["train_accuracy"], b["val_accuracy"])
+        assert a["learning_rate"] == b["learning_rate"]
     for a, b in zip(mine["weights"], theirs["weights"], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=1e-12)
+
+
+# The options sweep: the same draw of settings with the training options on top (schedules and
+# warm-up, L1, dropout per hidden layer, class weights), from a seed of its own, so the sweep
+# above keeps its draws.
+
+OPTIONS_SWEEP_SIZE = 60
+
+
+def draw_options(rng: np.random.Generator, settings: dict) -> dict:
+    """Training options for one configuration of the sweep."""
+    layers = settings["network"]["layers"]
+    n_hidden, n_classes = len(layers) - 2, max(layers[-1], 2)
+    schedule = str(rng.choice(["constant", "step", "exponential", "cosine"]))
+    options = {
+        "schedule": schedule,
+        "warmup": int(rng.choice([0, 0, 1, 3])),
+        "lr_step": int(rng.integers(1, 5)),
+        "lr_drop": float(rng.choice([0.5, 0.8])),
+        "lr_decay": float(rng.choice([0.7, 0.95])),
+        "lr_min": float(rng.choice([0.0, 0.1])),
+        "cosine_epochs": int(rng.choice([0, 0, 5])),
+        "l1": float(rng.choice([0.0, 0.0, 1e-4, 0.01])),
+    }
+    draw = rng.random()
+    if draw < 0.35:
+        options["dropout"] = "0"
+    elif draw < 0.7:
+        options["dropout"] = str(float(rng.choice([0.1, 0.3, 0.5])))
+    else:
+        options["dropout"] = ",".join(
+            str(float(rng.choice([0.0, 0.2, 0.6]))) for _ in range(n_hidden)
+        )
+    draw = rng.random()
+    if draw < 0.35:
+        options["class_weight"] = "none"
+    elif draw < 0.7:
+        options["class_weight"] = "balanced"
+    else:
+        options["class_weight"] = ",".join(
+            str(float(rng.choice([0.5, 1.0, 3.0]))) for _ in range(n_classes)
+        )
+    return options
+
+
+def _draw_options_sweep() -> list[tuple[str, dict]]:
+    rng = np.random.default_rng(20261202)
+    sweep = []
+    for _ in range(OPTIONS_SWEEP_SIZE):
+        data, settings = draw_settings(rng)
+        settings["training"].update(draw_options(rng, settings))
+        sweep.append((data, settings))
+    return sweep
+
+
+OPTIONS_SWEEP = _draw_options_sweep()
+
+
+@functools.cache
+def options_sweep_run(i: int) -> tuple[dict, dict]:
+    return run_both(*OPTIONS_SWEEP[i])
+
+
+def options_id(i: int) -> str:
+    t = OPTIONS_SWEEP[i][1]["training"]
+    return f"{i:02d}-{t['schedule']}-drop{t['dropout']}-cw{t['class_weight']}"
+
+
+@pytest.mark.parametrize("i", range(OPTIONS_SWEEP_SIZE), ids=options_id)
+def test_script_equals_the_engine_with_the_training_options(i):
+    mine, theirs = options_sweep_run(i)
+    assert_same_sweep_run(mine, theirs, OPTIONS_SWEEP[i][1])
+
+
+def test_the_options_sweep_draws_every_option():
+    trains = [s["training"] for _, s in OPTIONS_SWEEP]
+    assert {t["schedule"] for t in trains} == {"constant", "step", "exponential", "cosine"}
+    assert sum(t["warmup"] > 0 for t in trains) >= 15
+    assert sum(t["l1"] > 0 for t in trains) >= 15
+    assert sum("," in t["dropout"] for t in trains) >= 8  # a rate per hidden layer
+    assert sum(t["dropout"] not in ("0",) and "," not in t["dropout"] for t in trains) >= 10
+    assert sum(t["class_weight"] == "balanced" for t in trains) >= 10
+    assert sum("," in t["class_weight"] for t in trains) >= 10
+    assert sum(t["shuffle"] and t["dropout"] != "0" for t in trains) >= 10
+    assert sum(s["network"]["dtype"] == "float32" for _, s in OPTIONS_SWEEP) >= 4
+    assert sum(t["early_stopping"] for t in trains) >= 15
 
 
 def test_the_sweep_draws_what_it_must():

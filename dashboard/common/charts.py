@@ -18,6 +18,7 @@ from nn import task as nn_task
 
 CLASS_COLORS = qualitative.Plotly + qualitative.Dark24
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+RATE_COLOR = "#7f7f7f"  # the learning rate drawn beside the loss
 NUMBER_COLOR = "#4c78a8"  # a regression target's points and bars
 ACTIVATION_COLORS = {
     "input": "#9aa5b1",
@@ -86,6 +87,9 @@ def history_figures(
     (as typed binary arrays) far faster than lists. R² has no floor (a network worse than the
     mean goes below 0 without end): its axis shows -1 to 1 at most, so the climb to 1 stays
     visible after a poor first epoch.
+
+    When the rate changed during the run (a schedule, a warm-up, or a hand-set rate), the loss
+    figure also shows the learning rate each epoch trained with, on a second axis at the right.
     """
     metric = nn_task.get(task).metric
     keep = downsample(len(history), max_points)
@@ -133,6 +137,29 @@ def _history_figure(name, rows, epochs, has_val, thinned, x_range, metric) -> go
         y_range = _score_range(np.concatenate(list(values.values())), y_range)
     y_axis = {"title": {"text": axis_title}}
     y_axis.update({"range": y_range} if y_range else {"rangemode": "tozero"})
+    rates = np.array([r.learning_rate for r in rows], dtype=float)
+    rate_axis = None
+    if name == "loss" and rates.size and np.ptp(rates) > 0:
+        traces.append(
+            go.Scatter(
+                x=epochs,
+                y=rates,
+                name="learning rate",
+                mode="lines",
+                yaxis="y2",
+                line={"color": RATE_COLOR, "dash": "dot", "shape": "hv"},
+                hovertemplate="epoch %{x}: %{y:.4g}<extra>learning rate" + thinned + "</extra>",
+                meta="learning_rate",
+            )
+        )
+        rate_axis = {
+            "title": {"text": "learning rate"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+            "tickformat": ".2g",
+        }
     layout = {
         "height": 300,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
@@ -142,6 +169,8 @@ def _history_figure(name, rows, epochs, has_val, thinned, x_range, metric) -> go
         "xaxis": {"range": x_range, "title": {"text": "epoch"}},
         "yaxis": y_axis,
     }
+    if rate_axis is not None:
+        layout["yaxis2"] = rate_axis
     return go.Figure(data=traces, layout=layout)
 
 

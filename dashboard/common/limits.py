@@ -50,6 +50,13 @@ TRAINING_RANGES = {
     "beta2": (0.0, 0.99999),
     "eps": (1e-12, 0.1),
     "patience": (1, MAX_PATIENCE),
+    "l1": (0.0, 1.0),
+    "warmup": (0, MAX_EPOCHS),
+    "lr_step": (1, MAX_EPOCHS),
+    "lr_drop": (0.01, 1.0),
+    "lr_decay": (0.5, 1.0),
+    "lr_min": (0.0, 1.0),
+    "cosine_epochs": (0, MAX_EPOCHS),
 }
 MAX_SEED = 2**31 - 1
 # The demo's ranges of the numeric split settings, inside their rows of nn.config.SPLIT.

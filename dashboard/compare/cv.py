@@ -26,6 +26,7 @@ import pandas as pd
 
 import nn
 from dashboard.common import limits
+from dashboard.data import datasets
 from nn import crossval, evaluation
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class CVRequest:
     standardize: bool
     val_size: float
     n_jobs: int
+    engineered: str = "none"  # the split's engineered inputs (nn.config.SPLIT)
 
     @property
     def total(self) -> int:
@@ -100,6 +102,9 @@ def request(
             standardize=bool(split_settings.get("standardize", True)),
             val_size=val_size,
             n_jobs=int(n_jobs),
+            engineered=datasets.fit_split_settings(dataset, split_settings).get(
+                "engineered", nn.config.NO_NAMES
+            ),
         ),
         messages,
     )
@@ -209,6 +214,7 @@ class CVJob:
                 progress=self._progress,
                 should_stop=self._should_stop,
                 max_jobs=limits.MAX_CV_JOBS,
+                engineered=req.engineered,
             )
             if not self.result.cancelled:
                 self.reason = None  # a cancel that came after the last fold changed nothing

@@ -30,7 +30,7 @@ def _snapshot(req: cv.CVRequest) -> dict:
         "data_version": st.session_state[state.DATA_VERSION],
         "k": req.k,
         "repeats": req.repeats,
-        "split": (req.seed, req.standardize, req.val_size),
+        "split": (req.seed, req.standardize, req.val_size, req.engineered),
     }
 
 

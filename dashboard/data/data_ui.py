@@ -318,6 +318,24 @@ def plot_features_ui(feature_names: list[str], max_features: int = limits.MAX_PL
     return [feature_names.index(c) for c in chosen]
 
 
+def imbalance_note(dataset) -> None:
+    """A warning when the smallest class has under a fifth of the largest one's rows: the
+    network can then score well by neglecting it; class weights (Train page) count its rows
+    more."""
+    if dataset.is_regression or not nn.task.imbalanced(dataset.y):
+        return
+    counts = np.bincount(np.asarray(dataset.y, dtype=int), minlength=len(dataset.class_names))
+    rare, common = int(counts.argmin()), int(counts.argmax())
+    st.warning(
+        f"The classes are imbalanced: {md_escape(dataset.class_names[rare], 80)} has "
+        f"{counts[rare]:,} rows, {md_escape(dataset.class_names[common], 80)} "
+        f"{counts[common]:,}. A network can score well by neglecting the rare class; "
+        "**Class weights: balanced** (Train page, under Regularization) counts each class's "
+        "rows in inverse proportion to their number.",
+        icon=":material/balance:",
+    )
+
+
 def overview(dataset) -> None:
     """Table, statistics and plots of a dataset: class balance, scatter matrix and
     distributions by class; for a number to predict, its histogram, each feature against it,
@@ -331,6 +349,7 @@ def overview(dataset) -> None:
     )
     for note in dataset.notes:  # what loading dropped, skipped or sampled, while it is current
         st.caption(md_escape(note, 600))
+    imbalance_note(dataset)
     if dataset.is_regression:
         plots = ["Target", "Features vs target"]
     else:
@@ -441,19 +460,44 @@ NO_STRATIFY = (
 )
 
 
+def engineered_ui(current: str) -> str:
+    """Playground's extra inputs for a 2-D set (x1², x2², x1·x2, sin(x1), sin(x2)), as the
+    setting's text; for other data nothing is drawn and none are used."""
+    if not datasets.engineering_allowed(state.dataset()):
+        return nn.config.NO_NAMES
+    setting = nn.config.SPLIT["engineered"]
+    names = [n for n in current.split(",") if n in setting.choices]
+    bind("data.split.engineered", names)
+    chosen = st.pills(
+        setting.label,
+        setting.choices,
+        selection_mode="multi",
+        format_func=datasets.ENGINEERED_LABELS.get,
+        key="data.split.engineered",
+        help="Extra inputs computed from x1 and x2, as in TensorFlow Playground. They are part "
+        "of the model's preprocessing (saved with it) and appear as input nodes of the network; "
+        "the decision surface stays in the x1, x2 plane. Two spirals with sin(x1) and sin(x2): "
+        "a small network succeeds where x1 and x2 alone fail.",
+    )
+    return ",".join(chosen or []) or nn.config.NO_NAMES
+
+
 def split_ui() -> None:
     """Test and validation shares, seed, stratify, standardize; applied when changed."""
     current = state.split_settings()
     for name, value in current.items():
-        bind(f"data.split.{name}", value)
+        if nn.config.SPLIT[name].kind != "names":  # drawn as a list of choices
+            bind(f"data.split.{name}", value)
     table, ranges = nn.config.SPLIT, limits.SPLIT_RANGES
     regression = state.dataset().is_regression
     c1, c2, c3 = st.columns(3)
     c4, c5 = st.columns(2)
     raw = {}
-    for name, column in zip(table, (c1, c2, c3, c4, c5), strict=True):
+    for name, column in zip(table, (c1, c2, c3, c4, c5, None), strict=True):
         setting, key = table[name], f"data.split.{name}"
-        if name == "stratify" and regression:  # shown off, the setting kept for classes
+        if setting.kind == "names":
+            raw[name] = engineered_ui(current.get(name, setting.default))
+        elif name == "stratify" and regression:  # shown off, the setting kept for classes
             column.checkbox(
                 setting.label, False, key="data.no_stratify", help=NO_STRATIFY, disabled=True
             )

@@ -13,6 +13,7 @@ import pandas as pd
 
 import nn
 import nn.inspect
+import nn.preprocess
 from dashboard.common import limits
 from dashboard.common.text import display_name, sentence
 from nn.text import strip_bidi
@@ -428,8 +429,21 @@ def load_csv_spec(data: bytes, spec: dict):
     )
 
 
+ENGINEERED_LABELS = {  # how the engineered inputs read for a set whose features are x1, x2
+    name: text.format(a="x1", b="x2") for name, text in nn.preprocess.ENGINEERED.items()
+}
+
+
+def engineering_allowed(dataset) -> bool:
+    """True when ``dataset`` can take engineered inputs (x1², sin(x1), ...): two features,
+    both numbers without gaps (the 2-D sets, or such a CSV)."""
+    return len(dataset.feature_names) == 2 and not dataset.is_table
+
+
 def make_split(dataset, settings: dict):
-    """The train/validation/test split of ``dataset`` for these settings."""
+    """The train/validation/test split of ``dataset`` for these settings (engineered inputs
+    only for a set that can take them)."""
+    engineered = settings.get("engineered", nn.config.NO_NAMES)
     return nn.data.split(
         dataset,
         test_size=settings["test_size"],
@@ -437,7 +451,15 @@ def make_split(dataset, settings: dict):
         seed=settings["seed"],
         stratify=settings["stratify"],
         standardize=settings["standardize"],
+        engineered=engineered if engineering_allowed(dataset) else (),
     )
+
+
+def fit_split_settings(dataset, settings: dict) -> dict:
+    """``settings`` for ``dataset``: no engineered inputs for a set that cannot take them."""
+    if engineering_allowed(dataset):
+        return dict(settings)
+    return {**settings, "engineered": nn.config.NO_NAMES}
 
 
 def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
@@ -447,6 +469,16 @@ def check_split_settings(settings: dict) -> tuple[dict, list[str]]:
         value = settings.get(name)
         if setting.kind == "bool":
             checked[name] = bool(value)
+            continue
+        if setting.kind == "names":
+            try:
+                checked[name] = setting.check(setting.default if value is None else value)
+            except ValueError:
+                checked[name] = setting.default
+                messages.append(
+                    f"{setting.label}: that choice is not one of "
+                    f"{', '.join(ENGINEERED_LABELS.values())}; none are used."
+                )
             continue
         clamp = limits.clamp_int if setting.kind == "int" else limits.clamp_float
         lo, hi = limits.SPLIT_RANGES[name]

@@ -78,7 +78,8 @@ def to_params(exp: Experiment) -> dict[str, str]:
         data_seed=_text(synthetic["seed"]),
     )
     for name, key in SPLIT_KEYS.items():
-        params[name] = _text(exp.split[key])
+        # a split from before a setting existed (an old workspace) has its default
+        params[name] = _text(exp.split.get(key, nn.config.SPLIT[key].default))
     arch = exp.arch
     params["hidden"] = ",".join(map(str, arch["hidden"])) or NO_HIDDEN
     acts = list(arch["activations"])

@@ -128,9 +128,18 @@ class Trainer:
 
 
 def train_kwargs(trainer: Trainer) -> dict:
-    """Keyword arguments for ``nn.Network.train_epochs`` from the trainer's settings."""
+    """Keyword arguments for ``nn.Network.train_epochs`` from the trainer's settings.
+
+    A cosine schedule over "the run's epochs" (``cosine_epochs`` 0) gets the Epochs setting
+    written out, so that a recipe of the run paused part-way follows the same curve; a
+    regression network trains without class weights (they are a classification setting).
+    """
     s = {**DEFAULT_SETTINGS, **trainer.settings}
     kwargs = {name: s[name] for name in nn.config.TRAINING if name != "epochs"}
+    if kwargs["schedule"] == "cosine" and not kwargs["cosine_epochs"]:
+        kwargs["cosine_epochs"] = trainer.target_epochs
+    if trainer.net.task == nn.task.REGRESSION:
+        kwargs["class_weight"] = nn.config.NO_WEIGHTS
     kwargs["seed"] = int(trainer.net.config["seed"])
     kwargs["early_stopping"] = bool(s["early_stopping"]) and trainer.has_validation
     if trainer.has_validation:
@@ -517,11 +526,16 @@ def history_csv(history: list[nn.EpochRecord], task: str | None = None) -> str:
     return buffer.getvalue()
 
 
-def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict, list[str]]:
+def check_settings(
+    raw: dict, n_train: int, has_validation: bool, net: nn.Network | None = None
+) -> tuple[dict, list[str]]:
     """Training settings clamped to the demo's limits and the data; messages for changes.
 
     Every setting of ``nn.config.TRAINING`` (its default where ``raw`` lacks it), in the
-    narrower ranges of ``limits.TRAINING_RANGES``, and the app's pace.
+    narrower ranges of ``limits.TRAINING_RANGES``, and the app's pace. A dropout rate list or
+    class weights (text settings) that the table refuses fall back to the default. With the
+    ``net`` to train, they are checked against it too: one dropout rate per hidden layer, one
+    weight per class, and no class weights for a network that predicts a number.
     """
     messages: list[str | None] = []
     s = {}
@@ -530,7 +544,9 @@ def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict,
         if setting.kind == "bool":
             s[name] = bool(value)
             continue
-        if setting.kind == "choice":
+        if setting.is_text:
+            checked = _check_text(setting, value, DEFAULT_SETTINGS[name])
+        elif setting.kind == "choice":
             checked = limits.check_choice(
                 setting.label, value, setting.choices, DEFAULT_SETTINGS[name]
             )
@@ -553,4 +569,38 @@ def check_settings(raw: dict, n_train: int, has_validation: bool) -> tuple[dict,
             "Early stopping needs a validation set; set a validation share on the Data page."
         )
         s["early_stopping"] = False
+    if net is not None:
+        messages += _fit_to_network(s, net)
     return s, [m for m in messages if m]
+
+
+def _check_text(setting: nn.config.Setting, value, default: str) -> tuple[str, str | None]:
+    """A text setting (dropout rates, class weights) checked by its row of the table."""
+    try:
+        return setting.check(value), None
+    except ValueError:
+        message = f"{setting.label}: {value!r} is not {setting.range_text()}; using {default}."
+        return default, message
+
+
+def _fit_to_network(s: dict, net: nn.Network) -> list[str]:
+    """Fit the dropout rates and class weights of ``s`` to ``net`` (in place); messages."""
+    messages = []
+    n_hidden = len(net.config["layers"]) - 2
+    try:
+        nn.config.dropout_rates(s["dropout"], n_hidden)
+    except ValueError as exc:
+        messages.append(f"Dropout: {exc}; using no dropout.")
+        s["dropout"] = DEFAULT_SETTINGS["dropout"]
+    weights = nn.config.class_weight(s["class_weight"])
+    if net.task == nn.task.REGRESSION and weights != nn.config.NO_WEIGHTS:
+        messages.append("Class weights apply to classes, and this network predicts a number; none.")
+        s["class_weight"] = nn.config.NO_WEIGHTS
+    n_classes = max(net.n_outputs, 2)
+    if isinstance(weights, list) and len(weights) != n_classes:
+        messages.append(
+            f"Class weights: {len(weights)} weights for {n_classes} classes (one per class, in "
+            "the order of the classes); using none."
+        )
+        s["class_weight"] = nn.config.NO_WEIGHTS
+    return messages

@@ -14,7 +14,7 @@ from dashboard.architecture import build
 from dashboard.common import capacity, limits
 from dashboard.common.page_ui import bind, show_limit_messages
 from dashboard.store import store_ui
-from dashboard.training import advice, loop
+from dashboard.training import advice, loop, schedule_figure
 
 TICK_S = 0.1  # the fragment's timer; ticks that come while a chunk runs are merged into one
 # A queued run's timer: it only asks for a slot (its heartbeat, well within
@@ -35,13 +35,41 @@ SETTING_ROWS = (
     ("shuffle", "momentum", "early_stopping", "patience", "restore_best"),
 )
 MORE_SETTINGS = ("nesterov", "beta1", "beta2", "eps")
-LABELS = {"shuffle": "Shuffle each epoch", "l2": "L2 penalty"}
-CHOICE_LABELS = {"optimizer": {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"}}
+# The "Regularization and learning-rate schedule" expander: a row of regularization, then the
+# schedule's rows and its curve (a parameter is disabled unless its schedule is chosen).
+REGULARIZATION = ("l1", "dropout", "class_weight")
+SCHEDULE_ROWS = (
+    ("schedule", "warmup", "lr_step", "lr_drop"),
+    ("lr_decay", "lr_min", "cosine_epochs"),
+)
+OPTIONS = (*REGULARIZATION, *(name for row in SCHEDULE_ROWS for name in row))
+LABELS = {"shuffle": "Shuffle each epoch", "l2": "L2 penalty", "l1": "L1 penalty"}
+CHOICE_LABELS = {
+    "optimizer": {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam"},
+    "schedule": {
+        "constant": "Constant",
+        "step": "Step decay",
+        "exponential": "Exponential decay",
+        "cosine": "Cosine annealing",
+    },
+}
 NOTES = {
     "learning_rate": "Can be changed while training; it applies from the next chunk of epochs.",
     "epochs": "The run's total; raise it to continue a finished run.",
+    "dropout": "Training only: predictions always use every unit.",
 }
-STEPS = {"learning_rate": 0.01, "epochs": 10, "l2": 0.0001, "momentum": 0.01}
+PLACEHOLDERS = {"dropout": "0.2 or 0.2,0.1", "class_weight": "none, balanced or 1,3,1"}
+NUMBERS_ONLY_FOR_CLASSES = "Class weights apply to classes; this network predicts a number."
+STEPS = {
+    "learning_rate": 0.01,
+    "epochs": 10,
+    "l2": 0.0001,
+    "l1": 0.0001,
+    "momentum": 0.01,
+    "lr_drop": 0.05,
+    "lr_decay": 0.01,
+    "lr_min": 0.01,
+}
 SLIDERS = {"momentum"}  # drawn as a slider over the demo's range instead of a number box
 NO_VALIDATION = "Needs a validation set (Data page)."
 TRAINING_LOCK = state.TRAINING_LOCK
@@ -68,6 +96,7 @@ def settings_ui(trainer: loop.Trainer) -> dict:
         columns = st.columns(len(MORE_SETTINGS))
         for column, name in zip(columns, MORE_SETTINGS, strict=True):
             raw[name] = setting_widget(column, name)
+    options_ui(trainer, current, raw)
     raw["pace"] = st.radio(
         "Pace",
         loop.PACES,
@@ -77,12 +106,41 @@ def settings_ui(trainer: loop.Trainer) -> dict:
         help="Watch: a quick run is spread over a few seconds so you can see the curves grow. "
         "Fastest: as many epochs per redraw as fit in a fifth of a second.",
     )
-    settings, messages = loop.check_settings({**current, **raw}, len(trainer.y_train), has_val)
+    settings, messages = loop.check_settings(
+        {**current, **raw}, len(trainer.y_train), has_val, trainer.net
+    )
     show_limit_messages(messages)
     if settings != current:
         state.set_train_settings(settings)
     trainer.settings = dict(settings)
     return settings
+
+
+def options_ui(trainer: loop.Trainer, current: dict, raw: dict) -> None:
+    """The "Regularization and learning-rate schedule" expander: L1, dropout and class
+    weights, then the schedule with its parameters and its curve over the run's epochs. Open
+    when any of them is away from its default. Fills ``raw`` with the widgets' values."""
+    active = any(
+        current.get(n, loop.DEFAULT_SETTINGS[n]) != loop.DEFAULT_SETTINGS[n] for n in OPTIONS
+    )
+    regression = trainer.net.task == nn.task.REGRESSION
+    with st.expander("Regularization and learning-rate schedule", expanded=active):
+        for column, name in zip(st.columns(len(REGULARIZATION)), REGULARIZATION, strict=True):
+            if name == "class_weight" and regression:
+                st.session_state[f"train.{name}"] = nn.config.NO_WEIGHTS  # no classes to weigh
+                raw[name] = setting_widget(
+                    column, name, note=NUMBERS_ONLY_FOR_CLASSES, disabled=True
+                )
+            else:
+                raw[name] = setting_widget(column, name)
+        for row in SCHEDULE_ROWS:
+            for column, name in zip(st.columns(len(SCHEDULE_ROWS[0])), row, strict=False):
+                off = not nn.config.applies(name, {**current, **raw})
+                raw[name] = setting_widget(column, name, disabled=off)
+        chosen = {**current, **raw}
+        epochs = int(chosen.get("epochs") or trainer.target_epochs)
+        figure = schedule_figure.schedule_figure(chosen, epochs, trainer.epochs_trained)
+        st.plotly_chart(figure, key="train.schedule_chart")
 
 
 def training_lock() -> threading.Lock:
@@ -148,6 +206,9 @@ def setting_widget(container, name: str, note: str = "", disabled: bool = False)
         return container.selectbox(
             setting.label, setting.choices, format_func=lambda c: labels.get(c, c), **options
         )
+    if setting.is_text:
+        label = LABELS.get(name, setting.label)
+        return container.text_input(label, placeholder=PLACEHOLDERS.get(name), **options)
     lo, hi = limits.TRAINING_RANGES[name]
     step = STEPS.get(name, 1 if setting.kind == "int" else None)
     label = LABELS.get(name, setting.label)

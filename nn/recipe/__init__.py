@@ -18,6 +18,15 @@ cells), and the settings' ``data`` section says how the lab prepared each column
 its kind, what a gap becomes, a "was missing" input; ``rare``): the script fits that
 preprocessing on its training rows as ``nn.preprocess.Preprocessor.fit_table`` does.
 
+The training options are settings like the others and the script honours each: the
+learning-rate schedule and warm-up (nn/schedules.py's formulas, so every epoch's rate is the
+same float, and the script's history records it), L1 beside L2, dropout per hidden layer (its
+masks drawn from the shuffling stream in the lab's order: after the epoch's shuffle, one draw
+per batch and hidden layer with a rate above 0) and class weights (each row's loss weighted by
+its class's, "balanced" computed on the training rows). A cosine schedule over "the run's
+epochs" spans ``training.epochs``; the app writes the length out (``cosine_epochs``) so that a
+recipe of a paused run follows the run's curve.
+
 ``make_recipe(settings)`` returns the script's text and the settings as JSON; ``data_settings``
 gives the ``data`` section for a dataset, ``data_csv`` writes the dataset in the form the script
 reads; ``recipe_zip`` packs all three.
@@ -34,7 +43,7 @@ from importlib import resources
 
 import numpy as np
 
-from nn import config
+from nn import config, schedules
 from nn.network import normalize_config
 from nn.preprocess import CATEGORICAL, CATEGORY_FILLS, NUMERIC, NUMERIC_FILLS, labels, numbers
 from nn.recipe import script
@@ -78,6 +87,10 @@ def normalize_settings(settings: dict) -> dict:
     A regression network (``"task": "regression"``) predicts the one number in the ``target``
     column: it has one output, its ``data`` has no ``class_names``, and its split is never
     stratified (``split.stratify`` is false, as ``nn.data.split`` does for a number).
+
+    The training options are checked against the network as training checks them: a dropout
+    list has one rate per hidden layer, class weights one number per class, and a regression
+    network has none.
     """
     if not isinstance(settings, dict):
         raise ValueError("the recipe settings must be a dict")
@@ -98,6 +111,21 @@ def normalize_settings(settings: dict) -> dict:
             except ValueError as exc:
                 raise ValueError(f"training.{exc}") from None
         training[key] = value
+    try:
+        config.dropout_rates(training["dropout"], len(network["layers"]) - 2)
+        weights = config.class_weight(training["class_weight"])
+    except ValueError as exc:
+        raise ValueError(f"training.{exc}") from None
+    n_classes = max(network["layers"][-1], 2)
+    if regression and weights != config.NO_WEIGHTS:
+        raise ValueError(
+            "training.class_weight applies to classes, but the network predicts a number: use none"
+        )
+    if isinstance(weights, list) and len(weights) != n_classes:
+        raise ValueError(
+            f"training.class_weight lists {len(weights)} weights but the network has "
+            f"{n_classes} classes"
+        )
     raw = settings["split"]
     try:
         split = config.check_split({k: raw.get(k, d) for k, d in SPLIT_DEFAULTS.items()})
@@ -190,12 +218,14 @@ def reproducibility_notes(settings: dict, history) -> list[str]:
     training = normalize_settings(settings)["training"]
     records = [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in history]
     notes = []
-    rates = {r["learning_rate"] for r in records}
-    if rates and rates != {training["learning_rate"]}:
-        notes.append(
-            "The learning rate changed during the run; the recipe trains with "
-            f"{training['learning_rate']:g} throughout."
-        )
+    # Each epoch's rate against the one the recipe will use (the schedule's, or the rate).
+    expected = [schedules.rate(training, r["epoch"] - 1, training["epochs"]) for r in records]
+    if any(r["learning_rate"] != rate for r, rate in zip(records, expected, strict=True)):
+        if schedules.is_constant(training):
+            what = f"trains with {training['learning_rate']:g} throughout"
+        else:
+            what = f"follows the {training['schedule']} schedule from {training['learning_rate']:g}"
+        notes.append(f"The learning rate changed during the run; the recipe {what}.")
     # An early-stopped run ends before its epochs; the recipe stops at the same point.
     stops_early = training["early_stopping"] and len(records) < training["epochs"]
     if records and len(records) != training["epochs"] and not stops_early:

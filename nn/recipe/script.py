@@ -11,6 +11,11 @@ random initial weights, the same order of samples, the same updates, the same lo
 rule. The losses and accuracies it prints match the app's to rounding. Nothing but NumPy and the
 standard library is needed.
 
+The training options follow the lab too: the learning-rate schedule and warm-up (the same
+formulas, so the same rate every epoch), the L1 penalty beside L2, dropout (masks drawn from the
+shuffling stream, the same numbers in the same order as the lab draws them) and class weights
+(each row's loss weighted by its class's; "balanced" computed on the training rows).
+
 A run that predicts a number (regression: the settings' network has "task": "regression") reads
 the target as numbers, standardizes it with the training rows' mean and standard deviation, and
 trains the network on the standardized target with squared error or the Huber loss. It prints
@@ -32,6 +37,19 @@ TRAIN_EVAL_MAX = 2048  # training metrics use at most this many rows, as the lab
 MISSING = "(missing)"  # the category a gap becomes (fill "category")
 OTHER = "(other)"  # the one input that the categories rarer than "rare" share
 HUBER_DELTA = 1.0  # the Huber loss is quadratic up to this residual (in standard deviations)
+# The training options as they are when the settings do not name them (none of them in use)
+OPTION_DEFAULTS = {
+    "l1": 0.0,
+    "dropout": "0",
+    "class_weight": "none",
+    "schedule": "constant",
+    "warmup": 0,
+    "lr_step": 10,
+    "lr_drop": 0.5,
+    "lr_decay": 0.95,
+    "lr_min": 0.0,
+    "cosine_epochs": 0,
+}
 
 
 # ---- data ----
@@ -135,9 +153,26 @@ def split_rows(y, test_size, val_size, seed, stratify):
     return train, val, test
 
 
-def split(X, y, test_size, val_size, seed, stratify, standardize):
-    """A table of numbers split; standardized with the training part's mean and standard
-    deviation (a standard deviation of 0 divides by 1)."""
+def engineered_inputs(X, names):
+    """Extra inputs made from the two features x1, x2 of a 2-D set, as TensorFlow Playground
+    makes them: x1_sq, x2_sq, x1_x2, sin_x1, sin_x2 (in the order given), from the raw values."""
+    x1, x2 = X[:, 0], X[:, 1]
+    made = {
+        "x1_sq": x1 * x1,
+        "x2_sq": x2 * x2,
+        "x1_x2": x1 * x2,
+        "sin_x1": np.sin(x1),
+        "sin_x2": np.sin(x2),
+    }
+    return np.column_stack([X] + [made[name] for name in names])
+
+
+def split(X, y, test_size, val_size, seed, stratify, standardize, engineered=()):
+    """A table of numbers split, with the ``engineered`` inputs after its features;
+    standardized with the training part's mean and standard deviation (a standard deviation of
+    0 divides by 1)."""
+    if engineered:
+        X = engineered_inputs(X, engineered)
     train, val, test = split_rows(y, test_size, val_size, seed, stratify)
     X_train, X_val, X_test = X[train], X[val], X[test]
     if standardize:
@@ -251,8 +286,16 @@ def prepare_data(path, settings):
     X, y = read_data(path, data, regression)
     stratify = sp["stratify"] and not regression  # a number has no classes to keep in proportion
     if "columns" not in data:
+        engineered = [n for n in sp.get("engineered", "none").split(",") if n != "none"]
         parts = split(
-            X, y, sp["test_size"], sp["val_size"], sp["seed"], stratify, sp["standardize"]
+            X,
+            y,
+            sp["test_size"],
+            sp["val_size"],
+            sp["seed"],
+            stratify,
+            sp["standardize"],
+            engineered,
         )
         return (*parts, None)
     train, val, test = split_rows(y, sp["test_size"], sp["val_size"], sp["seed"], stratify)
@@ -320,24 +363,102 @@ def backward_through(name, a, grad):
     return grad
 
 
-def forward(layers, names, X):
-    """Every layer's input [a, 1], the output layer's logits z and the network's output."""
-    inputs, a = [], X
-    for Wb, name in zip(layers, names, strict=True):
-        inputs.append(with_ones(a))
-        z = inputs[-1] @ Wb
-        a = activate(name, z)
+def forward(layers, names, X, masks=None):
+    """Every layer's input [a, 1], the output layer's logits z and the network's output.
+
+    With dropout ``masks`` (one per hidden layer, None where its rate is 0), each hidden
+    layer's output is multiplied by its mask before the next layer takes it."""
+    inputs, _, z, a = forward_pass(layers, names, X, masks)
     return inputs, z, a
 
 
-def mean_loss(loss, output, P, Y, Z):
+def forward_pass(layers, names, X, masks=None):
+    """``forward``, plus every hidden layer's own output (before dropout), which backward
+    needs for the activation's slope."""
+    inputs, hidden, a = [], [], X
+    for i, (Wb, name) in enumerate(zip(layers, names, strict=True)):
+        inputs.append(with_ones(a))
+        z = inputs[-1] @ Wb
+        a = activate(name, z)
+        if i < len(layers) - 1:
+            hidden.append(a)
+            if masks is not None and masks[i] is not None:
+                a = a * masks[i]
+    return inputs, hidden, z, a
+
+
+def dropout_masks(rng, rates, n, sizes, dtype):
+    """One batch's dropout masks (inverted dropout): per hidden layer whose rate is above 0,
+    in order, one draw of n x width uniform numbers; a unit is kept where its number is at
+    least the rate, and a kept unit's output is scaled by 1 / (1 - rate)."""
+    masks = []
+    for rate, width in zip(rates, sizes[1:-1], strict=True):
+        if rate == 0:
+            masks.append(None)
+            continue
+        keep = rng.random((n, width)) >= rate
+        masks.append((keep * (1.0 / (1.0 - rate))).astype(dtype))
+    return masks
+
+
+def dropout_rates(text, n_hidden):
+    """The dropout rate of each hidden layer: one rate for all, or one per layer."""
+    rates = [float(part) for part in str(text).split(",")]
+    return rates * n_hidden if len(rates) == 1 else rates
+
+
+def class_weights(setting, y_train, n_classes):
+    """The weight of each class, or None: "balanced" is n_rows / (k * rows of the class) over
+    the k classes of the training rows (scikit-learn's formula), 1 for a class without rows;
+    otherwise the listed numbers."""
+    if setting == "none":
+        return None
+    if setting != "balanced":
+        return np.array([float(part) for part in setting.split(",")])
+    counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.ones(n_classes)
+    weights[present] = len(y_train) / (np.count_nonzero(present) * counts[present])
+    return weights
+
+
+def learning_rate(s, epoch, run_epochs):
+    """The learning rate of epoch ``epoch`` (0-based) of a run of ``run_epochs`` epochs.
+
+    A warm-up of w epochs climbs in a line: lr (epoch + 1) / (w + 1). After it, with t the
+    epochs since the warm-up: constant lr; step lr * lr_drop ^ (t // lr_step); exponential
+    lr * lr_decay ^ t; cosine low + (lr - low) (1 + cos(pi min(t, L) / L)) / 2 with
+    low = lr_min * lr and L = max(T - w, 1), T being cosine_epochs, or the run's epochs when
+    that is 0.
+    """
+    lr = float(s["learning_rate"])
+    warmup = int(s["warmup"])
+    if epoch < warmup:
+        return lr * (epoch + 1) / (warmup + 1)
+    t = epoch - warmup
+    if s["schedule"] == "constant":
+        return lr
+    if s["schedule"] == "step":
+        return lr * float(s["lr_drop"]) ** (t // int(s["lr_step"]))
+    if s["schedule"] == "exponential":
+        return lr * float(s["lr_decay"]) ** t
+    length = max((int(s["cosine_epochs"]) or int(run_epochs)) - warmup, 1)
+    low = float(s["lr_min"]) * lr
+    return low + (lr - low) * (1.0 + math.cos(math.pi * min(t, length) / length)) / 2.0
+
+
+def mean_loss(loss, output, P, Y, Z, weights=None):
     """Mean loss per row of outputs P (n, k) against targets Y, from the logits Z.
 
     Cross-entropy is computed from the logits, exactly and without overflow: log softmax(z) =
     z - max(z) - log(sum(exp(z - max(z)))), and for a sigmoid output
     -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - y z + log(1 + exp(-|z|)).
     A confident wrong answer costs what it should (a logit gap of 40 costs about 40).
+
+    With class weights (``weights``: each row's), the loss is sum(w * row loss) / n.
     """
+    if weights is not None:
+        return float(np.dot(weights, row_losses(loss, output, P, Y, Z))) / len(P)
     n = len(P)
     if loss == "squared_error":
         diff = Y - P
@@ -356,9 +477,26 @@ def mean_loss(loss, output, P, Y, Z):
     return float(np.sum(per_output)) / n
 
 
-def gradients(layers, names, loss, X, Y, l2):
-    """dL/dWb of every layer for the batch's mean loss (plus l2 / 2 * sum W^2)."""
-    inputs, _, P = forward(layers, names, X)
+def row_losses(loss, output, P, Y, Z):
+    """The loss of each row (n,), as mean_loss computes it."""
+    if loss == "squared_error":
+        diff = Y - P
+        return 0.5 * np.einsum("ij,ij->i", diff, diff)
+    if loss == "huber":
+        r = np.abs(P - Y)
+        quadratic = np.minimum(r, HUBER_DELTA)
+        return np.sum(0.5 * quadratic * quadratic + HUBER_DELTA * (r - quadratic), axis=1)
+    if output == "softmax":
+        log_p = Z - Z.max(axis=1, keepdims=True)
+        log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        return -np.sum(Y * log_p, axis=1)
+    return np.sum(np.maximum(Z, 0.0) - Y * Z + np.log1p(np.exp(-np.abs(Z))), axis=1)
+
+
+def gradients(layers, names, loss, X, Y, l2, l1=0.0, masks=None, weights=None):
+    """dL/dWb of every layer for the batch's mean loss (plus l2 / 2 * sum W^2 and
+    l1 * sum |W|), through the dropout ``masks`` and with each row's class ``weights``."""
+    inputs, hidden, _, P = forward_pass(layers, names, X, masks)
     delta = P - Y  # dL/da of squared error; dL/dz of cross-entropy with sigmoid or softmax
     if loss == "huber":
         delta = np.clip(delta, -HUBER_DELTA, HUBER_DELTA)  # dL/da of Huber: the residual, capped
@@ -366,15 +504,22 @@ def gradients(layers, names, loss, X, Y, l2):
         delta = delta / len(P)
     if loss != "cross_entropy":
         delta = backward_through(names[-1], P, delta)
+    if weights is not None:
+        delta = delta * weights[:, None]
     grads = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
         grads[i] = inputs[i].T @ delta
         if i > 0:
             grad_a = delta @ layers[i][:-1].T
-            delta = backward_through(names[i - 1], inputs[i][:, :-1], grad_a)
+            if masks is not None and masks[i - 1] is not None:
+                grad_a = grad_a * masks[i - 1]  # a dropped unit passes no gradient back
+            delta = backward_through(names[i - 1], hidden[i - 1], grad_a)
     if l2:
         for g, Wb in zip(grads, layers, strict=True):
             g[:-1] += l2 * Wb[:-1]  # biases are not regularized
+    if l1:
+        for g, Wb in zip(grads, layers, strict=True):
+            g[:-1] += l1 * np.sign(Wb[:-1])  # the sub-gradient of |w| (0 at 0)
     return grads
 
 
@@ -384,11 +529,12 @@ class Optimizer:
 
     def __init__(self, s, layers):
         self.s, self.t = s, 0
+        self.learning_rate = float(s["learning_rate"])  # the epoch's rate (see learning_rate)
         self.m = [np.zeros_like(p) for p in layers]  # velocity (momentum) or first moment (adam)
         self.v = [np.zeros_like(p) for p in layers]
 
     def step(self, layers, grads):
-        s, lr = self.s, float(self.s["learning_rate"])
+        s, lr = self.s, self.learning_rate
         self.t += 1
         for p, g, m, v in zip(layers, grads, self.m, self.v, strict=True):
             if s["optimizer"] == "sgd":
@@ -437,12 +583,13 @@ def r2_score(Y, P):
     return float(np.mean(scores))
 
 
-def metrics(layers, names, loss, X, Y, regression=False):
-    """Mean loss and the run's figure on rows X with targets Y: the accuracy, or for
-    regression R^2 (on the standardized target, which gives the same R^2)."""
+def metrics(layers, names, loss, X, Y, regression=False, weights=None):
+    """Mean loss (class-weighted with each row's ``weights``) and the run's figure on rows X
+    with targets Y: the accuracy, or for regression R^2 (on the standardized target, which
+    gives the same R^2)."""
     _, Z, P = forward(layers, names, X)
     figure = r2_score(Y, P) if regression else accuracy(P, Y)
-    return mean_loss(loss, names[-1], P, Y, Z), figure
+    return mean_loss(loss, names[-1], P, Y, Z, weights), figure
 
 
 def evaluate(layers, names, loss, X, Y, scale=None):
@@ -508,13 +655,16 @@ def train(settings, X, y, X_val, y_val, log_every, log=print, scale=None):
     For regression the targets are standardized with ``scale`` (the mean and scale of the
     training targets, fitted on y when not given), the validation targets too.
 
+    Every epoch trains at its scheduled rate (learning_rate, recorded in the history). With
+    class weights the training and validation losses are weighted as training weighs them.
+
     Early stopping (with validation rows only): an epoch whose validation loss is below the
     best so far becomes the best (its weights are kept) and resets the count; any other epoch
     adds one, and training stops when the count reaches the patience. With restore_best the
     best weights are the result, whether it stopped or ran all its epochs. A loss or weight
     that is not finite ends the run at the weights of the epoch before (finished is False).
     """
-    net, s = settings["network"], settings["training"]
+    net, s = settings["network"], {**OPTION_DEFAULTS, **settings["training"]}
     sizes, dtype = net["layers"], np.dtype(net["dtype"])
     names = layer_names(net)
     regression = is_regression(settings)
@@ -533,22 +683,45 @@ def train(settings, X, y, X_val, y_val, log_every, log=print, scale=None):
     shuffler = np.random.default_rng(s["seed"])
     early = s["early_stopping"] and val is not None
     best, best_layers, wait, stopped = math.inf, [p.copy() for p in layers], 0, False
+    rates = dropout_rates(s["dropout"], len(sizes) - 2)
+    # Class weights: each training (and validation) row gets its class's weight.
+    per_class = None if regression else class_weights(s["class_weight"], y, max(sizes[-1], 2))
+    w = w_eval = w_val = None
+    if per_class is not None:
+        w = per_class[y].astype(dtype)
+        w_eval = w[eval_rows]
+        if val is not None:
+            w_val = per_class[y_val].astype(dtype)
     history = []
     for epoch in range(1, s["epochs"] + 1):
         last_good = [p.copy() for p in layers]
+        optimizer.learning_rate = learning_rate(s, epoch - 1, s["epochs"])
         order = shuffler.permutation(n) if s["shuffle"] else np.arange(n)
         # Overflow on the way to divergence is reported below, not warned about.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, n, s["batch_size"]):
                 batch = order[start : start + s["batch_size"]]
-                grads = gradients(layers, names, net["loss"], X[batch], Y[batch], s["l2"])
+                masks = None
+                if any(rates):  # drawn from the shuffling stream, after the epoch's order
+                    masks = dropout_masks(shuffler, rates, len(batch), sizes, dtype)
+                grads = gradients(
+                    layers,
+                    names,
+                    net["loss"],
+                    X[batch],
+                    Y[batch],
+                    s["l2"],
+                    s["l1"],
+                    masks,
+                    None if w is None else w[batch],
+                )
                 optimizer.step(layers, grads)
             train_loss, train_fig = metrics(
-                layers, names, net["loss"], X[eval_rows], Y[eval_rows], regression
+                layers, names, net["loss"], X[eval_rows], Y[eval_rows], regression, w_eval
             )
             val_loss = val_fig = None
             if val is not None:
-                val_loss, val_fig = metrics(layers, names, net["loss"], *val, regression)
+                val_loss, val_fig = metrics(layers, names, net["loss"], *val, regression, w_val)
         # R^2 can overflow to -inf on the way to divergence before the loss does
         figures = (train_loss, val_loss, train_fig, val_fig)
         finite = all(math.isfinite(f) for f in figures if f is not None)
@@ -563,6 +736,7 @@ def train(settings, X, y, X_val, y_val, log_every, log=print, scale=None):
                 f"train_{figure}": train_fig,
                 "val_loss": val_loss,
                 f"val_{figure}": val_fig,
+                "learning_rate": optimizer.learning_rate,
             }
         )
         if log_every and epoch % log_every == 0:
