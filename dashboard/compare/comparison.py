@@ -197,45 +197,43 @@ def seed_band_figure(histories, metric: str = "loss", log_y: bool = False) -> go
         summary = seed_summary(histories, f"{part}_{metric}")
         if summary.empty:
             continue
-        r, g, b = hex_to_rgb(color)
-        epochs = summary["epoch"].tolist()
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=summary["min"].tolist(),
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=part,
-                name=f"{name} min",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=summary["max"].tolist(),
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=f"rgba({r},{g},{b},0.2)",
-                hoverinfo="skip",
-                legendgroup=part,
-                name=f"{name} range",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=summary["mean"].tolist(),
-                mode="lines",
-                line={"color": color, "dash": "solid" if part == "train" else "dash"},
-                legendgroup=part,
-                name=f"{name} mean",
-                hovertemplate="epoch %{x}: mean %{y:.4f}<extra>" + name + "</extra>",
-            )
+        _add_band(
+            fig,
+            summary["epoch"].tolist(),
+            (summary["min"], summary["max"], summary["mean"]),
+            part,
+            color,
+            (f"{name} min", f"{name} range", f"{name} mean"),
+            hovertemplate="epoch %{x}: mean %{y:.4f}<extra>" + name + "</extra>",
         )
     return _epoch_layout(fig, metric, log_y)
+
+
+def _add_band(fig, x, lines, part: str, color: str, names, hovertemplate: str, **mean_style):
+    """A band and its middle line: ``lines`` is (lower edge, upper edge, middle); the upper
+    edge is filled down to the lower one in ``color``, the middle drawn solid for the
+    training part and dashed for the other; ``names`` name the three traces."""
+    lower, upper, middle = (np.asarray(v, dtype=float).tolist() for v in lines)
+    r, g, b = hex_to_rgb(color)
+    edge = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "legendgroup": part}
+    fig.add_trace(go.Scatter(x=x, y=lower, showlegend=False, name=names[0], **edge))
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=upper, fill="tonexty", fillcolor=f"rgba({r},{g},{b},0.2)", name=names[1], **edge
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=middle,
+            mode=mean_style.pop("mode", "lines"),
+            line={"color": color, "dash": "solid" if part == "train" else "dash"},
+            legendgroup=part,
+            name=names[2],
+            hovertemplate=hovertemplate,
+            **mean_style,
+        )
+    )
 
 
 def learning_curve_figure(points: list[dict], metric: str) -> go.Figure:
@@ -254,45 +252,16 @@ def learning_curve_figure(points: list[dict], metric: str) -> go.Figure:
         # neither figure exceeds 1, and an accuracy is never below 0: the band stops there
         upper = np.minimum(mean + std, 1.0)
         lower = np.maximum(mean - std, 0.0) if metric == "accuracy" else mean - std
-        r, g, b = hex_to_rgb(color)
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=lower.tolist(),
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=part,
-                name=f"{name} - 1 std",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=upper.tolist(),
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=f"rgba({r},{g},{b},0.2)",
-                hoverinfo="skip",
-                legendgroup=part,
-                name=f"{name} ± 1 std",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=mean.tolist(),
-                mode="lines+markers",
-                line={"color": color, "dash": "solid" if part == "train" else "dash"},
-                legendgroup=part,
-                name=f"{name}, mean",
-                customdata=std,
-                hovertemplate="%{x:.0f} rows: %{y:.3f} ± %{customdata:.3f}<extra>"
-                + name
-                + "</extra>",
-            )
+        _add_band(
+            fig,
+            x,
+            (lower, upper, mean),
+            part,
+            color,
+            (f"{name} - 1 std", f"{name} ± 1 std", f"{name}, mean"),
+            hovertemplate="%{x:.0f} rows: %{y:.3f} ± %{customdata:.3f}<extra>" + name + "</extra>",
+            mode="lines+markers",
+            customdata=std,
         )
     fig.update_layout(
         height=380,
