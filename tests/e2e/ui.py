@@ -604,6 +604,14 @@ class App:
         """How many toolbar buttons each chart shows now, in page order."""
         return self.page.evaluate(TOOLBARS_JS)
 
+    def toolbar_buttons_of(self, chart) -> int:
+        """How many toolbar buttons the chart ``chart`` (a locator) shows now."""
+        return chart.evaluate(
+            "(chart) => {"
+            + _SHOWN_JS
+            + "return [...chart.querySelectorAll('.modebar-btn')].filter(shown).length; }"
+        )
+
     def crowded_axis_titles(self, key: str) -> list[str]:
         """The axis titles of chart ``key`` that run into each other."""
         chart = self.page.locator(f".st-key-{chart_class(key)} [data-testid='stPlotlyChart']")
