@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import threading
 
 import numpy as np
+import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import nn.inspect
 from dashboard import state
 from dashboard.inside import figures, inside_ui
+from dashboard.predict import results
 from dashboard.share import link
 from dashboard.training import loop, train_ui
 from tests.conftest import ROOT
@@ -190,6 +193,41 @@ def test_health_of_a_relu_network_shows_its_dead_units_per_layer():
     assert list(table["activation"]) == ["relu", "relu", "sigmoid"]
     assert all(v.endswith("%") for v in table["dead ReLU"].iloc[:2])
     assert table["dead ReLU"].iloc[-1] == "–" and set(table["saturated"]) == {"–"}
+
+
+def test_health_shows_the_share_of_near_zero_weights_that_l1_drives_up():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params.update({"data": "wine", "standardize": "1", "l1": "0.01"})
+    at.run()
+    train_fast(at, 40)
+    at.switch_page(INSIDE).run()
+    at.session_state["inside.view"] = inside_ui.HEALTH
+    at.run()
+    assert not at.exception
+    net = trainer(at).net
+    expected = nn.inspect.near_zero_weights(net, 0.01)
+    assert expected["share"] > 0.05  # L1 has switched connections off
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Near-zero weights"] == f"{expected['share']:.0%}"
+    assert any("L1 switches off" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert list(table["near-zero weights"]) == [
+        f"{expected['per_layer'][i]:.1%}" for i in range(1, len(net.layers) + 1)
+    ]
+    # without L1 the same check suggests it
+    plain = open_with({"inside.view": inside_ui.HEALTH, "data": "wine", "standardize": "1"})
+    assert any("An L1 penalty would" in s.value for s in plain.success)
+
+
+def test_backprop_sample_table_with_engineered_inputs_shows_the_features_as_the_network_sees_them():
+    at = open_with({"inside.view": inside_ui.BACKPROP, "data": "spirals", "inputs": "sin_x1"})
+    assert not at.exception
+    sample = next(d.value for d in at.dataframe if "value" in d.value.columns)
+    split = at.session_state["app.split"]
+    assert list(sample.index) == ["x1", "x2"]
+    seen = sample["as the network sees it (standardized)"].to_numpy()
+    np.testing.assert_array_equal(seen, split.X_train[0, :2])
+    assert split.X_train.shape[1] == 3  # x1, x2 and sin(x1)
 
 
 def test_backprop_shows_the_engine_numbers_and_apply_moves_the_network_by_one_sample():
@@ -421,6 +459,15 @@ def heatmap_traces(fig: dict) -> list[dict]:
     return [t for t in fig["data"] if t["type"] == "heatmap"]
 
 
+def grid_points(trace: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The grid of a small map, which gives its start and step (``x0``, ``dx``, ...)."""
+    rows, cols = values(trace["z"]).shape
+    return (
+        trace["x0"] + trace["dx"] * np.arange(cols),
+        trace["y0"] + trace["dy"] * np.arange(rows),
+    )
+
+
 def test_neuron_maps_of_a_2d_set_are_the_networks_activations_over_its_plane():
     at = open_with({"inside.view": inside_ui.NEURONS, "data": "moons", "standardize": "1"})
     assert not at.exception
@@ -434,7 +481,7 @@ def test_neuron_maps_of_a_2d_set_are_the_networks_activations_over_its_plane():
     assert len(maps) == sum(min(n, figures.MAX_NEURONS) for n in sizes)
     assert grid["layout"]["meta"]["sizes"] == sizes
     # The page shows the engine's activations at the grid points, in the data's own units.
-    xs, ys = values(maps[0]["x"]), values(maps[0]["y"])
+    xs, ys = grid_points(maps[0])
     gx, gy = np.meshgrid(xs, ys)
     rows = split.preprocessor.transform(np.column_stack([gx.ravel(), gy.ravel()]))
     passed = net.forward(rows)
@@ -571,3 +618,200 @@ def test_neuron_views_of_regression_networks():
     assert "third of the target" in texts(at)
     at.segmented_control(key="inside.neuron_view").set_value("plane").run()
     assert not at.exception and neuron_charts(at)
+
+
+# ---- the Neurons view live on the Train page ----
+
+TRAIN = "pages/3_Train.py"
+
+
+def train_page_with_neurons(monkeypatch, params: dict) -> tuple[AppTest, list, FrozenClock]:
+    """The Train page opened by a URL with the Neurons view chosen to watch; the throttle's
+    clock frozen, and every network the maps are drawn from kept as it was at that moment."""
+    clock = FrozenClock()
+    monkeypatch.setattr(inside_ui, "time", clock)
+    drawn = []
+    build = inside_ui.neuron_figures
+
+    def recording(net, *args, **kwargs):
+        drawn.append(copy.deepcopy(net))
+        return build(net, *args, **kwargs)
+
+    monkeypatch.setattr(inside_ui, "neuron_figures", recording)
+    at = open_with(params, page=TRAIN)
+    at.segmented_control(key="train.inside_view").set_value(inside_ui.NEURONS).run()
+    assert not at.exception
+    return at, drawn, clock
+
+
+def maps_on_the_page(at, slot: str = "train.neurons") -> tuple[dict, dict]:
+    """The grid of maps and the large map the page shows under ``slot``."""
+    return charts_by_key(at, slot), charts_by_key(at, f"{slot}.large")
+
+
+def charts_by_key(at, key: str) -> dict:
+    """The plotly figure drawn with this widget key (its element id ends with it)."""
+    shown = at.get("plotly_chart")
+    return next(json.loads(c.proto.spec) for c in shown if c.proto.id.endswith(f"-{key}"))
+
+
+def assert_maps_are_the_engines(at, grid: dict, large: dict, net) -> None:
+    """The figures' values are ``nn.inspect.neuron_grid`` of ``net`` at the figures' grid."""
+    dataset, split = at.session_state["app.dataset"], at.session_state["app.split"]
+    maps = heatmap_traces(grid)
+    xs, ys = grid_points(maps[0])
+    expected = nn.inspect.neuron_grid(
+        net,
+        split.raw_train,
+        resolution=len(xs),
+        transform=lambda rows: results.inputs_for(net, dataset, rows),
+    )
+    np.testing.assert_allclose(xs, expected.xs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ys, expected.ys, rtol=0, atol=1e-12)
+    sizes = net.config["layers"][1:]
+    at_trace = 0
+    for layer, size in enumerate(sizes):
+        for k in range(min(size, figures.MAX_NEURONS)):
+            np.testing.assert_allclose(
+                values(maps[at_trace]["z"]),
+                expected.layers[layer][:, :, k],
+                rtol=1e-6,
+                atol=1e-6,  # the figure ships float32
+            )
+            at_trace += 1
+        axis = grid["layout"]["coloraxis" if layer == 0 else f"coloraxis{layer + 1}"]
+        lo, hi = axis["cmin"], axis["cmax"]
+        assert (lo, hi) == pytest.approx(figures.layer_range(expected.layers[layer]))
+    assert at_trace == len(maps)
+    np.testing.assert_allclose(
+        values(large["data"][0]["z"]), expected.layers[0][:, :, 0], rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_array_equal(values(large["data"][0]["x"]), expected.xs)  # the same grid
+
+
+def test_the_train_page_draws_the_neuron_maps_while_it_trains(monkeypatch):
+    at, drawn, clock = train_page_with_neurons(
+        monkeypatch, {"data": "moons", "standardize": "1", "epochs": "400"}
+    )
+    # the Train page's own widgets: none of them is the Inside page's
+    assert at.selectbox(key="train.neuron").value == "1.1"
+    widgets = [*at.selectbox, *at.segmented_control]
+    assert not [w.key for w in widgets if w.key.startswith("inside.")]
+    grid, large = maps_on_the_page(at)
+    assert_maps_are_the_engines(at, grid, large, trainer(at).net)  # untrained
+    first = json.dumps(grid["data"][0])
+    at.button(key="train.start").click().run()
+    at.run()
+    assert trainer(at).running and trainer(at).epochs_trained > 0
+    assert json.dumps(maps_on_the_page(at)[0]["data"][0]) == first  # within a second: as it was
+    clock.now += inside_ui.REFRESH_S
+    at.run()
+    assert not at.exception and trainer(at).running
+    grid, large = maps_on_the_page(at)
+    assert json.dumps(grid["data"][0]) != first  # redrawn while training runs...
+    # ...from the network as it was when the tick drew it (training goes on after the drawing)
+    assert drawn[-1].epochs_trained > 0
+    assert_maps_are_the_engines(at, grid, large, drawn[-1])
+    at.button(key="train.pause").click().run()
+    grid, large = maps_on_the_page(at)
+    assert_maps_are_the_engines(at, grid, large, trainer(at).net)  # paused: drawn at once
+    at.selectbox(key="train.neuron").set_value("2.2").run()
+    assert maps_on_the_page(at)[1]["data"][0]["name"] == "layer 2 · neuron 2"
+
+
+def test_the_train_page_shows_a_tables_neurons_on_its_rows_while_it_trains(monkeypatch):
+    at, _, clock = train_page_with_neurons(monkeypatch, {"epochs": "400"})  # Iris: 4 features
+    assert at.segmented_control(key="train.neuron_view").value == "rows"
+    first = json.dumps(charts_by_key(at, "train.neurons"))
+    assert '"distributions"' in first
+    at.button(key="train.start").click().run()
+    clock.now += inside_ui.REFRESH_S
+    at.run()
+    assert not at.exception and trainer(at).running
+    assert json.dumps(charts_by_key(at, "train.neurons")) != first
+    at.segmented_control(key="train.neuron_view").set_value("plane").run()
+    assert not at.exception
+    grid, _ = maps_on_the_page(at)
+    assert len(heatmap_traces(grid)) == 5 + 10 + 3
+
+
+@pytest.mark.parametrize("forged", ["Trust", "Backprop step", "everything", ""])
+def test_a_forged_live_view_on_the_train_page_shows_nothing(forged):
+    at = open_with({"data": "moons", "standardize": "1"}, page=TRAIN)
+    at.session_state["train.inside_view"] = forged
+    at.run()
+    assert not at.exception
+    assert at.segmented_control(key="train.inside_view").value is None
+    assert at.session_state["train.inside_view"] is None
+    assert not charts(at, '"neurons"') and not charts(at, '"surface"')
+    assert not [s for s in at.selectbox if s.key.startswith("train.neuron")]
+
+
+def test_forged_neuron_choices_on_the_train_page_fall_back():
+    at = open_with({"data": "moons", "standardize": "1"}, page=TRAIN)
+    at.session_state["train.inside_view"] = inside_ui.NEURONS
+    at.session_state["train.neuron"] = "9.9"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="train.neuron").value == "1.1"
+    assert maps_on_the_page(at)[1]["data"][0]["name"] == "layer 1 · neuron 1"
+    iris = open_with({}, page=TRAIN)
+    iris.session_state["train.inside_view"] = inside_ui.NEURONS
+    iris.session_state["train.neuron_view"] = "everything"
+    iris.run()
+    assert not iris.exception
+    assert iris.segmented_control(key="train.neuron_view").value == "rows"
+    assert '"distributions"' in json.dumps(charts_by_key(iris, "train.neurons"))
+
+
+def test_live_maps_refreshed_in_place_equal_maps_built_anew():
+    split = nn.data.split(nn.data.load_dataset("spirals"), seed=0, standardize=True)
+    config = {"layers": [2, 20, 6, 2], "activation": "tanh", "init": "xavier", "seed": 3}
+    net = nn.Network.from_config(config)
+    side = figures.map_resolution(net.config["layers"][1:])
+    names = ["a", "b"]
+    points = {"class_names": names, "train": (split.X_train, split.y_train)}
+    before = nn.inspect.neuron_grid(net, split.X_train, resolution=side)
+    grid = figures.neuron_maps_figure(before, output_names=names)
+    large = figures.neuron_map_figure(before, 1, 4, output_names=names, **points)
+    shipped = grid.to_dict()
+    assert grid.to_dict() is shipped  # made once for the many ticks that draw it unchanged
+    net.fit(split.X_train, split.y_train, epochs=3, learning_rate=0.05)
+    after = nn.inspect.neuron_grid(net, split.X_train, resolution=side)
+    assert figures.refresh_neuron_maps(grid, after)
+    assert figures.refresh_neuron_map(large, after, 1, 4, names)
+    assert grid.to_dict() is shipped  # the dict made before, with the new values put in
+    anew = figures.neuron_maps_figure(after, output_names=names)
+    assert plotly.io.to_json(grid) == plotly.io.to_json(anew)
+    anew_large = figures.neuron_map_figure(after, 1, 4, output_names=names, **points)
+    assert plotly.io.to_json(large) == plotly.io.to_json(anew_large)
+    # what does not fit is left alone: another grid, another neuron, another network shape
+    other = nn.inspect.neuron_grid(net, split.X_train, resolution=side - 1)
+    assert not figures.refresh_neuron_maps(grid, other)
+    assert not figures.refresh_neuron_map(large, other, 1, 4, names)
+    assert not figures.refresh_neuron_map(large, after, 1, 3, names)
+    wider = nn.Network.from_config({**config, "layers": [2, 21, 6, 2]})
+    wide = nn.inspect.neuron_grid(wider, split.X_train, resolution=side)
+    assert not figures.refresh_neuron_maps(grid, wide)
+    assert plotly.io.to_json(grid) == plotly.io.to_json(anew)
+
+
+def test_live_distributions_refreshed_in_place_equal_ones_built_anew():
+    split = nn.data.split(nn.data.load_dataset("wine"), seed=0, standardize=True)
+    config = {"layers": [13, 9, 5, 3], "activation": "tanh", "seed": 2}
+    net = nn.Network.from_config(config)
+    names, y = ["a", "b", "c"], split.y_train
+
+    def boxes(net):
+        return nn.inspect.neuron_values(net, split.X_train)
+
+    fig = figures.neuron_distributions_figure(boxes(net), y, names, names)
+    net.fit(split.X_train, y, epochs=3, learning_rate=0.1)
+    assert figures.refresh_neuron_distributions(fig, boxes(net), y, names)
+    anew = figures.neuron_distributions_figure(boxes(net), y, names, names)
+    assert plotly.io.to_json(fig) == plotly.io.to_json(anew)
+    # what does not fit is left alone: other rows' classes, another network shape
+    assert not figures.refresh_neuron_distributions(fig, boxes(net), np.zeros_like(y), names)
+    other = nn.Network.from_config({**config, "layers": [13, 8, 5, 3]})
+    assert not figures.refresh_neuron_distributions(fig, boxes(other), y, names)
+    assert plotly.io.to_json(fig) == plotly.io.to_json(anew)

@@ -8,10 +8,16 @@ Pure functions from arrays to plotly figures; no Streamlit. Names from data are 
 
 from __future__ import annotations
 
+import base64
+import copy
 import math
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.utils import (  # what go.Figure.to_dict encodes arrays with
+    convert_to_base64,
+    plotlyjsShortTypes,
+)
 from plotly.colors import hex_to_rgb
 
 from dashboard.common.charts import (
@@ -547,6 +553,100 @@ def network_weights_figure(
 
 # ---- per-neuron maps and distributions ----
 
+
+class CachedFigure(go.Figure):
+    """A ``go.Figure`` that keeps the dict ``to_dict`` made until the figure changes.
+
+    ``st.plotly_chart`` calls ``to_dict`` on every draw: a deep copy of the figure with every
+    array encoded afresh, 8-30 ms for the 18-100 neuron maps on this project's 2-core server,
+    paid on every tick of a live view (about five a second) although the figure changes about
+    once a second. This figure makes the dict once and hands the same one out (treat it as
+    read-only). Every change made through plotly (a trace's or the layout's property, traces
+    added, removed or moved, ``update_*``, ``batch_update``) ends in one of the ``_send_*_msg``
+    hooks that plotly keeps for ``FigureWidget`` (no-ops in ``go.Figure``), which drop it.
+    """
+
+    _spec: dict | None = None
+
+    def to_dict(self) -> dict:
+        if self._spec is None:
+            self._spec = super().to_dict()
+        return self._spec
+
+    def _changed(self) -> None:
+        self._spec = None
+
+    def update_values(self, restyle: dict, relayout: dict, trace_indexes: list[int]) -> None:
+        """``plotly_update(restyle, relayout, trace_indexes)`` that keeps the dict made before,
+        with the new values put in, rather than dropping it: making it afresh (a deep copy of
+        the figure) costs twice the update itself for the many maps. ``restyle`` maps a trace
+        property to one new value per trace;
+        ``relayout`` maps dotted layout paths to values. The dict is then the one ``to_dict``
+        would make afresh (``tests/test_app_inside.py`` compares their JSON)."""
+        spec = self._spec
+        self.plotly_update(restyle, relayout, trace_indexes=trace_indexes)
+        if spec is None:
+            return
+        for name, new in restyle.items():
+            for i, value in zip(trace_indexes, new, strict=True):
+                spec["data"][i][name] = _as_in_dict(value)
+        for path, value in relayout.items():
+            *parents, last = path.split(".")
+            node = spec["layout"]
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = _as_in_dict(value)
+        self._spec = spec
+
+
+def _as_in_dict(value):
+    """``value`` as ``go.Figure.to_dict`` writes it: a copy, numpy arrays as plotly.js typed
+    arrays (plotly's own ``convert_to_base64``, which makes a new object for an array and
+    encodes a dict's arrays in place)."""
+    if isinstance(value, np.ndarray) and value.size and value.dtype.kind == "f":
+        # the same spec, without the per-array detour through narwhals (a quarter ms each)
+        flat = np.ascontiguousarray(value)
+        spec = {
+            "dtype": plotlyjsShortTypes[str(flat.dtype)],
+            "bdata": base64.b64encode(flat).decode("ascii"),
+        }
+        if flat.ndim > 1:
+            spec["shape"] = str(flat.shape)[1:-1]
+        return spec
+    holder = {"value": copy.deepcopy(value)}
+    convert_to_base64(holder)
+    return holder["value"]
+
+    def _send_addTraces_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_moveTraces_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_deleteTraces_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_restyle_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_relayout_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_update_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+    def _send_animate_msg(self, *args, **kwargs) -> None:
+        self._changed()
+
+
+def update_values(fig: go.Figure, restyle: dict, relayout: dict, trace_indexes: list[int]):
+    """New values into ``fig`` in one ``plotly_update``, keeping a ``CachedFigure``'s dict."""
+    if isinstance(fig, CachedFigure):
+        fig.update_values(restyle, relayout, trace_indexes)
+    else:
+        fig.plotly_update(restyle, relayout, trace_indexes=trace_indexes)
+
+
 NEURON_SCALE = "Viridis"  # one scale for every neuron; its range is set per layer
 MAX_NEURONS = 16  # maps (or distributions) drawn per layer; a note counts the others
 # Grid values shipped per redraw of all the maps (float32): 40 x 40 per map for up to 40 maps
@@ -561,6 +661,18 @@ NEURON_TITLE_PX = 16  # above each map: its neuron's name
 NEURON_NOTE_PX = 26  # below the maps, when a layer has more neurons than are drawn
 COLUMN_PAD = 0.012  # paper width left free on each side of a map
 BLOCK_GAP = 0.4  # between two layers' blocks, in map columns
+
+
+def grid_steps(maps) -> dict[str, float]:
+    """A heatmap's ``x0``, ``dx``, ``y0`` and ``dy`` for the evenly spaced grid of ``maps``:
+    the small maps give these rather than every point, so that each map ships (and plotly
+    encodes on every draw) one array instead of three."""
+    steps = {}
+    for axis, points in (("x", maps.xs), ("y", maps.ys)):
+        points = np.asarray(points, float)
+        step = (points[-1] - points[0]) / (len(points) - 1) if len(points) > 1 else 1.0
+        steps[f"{axis}0"], steps[f"d{axis}"] = float(points[0]), float(step)
+    return steps
 
 
 def map_resolution(sizes, max_per_layer: int = MAX_NEURONS) -> int:
@@ -618,7 +730,8 @@ def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS
     ``maps`` is an ``nn.inspect.NeuronMaps``. The neurons of a layer share one colour scale
     (``coloraxis`` per layer, from the min to the max of all the layer's maps, its colour bar
     above the block). At most ``max_per_layer`` maps are drawn per layer, the first ones; a
-    note under the block counts the others. One heatmap trace per map drawn, layer by layer.
+    note under the block counts the others. One heatmap trace per map drawn, layer by layer,
+    its grid given by its start and step (``grid_steps``).
     ``fig.layout.meta`` holds ``sizes`` (neurons per layer), ``drawn`` and ``ranges``.
     """
     if max_per_layer < 1:
@@ -638,6 +751,7 @@ def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS
     plot_h = NEURON_HEADER_PX + n_rows * cell + note
     x_span = float(xs[-1] - xs[0]) or 1.0
     y_span = float(ys[-1] - ys[0]) or 1.0
+    steps = grid_steps(maps)
 
     def paper_y(px: float) -> float:  # pixels from the top of the plot area -> paper y
         return 1.0 - px / plot_h
@@ -669,8 +783,7 @@ def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS
                 {
                     "type": "heatmap",
                     "z": values[:, :, k].astype(np.float32),  # half the bytes of float64
-                    "x": xs,
-                    "y": ys,
+                    **steps,  # the grid's start and step, not its points: a third of the arrays
                     "coloraxis": _coloraxis(c),
                     "xaxis": f"x{suffix}",
                     "yaxis": f"y{suffix}",
@@ -751,7 +864,7 @@ def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS
             },
         }
     margin = {"l": 4, "r": 4, "t": 8, "b": 4}
-    return go.Figure(
+    return CachedFigure(
         data=data,
         layout={
             "height": plot_h + margin["t"] + margin["b"],
@@ -763,6 +876,57 @@ def neuron_maps_figure(maps, output_names=None, max_per_layer: int = MAX_NEURONS
             **layout_axes,
         },
     )
+
+
+def _same_grid(trace, maps) -> bool:
+    """True when a heatmap trace spans the grid of ``maps``: its points (``x``, ``y``), or
+    its start, step and size (``x0``, ``dx``, ``y0``, ``dy`` and the shape of ``z``)."""
+    xs, ys = np.asarray(maps.xs, float), np.asarray(maps.ys, float)
+    if trace.x is not None:
+        return np.array_equal(np.asarray(trace.x, float), xs) and (
+            np.array_equal(np.asarray(trace.y, float), ys)
+        )
+    z = trace.z
+    same_size = z is not None and np.shape(z) == (len(ys), len(xs))
+    return same_size and all(trace[k] == v for k, v in grid_steps(maps).items())
+
+
+def refresh_neuron_maps(fig: go.Figure, maps) -> bool:
+    """Put the values of ``maps`` into ``fig``, a ``neuron_maps_figure`` of maps over the same
+    grid and with the same layer sizes (the same view of a network of the same shape): each
+    map's values and each layer's colour range, in place. The figure then equals one built
+    anew from ``maps`` (with the same output names) at a fraction of the cost, as no trace or
+    axis is made and checked again. Returns False, changing nothing, when ``fig`` does not fit
+    ``maps``.
+    """
+    layers = [np.asarray(m) for m in maps.layers]
+    sizes = [m.shape[2] for m in layers]
+    meta = fig.layout.meta
+    if not isinstance(meta, dict) or meta.get("sizes") != sizes:
+        return False
+    drawn = meta.get("drawn")
+    if (
+        not isinstance(drawn, list)
+        or len(drawn) != len(sizes)
+        or any(not 1 <= d <= s for d, s in zip(drawn, sizes, strict=True))
+        or len(fig.data) != sum(drawn)
+        or not _same_grid(fig.data[0], maps)
+    ):
+        return False
+    ranges = [list(layer_range(values)) for values in layers]
+    zs = [
+        values[:, :, k].astype(np.float32)
+        for values, shown in zip(layers, drawn, strict=True)
+        for k in range(shown)
+    ]
+    relayout = {"meta": {**meta, "ranges": ranges}}
+    for c, (lo, hi) in enumerate(ranges):
+        relayout[f"{_coloraxis(c)}.cmin"], relayout[f"{_coloraxis(c)}.cmax"] = lo, hi
+    # One update for all the maps: a sixth of the time of setting each trace's z in turn, as
+    # plotly checks the property names but not the values again (arrays of the same kind as
+    # the build's, which checked them).
+    update_values(fig, {"z": zs}, relayout, list(range(len(zs))))
+    return True
 
 
 def neuron_map_figure(
@@ -792,7 +956,7 @@ def neuron_map_figure(
     xs, ys = np.asarray(maps.xs, float), np.asarray(maps.ys, float)
     lo, hi = layer_range(layers[layer])
     title = neuron_title(layer, neuron, len(layers), output_names)
-    fig = go.Figure()
+    fig = CachedFigure()
     fig.add_trace(
         go.Heatmap(
             z=np.asarray(layers[layer][:, :, neuron], dtype=np.float32),
@@ -879,6 +1043,37 @@ def neuron_map_figure(
     return fig
 
 
+def refresh_neuron_map(fig: go.Figure, maps, layer: int, neuron: int, output_names=None) -> bool:
+    """Put the values of ``maps`` into ``fig``, a ``neuron_map_figure`` of the same neuron
+    (0-based ``layer`` and ``neuron``, named with the same ``output_names``) over the same
+    grid: the map's values and its colour range, in place; the data points stay. Returns
+    False, changing nothing, when ``fig`` does not show that neuron over that grid."""
+    layers = maps.layers
+    if not (0 <= layer < len(layers) and 0 <= neuron < layers[layer].shape[2]) or not fig.data:
+        return False
+    first = fig.data[0]
+    title = neuron_title(layer, neuron, len(layers), output_names)
+    if first.type != "heatmap" or first.name != title or not _same_grid(first, maps):
+        return False
+    lo, hi = layer_range(layers[layer])
+    z = np.asarray(layers[layer][:, :, neuron], dtype=np.float32)
+    update_values(fig, {"z": [z]}, {"coloraxis.cmin": lo, "coloraxis.cmax": hi}, [0])
+    return True
+
+
+def _box_stats(rows: np.ndarray) -> dict[str, np.ndarray]:
+    """A box per column of ``rows`` (n, neurons): its quartiles, median, mean and extremes."""
+    q1, median, q3 = np.percentile(rows, [25, 50, 75], axis=0)
+    return {
+        "q1": q1,
+        "median": median,
+        "q3": q3,
+        "lowerfence": rows.min(axis=0),
+        "upperfence": rows.max(axis=0),
+        "mean": rows.mean(axis=0),
+    }
+
+
 def neuron_distributions_figure(
     values,
     groups,
@@ -921,17 +1116,10 @@ def neuron_distributions_figure(
             for k in range(shown)
         ]
         for g in present:
-            rows = v[groups == g, :shown]
-            q1, median, q3 = np.percentile(rows, [25, 50, 75], axis=0)
             data.append(
                 go.Box(
                     x=ticks,
-                    q1=q1,
-                    median=median,
-                    q3=q3,
-                    lowerfence=rows.min(axis=0),
-                    upperfence=rows.max(axis=0),
-                    mean=rows.mean(axis=0),
+                    **_box_stats(v[groups == g, :shown]),
                     name=names[g],
                     legendgroup=names[g],
                     showlegend=i == 0,
@@ -974,7 +1162,7 @@ def neuron_distributions_figure(
             }
         )
     margin = {"l": 10, "r": 10, "t": 30, "b": 10}
-    return go.Figure(
+    return CachedFigure(
         data=data,
         layout={
             "height": plot_h + margin["t"] + margin["b"],
@@ -987,3 +1175,35 @@ def neuron_distributions_figure(
             **axes,
         },
     )
+
+
+def refresh_neuron_distributions(fig: go.Figure, values, groups, group_names: list[str]) -> bool:
+    """Put the statistics of ``values`` into ``fig``, a ``neuron_distributions_figure`` of the
+    same layer sizes and the same rows' ``groups`` (the same view of a network of the same
+    shape), in place: every box's quartiles, median, mean and extremes, in one update. The
+    figure then equals one built anew at a fraction of the cost. Returns False, changing
+    nothing, when ``fig`` does not fit."""
+    layers = [np.asarray(v, dtype=float) for v in values.layers]
+    groups = np.asarray(groups).astype(int).reshape(-1)
+    meta = fig.layout.meta
+    sizes = [v.shape[1] for v in layers]
+    if any(len(v) != len(groups) for v in layers) or not isinstance(meta, dict):
+        return False
+    drawn = meta.get("drawn")
+    if meta.get("sizes") != sizes or not isinstance(drawn, list) or len(drawn) != len(sizes):
+        return False
+    names = labels(list(group_names))
+    present = [g for g in range(len(names)) if np.any(groups == g)]
+    expected = [(str(g), names[g]) for _ in layers for g in present]
+    if [(t.offsetgroup, t.name) for t in fig.data] != expected:
+        return False
+    boxes = [
+        _box_stats(v[groups == g, :shown])
+        for v, shown in zip(layers, drawn, strict=True)
+        for g in present
+    ]
+    if any(len(box["median"]) != len(trace.x) for box, trace in zip(boxes, fig.data, strict=True)):
+        return False
+    update = {key: [box[key] for box in boxes] for key in boxes[0]} if boxes else {}
+    update_values(fig, update, {}, list(range(len(boxes))))
+    return True

@@ -43,7 +43,7 @@ VIEWS = (SURFACE, NEURONS, NETWORK, HEALTH, BACKPROP, TRUST)  # a classifier's; 
 SURFACES = (SURFACE, CURVE, VALUE_SURFACE)
 # The views the Train page offers to watch live (the surface's label follows the task:
 # ``view_label``); the Inside page's first four tabs follow training too.
-LIVE_VIEWS = (SURFACE, NETWORK, HEALTH)
+LIVE_VIEWS = (SURFACE, NEURONS, NETWORK, HEALTH)
 REFRESH_S = 1.0  # heavy figures are rebuilt at most this often while training runs
 FIGURES = state.INSIDE_FIGURES
 FEATURES = state.INSIDE_FEATURES
@@ -128,6 +128,12 @@ def throttled(slot: str, what: tuple, net: nn.Network, running: bool, build: Cal
     value = build()
     cache[slot] = {"what": what, "progress": progress, "time": now, "value": value}
     return value
+
+
+def last_built(slot: str, what: tuple):
+    """The value ``throttled`` last built for ``slot`` while it showed ``what``, else None."""
+    entry = st.session_state.get(FIGURES, {}).get(slot)
+    return entry["value"] if entry is not None and entry["what"] == what else None
 
 
 # ---- decision surface (classes), fitted curve and value surface (regression) ----
@@ -250,10 +256,14 @@ class Plane:
         return f"Plane({len(self.names)} features, {len(self.raw_train)} training rows)"
 
 
-def plane(net: nn.Network, features: tuple[int, ...], sample=None) -> Plane:
+def plane(
+    net: nn.Network, features: tuple[int, ...], sample=None, dataset=None, split=None
+) -> Plane:
     """The data of a view over ``features``: the other features are held at ``sample`` (the
-    Predict form's values), or at the typical row (training medians) when there is none."""
-    dataset, split = state.dataset(), state.split()
+    Predict form's values), or at the typical row (training medians) when there is none.
+    ``dataset`` and ``split`` default to the session's."""
+    dataset = state.dataset() if dataset is None else dataset
+    split = state.split() if split is None else split
     raw_train = results.raw_rows(split, "train")
     typical = results.typical_row(split, dataset)
     fixed = typical if sample is None else np.asarray(sample, dtype=float)
@@ -450,10 +460,10 @@ NEURON_VIEW_LABELS = {ON_ROWS: "On the training rows", ON_PLANE: "Over two featu
 MAX_DISTRIBUTION_ROWS = 2_000  # training rows whose activations make the distributions
 
 
-def output_names(net: nn.Network) -> list[str]:
+def output_names(net: nn.Network, dataset=None) -> list[str]:
     """What each output node stands for: a class, a single sigmoid output's positive class,
-    or the target (names from data, unescaped)."""
-    dataset = state.dataset()
+    or the target (names from data, unescaped); ``dataset`` defaults to the session's."""
+    dataset = state.dataset() if dataset is None else dataset
     if is_regression(net):
         return [results.target_name(dataset)] * net.n_outputs
     classes = [str(c) for c in dataset.class_names]
@@ -534,12 +544,22 @@ def neuron_options_ui(prefix: str, net: nn.Network) -> dict:
     return options
 
 
-def neuron_figures(net: nn.Network, options: dict, sample=None) -> tuple[go.Figure, go.Figure]:
+def neuron_figures(
+    net: nn.Network, options: dict, sample=None, dataset=None, split=None, reuse=None
+) -> tuple[go.Figure, go.Figure]:
     """All the neurons' maps over the chosen plane and the chosen neuron's map drawn large
-    with the data, from one forward pass on the grid."""
-    dataset, split = state.dataset(), state.split()
+    with the data, from one forward pass on the grid. ``dataset`` and ``split`` default to
+    the session's (``benchmarks/bench_app_loop.py`` passes its own).
+
+    ``reuse`` is the pair this returned before for the same view (options, data, sample):
+    when it fits (a network of the same shape) its figures get the new values in place and
+    are returned, which costs about a tenth of building them (``figures.refresh_neuron_maps``)
+    and keeps a live view within the Train page's budget.
+    """
+    dataset = state.dataset() if dataset is None else dataset
+    split = state.split() if split is None else split
     f0, f1 = options["features"]
-    view = plane(net, (f0, f1), sample)
+    view = plane(net, (f0, f1), sample, dataset, split)
     maps = nn.inspect.neuron_grid(
         net,
         view.extent,
@@ -548,7 +568,7 @@ def neuron_figures(net: nn.Network, options: dict, sample=None) -> tuple[go.Figu
         features=(f0, f1),
         transform=view.transform,
     )
-    outputs = output_names(net)
+    outputs = output_names(net, dataset)
     regression = is_regression(net)
 
     def targets(y):
@@ -556,6 +576,14 @@ def neuron_figures(net: nn.Network, options: dict, sample=None) -> tuple[go.Figu
         return y.reshape(len(y), -1)[:, 0] if regression else y
 
     layer, neuron = options["neuron"]
+    if not (layer < len(maps.layers) and neuron < maps.layers[layer].shape[2]):
+        layer, neuron = 0, 0  # chosen for a network since replaced
+    if reuse is not None:
+        grid, large = reuse
+        if figures.refresh_neuron_maps(grid, maps) and figures.refresh_neuron_map(
+            large, maps, layer, neuron, outputs
+        ):
+            return grid, large
     large = figures.neuron_map_figure(
         maps,
         layer,
@@ -571,10 +599,11 @@ def neuron_figures(net: nn.Network, options: dict, sample=None) -> tuple[go.Figu
     return figures.neuron_maps_figure(maps, output_names=outputs), large
 
 
-def row_groups(net: nn.Network, y) -> tuple[np.ndarray, list[str]]:
+def row_groups(net: nn.Network, y, dataset=None) -> tuple[np.ndarray, list[str]]:
     """Each training row's group for the distributions and the groups' names: its class, or
-    for regression the third of the target's range it falls in (lowest, middle, highest)."""
-    dataset = state.dataset()
+    for regression the third of the target's range it falls in (lowest, middle, highest).
+    ``dataset`` defaults to the session's."""
+    dataset = state.dataset() if dataset is None else dataset
     if not is_regression(net):
         return np.asarray(y).astype(int), [str(c) for c in dataset.class_names]
     target = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
@@ -584,13 +613,22 @@ def row_groups(net: nn.Network, y) -> tuple[np.ndarray, list[str]]:
     return np.searchsorted(edges, target, side="right"), names
 
 
-def neuron_rows_figure(trainer: loop.Trainer) -> go.Figure:
-    """Each neuron's activations on (up to ``MAX_DISTRIBUTION_ROWS``) training rows, by class."""
+def neuron_rows_figure(
+    trainer: loop.Trainer, reuse: go.Figure | None = None, dataset=None
+) -> go.Figure:
+    """Each neuron's activations on (up to ``MAX_DISTRIBUTION_ROWS``) training rows, by class.
+
+    ``reuse`` is the figure this returned before for the same data: refreshed in place when
+    it fits (a network of the same shape), as ``neuron_figures`` does with the maps.
+    ``dataset`` defaults to the session's."""
     net = trainer.net
     keep = downsample(len(trainer.X_train), MAX_DISTRIBUTION_ROWS)
     values = nn.inspect.neuron_values(net, trainer.X_train[keep])
-    groups, names = row_groups(net, np.asarray(trainer.y_train)[keep])
-    return figures.neuron_distributions_figure(values, groups, names, output_names(net))
+    groups, names = row_groups(net, np.asarray(trainer.y_train)[keep], dataset)
+    if reuse is not None and figures.refresh_neuron_distributions(reuse, values, groups, names):
+        return reuse
+    outputs = output_names(net, dataset)
+    return figures.neuron_distributions_figure(values, groups, names, outputs)
 
 
 def neurons_caption(net: nn.Network, options: dict, sample) -> str:
@@ -635,8 +673,13 @@ def draw_neurons(trainer: loop.Trainer, options: dict, slot: str, sample=None) -
     version = st.session_state[state.DATA_VERSION]
     if options["plane"]:
         what = ("plane", options["features"], options["neuron"], version, sample)
+        reuse = last_built(slot, what)  # refreshed in place rather than built anew
         grid, large = throttled(
-            slot, what, net, trainer.running, lambda: neuron_figures(net, options, sample)
+            slot,
+            what,
+            net,
+            trainer.running,
+            lambda: neuron_figures(net, options, sample, reuse=reuse),
         )
         left, right = st.columns([3, 2])
         left.plotly_chart(grid, key=slot)
@@ -645,8 +688,10 @@ def draw_neurons(trainer: loop.Trainer, options: dict, slot: str, sample=None) -
         if len(trainer.y_train) == 0:
             st.info("There are no training rows to show the neurons on.")
             return
+        what = ("rows", version)
+        reuse = last_built(slot, what)
         fig = throttled(
-            slot, ("rows", version), net, trainer.running, lambda: neuron_rows_figure(trainer)
+            slot, what, net, trainer.running, lambda: neuron_rows_figure(trainer, reuse)
         )
         st.plotly_chart(fig, key=slot)
     caption = neurons_caption(net, options, sample)
@@ -696,6 +741,7 @@ HEALTH_ROWS = (
     ("gradient_norms", "Gradient size per layer"),
     ("gap", "Training vs validation loss"),
     ("input_scale", "Input scale"),
+    ("near_zero", "Near-zero weights"),
 )
 OUTPUT_ROW = ("output", "Output vs target")  # regression networks only
 
@@ -710,6 +756,7 @@ def health_report(trainer: loop.Trainer) -> dict:
         trainer.y_train,
         learning_rate=float(s["learning_rate"]),
         l2=float(s["l2"]),
+        l1=float(s.get("l1", 0.0)),  # the share of near-zero weights, which L1 drives up
     )
     report["gap"] = nn.inspect.generalization_gap(net.history)
     # Columns that are constant in the training rows (digits' blank border pixels) have a
@@ -734,7 +781,7 @@ def _percent(value) -> str:
 
 def health_value(name: str, part: dict) -> str:
     """The one number shown next to a health check."""
-    if name in ("saturation", "dead_relu"):
+    if name in ("saturation", "dead_relu", "near_zero"):
         return _share(part.get("share"))
     if name == "gradient_norms":
         norms = list(part["per_layer"].values())
@@ -753,7 +800,8 @@ def health_value(name: str, part: dict) -> str:
 
 
 def health_layers(trainer: loop.Trainer, report: dict) -> pd.DataFrame:
-    """Per layer: activation, saturated share, dead ReLU share, gradient norm, update size."""
+    """Per layer: activation, saturated share, dead ReLU share, gradient norm, update size and
+    the share of near-zero weights."""
     config = trainer.net.config
     acts = config["activation"]
     n_hidden = len(config["layers"]) - 2
@@ -770,13 +818,14 @@ def health_layers(trainer: loop.Trainer, report: dict) -> pd.DataFrame:
                 "dead ReLU": report["dead_relu"]["per_layer"].get(i),
                 "gradient norm": grads["per_layer"][i],
                 "update / weights": grads.get("update_ratio", {}).get(i),
+                "near-zero weights": report["near_zero"]["per_layer"].get(i),
             }
         )
     return pd.DataFrame(rows)
 
 
 def draw_health(trainer: loop.Trainer, slot: str) -> None:
-    """Five checks, each with its number and a plain-language hint, then a per-layer table."""
+    """Six checks, each with its number and a plain-language hint, then a per-layer table."""
     if len(trainer.y_train) == 0:
         st.info("There are no training rows to check.")
         return
@@ -792,7 +841,7 @@ def draw_health(trainer: loop.Trainer, slot: str) -> None:
     table = health_layers(trainer, report)
     if table["dead ReLU"].isna().all():
         table = table.drop(columns="dead ReLU")  # no ReLU layer: a column of blanks says nothing
-    for column in ("saturated", "dead ReLU"):
+    for column in ("saturated", "dead ReLU", "near-zero weights"):
         if column in table:
             # as text: the grid would write "None" in the rows a check does not apply to
             table[column] = [_percent(v) for v in table[column]]
@@ -810,6 +859,10 @@ def draw_health(trainer: loop.Trainer, slot: str) -> None:
             "update / weights": st.column_config.NumberColumn(
                 format="%.3g", help="learning rate x gradient norm / weight norm: one step's size"
             ),
+            "near-zero weights": st.column_config.TextColumn(
+                help=f"Share of the layer's weights within {nn.inspect.NEAR_ZERO:g} of zero "
+                "(L1 pushes the ones the network does not need there)."
+            ),
         },
     )
     st.caption(
@@ -821,17 +874,31 @@ def draw_health(trainer: loop.Trainer, slot: str) -> None:
 # ---- live: the views that follow training ----
 
 
-def live_choice_ui(prefix: str) -> tuple[str | None, dict]:
-    """Which inside view to draw under the Train page's curves, and its options."""
+def live_choice_ui(prefix: str, net: nn.Network | None = None) -> tuple[str | None, dict]:
+    """Which inside view to draw under the Train page's curves (None for none), and its
+    options, drawn here (outside the training fragment) with ``prefix`` keys of their own.
+
+    ``net`` is the network the options are for (default: the session trainer's). The choice
+    is checked on the server: a value that is not one of ``LIVE_VIEWS`` shows nothing.
+    """
+    key = f"{prefix}.inside_view"
+    if st.session_state.get(key) not in (None, *LIVE_VIEWS):  # stale or forged
+        st.session_state[key] = None
     choice = st.segmented_control(
         "Watch inside while it learns",
         LIVE_VIEWS,
         format_func=view_label,  # the surface is named after the task: "Fitted curve", ...
-        key=f"{prefix}.inside_view",
+        key=key,
         help="Redrawn about once a second while training runs.",
     )
-    options = surface_options_ui(prefix) if choice == SURFACE else {}
-    return (choice if choice in LIVE_VIEWS else None), options
+    if choice not in LIVE_VIEWS:
+        return None, {}
+    if net is None:
+        trainer = state.trainer()
+        if trainer is None:
+            return None, {}
+        net = trainer.net
+    return choice, view_options_ui(choice, prefix, net)
 
 
 def view_options_ui(view: str, prefix: str, net: nn.Network) -> dict:
@@ -969,8 +1036,9 @@ def _sample_table(row: int, trainer: loop.Trainer) -> pd.DataFrame:
         index=[str(f)[:40] for f in dataset.feature_names],
     )
     pre = trainer.net.preprocessor
-    if pre is not None and pre.standardize and pre.numeric_only:  # one input per feature
-        frame["as the network sees it (standardized)"] = trainer.X_train[row]
+    if pre is not None and pre.standardize and pre.numeric_only:  # one input per feature...
+        # ...then any engineered inputs (x1², sin(x1), ...), which come after them
+        frame["as the network sees it (standardized)"] = trainer.X_train[row][: pre.n_features]
     frame.index.name = "feature"
     return frame
 
