@@ -724,10 +724,17 @@ def near_zero_weights(net: Network, l1: float = 0.0, tol: float = NEAR_ZERO) -> 
             "connections left to learn with. "
             + ("Lower the L1 penalty." if l1 else "Check the learning rate and the weight penalty.")
         )
-    elif l1:
+    elif l1 and share >= 0.05:
         hint = (
             f"{share:.0%} of the weights are within {tol:g} of zero: L1 switches off the "
             "connections the network does not need, the stronger it is the more."
+        )
+    elif l1:
+        hint = (
+            f"Only {share:.0%} of the weights are within {tol:g} of zero although L1 is on: "
+            "it is too weak for this network yet, or each step moves a weight by more than "
+            f"{tol:g} (the learning rate; Adam's steps are about that size), so the weights it "
+            "pulls to zero keep jumping around it."
         )
     else:
         hint = (

@@ -128,6 +128,14 @@ def test_l1_makes_weights_near_zero_and_the_health_check_counts_them(iris):
     assert sparse.evaluate(X, y)["accuracy"] > 0.85  # still a working classifier
 
 
+def test_l1_that_leaves_the_weights_away_from_zero_is_said_to_be_weak():
+    net = small_net([3, 4, 2], seed=1)  # fresh uniform weights: none within 1e-3 of zero
+    part = inspect.near_zero_weights(net, l1=1e-4)
+    assert part["share"] < 0.05 and part["status"] == "ok"
+    assert "although L1 is on" in part["hint"] and "switches off" not in part["hint"]
+    assert "would push" in inspect.near_zero_weights(net, l1=0.0)["hint"]
+
+
 def test_nearly_all_weights_at_zero_is_a_warning():
     net = small_net([3, 4, 2])
     net.set_weights([np.zeros_like(a) for a in net.get_weights()])
