@@ -44,35 +44,9 @@ def value(
 
     ``sample_weight`` (n,): each row's weight; the loss is then ``sum(w * loss_i) / n``.
     """
-    if sample_weight is not None:
-        rows = per_sample(loss, output_activation, P, Y, logits)
-        return float(np.dot(sample_weight, rows)) / len(P)
-    n = len(P)
-    if loss == "squared_error":
-        diff = Y - P
-        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / n
-    if loss == "huber":
-        r = np.abs(P - Y)
-        quadratic = np.minimum(r, HUBER_DELTA)
-        # r**2 / 2 inside delta; beyond it, delta**2 / 2 + delta * (r - delta)
-        per_output = 0.5 * quadratic * quadratic + HUBER_DELTA * (r - quadratic)
-        return float(np.sum(per_output)) / n
-    if output_activation == "softmax":
-        if logits is None:
-            log_p = np.log(np.maximum(P, np.finfo(P.dtype).tiny))
-        else:
-            log_p = logits - logits.max(axis=1, keepdims=True)
-            log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-        return -float(np.sum(Y * log_p)) / n
-    if logits is None:
-        floor = np.log(np.finfo(P.dtype).tiny)
-        with np.errstate(divide="ignore"):
-            log_p = np.maximum(np.log(P), floor)
-            log_q = np.maximum(np.log1p(-P), floor)
-        return -float(np.sum(Y * log_p + (1.0 - Y) * log_q)) / n
-    z = logits
-    per_output = np.maximum(z, 0.0) - Y * z + np.log1p(np.exp(-np.abs(z)))
-    return float(np.sum(per_output)) / n
+    rows = per_sample(loss, output_activation, P, Y, logits)
+    total = np.sum(rows) if sample_weight is None else np.dot(sample_weight, rows)
+    return float(total) / len(P)
 
 
 def per_sample(
@@ -82,7 +56,8 @@ def per_sample(
     Y: np.ndarray,
     logits: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The loss of each row (n,), as ``value`` computes it (its mean is ``value``)."""
+    """The loss of each row (n,): ``value`` is their mean (weighted sum over n), so see
+    ``value`` for the logits and the floor."""
     if loss == "squared_error":
         diff = Y - P
         return 0.5 * np.einsum("ij,ij->i", diff, diff)

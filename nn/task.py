@@ -56,14 +56,15 @@ def imbalanced(y, share: float = IMBALANCE_SHARE) -> bool:
 
 def balanced_weights(labels, n_classes: int) -> np.ndarray:
     """scikit-learn's "balanced" class weights (n_classes,): ``n_rows / (k * rows of the
-    class)`` over the ``k`` classes present in ``labels``; 1 for a class with no rows (it has
-    no row to weigh). Equal to ``compute_class_weight("balanced", classes=np.unique(labels),
-    y=labels)`` for the classes present."""
+    class)`` over the ``k`` classes present in ``labels`` (scikit-learn's
+    ``compute_class_weight``); 1 for a class with no rows (it has no row to weigh)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
     labels = np.asarray(labels, dtype=np.int64)
-    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    present = counts > 0
+    present = np.unique(labels)
     weights = np.ones(n_classes, dtype=np.float64)
-    weights[present] = len(labels) / (np.count_nonzero(present) * counts[present])
+    if present.size:
+        weights[present] = compute_class_weight("balanced", classes=present, y=labels)
     return weights
 
 

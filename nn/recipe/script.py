@@ -457,24 +457,9 @@ def mean_loss(loss, output, P, Y, Z, weights=None):
 
     With class weights (``weights``: each row's), the loss is sum(w * row loss) / n.
     """
-    if weights is not None:
-        return float(np.dot(weights, row_losses(loss, output, P, Y, Z))) / len(P)
-    n = len(P)
-    if loss == "squared_error":
-        diff = Y - P
-        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / n
-    if loss == "huber":
-        # r^2 / 2 for a residual r up to the delta; beyond it delta^2 / 2 + delta (r - delta)
-        r = np.abs(P - Y)
-        quadratic = np.minimum(r, HUBER_DELTA)
-        per_output = 0.5 * quadratic * quadratic + HUBER_DELTA * (r - quadratic)
-        return float(np.sum(per_output)) / n
-    if output == "softmax":
-        log_p = Z - Z.max(axis=1, keepdims=True)
-        log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-        return -float(np.sum(Y * log_p)) / n
-    per_output = np.maximum(Z, 0.0) - Y * Z + np.log1p(np.exp(-np.abs(Z)))
-    return float(np.sum(per_output)) / n
+    rows = row_losses(loss, output, P, Y, Z)
+    total = np.sum(rows) if weights is None else np.dot(weights, rows)
+    return float(total) / len(P)
 
 
 def row_losses(loss, output, P, Y, Z):
