@@ -443,7 +443,7 @@ def engineering_allowed(dataset) -> bool:
 def make_split(dataset, settings: dict):
     """The train/validation/test split of ``dataset`` for these settings (engineered inputs
     only for a set that can take them)."""
-    engineered = settings.get("engineered", nn.config.NO_NAMES)
+    engineered = fit_split_settings(dataset, settings).get("engineered", nn.config.NO_NAMES)
     return nn.data.split(
         dataset,
         test_size=settings["test_size"],
@@ -451,7 +451,7 @@ def make_split(dataset, settings: dict):
         seed=settings["seed"],
         stratify=settings["stratify"],
         standardize=settings["standardize"],
-        engineered=engineered if engineering_allowed(dataset) else (),
+        engineered=engineered,
     )
 
 

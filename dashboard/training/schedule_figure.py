@@ -18,11 +18,10 @@ DONE_COLOR = "#1f77b4"
 MAX_POINTS = 400  # epochs drawn at most (first and last always): the figure stays small
 
 
-def schedule_settings(chosen: dict, epochs: int) -> dict:
+def schedule_settings(chosen: dict) -> dict:
     """The settings a curve is drawn from: the schedule's rows of ``chosen`` (the Train page's
     widgets), each checked by its row of the table (a value the table refuses is drawn at its
-    default, as training would not run with it), and a cosine over "the run's epochs" spanning
-    ``epochs``."""
+    default, as training would not run with it)."""
     s = {}
     for name in nn.schedules.SETTINGS:
         setting = nn.config.TRAINING[name]
@@ -30,15 +29,13 @@ def schedule_settings(chosen: dict, epochs: int) -> dict:
             s[name] = setting.check(chosen.get(name, setting.default))
         except ValueError:
             s[name] = setting.default
-    if s["schedule"] == "cosine" and not s["cosine_epochs"]:
-        s["cosine_epochs"] = max(int(epochs), 1)
     return s
 
 
 def schedule_rates(settings: dict, epochs: int) -> np.ndarray:
     """The rate of each epoch 1..``epochs`` for these training settings (see
-    ``schedule_settings``)."""
-    s = schedule_settings(settings, epochs)
+    ``schedule_settings``); a cosine over "the run's epochs" spans ``epochs``."""
+    s = schedule_settings(settings)
     return np.array(nn.schedules.rates(s, max(int(epochs), 0)), dtype=float)
 
 

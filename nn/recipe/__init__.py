@@ -44,6 +44,7 @@ from importlib import resources
 import numpy as np
 
 from nn import config, schedules
+from nn import task as tasks
 from nn.network import normalize_config
 from nn.preprocess import CATEGORICAL, CATEGORY_FILLS, NUMERIC, NUMERIC_FILLS, labels, numbers
 from nn.recipe import script
@@ -111,21 +112,15 @@ def normalize_settings(settings: dict) -> dict:
             except ValueError as exc:
                 raise ValueError(f"training.{exc}") from None
         training[key] = value
-    try:
+    try:  # the checks training makes (no training rows are needed to count)
         config.dropout_rates(training["dropout"], len(network["layers"]) - 2)
-        weights = config.class_weight(training["class_weight"])
+        tasks.get(network.get("task", CLASSIFICATION)).class_weights(
+            config.class_weight(training["class_weight"]),
+            np.zeros(0, dtype=np.int64),
+            network["layers"][-1],
+        )
     except ValueError as exc:
         raise ValueError(f"training.{exc}") from None
-    n_classes = max(network["layers"][-1], 2)
-    if regression and weights != config.NO_WEIGHTS:
-        raise ValueError(
-            "training.class_weight applies to classes, but the network predicts a number: use none"
-        )
-    if isinstance(weights, list) and len(weights) != n_classes:
-        raise ValueError(
-            f"training.class_weight lists {len(weights)} weights but the network has "
-            f"{n_classes} classes"
-        )
     raw = settings["split"]
     try:
         split = config.check_split({k: raw.get(k, d) for k, d in SPLIT_DEFAULTS.items()})
