@@ -7,7 +7,8 @@
   which does not hold the visitor's session is refused with "400 Invalid session_id"; Ctrl-C
   then stops that launcher and everything it started.
 - A fault: a replica is killed while a visitor on each replica trains. The other visitor's run
-  finishes untouched; the first visitor's page reconnects to a clean new session that trains;
+  finishes untouched; the first visitor's page reconnects to a new session that brings its
+  workspace back from the shared store as last saved (paused) and trains on from there;
   the launcher starts the replica again on its port and the proxy sends visitors to it again.
 
 HAProxy is Debian's ``haproxy`` (``apt-get install haproxy``); without it these tests skip, and
@@ -28,11 +29,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
 
 from dashboard.data import datasets
+from dashboard.store import backend, workspace
 from tests.e2e.ui import ROOT, VIEWPORT, App, expect, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -403,6 +406,24 @@ def history_rows(app: App) -> int:
     return len(pd.read_csv(io.BytesIO(content)))
 
 
+def workspace_token(app: App) -> str:
+    return parse_qs(urlsplit(app.page.url).query)[backend.TOKEN_PARAM][0]
+
+
+def saved_epochs(token: str) -> int:
+    """The epochs of the network the shared store holds for workspace ``token`` (0: none)."""
+    kept = backend.open_store(os.environ[backend.ENV_URL])  # the replicas' store (conftest)
+    try:
+        items = kept.load(token)
+    finally:
+        kept.close()
+    assert items, "the store holds nothing of the visitor's workspace"
+    if not items.get(workspace.NETWORK):
+        return 0
+    net, _ = workspace.read_network(items[workspace.NETWORK])
+    return net.epochs_trained
+
+
 def test_a_killed_replica_comes_back_and_the_other_replica_s_run_is_untouched(
     proxy_deployment, open_visitors
 ):
@@ -437,12 +458,22 @@ def test_a_killed_replica_comes_back_and_the_other_replica_s_run_is_untouched(
     assert deployment.replicas()["replica1"][0] == port
     assert re.search(rf"replica1 \(pid {pid}\) exited with -9", deployment.output())
 
-    # the first visitor's page reconnected (a new WebSocket) to a new, empty session that works
+    # the first visitor's page reconnected (a new WebSocket) to a new session on the restarted
+    # replica, which brought its workspace back from the shared store: the network as it was
+    # last saved (every SAVE_EVERY_S of a run: epoch 0 when the kill came sooner), paused
+    saved = saved_epochs(workspace_token(victim.app))
+    assert saved <= FAULT_EPOCHS
     victim.app.wait_until(lambda: len(victim.sockets) >= 2, timeout=60, what="a reconnection")
-    victim.app.expect(victim.app.epoch, (0, FAULT_EPOCHS), timeout=60, what="a fresh counter")
-    victim.app.expect_sidebar_text("Training: not started")
-    victim.app.start_training()
-    victim.app.wait_until(lambda: victim.app.epoch()[0] >= 2, timeout=60, what="a new run")
+    victim.app.expect(victim.app.epoch, (saved, FAULT_EPOCHS), timeout=60, what="the saved run")
+    victim.app.expect_alert("Your workspace is back")
+    if saved:
+        victim.app.expect_sidebar_text(f"Training: paused, epoch {saved} of {FAULT_EPOCHS}")
+    else:
+        victim.app.expect_sidebar_text("Training: not started")
+    victim.app.start_training("Resume" if saved else "Start")  # and it goes on from there
+    victim.app.wait_until(
+        lambda: victim.app.epoch()[0] >= saved + 2, timeout=60, what="the run to go on"
+    )
     victim.app.pause_training()
     victim.app.assert_no_exception()
 
