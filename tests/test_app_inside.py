@@ -8,6 +8,7 @@ import json
 import threading
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -794,6 +795,31 @@ def test_live_maps_refreshed_in_place_equal_maps_built_anew():
     wide = nn.inspect.neuron_grid(wider, split.X_train, resolution=side)
     assert not figures.refresh_neuron_maps(grid, wide)
     assert plotly.io.to_json(grid) == plotly.io.to_json(anew)
+
+
+def test_a_cached_figure_changed_through_plotly_ships_the_change():
+    fig = figures.CachedFigure(data=[{"type": "heatmap", "z": np.eye(3)}])
+    shipped = fig.to_dict()
+    assert fig.to_dict() is shipped
+    changes = [
+        lambda: fig.update_layout(title_text="changed"),  # a relayout
+        lambda: setattr(fig.data[0], "zmin", -1.0),  # a trace's property: a restyle
+        lambda: fig.add_scatter(x=[0.0], y=[1.0]),
+        lambda: setattr(fig, "data", fig.data[::-1]),  # traces moved
+        lambda: setattr(fig, "data", fig.data[1:]),  # and deleted: the heatmap is left
+        lambda: fig.plotly_update({"zmax": [2.0]}, {"height": 300}, trace_indexes=[0]),
+    ]
+    for change in changes:
+        before = fig.to_dict()
+        change()
+        after = fig.to_dict()
+        assert after is not before  # made again, so it holds the change
+        assert json.dumps(after, default=str) == json.dumps(
+            go.Figure.to_dict(fig), default=str
+        )  # made anew
+    with fig.batch_update():
+        fig.layout.width = 500
+    assert fig.to_dict()["layout"]["width"] == 500
 
 
 def test_live_distributions_refreshed_in_place_equal_ones_built_anew():

@@ -563,7 +563,8 @@ class CachedFigure(go.Figure):
     once a second. This figure makes the dict once and hands the same one out (treat it as
     read-only). Every change made through plotly (a trace's or the layout's property, traces
     added, removed or moved, ``update_*``, ``batch_update``) ends in one of the ``_send_*_msg``
-    hooks that plotly keeps for ``FigureWidget`` (no-ops in ``go.Figure``), which drop it.
+    hooks that plotly keeps for ``FigureWidget`` (no-ops in ``go.Figure``), which drop it;
+    ``update_values`` puts new values into the dict instead.
     """
 
     _spec: dict | None = None
@@ -573,8 +574,13 @@ class CachedFigure(go.Figure):
             self._spec = super().to_dict()
         return self._spec
 
-    def _changed(self) -> None:
+    def _changed(self, *args, **kwargs) -> None:
         self._spec = None
+
+    # plotly's hooks for every change (their arguments say what changed; any change drops
+    # the dict); their names are plotly's
+    _send_addTraces_msg = _send_moveTraces_msg = _send_deleteTraces_msg = _changed  # noqa: N815
+    _send_restyle_msg = _send_relayout_msg = _send_update_msg = _send_animate_msg = _changed
 
     def update_values(self, restyle: dict, relayout: dict, trace_indexes: list[int]) -> None:
         """``plotly_update(restyle, relayout, trace_indexes)`` that keeps the dict made before,
@@ -616,27 +622,6 @@ def _as_in_dict(value):
     holder = {"value": copy.deepcopy(value)}
     convert_to_base64(holder)
     return holder["value"]
-
-    def _send_addTraces_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_moveTraces_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_deleteTraces_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_restyle_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_relayout_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_update_msg(self, *args, **kwargs) -> None:
-        self._changed()
-
-    def _send_animate_msg(self, *args, **kwargs) -> None:
-        self._changed()
 
 
 def update_values(fig: go.Figure, restyle: dict, relayout: dict, trace_indexes: list[int]):
